@@ -1,0 +1,623 @@
+/*
+ * nabla.h — TensorFlow 1.x's graph model in C.
+ *
+ * Worked example (linear model trained by gradient descent):
+ *
+ *   nb_graph *g = nb_graph_new();
+ *   nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 2), "x");
+ *   nb_output y = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 1), "y");
+ *   nb_output W = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE(2, 1), NULL), "weights");
+ *   nb_output b = nb_variable(g, nb_constant_f32(g, 0.0f, NULL), "bias");
+ *   nb_output pred = nb_add(g, nb_matmul(g, x, W, false, false, NULL), b, NULL);
+ *   nb_output loss = nb_reduce_sum(g, nb_squared_difference(g, y, pred, NULL),
+ *                                  NULL, NB_ALL_AXES, false, NULL);
+ *   nb_output train = nb_train_gradient_descent_minimize(g, 1e-6, loss, NULL);
+ *   nb_output init = nb_global_variables_initializer(g);
+ *   if (nb_graph_status(g) != NB_OK) die(nb_graph_errmsg(g));   // one check for all of it
+ *
+ *   nb_session *s = nb_session_new(g);
+ *   nb_session_run(s, NULL, 0, &init, 1, NULL);
+ *   nb_feed feeds[2] = {{x, X}, {y, Y}};                       // X, Y: nb_tensor *
+ *   for (int i = 0; i < 1000; i++) nb_session_run(s, feeds, 2, &train, 1, NULL);
+ *   nb_tensor *w = nb_session_eval(s, W, NULL, 0);             // new reference
+ *   nb_tensor_print(stdout, w);  nb_tensor_unref(w);
+ *   nb_session_free(s); nb_graph_free(g);
+ *
+ * Conventions
+ *   - Prefix nb_ for everything public; NB_ for constants. Types are opaque
+ *     handles (nb_graph, nb_op, nb_session, nb_tensor) or small value types
+ *     (nb_output, nb_shape, nb_feed, nb_error).
+ *   - Ownership is stated on every function: "new reference" (you unref it),
+ *     "borrowed" (valid as long as the owner named), "owned by ...".
+ *   - Errors. Graph-building calls (op constructors, scopes, variables,
+ *     gradients, optimizers) are *sticky*: the first error is kept on the graph
+ *     with a TensorFlow-style message, the failing call returns a nil output,
+ *     and every later building call becomes a no-op that returns nil. Check
+ *     nb_graph_status() once at the end. Running and I/O calls return an
+ *     nb_status and keep the message on the object they act on
+ *     (nb_session_errmsg) or in a caller's nb_error.
+ *   - Every _free/_unref accepts NULL. The library never aborts or exits.
+ *   - Node names follow TensorFlow 1.x: default names from the op type,
+ *     "_1", "_2" suffixes, name scopes joined with '/'.
+ */
+#ifndef NABLA_H
+#define NABLA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NB_VERSION_MAJOR 0
+#define NB_VERSION_MINOR 1
+#define NB_VERSION_PATCH 0
+/** The library's version as "MAJOR.MINOR.PATCH" (static string). */
+const char *nb_version(void);
+
+/*** Status codes ************************************************************/
+
+/** Status codes. Stable: new values are only ever added at the end. */
+typedef enum nb_status {
+    NB_OK = 0,
+    NB_ERR_INVALID_ARGUMENT,    /* bad value, missing feed, API misuse */
+    NB_ERR_SHAPE,               /* incompatible shapes */
+    NB_ERR_DTYPE,               /* incompatible dtypes */
+    NB_ERR_NOT_FOUND,           /* a name, file or column that does not exist */
+    NB_ERR_UNIMPLEMENTED,       /* e.g. no gradient defined for an op */
+    NB_ERR_OUT_OF_MEMORY,
+    NB_ERR_IO,                  /* a file could not be read or written, or is malformed */
+    NB_ERR_INTERNAL,
+    NB_ERR_FAILED_PRECONDITION, /* e.g. an uninitialized variable */
+    NB_STATUS_COUNT
+} nb_status;
+
+/** A short English name for a status ("OK", "invalid argument", ...). Static string. */
+const char *nb_status_string(nb_status status);
+
+/** An error report filled by calls that act on no object (file readers, ...).
+ *  code is NB_OK when nothing went wrong; message is NUL-terminated. */
+typedef struct nb_error {
+    nb_status code;
+    char message[512];
+} nb_error;
+
+/*** Data types **************************************************************/
+
+/** Element types. The values are TensorFlow's DataType enum numbers. */
+typedef enum nb_dtype {
+    NB_DTYPE_INVALID = 0,
+    NB_FLOAT32 = 1,
+    NB_FLOAT64 = 2,
+    NB_INT32 = 3,
+    NB_UINT8 = 4,
+    NB_INT64 = 9,
+    NB_BOOL = 10
+} nb_dtype;
+
+/** The numpy-style name of a dtype ("float32", "int64", "bool"); "invalid" otherwise. */
+const char *nb_dtype_name(nb_dtype dtype);
+/** Bytes per element (4, 8, 4, 1, 8, 1); 0 for an invalid dtype. */
+size_t nb_dtype_size(nb_dtype dtype);
+
+/*** Shapes ******************************************************************/
+
+#define NB_MAX_RANK 8
+/** A dimension whose size is not known until run time (TensorFlow's None, printed '?'). */
+#define NB_DIM_UNKNOWN (-1)
+
+/** A static shape: rank -1 means the rank itself is unknown. A value type. */
+typedef struct nb_shape {
+    int rank;
+    int64_t dims[NB_MAX_RANK];
+} nb_shape;
+
+/** Builds a shape from rank and dims (dims may be NULL when rank <= 0).
+ *  A rank outside -1..NB_MAX_RANK yields the unknown-rank shape. */
+nb_shape nb_shape_make(int rank, const int64_t *dims);
+
+/** NB_SHAPE(2, 3) is the shape [2,3]; NB_SHAPE(NB_DIM_UNKNOWN, 1) is [?,1]. C only. */
+#define NB_SHAPE(...)                                                               \
+    nb_shape_make((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),        \
+                  (int64_t[]){__VA_ARGS__})
+/** The shape of a scalar (rank 0). */
+#define NB_SHAPE_SCALAR nb_shape_make(0, NULL)
+/** A shape of unknown rank (TensorFlow's shape=None). */
+#define NB_SHAPE_UNKNOWN_RANK nb_shape_make(-1, NULL)
+
+/*** Tensors (concrete n-dimensional values) *********************************/
+
+/** A reference-counted, row-major, 64-byte aligned n-d array. Opaque. */
+typedef struct nb_tensor nb_tensor;
+
+/** A new tensor of the given dtype and dims (rank 0..8), its data copied from
+ *  `data` (rank product × element size bytes), or zero-filled when data is NULL.
+ *  Returns a new reference, or NULL on a bad argument or out of memory. */
+nb_tensor *nb_tensor_new(nb_dtype dtype, int rank, const int64_t *dims, const void *data);
+
+/** Wraps foreign memory without copying (TF_NewTensor). `data` must hold `nbytes`
+ *  bytes, at least the product of dims × element size. When the last reference
+ *  goes, deleter(data, nbytes, ctx) is called (deleter may be NULL).
+ *  Returns a new reference, or NULL on a bad argument (the deleter is then
+ *  called at once, so the caller never leaks). */
+nb_tensor *nb_tensor_wrap(nb_dtype dtype, int rank, const int64_t *dims, void *data,
+                          size_t nbytes, void (*deleter)(void *data, size_t nbytes, void *ctx),
+                          void *ctx);
+
+/** Scalar (rank 0) tensors. New references. */
+nb_tensor *nb_tensor_scalar(nb_dtype dtype, double value);
+/** Tensors filled with 0, 1 or `value` (converted to dtype). New references. */
+nb_tensor *nb_tensor_zeros(nb_dtype dtype, int rank, const int64_t *dims);
+nb_tensor *nb_tensor_ones(nb_dtype dtype, int rank, const int64_t *dims);
+nb_tensor *nb_tensor_fill(nb_dtype dtype, int rank, const int64_t *dims, double value);
+/** 1-d [start, start+delta, ...) stopping before `limit` (numpy arange). New reference;
+ *  NULL when delta is 0. */
+nb_tensor *nb_tensor_range(nb_dtype dtype, double start, double limit, double delta);
+/** 1-d `num` evenly spaced values from start to stop inclusive (numpy linspace). */
+nb_tensor *nb_tensor_linspace(nb_dtype dtype, double start, double stop, int64_t num);
+
+/** Random tensors from the counter-based Philox4x32-10 generator: the same
+ *  seed gives the same values on every machine. dtype is NB_FLOAT32 or NB_FLOAT64.
+ *  normal: N(mean, stddev²) by Box-Muller; uniform: [lo, hi);
+ *  truncated normal: N(mean, stddev²) redrawn when beyond two stddevs.
+ *  New references; NULL on a bad argument. */
+nb_tensor *nb_tensor_random_normal(nb_dtype dtype, int rank, const int64_t *dims, double mean,
+                                   double stddev, uint64_t seed);
+nb_tensor *nb_tensor_random_uniform(nb_dtype dtype, int rank, const int64_t *dims, double lo,
+                                    double hi, uint64_t seed);
+nb_tensor *nb_tensor_truncated_normal(nb_dtype dtype, int rank, const int64_t *dims,
+                                      double mean, double stddev, uint64_t seed);
+
+/** Takes one more reference; returns t. Accepts NULL. */
+nb_tensor *nb_tensor_ref(nb_tensor *t);
+/** Drops one reference; frees on the last. Accepts NULL. */
+void nb_tensor_unref(nb_tensor *t);
+
+nb_dtype nb_tensor_dtype(const nb_tensor *t);
+int nb_tensor_rank(const nb_tensor *t);
+/** Size of dimension i (0 <= i < rank); -1 when out of range. */
+int64_t nb_tensor_dim(const nb_tensor *t, int i);
+/** The dims array (borrowed; valid while the tensor lives). */
+const int64_t *nb_tensor_dims(const nb_tensor *t);
+/** The shape as a value. */
+nb_shape nb_tensor_shape(const nb_tensor *t);
+/** Number of elements (1 for a scalar, 0 for an empty tensor). */
+int64_t nb_tensor_size(const nb_tensor *t);
+size_t nb_tensor_nbytes(const nb_tensor *t);
+/** The element buffer, row-major (borrowed; valid while the tensor lives).
+ *  Writing through it is allowed only on a tensor you alone hold. */
+void *nb_tensor_data(nb_tensor *t);
+const void *nb_tensor_data_const(const nb_tensor *t);
+
+/** Element i of the flattened tensor converted to double (0 when out of range). */
+double nb_tensor_get_flat(const nb_tensor *t, int64_t i);
+/** Sets flattened element i from a double, converting to the dtype. Returns NB_OK,
+ *  or NB_ERR_INVALID_ARGUMENT when i is out of range. */
+nb_status nb_tensor_set_flat(nb_tensor *t, int64_t i, double value);
+/** Element at a multi-index of `rank` coordinates, as double (0 when out of range). */
+double nb_tensor_get(const nb_tensor *t, const int64_t *index);
+/** The first element as double: the value of a scalar. */
+double nb_tensor_scalar_f64(const nb_tensor *t);
+
+/** A deep copy (new reference). */
+nb_tensor *nb_tensor_copy(const nb_tensor *t);
+/** A copy converted to another dtype as numpy's astype does (new reference). */
+nb_tensor *nb_tensor_cast(const nb_tensor *t, nb_dtype dtype);
+/** A copy with new dims of the same element count (new reference; NULL if counts differ).
+ *  One dim may be -1 and is inferred. */
+nb_tensor *nb_tensor_reshape(const nb_tensor *t, int rank, const int64_t *dims);
+/** True when both have the same dtype, dims and elements (NaN equals NaN). */
+bool nb_tensor_equal(const nb_tensor *a, const nb_tensor *b);
+
+/** Formats as numpy's str() does: "[[1. 2.]\n [3. 4.]]", "1.5", "[ True False]".
+ *  Returns a malloc'd string the caller frees with free(); NULL when out of memory. */
+char *nb_tensor_to_string(const nb_tensor *t);
+/** Writes nb_tensor_to_string(t) and a newline to f. */
+void nb_tensor_print(FILE *f, const nb_tensor *t);
+
+/** Writes a tensor as a numpy .npy file (format 1.0, little-endian, C order),
+ *  atomically (temporary file, then rename). Returns a status; err may be NULL. */
+nb_status nb_npy_save(const char *path, const nb_tensor *t, nb_error *err);
+/** Reads a .npy file (format 1.x/2.x, dtypes <f4 <f8 <i4 <i8 |u1 |b1, C order).
+ *  Returns a new reference, or NULL with err filled (naming the file and byte). */
+nb_tensor *nb_npy_load(const char *path, nb_error *err);
+
+/*** Graphs, ops and outputs *************************************************/
+
+typedef struct nb_graph nb_graph;
+/** A node of a graph (TensorFlow's Operation). Borrowed; owned by its graph. */
+typedef struct nb_op nb_op;
+
+/** One output of an op (TensorFlow's Tensor): op and output index. A value type.
+ *  The nil output {NULL, 0} is what a failed constructor returns; every
+ *  constructor accepts it and returns nil again. */
+typedef struct nb_output {
+    nb_op *op;
+    int index;
+} nb_output;
+
+/** True for the nil output. */
+static inline bool nb_output_is_nil(nb_output o) { return o.op == NULL; }
+
+/** A new, empty graph; NULL only when out of memory. Free with nb_graph_free. */
+nb_graph *nb_graph_new(void);
+/** Frees the graph and every op in it. Accepts NULL. Sessions keep their own
+ *  reference, so a graph may be freed before its sessions. */
+void nb_graph_free(nb_graph *g);
+
+/** The graph's sticky status: NB_OK, or the first error any building call met. */
+nb_status nb_graph_status(const nb_graph *g);
+/** The first error's message ("" when none). Borrowed; valid until the graph is freed. */
+const char *nb_graph_errmsg(const nb_graph *g);
+
+/** Sets the graph-level random seed (tf.set_random_seed). Ops with no seed of
+ *  their own then get a deterministic one derived from the graph seed and the op's position. */
+void nb_graph_set_seed(nb_graph *g, int64_t seed);
+
+/** Number of ops; the i-th op in creation order (NULL when out of range). Borrowed. */
+int nb_graph_num_ops(const nb_graph *g);
+nb_op *nb_graph_op(const nb_graph *g, int i);
+/** The op with this full name ("Middle_section/prod_b"), or NULL. Borrowed. */
+nb_op *nb_graph_find_op(const nb_graph *g, const char *name);
+/** The output named "op_name:k" (":0" may be omitted); nil when absent. */
+nb_output nb_graph_find_output(const nb_graph *g, const char *name);
+
+/** Enters a name scope (tf.name_scope). A plain name nests under the current scope
+ *  and is made unique ("outer/inner", then "outer/inner_1"); a name ending in '/'
+ *  re-enters that exact absolute scope; "" or NULL enters the root.
+ *  Returns the new scope with a trailing '/' ("" for the root); borrowed, valid
+ *  until the graph is freed. Every push needs a pop. */
+const char *nb_name_scope_push(nb_graph *g, const char *name);
+/** Leaves the innermost scope (no-op at the root). */
+void nb_name_scope_pop(nb_graph *g);
+/** The current scope with a trailing '/' ("" at the root). Borrowed; valid until the next push/pop. */
+const char *nb_name_scope_current(const nb_graph *g);
+
+/** Makes later ops depend on these ops (tf.control_dependencies): each op
+ *  created until the matching pop gets them as control inputs. */
+void nb_control_dependencies_push(nb_graph *g, const nb_output *deps, int n);
+void nb_control_dependencies_pop(nb_graph *g);
+
+/** The op's full name, its TensorFlow op type ("MatMul"), its number of inputs
+ *  and outputs. Strings are borrowed; valid until the graph is freed. */
+const char *nb_op_name(const nb_op *op);
+const char *nb_op_type(const nb_op *op);
+int nb_op_num_inputs(const nb_op *op);
+int nb_op_num_outputs(const nb_op *op);
+int nb_op_num_control_inputs(const nb_op *op);
+/** Input i of an op (nil when out of range) and control input i (NULL when out of range). */
+nb_output nb_op_input(const nb_op *op, int i);
+nb_op *nb_op_control_input(const nb_op *op, int i);
+/** Output k of an op as an nb_output (nil when out of range). */
+nb_output nb_op_output(nb_op *op, int k);
+
+/** Static dtype and shape of an output (what shape inference knows before running). */
+nb_dtype nb_output_dtype(nb_output o);
+nb_shape nb_output_shape(nb_output o);
+/** Writes "name:k" of an output into buf (snprintf rules); returns buf. */
+char *nb_output_name(nb_output o, char *buf, size_t n);
+/** Formats a shape as TensorFlow does: "[?,3]", "<unknown>", "[]". Returns buf. */
+char *nb_shape_string(nb_shape s, char *buf, size_t n);
+
+/*** Sources: placeholders, constants, variables *****************************/
+
+/** A value fed at run time (tf.placeholder). Dims or the whole rank may be unknown.
+ *  Default name "Placeholder". */
+nb_output nb_placeholder(nb_graph *g, nb_dtype dtype, nb_shape shape, const char *name);
+/** A constant holding a copy of t's value (tf.constant). Default name "Const". */
+nb_output nb_constant(nb_graph *g, const nb_tensor *t, const char *name);
+/** Scalar constants, and constants from C arrays (copied). Default name "Const". */
+nb_output nb_constant_f32(nb_graph *g, float v, const char *name);
+nb_output nb_constant_f64(nb_graph *g, double v, const char *name);
+nb_output nb_constant_i32(nb_graph *g, int32_t v, const char *name);
+nb_output nb_constant_array(nb_graph *g, nb_dtype dtype, int rank, const int64_t *dims,
+                            const void *data, const char *name);
+/** tf.zeros / tf.ones / tf.fill(shape, value) with a fully known shape: a Const named
+ *  "zeros" / "ones" / "Fill" by default. */
+nb_output nb_zeros(nb_graph *g, nb_dtype dtype, nb_shape shape, const char *name);
+nb_output nb_ones(nb_graph *g, nb_dtype dtype, nb_shape shape, const char *name);
+
+/** A variable (tf.Variable(initial_value, name)): a VariableV2 op named "Variable"
+ *  by default, its "<name>/Assign" from the initial value, and "<name>/read".
+ *  Returns the read output, which ops consume; pass it to nb_assign and to the
+ *  optimizers to mean the variable. The variable is trainable. Its value lives
+ *  in each session and must be initialized there (nb_global_variables_initializer). */
+nb_output nb_variable(nb_graph *g, nb_output initial_value, const char *name);
+/** As nb_variable, choosing whether it joins the trainable collection. */
+nb_output nb_variable_ex(nb_graph *g, nb_output initial_value, bool trainable, const char *name);
+/** A variable initialized from a tensor value (a "<name>/initial_value" Const). */
+nb_output nb_variable_from_tensor(nb_graph *g, const nb_tensor *value, const char *name);
+/** Number of variables, and the i-th (its read output) in creation order. */
+int nb_graph_num_variables(const nb_graph *g);
+nb_output nb_graph_variable(const nb_graph *g, int i);
+/** Whether a variable is trainable (false for non-variables). */
+bool nb_variable_is_trainable(nb_output var);
+/** The VariableV2 op behind a variable's read output (or the op itself); NULL otherwise. */
+nb_op *nb_variable_op(nb_output var);
+
+/** ref = value (tf.assign). Shapes must match. Default name "Assign". The output is
+ *  the new value. */
+nb_output nb_assign(nb_graph *g, nb_output ref, nb_output value, const char *name);
+/** ref += value / ref -= value. Default names "AssignAdd", "AssignSub". */
+nb_output nb_assign_add(nb_graph *g, nb_output ref, nb_output value, const char *name);
+nb_output nb_assign_sub(nb_graph *g, nb_output ref, nb_output value, const char *name);
+
+/** A NoOp named "init" running every variable's Assign (tf.global_variables_initializer).
+ *  Fetch it to initialize; it has no value (its fetched tensor is NULL). */
+nb_output nb_global_variables_initializer(nb_graph *g);
+/** A NoOp with control inputs on each of `deps` (tf.group). Default name "group_deps". */
+nb_output nb_group(nb_graph *g, const nb_output *deps, int n, const char *name);
+/** A NoOp (tf.no_op). Default name "NoOp". */
+nb_output nb_no_op(nb_graph *g, const char *name);
+
+/*** Random ops (seeded as in TF1: graph seed + op seed) *********************/
+
+/** Pass as an op seed to mean "none": TF1 rules then derive one from the
+ *  graph seed, or draw a fresh one per session when the graph has none either. */
+#define NB_SEED_NONE INT64_MIN
+
+/** tf.random_normal(shape, mean, stddev): scope "random_normal" holding
+ *  RandomStandardNormal, mul and the returned add. */
+nb_output nb_random_normal(nb_graph *g, nb_dtype dtype, nb_shape shape, double mean,
+                           double stddev, int64_t seed, const char *name);
+/** tf.random_uniform(shape, minval, maxval): scope "random_uniform". */
+nb_output nb_random_uniform(nb_graph *g, nb_dtype dtype, nb_shape shape, double minval,
+                            double maxval, int64_t seed, const char *name);
+/** tf.truncated_normal(shape, mean, stddev): scope "truncated_normal". */
+nb_output nb_truncated_normal(nb_graph *g, nb_dtype dtype, nb_shape shape, double mean,
+                              double stddev, int64_t seed, const char *name);
+/** Glorot (Xavier) uniform for a weight of fully known `shape`: U(-l, l) with
+ *  l = sqrt(6 / (fan_in + fan_out)). Rank 2 [in, out]: fan_in = in, fan_out = out;
+ *  rank 4 conv kernel [h, w, in, out]: both multiplied by h*w; rank 1: both = dim.
+ *  Scope "glorot_uniform". */
+nb_output nb_glorot_uniform(nb_graph *g, nb_dtype dtype, nb_shape shape, int64_t seed,
+                            const char *name);
+
+/*** Elementwise math (numpy broadcasting for the binary ones) ***************/
+/* Binary ops require both inputs of the same dtype and broadcast-compatible
+ * shapes: dims are aligned from the right, and each pair must be equal or 1.
+ * Unknown dims stay unknown. Default names mirror the Python code a course
+ * student writes: nb_add "add" (a + b), nb_subtract "sub", nb_multiply "mul",
+ * nb_divide "truediv" (op RealDiv), nb_negative "Neg"; the rest use the op type. */
+
+nb_output nb_add(nb_graph *g, nb_output x, nb_output y, const char *name);      /* x + y */
+nb_output nb_subtract(nb_graph *g, nb_output x, nb_output y, const char *name); /* x - y */
+nb_output nb_multiply(nb_graph *g, nb_output x, nb_output y, const char *name); /* x * y */
+nb_output nb_divide(nb_graph *g, nb_output x, nb_output y, const char *name);   /* x / y (RealDiv; integer types truncate) */
+nb_output nb_floor_div(nb_graph *g, nb_output x, nb_output y, const char *name);/* floor(x / y) */
+nb_output nb_mod(nb_graph *g, nb_output x, nb_output y, const char *name);      /* x - floor(x/y)*y (FloorMod) */
+nb_output nb_pow(nb_graph *g, nb_output x, nb_output y, const char *name);      /* x ^ y */
+nb_output nb_maximum(nb_graph *g, nb_output x, nb_output y, const char *name);  /* max(x, y) */
+nb_output nb_minimum(nb_graph *g, nb_output x, nb_output y, const char *name);  /* min(x, y) */
+nb_output nb_squared_difference(nb_graph *g, nb_output x, nb_output y, const char *name); /* (x-y)^2 */
+/** Sum of n same-shape inputs (tf.add_n, op AddN). */
+nb_output nb_add_n(nb_graph *g, const nb_output *xs, int n, const char *name);
+
+nb_output nb_negative(nb_graph *g, nb_output x, const char *name);   /* -x */
+nb_output nb_abs(nb_graph *g, nb_output x, const char *name);        /* |x| */
+nb_output nb_sign(nb_graph *g, nb_output x, const char *name);       /* -1, 0, 1 */
+nb_output nb_square(nb_graph *g, nb_output x, const char *name);     /* x^2 */
+nb_output nb_sqrt(nb_graph *g, nb_output x, const char *name);       /* sqrt(x) */
+nb_output nb_rsqrt(nb_graph *g, nb_output x, const char *name);      /* 1/sqrt(x) */
+nb_output nb_exp(nb_graph *g, nb_output x, const char *name);        /* e^x */
+nb_output nb_log(nb_graph *g, nb_output x, const char *name);        /* ln x */
+nb_output nb_log1p(nb_graph *g, nb_output x, const char *name);      /* ln(1 + x) */
+nb_output nb_reciprocal(nb_graph *g, nb_output x, const char *name); /* 1/x */
+nb_output nb_sigmoid(nb_graph *g, nb_output x, const char *name);    /* 1/(1+e^-x) */
+nb_output nb_tanh(nb_graph *g, nb_output x, const char *name);       /* tanh x */
+nb_output nb_relu(nb_graph *g, nb_output x, const char *name);       /* max(x, 0) */
+
+/** Comparisons: bool output, broadcasting. */
+nb_output nb_equal(nb_graph *g, nb_output x, nb_output y, const char *name);
+nb_output nb_not_equal(nb_graph *g, nb_output x, nb_output y, const char *name);
+nb_output nb_less(nb_graph *g, nb_output x, nb_output y, const char *name);
+nb_output nb_less_equal(nb_graph *g, nb_output x, nb_output y, const char *name);
+nb_output nb_greater(nb_graph *g, nb_output x, nb_output y, const char *name);
+nb_output nb_greater_equal(nb_graph *g, nb_output x, nb_output y, const char *name);
+/** Logical ops on bool tensors. */
+nb_output nb_logical_and(nb_graph *g, nb_output x, nb_output y, const char *name);
+nb_output nb_logical_or(nb_graph *g, nb_output x, nb_output y, const char *name);
+nb_output nb_logical_not(nb_graph *g, nb_output x, const char *name);
+/** where(cond, x, y): x where cond is true, else y (op Select; cond, x, y broadcast). */
+nb_output nb_where(nb_graph *g, nb_output cond, nb_output x, nb_output y, const char *name);
+/** Converts to another dtype (tf.cast; op Cast). */
+nb_output nb_cast(nb_graph *g, nb_output x, nb_dtype dtype, const char *name);
+
+/*** Reductions **************************************************************/
+
+/** Pass as n_axes (with axes NULL) to reduce over every axis (axis=None). */
+#define NB_ALL_AXES (-1)
+
+/** tf.reduce_sum(x, axis, keep_dims): axes may be negative (counted from the end).
+ *  The axes become a Const input ("<name>/reduction_indices"; "Const" for all axes).
+ *  Output shape: x's shape without the reduced axes, or with them set to 1 when keep_dims.
+ *  Default names "Sum", "Mean", "Prod", "Max", "Min". */
+nb_output nb_reduce_sum(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                        const char *name);
+nb_output nb_reduce_mean(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                         const char *name);
+nb_output nb_reduce_prod(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                         const char *name);
+nb_output nb_reduce_max(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                        const char *name);
+nb_output nb_reduce_min(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                        const char *name);
+/** As above with the axes given by a graph tensor (int32, rank 0 or 1). */
+nb_output nb_reduce_sum_t(nb_graph *g, nb_output x, nb_output axes, bool keep_dims,
+                          const char *name);
+nb_output nb_reduce_mean_t(nb_graph *g, nb_output x, nb_output axes, bool keep_dims,
+                           const char *name);
+/** Index of the largest / smallest value along `axis` (int64 output). Default names
+ *  "ArgMax", "ArgMin"; the axis is a Const "<name>/dimension". */
+nb_output nb_argmax(nb_graph *g, nb_output x, int axis, const char *name);
+nb_output nb_argmin(nb_graph *g, nb_output x, int axis, const char *name);
+
+/*** Linear algebra **********************************************************/
+
+/** Matrix product (tf.matmul). Rank 2: [m,k]x[k,n] -> [m,n], with optional
+ *  transposes (op MatMul, through BLAS for floats). Rank >= 3: batched over the
+ *  leading dims, which broadcast (op BatchMatMulV2). Default name "MatMul". */
+nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, bool transpose_b,
+                    const char *name);
+
+/*** Array ops ***************************************************************/
+
+/** tf.transpose(x, perm): perm NULL reverses the axes. Default name "transpose". */
+nb_output nb_transpose(nb_graph *g, nb_output x, const int *perm, int n_perm, const char *name);
+/** tf.reshape(x, shape): one dim may be -1 and is inferred. Default name "Reshape". */
+nb_output nb_reshape(nb_graph *g, nb_output x, int rank, const int64_t *dims, const char *name);
+/** Reshape to a shape given by a graph tensor (int32 or int64, rank 1). */
+nb_output nb_reshape_t(nb_graph *g, nb_output x, nb_output shape, const char *name);
+/** Inserts a dim of size 1 at `axis` (negative counts from the end). Default "ExpandDims". */
+nb_output nb_expand_dims(nb_graph *g, nb_output x, int axis, const char *name);
+/** Removes the listed size-1 dims (all size-1 dims when n_axes is 0). Default "Squeeze". */
+nb_output nb_squeeze(nb_graph *g, nb_output x, const int *axes, int n_axes, const char *name);
+/** Joins n tensors along an existing axis (op ConcatV2). Default "concat". */
+nb_output nb_concat(nb_graph *g, const nb_output *xs, int n, int axis, const char *name);
+/** Stacks n same-shape tensors along a new axis (op Pack). Default "stack". */
+nb_output nb_stack(nb_graph *g, const nb_output *xs, int n, int axis, const char *name);
+/** x[begin : begin+size] per dim; a size of -1 takes the rest. Default "Slice". */
+nb_output nb_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t *size, int rank,
+                   const char *name);
+/** Takes slices of params along `axis` at the int32/int64 `indices` (op GatherV2).
+ *  Output shape: params.shape[:axis] + indices.shape + params.shape[axis+1:].
+ *  The course's w[1] is nb_gather(g, w, nb_constant_i32(g, 1, NULL), 0, NULL).
+ *  Default "GatherV2". */
+nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, const char *name);
+/** Repeats x multiples[i] times along dim i. Default "Tile". */
+nb_output nb_tile(nb_graph *g, nb_output x, const int64_t *multiples, int rank, const char *name);
+/** Pads with zeros: paddings is rank × 2 (before, after) values. Default "Pad". */
+nb_output nb_pad(nb_graph *g, nb_output x, const int64_t *paddings, int rank, const char *name);
+/** One-hot encoding of int indices into a new last axis of size depth, as dtype
+ *  (on_value where index matches, off_value elsewhere). Default "one_hot". */
+nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_value,
+                     double off_value, nb_dtype dtype, const char *name);
+/** tf.fill(dims, value): dims an int32 rank-1 tensor, value a scalar. Default "Fill". */
+nb_output nb_fill(nb_graph *g, nb_output dims, nb_output value, const char *name);
+/** Same shape and dtype as x, all zeros / ones. Defaults "zeros_like", "ones_like". */
+nb_output nb_zeros_like(nb_graph *g, nb_output x, const char *name);
+nb_output nb_ones_like(nb_graph *g, nb_output x, const char *name);
+/** x's shape (int32 rank-1), element count (int32 scalar), rank (int32 scalar).
+ *  Default names "Shape", "Size", "Rank". */
+nb_output nb_shape_of(nb_graph *g, nb_output x, const char *name);
+nb_output nb_size(nb_graph *g, nb_output x, const char *name);
+nb_output nb_rank(nb_graph *g, nb_output x, const char *name);
+/** [start, start+delta, ...) stopping before limit (tf.range; op Range). The three
+ *  inputs are scalars of one dtype. Default "range". */
+nb_output nb_range(nb_graph *g, nb_output start, nb_output limit, nb_output delta, const char *name);
+/** y = x. Default "Identity". */
+nb_output nb_identity(nb_graph *g, nb_output x, const char *name);
+/** y = x, but gradients do not flow through. Default "StopGradient". */
+nb_output nb_stop_gradient(nb_graph *g, nb_output x, const char *name);
+
+/*** Sessions ****************************************************************/
+
+typedef struct nb_session nb_session;
+
+/** One feed: a graph output (usually a placeholder) and the value to use for it. */
+typedef struct nb_feed {
+    nb_output output;
+    const nb_tensor *value;
+} nb_feed;
+
+/** A session over a graph (tf.Session). Holds variable values. The graph must be
+ *  free of errors; a session on a graph in error is returned in error state
+ *  (every run fails with the graph's message). NULL only when out of memory.
+ *  Ops may be added to the graph after the session is made (TF1 allows it). */
+nb_session *nb_session_new(nb_graph *g);
+/** Frees the session and its variable values. Accepts NULL. */
+void nb_session_free(nb_session *s);
+
+/** Runs the graph: computes `fetches` (and runs any op that has no value, such
+ *  as a train op or an initializer) given `feeds`. Only what the fetches need is
+ *  run. outputs[i] receives a new reference for fetches[i] (NULL for an op with
+ *  no value); outputs may be NULL when nothing is wanted back. On error every
+ *  outputs[i] is NULL and the message is on the session. A (feeds, fetches)
+ *  signature is compiled once into a plan and cached. */
+nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
+                         const nb_output *fetches, int n_fetches, nb_tensor **outputs);
+/** Evaluates one output (tf.Tensor.eval): a new reference, or NULL on error
+ *  (message on the session). */
+nb_tensor *nb_session_eval(nb_session *s, nb_output x, const nb_feed *feeds, int n_feeds);
+/** The last run's status and message ("" when none). Borrowed; valid until the next run. */
+nb_status nb_session_status(const nb_session *s);
+const char *nb_session_errmsg(const nb_session *s);
+/** The graph a session runs (borrowed). */
+nb_graph *nb_session_graph(const nb_session *s);
+/** The current value of a variable in this session (new reference; NULL when
+ *  uninitialized or not a variable). */
+nb_tensor *nb_session_variable_value(nb_session *s, nb_output var);
+/** Sets a variable's value directly (copied). Shape and dtype must match. */
+nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor *value);
+
+/*** Threads *****************************************************************/
+
+/** Sets the number of threads used by nabla's kernels and the BLAS (clamped to
+ *  1..cores). The default is every core. */
+void nb_set_num_threads(int n);
+int nb_get_num_threads(void);
+
+/*** Gradients ***************************************************************/
+
+/** Adds to the graph the symbolic gradients of sum(ys) with respect to each of
+ *  xs (tf.gradients), under the scope "gradients/" ("gradients_1/", ...).
+ *  grad_ys may be NULL (ones), else one initial gradient per y.
+ *  dxs[i] receives d(sum ys)/d xs[i], or nil when ys do not depend on xs[i]
+ *  (test with nb_output_is_nil). An op on the path with no gradient records
+ *  NB_ERR_UNIMPLEMENTED: "No gradient defined for operation 'name' (op type: T)". */
+void nb_gradients(nb_graph *g, const nb_output *ys, int n_ys, const nb_output *xs, int n_xs,
+                  const nb_output *grad_ys, nb_output *dxs);
+
+/*** Optimizers (tf.train) ***************************************************/
+
+typedef struct nb_optimizer nb_optimizer;
+
+/** Optimizers. The learning rate is a constant (lr) or, when lr_tensor is not
+ *  nil, a scalar graph tensor (so it can decay). Owned by the graph: freed
+ *  with it, never by the caller. Names as TF: "GradientDescent", "Momentum",
+ *  "Adagrad", "RMSProp", "Adam". */
+nb_optimizer *nb_train_gradient_descent(nb_graph *g, double lr);
+nb_optimizer *nb_train_momentum(nb_graph *g, double lr, double momentum, bool use_nesterov);
+nb_optimizer *nb_train_adagrad(nb_graph *g, double lr, double initial_accumulator_value);
+nb_optimizer *nb_train_rmsprop(nb_graph *g, double lr, double decay, double momentum,
+                               double epsilon);
+nb_optimizer *nb_train_adam(nb_graph *g, double lr, double beta1, double beta2, double epsilon);
+/** Uses a scalar graph tensor as the learning rate instead of the constant. */
+void nb_optimizer_set_learning_rate_tensor(nb_optimizer *opt, nb_output lr);
+
+/** compute_gradients: fills grads[i] with d loss / d vars[i] (nil when unconnected),
+ *  under "gradients/". Pass the variables explicitly (their read outputs). */
+void nb_optimizer_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars,
+                                    int n_vars, nb_output *grads);
+/** apply_gradients: one update op per (grad, var) pair with a non-nil grad, grouped in a
+ *  NoOp named after the optimizer, which is returned. With global_step non-nil (an
+ *  int64/int32 variable) the returned op is an AssignAdd incrementing it after the updates. */
+nb_output nb_optimizer_apply_gradients(nb_optimizer *opt, const nb_output *grads,
+                                       const nb_output *vars, int n, nb_output global_step);
+/** minimize(loss): compute_gradients + apply_gradients over vars (NULL/0: all trainable).
+ *  No gradient for any variable records "No gradients provided for any variable". */
+nb_output nb_optimizer_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars,
+                                int n_vars, nb_output global_step);
+/** Shorthand: tf.train.GradientDescentOptimizer(lr).minimize(loss). */
+nb_output nb_train_gradient_descent_minimize(nb_graph *g, double lr, nb_output loss,
+                                             const char *unused_name);
+/** A non-trainable int64 scalar variable "global_step" starting at 0. */
+nb_output nb_train_create_global_step(nb_graph *g);
+
+/*** CSV *********************************************************************/
+
+/** Reads numeric columns of a CSV file (RFC 4180 quoting, CRLF or LF) into a
+ *  [rows, n_cols] tensor of dtype. With has_header the first line names the
+ *  columns and `columns` may select by name; otherwise by index ("0", "2").
+ *  columns NULL (n_cols 0) takes every column. Returns a new reference, or
+ *  NULL with err naming the file, line and column of what was wrong. */
+nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *columns,
+                       int n_cols, nb_dtype dtype, nb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NABLA_H */

@@ -1,0 +1,69 @@
+/*
+ * alloc.c — every allocation of the library goes through here, so sizes are
+ * overflow-checked in one place and tests can make the n-th allocation fail.
+ */
+#include "nb_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static long fail_countdown; /* 0: never fail; n: the n-th next allocation fails */
+
+void nbi_alloc_fail_at(long n) { fail_countdown = n; }
+
+static bool should_fail(void) {
+    if (fail_countdown <= 0) return false;
+    return --fail_countdown == 0;
+}
+
+void *nbi_malloc(size_t n) {
+    if (should_fail() || n == SIZE_MAX) return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *nbi_calloc(size_t count, size_t size) {
+    if (should_fail() || nbi_mul_size(count, size) == SIZE_MAX) return NULL;
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *nbi_realloc(void *p, size_t n) {
+    if (should_fail() || n == SIZE_MAX) return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void nbi_free(void *p) { free(p); }
+
+void *nbi_aligned_alloc(size_t n) {
+    if (should_fail() || n > SIZE_MAX - 64) return NULL;
+    size_t rounded = (n + 63) & ~(size_t)63;
+    return aligned_alloc(64, rounded ? rounded : 64);
+}
+
+void nbi_aligned_free(void *p) { free(p); }
+
+char *nbi_strdup(const char *s) {
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = nbi_malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+size_t nbi_mul_size(size_t a, size_t b) {
+    if (a != 0 && b > (SIZE_MAX - 1) / a) return SIZE_MAX;
+    return a * b;
+}
+
+char *nbi_asprintf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *s = nbi_malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}

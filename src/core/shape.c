@@ -1,0 +1,106 @@
+/*
+ * shape.c — static shapes (with unknown dims and ranks) and numpy broadcasting.
+ */
+#include "nb_internal.h"
+
+#include <stdio.h>
+
+nb_shape nb_shape_make(int rank, const int64_t *dims) {
+    nb_shape s;
+    memset(&s, 0, sizeof s);
+    if (rank < 0 || rank > NB_MAX_RANK || (rank > 0 && !dims)) {
+        s.rank = -1;
+        return s;
+    }
+    s.rank = rank;
+    for (int i = 0; i < rank; i++) s.dims[i] = dims[i] < 0 ? NB_DIM_UNKNOWN : dims[i];
+    return s;
+}
+
+bool nbi_shape_known(const nb_shape *s) {
+    if (s->rank < 0) return false;
+    for (int i = 0; i < s->rank; i++)
+        if (s->dims[i] < 0) return false;
+    return true;
+}
+
+int64_t nbi_shape_numel(const nb_shape *s) {
+    return nbi_shape_known(s) ? nbi_numel(s->rank, s->dims) : -1;
+}
+
+bool nbi_shape_broadcast(const nb_shape *a, const nb_shape *b, nb_shape *out) {
+    if (a->rank < 0 || b->rank < 0) {
+        *out = nb_shape_make(-1, NULL);
+        return true;
+    }
+    int r = a->rank > b->rank ? a->rank : b->rank;
+    nb_shape o;
+    memset(&o, 0, sizeof o);
+    o.rank = r;
+    for (int i = 0; i < r; i++) {
+        int ia = a->rank - r + i, ib = b->rank - r + i;
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        int64_t d;
+        if (da == db) d = da;
+        else if (da == 1) d = db;
+        else if (db == 1) d = da;
+        else if (da < 0) d = db;      /* ? vs n: n (if ? turns out 1 or n) */
+        else if (db < 0) d = da;
+        else return false;
+        o.dims[i] = d;
+    }
+    *out = o;
+    return true;
+}
+
+bool nbi_dims_broadcast(int ra, const int64_t *da, int rb, const int64_t *db, int *rout,
+                        int64_t *dout) {
+    int r = ra > rb ? ra : rb;
+    for (int i = 0; i < r; i++) {
+        int ia = ra - r + i, ib = rb - r + i;
+        int64_t x = ia >= 0 ? da[ia] : 1, y = ib >= 0 ? db[ib] : 1;
+        if (x == y || y == 1) dout[i] = x;
+        else if (x == 1) dout[i] = y;
+        else return false;
+    }
+    *rout = r;
+    return true;
+}
+
+bool nbi_shape_compatible(const nb_shape *s, int rank, const int64_t *dims) {
+    if (s->rank < 0) return true;
+    if (s->rank != rank) return false;
+    for (int i = 0; i < rank; i++)
+        if (s->dims[i] >= 0 && s->dims[i] != dims[i]) return false;
+    return true;
+}
+
+char *nbi_dims_string(int rank, const int64_t *dims, bool python, char *buf, size_t n) {
+    size_t len = 0;
+    if (n == 0) return buf;
+    buf[0] = 0;
+#define PUT(...)                                                          \
+    do {                                                                  \
+        int w_ = snprintf(buf + len, n - len, __VA_ARGS__);               \
+        if (w_ > 0) len += (size_t)w_;                                    \
+        if (len >= n) len = n - 1;                                        \
+    } while (0)
+    if (rank < 0) {
+        PUT(python ? "<unknown>" : "<unknown>");
+        return buf;
+    }
+    PUT(python ? "(" : "[");
+    for (int i = 0; i < rank; i++) {
+        if (i) PUT(python ? ", " : ",");
+        if (dims[i] < 0) PUT("?");
+        else PUT("%lld", (long long)dims[i]);
+    }
+    if (python && rank == 1) PUT(",");
+    PUT(python ? ")" : "]");
+#undef PUT
+    return buf;
+}
+
+char *nb_shape_string(nb_shape s, char *buf, size_t n) {
+    return nbi_dims_string(s.rank, s.dims, false, buf, n);
+}

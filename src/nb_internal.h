@@ -1,0 +1,332 @@
+/*
+ * nb_internal.h — what the library's files share and users never see.
+ *
+ * Layout of the main objects (tensor, op, graph), the op registry entry, the
+ * kernel context, and the helpers every family file uses. Everything here is
+ * prefixed nbi_ (functions) or lives in a struct the public header keeps opaque.
+ */
+#ifndef NB_INTERNAL_H
+#define NB_INTERNAL_H
+
+#include "nabla.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define NBI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NBI_PRINTF(a, b)
+#endif
+
+/*** Allocation (src/core/alloc.c) *******************************************/
+
+void *nbi_malloc(size_t n);
+void *nbi_calloc(size_t count, size_t size);
+void *nbi_realloc(void *p, size_t n);
+void nbi_free(void *p);
+/* 64-byte aligned block; free with nbi_aligned_free. */
+void *nbi_aligned_alloc(size_t n);
+void nbi_aligned_free(void *p);
+char *nbi_strdup(const char *s);
+/* a * b, or SIZE_MAX on overflow. */
+size_t nbi_mul_size(size_t a, size_t b);
+/* malloc'd printf; NULL when out of memory. */
+char *nbi_asprintf(const char *fmt, ...) NBI_PRINTF(1, 2);
+
+/* Failure injection for tests: the n-th allocation from now fails (0 = never). */
+void nbi_alloc_fail_at(long n);
+
+/*** Errors (src/core/status.c) **********************************************/
+
+/* Fills an nb_error (may be NULL); returns code. Every library error passes
+ * through nbi_error(), so one breakpoint catches all of them. */
+nb_status nbi_error(nb_status code);
+nb_status nbi_set_error(nb_error *err, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+
+/*** Tensors (src/core/tensor.c) *********************************************/
+
+struct nb_tensor {
+    int refcount;
+    nb_dtype dtype;
+    int rank;
+    int64_t dims[NB_MAX_RANK];
+    int64_t size;     /* number of elements */
+    size_t nbytes;    /* size * element size */
+    size_t capacity;  /* bytes allocated at data (>= nbytes) */
+    void *data;
+    void (*deleter)(void *data, size_t nbytes, void *ctx); /* wrapped memory */
+    void *deleter_ctx;
+    nb_tensor *base;  /* a view holds a reference on the tensor whose data it shares */
+    bool owns_data;   /* data came from nbi_aligned_alloc */
+    int pool_index;   /* position in a session plan's buffer pool, or -1 */
+};
+
+/* Element count of dims, or -1 on a negative dim or overflow. */
+int64_t nbi_numel(int rank, const int64_t *dims);
+/* A new tensor with uninitialized data (refcount 1); NULL on bad dims / OOM. */
+nb_tensor *nbi_tensor_alloc(nb_dtype dtype, int rank, const int64_t *dims);
+/* A tensor of new dims sharing base's data (same element count). */
+nb_tensor *nbi_tensor_view(nb_tensor *base, int rank, const int64_t *dims);
+/* Re-labels a tensor in place with a dtype and dims whose bytes fit in capacity. */
+void nbi_tensor_relabel(nb_tensor *t, nb_dtype dtype, int rank, const int64_t *dims);
+/* Element i converted to/from double. */
+double nbi_load(const void *data, nb_dtype dt, int64_t i);
+void nbi_store(void *data, nb_dtype dt, int64_t i, double v);
+/* Converts n elements between dtypes (numpy astype rules: float->int truncates). */
+void nbi_convert(const void *src, nb_dtype sdt, void *dst, nb_dtype ddt, int64_t n);
+bool nbi_dtype_valid(nb_dtype dt);
+bool nbi_dtype_is_float(nb_dtype dt);
+bool nbi_dtype_is_int(nb_dtype dt);
+/* TensorFlow's name for a dtype in messages: "float", "double", "int32". */
+const char *nbi_dtype_tfname(nb_dtype dt);
+
+/*** Random numbers (src/core/random.c) **************************************/
+
+/* Philox4x32-10 counter-based generator. */
+typedef struct nbi_philox {
+    uint32_t key[2];
+    uint32_t counter[4];
+    uint32_t buf[4];
+    int pos;
+} nbi_philox;
+/* Key = seed; the counter's high half = seed2, its second word = stream (so each
+ * run of a random op draws a fresh, reproducible block sequence). */
+void nbi_philox_init(nbi_philox *p, uint64_t seed, uint64_t seed2, uint32_t stream);
+uint32_t nbi_philox_u32(nbi_philox *p);
+double nbi_philox_uniform(nbi_philox *p);  /* [0, 1) with 53 bits */
+double nbi_philox_normal(nbi_philox *p);   /* N(0, 1) */
+/* Fill n elements of a float32/float64 buffer. kind: 0 uniform [0,1), 1 normal,
+ * 2 truncated normal (|z| <= 2). */
+void nbi_random_fill(void *data, nb_dtype dt, int64_t n, int kind, uint64_t seed,
+                     uint64_t seed2, uint32_t stream);
+
+/*** Shapes (src/core/shape.c) ***********************************************/
+
+bool nbi_shape_known(const nb_shape *s); /* rank and every dim known */
+int64_t nbi_shape_numel(const nb_shape *s); /* -1 unless fully known */
+/* Static broadcast of two shapes. Returns false when incompatible. */
+bool nbi_shape_broadcast(const nb_shape *a, const nb_shape *b, nb_shape *out);
+/* Runtime broadcast of two dims lists. Returns false when incompatible. */
+bool nbi_dims_broadcast(int ra, const int64_t *da, int rb, const int64_t *db, int *rout,
+                        int64_t *dout);
+/* Shape a tensor (dims) is compatible with a static shape? */
+bool nbi_shape_compatible(const nb_shape *s, int rank, const int64_t *dims);
+/* "[2,3]" or "(2, 3)" (python=true, numpy tuple style: "(2,)"). */
+char *nbi_dims_string(int rank, const int64_t *dims, bool python, char *buf, size_t n);
+
+/*** Graph (src/graph/graph.c) ***********************************************/
+
+/* Attributes of a node: one flat blob; each op uses the fields it needs. */
+typedef struct nbi_attrs {
+    nb_dtype dtype;      /* Placeholder, Const, VariableV2, Cast (DstT), random ops, OneHot */
+    nb_shape shape;      /* Placeholder, VariableV2 */
+    bool transpose_a;    /* MatMul (BatchMatMulV2: adj_x) */
+    bool transpose_b;
+    bool keep_dims;
+    bool use_nesterov;
+    int64_t seed, seed2; /* random ops */
+    int axis;            /* Pack, OneHot */
+    int n_ints;          /* Squeeze dims, ... */
+    int64_t ints[2 * NB_MAX_RANK];
+    double f[4];         /* scalar float attributes */
+} nbi_attrs;
+
+struct nb_op {
+    nb_graph *graph;
+    int id;                 /* position in graph->ops: creation order is a topological order */
+    int type;               /* NBI_OP_* */
+    const struct nbi_opdef *def;
+    char *name;
+    int n_inputs;
+    nb_output *inputs;
+    int n_control;
+    nb_op **control;
+    int n_outputs;
+    nb_dtype *out_dtype;
+    nb_shape *out_shape;
+    nbi_attrs attrs;
+    nb_tensor *value;       /* Const: the value */
+    nb_op *variable;        /* VariableV2: itself; "<var>/read": its VariableV2 */
+    int var_index;          /* VariableV2: index in graph->vars; else -1 */
+    nb_op *initializer;     /* VariableV2: its "<name>/Assign" */
+    bool trainable;
+};
+
+/* A string -> value hash map (open addressing). */
+typedef struct nbi_map {
+    char **keys;
+    void **vals;
+    size_t cap, count;
+} nbi_map;
+void *nbi_map_get(const nbi_map *m, const char *key);
+bool nbi_map_put(nbi_map *m, const char *key, void *val); /* false on OOM */
+void nbi_map_free(nbi_map *m);
+
+struct nb_graph {
+    nb_op **ops;
+    int n_ops, cap_ops;
+    nbi_map by_name;        /* exact name -> nb_op* */
+    nbi_map names_used;     /* lower-cased name -> (intptr_t) count, TF's _names_in_use */
+    char **scopes;          /* stack of scope strings, each with trailing '/' ("" = root) */
+    int n_scopes, cap_scopes;
+    nb_op ***ctrl;          /* control-dependency stack */
+    int *ctrl_n;
+    int n_ctrl, cap_ctrl;
+    nb_status status;
+    char errmsg[2048];
+    bool has_seed;
+    int64_t seed;
+    nb_op **vars;           /* VariableV2 ops in creation order */
+    int n_vars, cap_vars;
+    void **owned;           /* objects freed with the graph (optimizers) */
+    int n_owned, cap_owned;
+    void (**owned_free)(void *);
+    int refcount;           /* the graph's handle + one per session */
+};
+
+/* Records the graph's first error (later ones are ignored). Returns code. */
+nb_status nbi_graph_error(nb_graph *g, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+/* The graph of the first non-nil input, checking all belong to g. */
+bool nbi_graph_ok(const nb_graph *g);
+void nbi_graph_unref(nb_graph *g);
+/* Keeps obj until the graph is freed (then free_fn(obj)). */
+bool nbi_graph_own(nb_graph *g, void *obj, void (*free_fn)(void *));
+
+/* Building an op:
+ *   nb_op *op = nbi_op_new(g, NBI_OP_ADD, name, "add", inputs, 2);
+ *   if (!op) return nb_nil;            // graph in error
+ *   op->attrs.keep_dims = ...;
+ *   return nbi_op_finish(op);         // runs shape inference; output 0 or nil
+ * nbi_op_new records an error and returns NULL on nil / foreign inputs.
+ * The name is made unique in the current scope; default_name NULL means the op type. */
+nb_op *nbi_op_new(nb_graph *g, int type, const char *name, const char *default_name,
+                  const nb_output *inputs, int n_inputs);
+nb_output nbi_op_finish(nb_op *op);
+/* Discards an op from nbi_op_new that was not finished. */
+void nbi_op_discard(nb_op *op);
+/* Adds a control input before finishing. */
+bool nbi_op_add_control(nb_op *op, nb_op *dep);
+/* A unique full name for `name` in the current scope, reserved (malloc'd). */
+char *nbi_unique_name(nb_graph *g, const char *name);
+
+/* Shape inference helpers, used by opdef infer functions. They set the op's
+ * output count and dtypes/shapes, or record an error that names the op
+ * (TensorFlow style: "<msg> for 'scope/name' (op: 'Type') with input shapes: [2], [3]."). */
+nb_status nbi_infer_error(nb_op *op, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+bool nbi_set_outputs(nb_op *op, int n);
+static inline nb_dtype nbi_in_dtype(const nb_op *op, int i) {
+    return op->inputs[i].op->out_dtype[op->inputs[i].index];
+}
+static inline const nb_shape *nbi_in_shape(const nb_op *op, int i) {
+    return &op->inputs[i].op->out_shape[op->inputs[i].index];
+}
+/* The value of input i when known before running (a Const, or the Shape of a fully
+ * known shape); NULL otherwise. Borrowed (owned by the graph). */
+const nb_tensor *nbi_const_input(nb_op *op, int i);
+/* The int values of a known int32/int64 rank-0/1 input; returns count or -1 if unknown. */
+int nbi_const_ints(nb_op *op, int i, int64_t *out, int max);
+
+static inline nb_output nbi_out(nb_op *op, int k) {
+    nb_output o = {op, k};
+    return o;
+}
+static const nb_output nb_nil = {NULL, 0};
+
+/* Helpers for constructors. */
+/* Enters the op's own scope, as TF's generated wrappers do, so constant inputs
+ * get names like "Reshape/shape": returns the scope with its trailing '/'
+ * (malloc'd; pass it as the op's name, which is then used verbatim, and free it),
+ * or NULL when the graph is in error. The caller pops the scope. */
+char *nbi_op_scope_push(nb_graph *g, const char *name, const char *defname);
+nb_output nbi_const_ints_node(nb_graph *g, nb_dtype dt, const int64_t *v, int n, bool scalar,
+                              const char *name);
+nb_output nbi_unary(nb_graph *g, int type, nb_output x, const char *name, const char *defname);
+nb_output nbi_binary(nb_graph *g, int type, nb_output x, nb_output y, const char *name,
+                     const char *defname);
+
+/*** Op registry (src/ops/registry.c, src/ops/ops.def) ***********************/
+
+enum nbi_op_type {
+#define NB_OP(e, tfname) NBI_OP_##e,
+#include "ops/ops.def"
+#undef NB_OP
+    NBI_OP_COUNT
+};
+
+typedef struct nbi_kctx nbi_kctx;
+typedef nb_status (*nbi_kernel_fn)(nbi_kctx *k);
+/* Gradient builder: given d(sum ys)/d(output k) in dy[k] (nil when none flows),
+ * fills dx[i] for each input (nil when none; dx arrives all nil). Adds ops by
+ * calling the public constructors; errors are sticky on the graph. */
+typedef void (*nbi_grad_fn)(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx);
+
+enum {
+    NBI_STATEFUL = 1u << 0,  /* never pruned by caching; has side effects */
+    NBI_NO_GRAD = 1u << 1,   /* not differentiable: gives no gradient, no error */
+    NBI_REF_IN0 = 1u << 2,   /* input 0 is a variable updated in place (not read) */
+    NBI_REF_IN1 = 1u << 3,   /* input 1 too (optimizer slots) */
+    NBI_REF_IN2 = 1u << 4,
+};
+
+typedef struct nbi_opdef {
+    const char *type;   /* TensorFlow op type */
+    int n_inputs;       /* -1: variadic */
+    unsigned flags;
+    nb_status (*infer)(nb_op *op); /* sets outputs; NULL: one output like input 0 */
+    nbi_kernel_fn kernel;
+    nbi_grad_fn grad;
+} nbi_opdef;
+
+extern const nbi_opdef *const nbi_registry[NBI_OP_COUNT];
+extern const char *const nbi_registry_names[NBI_OP_COUNT];
+
+/* Each family file defines `const nbi_opdef nbi_opdef_<ENUM>` for its ops.
+ * The declarations are weak so the library links while an op is being written;
+ * a registry entry left NULL makes its constructor record NB_ERR_UNIMPLEMENTED,
+ * and tests/test_registry.c fails until every entry exists. */
+#define NB_OP(e, tfname) extern const nbi_opdef nbi_opdef_##e __attribute__((weak));
+#include "ops/ops.def"
+#undef NB_OP
+
+/*** Kernels (src/run/session.c provides the context) ************************/
+
+struct nbi_kctx {
+    nb_session *sess;
+    nb_op *op;
+    nb_tensor **in;    /* input values (NULL for ref inputs) */
+    nb_tensor **out;   /* outputs, set by the kernel (new references) */
+    struct nbi_step *step;
+    struct nbi_plan *plan;
+};
+/* An output buffer of the given dtype/dims from the session's pool (new reference
+ * stored by the caller in k->out[i]); NULL after recording OOM. */
+nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims);
+/* Records a run-time error naming the node; returns code. */
+nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+/* The session's storage slot of the variable behind input i (a VariableV2). */
+nb_tensor **nbi_kvar_slot(nbi_kctx *k, int i);
+/* The seeds of a random op for this run: (seed, seed2) from the op's attrs (or
+ * drawn once per session when the op has none) and the number of earlier runs
+ * of this op in this session as the stream. */
+void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream);
+/* Number of threads the kernels may use. */
+int nbi_num_threads(void);
+
+/*** Elementwise machinery (src/ops/elementwise.c) ****************************/
+
+/* Applies a binary "row" function over broadcast operands: fn(n, a, sa, b, sb, out)
+ * handles n outputs with input strides sa, sb in elements (0 or 1). */
+typedef void (*nbi_binrow_fn)(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb,
+                              void *out);
+nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
+                              nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out);
+
+/*** Gradient helpers (src/grad/gradients.c) *********************************/
+
+/* Sums grad down to the shape of x (undoing broadcasting), as ops. */
+nb_output nbi_sum_to_shape_of(nb_graph *g, nb_output grad, nb_output x);
+/* Whether gradients flow through values of this dtype (floating types). */
+bool nbi_differentiable_dtype(nb_dtype dt);
+
+#endif /* NB_INTERNAL_H */

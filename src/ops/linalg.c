@@ -1,0 +1,188 @@
+/*
+ * linalg.c — MatMul (rank 2, optional transposes) and BatchMatMulV2 (rank >= 3,
+ * batch dims broadcast). Float types go through OpenBLAS's cblas_?gemm; integer
+ * types use a plain triple loop with wrapping arithmetic.
+ */
+#include "nb_internal.h"
+
+#include <cblas.h>
+
+static nb_status infer_matmul(nb_op *op) {
+    nb_dtype a = nbi_in_dtype(op, 0), b = nbi_in_dtype(op, 1);
+    if (a != b)
+        return nbi_infer_error(op, NB_ERR_DTYPE,
+                               "Input 'b' of 'MatMul' Op has type %s that does not match type %s of argument 'a'",
+                               nbi_dtype_tfname(b), nbi_dtype_tfname(a));
+    if (a != NB_FLOAT32 && a != NB_FLOAT64 && a != NB_INT32 && a != NB_INT64)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "MatMul does not support %s", nbi_dtype_tfname(a));
+    const nb_shape *sa = nbi_in_shape(op, 0), *sb = nbi_in_shape(op, 1);
+    bool batch = op->type == NBI_OP_BATCH_MATMUL;
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = a;
+    if (!batch) {
+        if (sa->rank >= 0 && sa->rank != 2)
+            return nbi_infer_error(op, NB_ERR_SHAPE, "Shape must be rank 2 but is rank %d", sa->rank);
+        if (sb->rank >= 0 && sb->rank != 2)
+            return nbi_infer_error(op, NB_ERR_SHAPE, "Shape must be rank 2 but is rank %d", sb->rank);
+    } else if ((sa->rank >= 0 && sa->rank < 2) || (sb->rank >= 0 && sb->rank < 2)) {
+        return nbi_infer_error(op, NB_ERR_SHAPE, "BatchMatMul inputs must have rank >= 2");
+    }
+    if (sa->rank < 0 || sb->rank < 0) {
+        op->out_shape[0] = batch ? nb_shape_make(-1, NULL) : NB_SHAPE(-1, -1);
+        return NB_OK;
+    }
+    bool ta = op->attrs.transpose_a, tb = op->attrs.transpose_b;
+    int ra = sa->rank, rb = sb->rank;
+    int64_t m = sa->dims[ra - (ta ? 1 : 2)], ka = sa->dims[ra - (ta ? 2 : 1)];
+    int64_t kb = sb->dims[rb - (tb ? 1 : 2)], n = sb->dims[rb - (tb ? 2 : 1)];
+    if (ka >= 0 && kb >= 0 && ka != kb)
+        return nbi_infer_error(op, NB_ERR_SHAPE, "Dimensions must be equal, but are %lld and %lld",
+                               (long long)ka, (long long)kb);
+    nb_shape o;
+    if (batch) {
+        nb_shape ba = nb_shape_make(ra - 2, sa->dims), bb = nb_shape_make(rb - 2, sb->dims), bo;
+        if (!nbi_shape_broadcast(&ba, &bb, &bo))
+            return nbi_infer_error(op, NB_ERR_SHAPE, "batch dimensions cannot be broadcast");
+        o = bo;
+        o.dims[o.rank++] = m;
+        o.dims[o.rank++] = n;
+    } else {
+        o = NB_SHAPE(m, n);
+    }
+    op->out_shape[0] = o;
+    return NB_OK;
+}
+
+/* One [m,k] x [k,n] product (with transposes) into c (row-major). */
+static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk, const void *a,
+                 const void *b, void *c) {
+    int64_t lda = ta ? m : kk, ldb = tb ? kk : n;
+    if (m == 0 || n == 0) return;
+    if (kk == 0) {
+        memset(c, 0, (size_t)(m * n) * nb_dtype_size(dt));
+        return;
+    }
+    if (dt == NB_FLOAT32) {
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    (blasint)m, (blasint)n, (blasint)kk, 1.0f, a, (blasint)lda, b, (blasint)ldb,
+                    0.0f, c, (blasint)n);
+    } else if (dt == NB_FLOAT64) {
+        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    (blasint)m, (blasint)n, (blasint)kk, 1.0, a, (blasint)lda, b, (blasint)ldb, 0.0,
+                    c, (blasint)n);
+    } else {
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                uint64_t acc = 0;
+                for (int64_t p = 0; p < kk; p++) {
+                    int64_t ia = ta ? p * lda + i : i * lda + p;
+                    int64_t ib = tb ? j * ldb + p : p * ldb + j;
+                    acc += (uint64_t)(int64_t)nbi_load(a, dt, ia) * (uint64_t)(int64_t)nbi_load(b, dt, ib);
+                }
+                if (dt == NB_INT32) ((int32_t *)c)[i * n + j] = (int32_t)acc;
+                else ((int64_t *)c)[i * n + j] = (int64_t)acc;
+            }
+    }
+}
+
+static nb_status k_matmul(nbi_kctx *k) {
+    const nb_tensor *a = k->in[0], *b = k->in[1];
+    bool ta = k->op->attrs.transpose_a, tb = k->op->attrs.transpose_b;
+    bool batch = k->op->type == NBI_OP_BATCH_MATMUL;
+    char sa[128], sb[128];
+    if ((!batch && (a->rank != 2 || b->rank != 2)) || a->rank < 2 || b->rank < 2)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "In[0] and In[1] must be %s: %s, %s",
+                          batch ? "at least rank 2" : "2-dimensional",
+                          nbi_dims_string(a->rank, a->dims, false, sa, sizeof sa),
+                          nbi_dims_string(b->rank, b->dims, false, sb, sizeof sb));
+    int ra = a->rank, rb = b->rank;
+    int64_t m = a->dims[ra - (ta ? 1 : 2)], ka = a->dims[ra - (ta ? 2 : 1)];
+    int64_t kb = b->dims[rb - (tb ? 1 : 2)], n = b->dims[rb - (tb ? 2 : 1)];
+    if (ka != kb)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Matrix size-incompatible: In[0]: %s, In[1]: %s",
+                          nbi_dims_string(a->rank, a->dims, false, sa, sizeof sa),
+                          nbi_dims_string(b->rank, b->dims, false, sb, sizeof sb));
+    int br;
+    int64_t bd[NB_MAX_RANK];
+    if (!nbi_dims_broadcast(ra - 2, a->dims, rb - 2, b->dims, &br, bd))
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "In[0] and In[1] batch dimensions cannot be broadcast: %s, %s",
+                          nbi_dims_string(a->rank, a->dims, false, sa, sizeof sa),
+                          nbi_dims_string(b->rank, b->dims, false, sb, sizeof sb));
+    int64_t od[NB_MAX_RANK];
+    for (int i = 0; i < br; i++) od[i] = bd[i];
+    od[br] = m;
+    od[br + 1] = n;
+    nb_tensor *o = nbi_kalloc(k, a->dtype, br + 2, od);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = o;
+    size_t es = nb_dtype_size(a->dtype);
+    int64_t nb = nbi_numel(br, bd);
+    int64_t asz = a->dims[ra - 2] * a->dims[ra - 1], bsz = b->dims[rb - 2] * b->dims[rb - 1];
+    int64_t idx[NB_MAX_RANK] = {0};
+    for (int64_t t = 0; t < nb; t++) {
+        /* batch offsets with broadcasting */
+        int64_t oa = 0, ob = 0;
+        for (int i = 0; i < ra - 2; i++) {
+            int oi = br - (ra - 2) + i;
+            oa = oa * a->dims[i] + (a->dims[i] == 1 ? 0 : idx[oi]);
+        }
+        for (int i = 0; i < rb - 2; i++) {
+            int oi = br - (rb - 2) + i;
+            ob = ob * b->dims[i] + (b->dims[i] == 1 ? 0 : idx[oi]);
+        }
+        gemm(a->dtype, ta, tb, m, n, ka, (const char *)a->data + (size_t)(oa * asz) * es,
+             (const char *)b->data + (size_t)(ob * bsz) * es, (char *)o->data + (size_t)(t * m * n) * es);
+        for (int j = br - 1; j >= 0; j--) {
+            if (++idx[j] < bd[j]) break;
+            idx[j] = 0;
+        }
+    }
+    return NB_OK;
+}
+
+static nb_output mm(nb_graph *g, int type, nb_output a, nb_output b, bool ta, bool tb,
+                    const char *name) {
+    nb_op *op = nbi_op_new(g, type, name, NULL, (nb_output[]){a, b}, 2);
+    if (!op) return nb_nil;
+    op->attrs.transpose_a = ta;
+    op->attrs.transpose_b = tb;
+    return nbi_op_finish(op);
+}
+
+static void g_matmul(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    nb_output a = op->inputs[0], b = op->inputs[1], d = dy[0];
+    bool ta = op->attrs.transpose_a, tb = op->attrs.transpose_b;
+    int t = op->type;
+    nb_output da, db;
+    if (!ta && !tb) {
+        da = mm(g, t, d, b, false, true, "MatMul");
+        db = mm(g, t, a, d, true, false, "MatMul_1");
+    } else if (!ta && tb) {
+        da = mm(g, t, d, b, false, false, "MatMul");
+        db = mm(g, t, d, a, true, false, "MatMul_1");
+    } else if (ta && !tb) {
+        da = mm(g, t, b, d, false, true, "MatMul");
+        db = mm(g, t, a, d, false, false, "MatMul_1");
+    } else {
+        da = mm(g, t, b, d, true, true, "MatMul");
+        db = mm(g, t, d, a, true, true, "MatMul_1");
+    }
+    if (t == NBI_OP_BATCH_MATMUL) { /* undo batch broadcasting */
+        da = nbi_sum_to_shape_of(g, da, a);
+        db = nbi_sum_to_shape_of(g, db, b);
+    }
+    dx[0] = da;
+    dx[1] = db;
+}
+
+const nbi_opdef nbi_opdef_MATMUL = {"MatMul", 2, 0, infer_matmul, k_matmul, g_matmul};
+const nbi_opdef nbi_opdef_BATCH_MATMUL = {"BatchMatMulV2", 2, 0, infer_matmul, k_matmul, g_matmul};
+
+nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, bool transpose_b,
+                    const char *name) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    nb_shape sa = nb_output_shape(a), sb = nb_output_shape(b);
+    bool batch = sa.rank > 2 || sb.rank > 2;
+    return mm(g, batch ? NBI_OP_BATCH_MATMUL : NBI_OP_MATMUL, a, b, transpose_a, transpose_b,
+              name ? name : "MatMul");
+}

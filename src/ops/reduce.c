@@ -1,0 +1,531 @@
+/*
+ * reduce.c — Sum, Mean, Prod, Max, Min over a set of axes, ArgMax and ArgMin.
+ *
+ * The axes are an int32 input (a Const the constructors make), as in
+ * TensorFlow. Kernels view the input as [outer, reduced, inner] when the
+ * reduced axes are contiguous (after dropping size-1 dims), which covers
+ * every reduction the course and the gradients make; other axis sets take a
+ * general odometer loop. Float sums accumulate in double when inner == 1.
+ */
+#include "nb_internal.h"
+
+#include <float.h>
+#include <math.h>
+
+enum { R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN };
+
+static int rkind(int type) {
+    switch (type) {
+    case NBI_OP_SUM: return R_SUM;
+    case NBI_OP_MEAN: return R_MEAN;
+    case NBI_OP_PROD: return R_PROD;
+    case NBI_OP_MAX: return R_MAX;
+    default: return R_MIN;
+    }
+}
+
+/* Normalizes axes against rank into a mask; false on an out-of-range axis. */
+static bool axes_mask(const int64_t *ax, int n, int rank, bool *mask, int64_t *bad) {
+    for (int i = 0; i < rank; i++) mask[i] = false;
+    for (int i = 0; i < n; i++) {
+        int64_t a = ax[i];
+        if (a < -rank || a >= rank) {
+            *bad = a;
+            return false;
+        }
+        mask[a < 0 ? a + rank : a] = true;
+    }
+    return true;
+}
+
+static nb_status infer_reduce(nb_op *op) {
+    nb_dtype dt = nbi_in_dtype(op, 0), adt = nbi_in_dtype(op, 1);
+    if (adt != NB_INT32 && adt != NB_INT64)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "reduction indices must be int32 or int64, got %s", nbi_dtype_tfname(adt));
+    if (dt == NB_BOOL)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "Value for attr 'T' of bool is not in the list of allowed values");
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = dt;
+    const nb_shape *s = nbi_in_shape(op, 0);
+    int64_t ax[2 * NB_MAX_RANK];
+    int n = nbi_const_ints(op, 1, ax, 2 * NB_MAX_RANK);
+    bool keep = op->attrs.keep_dims;
+    if (s->rank < 0 || n < 0) {
+        if (keep && s->rank >= 0)
+            op->out_shape[0] = nb_shape_make(s->rank, (int64_t[NB_MAX_RANK]){-1, -1, -1, -1, -1, -1, -1, -1});
+        return NB_OK; /* unknown rank otherwise */
+    }
+    bool mask[NB_MAX_RANK];
+    int64_t bad;
+    if (!axes_mask(ax, n, s->rank, mask, &bad))
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Invalid reduction dimension %lld for input with %d dimensions",
+                               (long long)bad, s->rank);
+    nb_shape o;
+    o.rank = 0;
+    for (int i = 0; i < s->rank; i++) {
+        if (!mask[i]) o.dims[o.rank++] = s->dims[i];
+        else if (keep) o.dims[o.rank++] = 1;
+    }
+    op->out_shape[0] = o;
+    return NB_OK;
+}
+
+static void init_acc(int kind, nb_dtype dt, double *acc) {
+    switch (kind) {
+    case R_PROD: *acc = 1.0; break;
+    case R_MAX: *acc = dt == NB_FLOAT32 ? -INFINITY : dt == NB_FLOAT64 ? -INFINITY : nbi_dtype_is_int(dt) && dt == NB_UINT8 ? 0 : dt == NB_INT32 ? -2147483648.0 : -9223372036854775808.0; break;
+    case R_MIN: *acc = dt == NB_FLOAT32 || dt == NB_FLOAT64 ? INFINITY : dt == NB_UINT8 ? 255 : dt == NB_INT32 ? 2147483647.0 : 9223372036854775807.0; break;
+    default: *acc = 0.0;
+    }
+}
+
+static inline double combine(int kind, double acc, double v) {
+    switch (kind) {
+    case R_PROD: return acc * v;
+    case R_MAX: return (v > acc || v != v) ? v : acc;
+    case R_MIN: return (v < acc || v != v) ? v : acc;
+    default: return acc + v;
+    }
+}
+
+/* Integer sums and products wrap like TF's; done in int64 to stay exact. */
+static void reduce_int(int kind, const nb_tensor *x, nb_tensor *o, int64_t outer, int64_t red,
+                       int64_t inner) {
+    for (int64_t a = 0; a < outer; a++)
+        for (int64_t c = 0; c < inner; c++) {
+            int64_t acc;
+            if (kind == R_PROD) acc = 1;
+            else if (kind == R_MAX) acc = INT64_MIN;
+            else if (kind == R_MIN) acc = INT64_MAX;
+            else acc = 0;
+            for (int64_t b = 0; b < red; b++) {
+                int64_t v = (int64_t)nbi_load(x->data, x->dtype, (a * red + b) * inner + c);
+                if (kind == R_PROD) acc = (int64_t)((uint64_t)acc * (uint64_t)v);
+                else if (kind == R_MAX) acc = v > acc ? v : acc;
+                else if (kind == R_MIN) acc = v < acc ? v : acc;
+                else acc = (int64_t)((uint64_t)acc + (uint64_t)v);
+            }
+            if (kind == R_MEAN) acc = red ? acc / red : 0;
+            if (red == 0 && (kind == R_MAX || kind == R_MIN)) {
+                double d;
+                init_acc(kind, x->dtype, &d);
+                nbi_store(o->data, o->dtype, a * inner + c, d);
+                continue;
+            }
+            if (o->dtype == NB_INT64) ((int64_t *)o->data)[a * inner + c] = acc;
+            else if (o->dtype == NB_INT32) ((int32_t *)o->data)[a * inner + c] = (int32_t)acc;
+            else ((uint8_t *)o->data)[a * inner + c] = (uint8_t)acc;
+        }
+}
+
+static void reduce_float(int kind, const nb_tensor *x, nb_tensor *o, int64_t outer, int64_t red,
+                         int64_t inner) {
+    bool f32 = x->dtype == NB_FLOAT32;
+    if (inner == 1) {
+        for (int64_t a = 0; a < outer; a++) {
+            double acc;
+            init_acc(kind, x->dtype, &acc);
+            if (f32 && (kind == R_SUM || kind == R_MEAN)) {
+                const float *p = (const float *)x->data + a * red;
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                int64_t b = 0;
+                for (; b + 4 <= red; b += 4) {
+                    s0 += p[b];
+                    s1 += p[b + 1];
+                    s2 += p[b + 2];
+                    s3 += p[b + 3];
+                }
+                for (; b < red; b++) s0 += p[b];
+                acc = (s0 + s1) + (s2 + s3);
+            } else {
+                for (int64_t b = 0; b < red; b++)
+                    acc = combine(kind, acc, nbi_load(x->data, x->dtype, a * red + b));
+            }
+            if (kind == R_MEAN) acc /= (double)red;
+            nbi_store(o->data, o->dtype, a, acc);
+        }
+        return;
+    }
+    for (int64_t a = 0; a < outer; a++) {
+        for (int64_t c = 0; c < inner; c++) {
+            double acc;
+            init_acc(kind, x->dtype, &acc);
+            nbi_store(o->data, o->dtype, a * inner + c, acc);
+        }
+        for (int64_t b = 0; b < red; b++) {
+            int64_t base = (a * red + b) * inner;
+            if (f32 && (kind == R_SUM || kind == R_MEAN)) {
+                float *po = (float *)o->data + a * inner;
+                const float *px = (const float *)x->data + base;
+                for (int64_t c = 0; c < inner; c++) po[c] += px[c];
+            } else {
+                for (int64_t c = 0; c < inner; c++) {
+                    double v = nbi_load(o->data, o->dtype, a * inner + c);
+                    nbi_store(o->data, o->dtype, a * inner + c,
+                              combine(kind, v, nbi_load(x->data, x->dtype, base + c)));
+                }
+            }
+        }
+        if (kind == R_MEAN)
+            for (int64_t c = 0; c < inner; c++) {
+                double v = nbi_load(o->data, o->dtype, a * inner + c);
+                nbi_store(o->data, o->dtype, a * inner + c, v / (double)red);
+            }
+    }
+}
+
+static nb_status k_reduce(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0], *at = k->in[1];
+    int kind = rkind(k->op->type);
+    if (at->rank > 1 || at->size > 2 * NB_MAX_RANK)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "reduction indices must be a scalar or vector");
+    int64_t ax[2 * NB_MAX_RANK];
+    for (int i = 0; i < at->size; i++) ax[i] = (int64_t)nbi_load(at->data, at->dtype, i);
+    bool mask[NB_MAX_RANK];
+    int64_t bad;
+    if (!axes_mask(ax, (int)at->size, x->rank, mask, &bad))
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Invalid reduction dimension %lld for input with %d dimensions",
+                          (long long)bad, x->rank);
+    int64_t od[NB_MAX_RANK];
+    int orank = 0;
+    for (int i = 0; i < x->rank; i++) {
+        if (!mask[i]) od[orank++] = x->dims[i];
+        else if (k->op->attrs.keep_dims) od[orank++] = 1;
+    }
+    nb_tensor *o = nbi_kalloc(k, x->dtype, orank, od);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = o;
+    /* Drop size-1 dims; if the reduced dims left form one block, the input is
+     * [outer, red, inner]. */
+    int64_t ed[NB_MAX_RANK];
+    bool em[NB_MAX_RANK];
+    int er = 0;
+    for (int i = 0; i < x->rank; i++)
+        if (x->dims[i] != 1) {
+            ed[er] = x->dims[i];
+            em[er++] = mask[i];
+        }
+    int first = -1, lastr = -1;
+    for (int i = 0; i < er; i++)
+        if (em[i]) {
+            if (first < 0) first = i;
+            lastr = i;
+        }
+    bool contiguous = true;
+    int64_t outer = 1, red = 1, inner = 1;
+    if (first < 0) {
+        outer = x->size;
+    } else {
+        for (int i = 0; i < er; i++) {
+            if (i < first) outer *= ed[i];
+            else if (i <= lastr) {
+                if (!em[i]) contiguous = false;
+                red *= ed[i];
+            } else inner *= ed[i];
+        }
+    }
+    if (x->size == 0) {
+        /* empty input: every output is the identity of the reduction */
+        red = 0;
+        inner = o->size;
+        outer = 1;
+        contiguous = true;
+    }
+    if (contiguous) {
+        if (nbi_dtype_is_float(x->dtype)) reduce_float(kind, x, o, outer, red, inner);
+        else reduce_int(kind, x, o, outer, red, inner);
+        return NB_OK;
+    }
+    /* General case: odometer over the input, accumulating into the output in double. */
+    int64_t cnt_per_out = 1, ostride[NB_MAX_RANK], idx[NB_MAX_RANK] = {0};
+    int64_t acc_s = 1;
+    for (int i = x->rank - 1; i >= 0; i--) {
+        if (mask[i]) {
+            ostride[i] = 0;
+            cnt_per_out *= x->dims[i];
+        } else {
+            ostride[i] = acc_s;
+            acc_s *= x->dims[i];
+        }
+    }
+    double *acc = nbi_malloc(sizeof(double) * (size_t)(o->size ? o->size : 1));
+    if (!acc) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    for (int64_t i = 0; i < o->size; i++) init_acc(kind, x->dtype, &acc[i]);
+    int64_t off = 0;
+    for (int64_t i = 0; i < x->size; i++) {
+        acc[off] = combine(kind, acc[off], nbi_load(x->data, x->dtype, i));
+        for (int j = x->rank - 1; j >= 0; j--) {
+            off += ostride[j];
+            if (++idx[j] < x->dims[j]) break;
+            off -= ostride[j] * x->dims[j];
+            idx[j] = 0;
+        }
+    }
+    for (int64_t i = 0; i < o->size; i++)
+        nbi_store(o->data, o->dtype, i, kind == R_MEAN ? acc[i] / (double)cnt_per_out : acc[i]);
+    nbi_free(acc);
+    return NB_OK;
+}
+
+/*** Gradients ***/
+
+/* dy brought back to x's rank with the reduced axes as size 1 (keep_dims form). */
+static nb_output kept_dims(nb_graph *g, nb_op *op, nb_output dy, int64_t *ax, int *n_ax,
+                           bool *mask) {
+    const nb_shape *s = nbi_in_shape(op, 0);
+    int n = nbi_const_ints(op, 1, ax, 2 * NB_MAX_RANK);
+    int64_t bad;
+    if (s->rank < 0 || n < 0 || !axes_mask(ax, n, s->rank, mask, &bad)) {
+        nbi_graph_error(g, NB_ERR_UNIMPLEMENTED,
+                        "gradient of '%s' needs constant axes and an input of known rank", op->name);
+        return nb_nil;
+    }
+    *n_ax = n;
+    if (op->attrs.keep_dims) return dy;
+    nb_output r = dy;
+    if (nbi_shape_known(s)) {
+        int64_t kd[NB_MAX_RANK];
+        for (int i = 0; i < s->rank; i++) kd[i] = mask[i] ? 1 : s->dims[i];
+        return nb_reshape(g, dy, s->rank, kd, NULL);
+    }
+    for (int i = 0; i < s->rank; i++)
+        if (mask[i]) r = nb_expand_dims(g, r, i, NULL);
+    return r;
+}
+
+/* Broadcasts a keep-dims gradient back to x's shape. */
+static nb_output broadcast_back(nb_graph *g, nb_op *op, nb_output kd, const bool *mask) {
+    const nb_shape *s = nbi_in_shape(op, 0);
+    if (nbi_shape_known(s)) {
+        int64_t m[NB_MAX_RANK];
+        bool any = false;
+        for (int i = 0; i < s->rank; i++) {
+            m[i] = mask[i] ? s->dims[i] : 1;
+            any |= m[i] != 1;
+        }
+        return any ? nb_tile(g, kd, m, s->rank, NULL) : kd;
+    }
+    return nb_add(g, kd, nb_zeros_like(g, op->inputs[0], NULL), NULL);
+}
+
+static void g_sum(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    int64_t ax[2 * NB_MAX_RANK];
+    int n;
+    bool mask[NB_MAX_RANK];
+    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
+    if (kd.op) dx[0] = broadcast_back(g, op, kd, mask);
+}
+
+static void g_mean(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    int64_t ax[2 * NB_MAX_RANK];
+    int n;
+    bool mask[NB_MAX_RANK];
+    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
+    if (!kd.op) return;
+    nb_output sum = broadcast_back(g, op, kd, mask);
+    const nb_shape *s = nbi_in_shape(op, 0);
+    nb_dtype dt = nbi_in_dtype(op, 0);
+    int64_t cnt = 1;
+    bool known = true;
+    for (int i = 0; i < s->rank; i++)
+        if (mask[i]) {
+            if (s->dims[i] < 0) known = false;
+            else cnt *= s->dims[i];
+        }
+    nb_output div;
+    if (known) {
+        nb_tensor *c = nb_tensor_scalar(dt, (double)cnt);
+        div = nb_constant(g, c, "Const");
+        nb_tensor_unref(c);
+    } else {
+        div = nb_divide(g, nb_cast(g, nb_size(g, op->inputs[0], NULL), dt, NULL),
+                        nb_cast(g, nb_size(g, nbi_out(op, 0), NULL), dt, NULL), NULL);
+    }
+    dx[0] = nb_divide(g, sum, div, NULL);
+}
+
+static void g_prod(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    /* d prod / d x_i = prod / x_i; inputs containing zeros are not supported. */
+    int64_t ax[2 * NB_MAX_RANK];
+    int n;
+    bool mask[NB_MAX_RANK];
+    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
+    nb_output pk = kept_dims(g, op, nbi_out(op, 0), ax, &n, mask);
+    if (!kd.op || !pk.op) return;
+    nb_output t = nb_divide(g, nb_multiply(g, kd, pk, NULL), op->inputs[0], NULL);
+    dx[0] = t;
+}
+
+static void g_maxmin(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    int64_t ax[2 * NB_MAX_RANK];
+    int n;
+    bool mask[NB_MAX_RANK];
+    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
+    nb_output yk = kept_dims(g, op, nbi_out(op, 0), ax, &n, mask);
+    if (!kd.op || !yk.op) return;
+    nb_dtype dt = nbi_in_dtype(op, 0);
+    nb_output ind = nb_cast(g, nb_equal(g, yk, op->inputs[0], NULL), dt, NULL);
+    int axes[2 * NB_MAX_RANK];
+    for (int i = 0; i < n; i++) axes[i] = (int)ax[i];
+    nb_output num = nb_reduce_sum(g, ind, axes, n, true, NULL);
+    dx[0] = nb_multiply(g, nb_divide(g, ind, num, NULL), kd, NULL);
+}
+
+const nbi_opdef nbi_opdef_SUM = {"Sum", 2, 0, infer_reduce, k_reduce, g_sum};
+const nbi_opdef nbi_opdef_MEAN = {"Mean", 2, 0, infer_reduce, k_reduce, g_mean};
+const nbi_opdef nbi_opdef_PROD = {"Prod", 2, 0, infer_reduce, k_reduce, g_prod};
+const nbi_opdef nbi_opdef_MAX = {"Max", 2, 0, infer_reduce, k_reduce, g_maxmin};
+const nbi_opdef nbi_opdef_MIN = {"Min", 2, 0, infer_reduce, k_reduce, g_maxmin};
+
+/*** ArgMax, ArgMin ***/
+
+static nb_status infer_arg(nb_op *op) {
+    nb_dtype dt = nbi_in_dtype(op, 0);
+    if (dt == NB_BOOL) return nbi_infer_error(op, NB_ERR_DTYPE, "ArgMax/ArgMin of bool");
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = NB_INT64;
+    const nb_shape *s = nbi_in_shape(op, 0);
+    int64_t ax;
+    if (s->rank < 0 || nbi_const_ints(op, 1, &ax, 1) != 1) return NB_OK;
+    if (ax < -s->rank || ax >= s->rank || s->rank == 0)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Expected dimension in the range [%d, %d), but got %lld",
+                               -s->rank, s->rank, (long long)ax);
+    if (ax < 0) ax += s->rank;
+    nb_shape o;
+    o.rank = 0;
+    for (int i = 0; i < s->rank; i++)
+        if (i != ax) o.dims[o.rank++] = s->dims[i];
+    op->out_shape[0] = o;
+    return NB_OK;
+}
+
+static nb_status k_arg(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    int64_t ax = (int64_t)nbi_load(k->in[1]->data, k->in[1]->dtype, 0);
+    if (ax < -x->rank || ax >= x->rank || x->rank == 0)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Expected dimension in the range [%d, %d), but got %lld",
+                          -x->rank, x->rank, (long long)ax);
+    if (ax < 0) ax += x->rank;
+    if (x->dims[ax] == 0)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Reduction axis %lld is empty in shape", (long long)ax);
+    int64_t od[NB_MAX_RANK], outer = 1, inner = 1, n = x->dims[ax];
+    int r = 0;
+    for (int i = 0; i < x->rank; i++) {
+        if (i == ax) continue;
+        od[r++] = x->dims[i];
+        if (i < ax) outer *= x->dims[i];
+        else inner *= x->dims[i];
+    }
+    nb_tensor *o = nbi_kalloc(k, NB_INT64, r, od);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = o;
+    bool is_max = k->op->type == NBI_OP_ARG_MAX;
+    for (int64_t a = 0; a < outer; a++)
+        for (int64_t c = 0; c < inner; c++) {
+            int64_t best = 0;
+            double bv = nbi_load(x->data, x->dtype, a * n * inner + c);
+            for (int64_t b = 1; b < n; b++) {
+                double v = nbi_load(x->data, x->dtype, (a * n + b) * inner + c);
+                if (is_max ? v > bv : v < bv) {
+                    bv = v;
+                    best = b;
+                }
+            }
+            ((int64_t *)o->data)[a * inner + c] = best;
+        }
+    return NB_OK;
+}
+
+const nbi_opdef nbi_opdef_ARG_MAX = {"ArgMax", 2, NBI_NO_GRAD, infer_arg, k_arg, NULL};
+const nbi_opdef nbi_opdef_ARG_MIN = {"ArgMin", 2, NBI_NO_GRAD, infer_arg, k_arg, NULL};
+
+/*** Constructors ***/
+
+static nb_output reduce_ctor(nb_graph *g, int type, nb_output x, const int *axes, int n_axes,
+                             bool keep, const char *name, const char *defname) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    nb_output ax;
+    int64_t a[2 * NB_MAX_RANK];
+    if (n_axes == NB_ALL_AXES || (n_axes == 0 && !axes)) {
+        /* axis=None: TF makes a Const [0..rank-1] in the current scope. */
+        nb_shape s = nb_output_shape(x);
+        if (s.rank < 0) {
+            /* rank unknown until run time: range(0, rank(x)), as TF builds it */
+            nb_output r = nb_rank(g, x, NULL);
+            char *rs = nbi_op_scope_push(g, NULL, "range");
+            if (!rs) return nb_nil;
+            nb_output st = nb_constant_i32(g, 0, "start"), de = nb_constant_i32(g, 1, "delta");
+            nb_name_scope_pop(g);
+            ax = nb_range(g, st, r, de, rs);
+            nbi_free(rs);
+            goto build;
+        }
+        for (int i = 0; i < s.rank; i++) a[i] = i;
+        ax = nbi_const_ints_node(g, NB_INT32, a, s.rank, false, "Const");
+    } else {
+        if (n_axes < 0 || n_axes > 2 * NB_MAX_RANK || (n_axes && !axes)) {
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: bad axes list", defname);
+            return nb_nil;
+        }
+        for (int i = 0; i < n_axes; i++) a[i] = axes[i];
+        char *scope = nbi_op_scope_push(g, name, defname);
+        if (!scope) return nb_nil;
+        ax = nbi_const_ints_node(g, NB_INT32, a, n_axes, false, "reduction_indices");
+        nb_name_scope_pop(g);
+        nb_op *op = nbi_op_new(g, type, scope, NULL, (nb_output[]){x, ax}, 2);
+        nbi_free(scope);
+        if (!op) return nb_nil;
+        op->attrs.keep_dims = keep;
+        return nbi_op_finish(op);
+    }
+build:;
+    nb_op *op = nbi_op_new(g, type, name, defname, (nb_output[]){x, ax}, 2);
+    if (!op) return nb_nil;
+    op->attrs.keep_dims = keep;
+    return nbi_op_finish(op);
+}
+
+#define REDUCE_CTOR(fn, E, DEF)                                                           \
+    nb_output fn(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,   \
+                 const char *name) {                                                      \
+        return reduce_ctor(g, NBI_OP_##E, x, axes, n_axes, keep_dims, name, DEF);         \
+    }
+REDUCE_CTOR(nb_reduce_sum, SUM, "Sum")
+REDUCE_CTOR(nb_reduce_mean, MEAN, "Mean")
+REDUCE_CTOR(nb_reduce_prod, PROD, "Prod")
+REDUCE_CTOR(nb_reduce_max, MAX, "Max")
+REDUCE_CTOR(nb_reduce_min, MIN, "Min")
+
+static nb_output reduce_t(nb_graph *g, int type, nb_output x, nb_output axes, bool keep,
+                          const char *name) {
+    nb_op *op = nbi_op_new(g, type, name, NULL, (nb_output[]){x, axes}, 2);
+    if (!op) return nb_nil;
+    op->attrs.keep_dims = keep;
+    return nbi_op_finish(op);
+}
+
+nb_output nb_reduce_sum_t(nb_graph *g, nb_output x, nb_output axes, bool keep_dims, const char *name) {
+    return reduce_t(g, NBI_OP_SUM, x, axes, keep_dims, name);
+}
+nb_output nb_reduce_mean_t(nb_graph *g, nb_output x, nb_output axes, bool keep_dims, const char *name) {
+    return reduce_t(g, NBI_OP_MEAN, x, axes, keep_dims, name);
+}
+
+static nb_output arg_ctor(nb_graph *g, int type, nb_output x, int axis, const char *name,
+                          const char *defname) {
+    char *scope = nbi_op_scope_push(g, name, defname);
+    if (!scope) return nb_nil;
+    int64_t a = axis;
+    nb_output d = nbi_const_ints_node(g, NB_INT32, &a, 1, true, "dimension");
+    nb_name_scope_pop(g);
+    nb_output r = nbi_binary(g, type, x, d, scope, NULL);
+    nbi_free(scope);
+    return r;
+}
+
+nb_output nb_argmax(nb_graph *g, nb_output x, int axis, const char *name) {
+    return arg_ctor(g, NBI_OP_ARG_MAX, x, axis, name, "ArgMax");
+}
+nb_output nb_argmin(nb_graph *g, nb_output x, int axis, const char *name) {
+    return arg_ctor(g, NBI_OP_ARG_MIN, x, axis, name, "ArgMin");
+}

@@ -1,0 +1,615 @@
+/*
+ * session.c — sessions: variable storage, plan compilation and the executor.
+ *
+ * A (feeds, fetches) signature is compiled once into a plan: the ops the
+ * fetches need (creation order is topological, see graph.c), one value slot
+ * per output, and for each step the slots to release after it (liveness).
+ * Plans are cached. Output buffers come from the plan's pool: a tensor the
+ * pool alone references is free; each step remembers which pool entry it
+ * used last, so a steady-state run allocates nothing and searches nothing.
+ */
+#include "nb_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+typedef struct nbi_step {
+    nb_op *op;
+    nbi_kernel_fn kernel;
+    int n_in;
+    int *in_slot;     /* -1 for a ref input (a variable updated in place) */
+    int out_base;     /* slot of output 0 */
+    int n_release;
+    int *release;     /* slots whose last use is this step */
+    int *hint;        /* per output allocation: pool index used last time */
+    int n_hint;
+    int n_alloc;      /* allocations made by the kernel in this run */
+} nbi_step;
+
+typedef struct nbi_plan {
+    nb_output *feeds;
+    int n_feeds;
+    nb_output *fetches;
+    int n_fetches;
+    int n_graph_ops;  /* graph size when compiled (the graph only grows) */
+    nbi_step *steps;
+    int n_steps;
+    nb_tensor **values;
+    int n_slots;
+    int *feed_slot;
+    int *fetch_slot;  /* -1: fetch of an op with no value */
+    nb_tensor **in_buf;
+    nb_tensor **pool;
+    int n_pool, cap_pool;
+} nbi_plan;
+
+struct nb_session {
+    nb_graph *graph;
+    nb_tensor **vars;
+    int n_vars;
+    uint32_t *runs;       /* per op id: how often a random op ran */
+    int n_runs;
+    uint64_t session_seed;
+    nbi_plan **plans;
+    int n_plans, cap_plans;
+    nb_status status;
+    char errmsg[4096];
+};
+
+/*** threads ***/
+
+static int g_threads;
+
+static int cores(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+void nb_set_num_threads(int n) {
+    int c = cores();
+    if (n < 1) n = 1;
+    if (n > c) n = c;
+    g_threads = n;
+    openblas_set_num_threads(n);
+}
+
+int nb_get_num_threads(void) { return g_threads ? g_threads : cores(); }
+int nbi_num_threads(void) { return nb_get_num_threads(); }
+
+/*** errors ***/
+
+static nb_status sess_error(nb_session *s, nb_status code, const char *fmt, ...)
+    NBI_PRINTF(3, 4);
+static nb_status sess_error(nb_session *s, nb_status code, const char *fmt, ...) {
+    nbi_error(code);
+    s->status = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) {
+    char msg[3000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    nb_session *s = k->sess;
+    if (s->status == NB_OK) /* first error wins within a run */
+        sess_error(s, code, "%s\n\t [[{{node %s}} = %s]]", msg, k->op->name, k->op->def->type);
+    return code;
+}
+
+nb_status nb_session_status(const nb_session *s) { return s ? s->status : NB_ERR_INVALID_ARGUMENT; }
+const char *nb_session_errmsg(const nb_session *s) { return s ? s->errmsg : "session is NULL"; }
+nb_graph *nb_session_graph(const nb_session *s) { return s ? s->graph : NULL; }
+
+/*** lifetime ***/
+
+static void plan_free(nbi_plan *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n_steps; i++) {
+        nbi_free(p->steps[i].in_slot);
+        nbi_free(p->steps[i].release);
+        nbi_free(p->steps[i].hint);
+    }
+    nbi_free(p->steps);
+    if (p->values)
+        for (int i = 0; i < p->n_slots; i++) nb_tensor_unref(p->values[i]);
+    nbi_free(p->values);
+    for (int i = 0; i < p->n_pool; i++) {
+        p->pool[i]->pool_index = -1;
+        nb_tensor_unref(p->pool[i]);
+    }
+    nbi_free(p->pool);
+    nbi_free(p->feeds);
+    nbi_free(p->fetches);
+    nbi_free(p->feed_slot);
+    nbi_free(p->fetch_slot);
+    nbi_free(p->in_buf);
+    nbi_free(p);
+}
+
+nb_session *nb_session_new(nb_graph *g) {
+    nb_session *s = nbi_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    if (!g) {
+        sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_new: the graph is NULL");
+        return s;
+    }
+    s->graph = g;
+    g->refcount++;
+    uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+    s->session_seed = t * 0x9E3779B97F4A7C15ull;
+    if (g->status != NB_OK)
+        sess_error(s, g->status, "the graph has an error, so it cannot run: %s", g->errmsg);
+    return s;
+}
+
+void nb_session_free(nb_session *s) {
+    if (!s) return;
+    for (int i = 0; i < s->n_plans; i++) plan_free(s->plans[i]);
+    nbi_free(s->plans);
+    for (int i = 0; i < s->n_vars; i++) nb_tensor_unref(s->vars[i]);
+    nbi_free(s->vars);
+    nbi_free(s->runs);
+    nbi_graph_unref(s->graph);
+    nbi_free(s);
+}
+
+static bool grow_state(nb_session *s) {
+    nb_graph *g = s->graph;
+    if (s->n_vars < g->n_vars) {
+        nb_tensor **v = nbi_realloc(s->vars, (size_t)g->n_vars * sizeof *v);
+        if (!v) return false;
+        for (int i = s->n_vars; i < g->n_vars; i++) v[i] = NULL;
+        s->vars = v;
+        s->n_vars = g->n_vars;
+    }
+    if (s->n_runs < g->n_ops) {
+        uint32_t *r = nbi_realloc(s->runs, (size_t)g->n_ops * sizeof *r);
+        if (!r) return false;
+        for (int i = s->n_runs; i < g->n_ops; i++) r[i] = 0;
+        s->runs = r;
+        s->n_runs = g->n_ops;
+    }
+    return true;
+}
+
+/*** kernel services ***/
+
+nb_tensor **nbi_kvar_slot(nbi_kctx *k, int i) {
+    nb_op *v = i < 0 ? k->op : k->op->inputs[i].op->variable;
+    return &k->sess->vars[v->var_index];
+}
+
+void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream) {
+    const nb_op *op = k->op;
+    if (op->attrs.seed == 0 && op->attrs.seed2 == 0) {
+        *seed = k->sess->session_seed;
+        *seed2 = (uint64_t)op->id;
+    } else {
+        *seed = (uint64_t)op->attrs.seed;
+        *seed2 = (uint64_t)op->attrs.seed2;
+    }
+    *stream = k->sess->runs[op->id]++;
+}
+
+nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
+    nbi_plan *p = k->plan;
+    nbi_step *st = k->step;
+    int64_t n = nbi_numel(rank, dims);
+    if (n < 0 || !nbi_dtype_valid(dt) || rank > NB_MAX_RANK) {
+        nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "invalid output shape");
+        return NULL;
+    }
+    size_t need = nbi_mul_size((size_t)n, nb_dtype_size(dt));
+    int which = st->n_alloc++;
+    /* 1. the pool entry this step used last time */
+    if (which < st->n_hint) {
+        int h = st->hint[which];
+        if (h >= 0 && h < p->n_pool) {
+            nb_tensor *t = p->pool[h];
+            if (t->refcount == 1 && t->capacity >= need && t->capacity <= 2 * need + 256) {
+                nbi_tensor_relabel(t, dt, rank, dims);
+                return nb_tensor_ref(t);
+            }
+        }
+    }
+    /* 2. any free pool entry of a fitting size */
+    int best = -1;
+    for (int i = 0; i < p->n_pool; i++) {
+        nb_tensor *t = p->pool[i];
+        if (t->refcount == 1 && t->capacity >= need && t->capacity <= 2 * need + 256 &&
+            (best < 0 || t->capacity < p->pool[best]->capacity))
+            best = i;
+    }
+    nb_tensor *t;
+    if (best >= 0) {
+        t = p->pool[best];
+        nbi_tensor_relabel(t, dt, rank, dims);
+    } else {
+        /* 3. a new pool entry */
+        if (p->n_pool == p->cap_pool) {
+            int cap = p->cap_pool ? p->cap_pool * 2 : 16;
+            nb_tensor **pl = nbi_realloc(p->pool, (size_t)cap * sizeof *pl);
+            if (!pl) goto oom;
+            p->pool = pl;
+            p->cap_pool = cap;
+        }
+        t = nbi_tensor_alloc(dt, rank, dims);
+        if (!t) goto oom;
+        t->pool_index = p->n_pool;
+        p->pool[p->n_pool++] = t;
+        best = t->pool_index;
+    }
+    if (which < st->n_hint) st->hint[which] = best;
+    return nb_tensor_ref(t);
+oom:
+    nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory allocating an output of %zu bytes", need);
+    return NULL;
+}
+
+/* Hands a pool tensor to the caller: the pool forgets it. */
+static void pool_release(nbi_plan *p, nb_tensor *t) {
+    int i = t->pool_index;
+    if (i < 0 || i >= p->n_pool || p->pool[i] != t) return;
+    p->pool[i] = p->pool[--p->n_pool];
+    p->pool[i]->pool_index = i;
+    t->pool_index = -1;
+    nb_tensor_unref(t); /* the pool's reference */
+}
+
+/*** compiling a plan ***/
+
+static bool out_eq(nb_output a, nb_output b) { return a.op == b.op && a.index == b.index; }
+
+static int find_feed(const nb_feed *feeds, int n, nb_output o) {
+    for (int i = 0; i < n; i++)
+        if (out_eq(feeds[i].output, o)) return i;
+    return -1;
+}
+
+static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
+                         const nb_output *fetches, int n_fetches) {
+    nb_graph *g = s->graph;
+    int n_ops = g->n_ops;
+    nbi_plan *p = nbi_calloc(1, sizeof *p);
+    char *need = nbi_calloc((size_t)n_ops + 1, 1);
+    char *slotted = nbi_calloc((size_t)n_ops + 1, 1);
+    int *stack = nbi_malloc(((size_t)n_ops + 1) * sizeof *stack);
+    int *base = nbi_malloc(((size_t)n_ops + 1) * sizeof *base);
+    int *last = NULL;
+    if (!p || !need || !slotted || !stack || !base) goto oom;
+    p->n_graph_ops = n_ops;
+    p->n_feeds = n_feeds;
+    p->n_fetches = n_fetches;
+    p->feeds = nbi_calloc((size_t)n_feeds + 1, sizeof *p->feeds);
+    p->fetches = nbi_calloc((size_t)n_fetches + 1, sizeof *p->fetches);
+    p->feed_slot = nbi_calloc((size_t)n_feeds + 1, sizeof *p->feed_slot);
+    p->fetch_slot = nbi_calloc((size_t)n_fetches + 1, sizeof *p->fetch_slot);
+    if (!p->feeds || !p->fetches || !p->feed_slot || !p->fetch_slot) goto oom;
+    for (int i = 0; i < n_feeds; i++) {
+        p->feeds[i] = feeds[i].output;
+        slotted[feeds[i].output.op->id] = 1;
+    }
+    for (int i = 0; i < n_fetches; i++) p->fetches[i] = fetches[i];
+
+    /* Which ops run: walk back from the fetches, stopping at fed outputs. */
+    int sp = 0;
+    for (int i = 0; i < n_fetches; i++) {
+        if (find_feed(feeds, n_feeds, fetches[i]) >= 0) continue;
+        int id = fetches[i].op->id;
+        if (!need[id]) {
+            need[id] = 1;
+            stack[sp++] = id;
+        }
+    }
+    while (sp > 0) {
+        nb_op *op = g->ops[stack[--sp]];
+        for (int i = 0; i < op->n_inputs; i++) {
+            nb_output in = op->inputs[i];
+            if (find_feed(feeds, n_feeds, in) >= 0) continue;
+            if (!need[in.op->id]) {
+                need[in.op->id] = 1;
+                stack[sp++] = in.op->id;
+            }
+        }
+        for (int i = 0; i < op->n_control; i++) {
+            int id = op->control[i]->id;
+            if (!need[id]) {
+                need[id] = 1;
+                stack[sp++] = id;
+            }
+        }
+    }
+    /* Slots for every output of a running op and every fed output. */
+    int n_slots = 0, n_steps = 0, max_in = 1;
+    for (int i = 0; i < n_ops; i++) {
+        base[i] = -1;
+        if (need[i] || slotted[i]) {
+            base[i] = n_slots;
+            n_slots += g->ops[i]->n_outputs;
+        }
+        if (need[i]) {
+            n_steps++;
+            if (g->ops[i]->n_inputs > max_in) max_in = g->ops[i]->n_inputs;
+        }
+    }
+    p->n_slots = n_slots;
+    p->values = nbi_calloc((size_t)n_slots + 1, sizeof *p->values);
+    p->steps = nbi_calloc((size_t)n_steps + 1, sizeof *p->steps);
+    p->in_buf = nbi_calloc((size_t)max_in, sizeof *p->in_buf);
+    last = nbi_malloc(((size_t)n_slots + 1) * sizeof *last);
+    if (!p->values || !p->steps || !p->in_buf || !last) goto oom;
+    for (int i = 0; i < n_slots; i++) last[i] = -1;
+    for (int i = 0; i < n_feeds; i++) {
+        p->feed_slot[i] = base[feeds[i].output.op->id] + feeds[i].output.index;
+        last[p->feed_slot[i]] = INT32_MAX; /* the caller's: never released mid-run */
+    }
+    int k = 0;
+    for (int i = 0; i < n_ops; i++) {
+        if (!need[i]) continue;
+        nb_op *op = g->ops[i];
+        nbi_step *st = &p->steps[k];
+        st->op = op;
+        st->kernel = op->def->kernel;
+        st->n_in = op->n_inputs;
+        st->out_base = base[i];
+        st->in_slot = nbi_malloc(((size_t)op->n_inputs + 1) * sizeof *st->in_slot);
+        st->n_hint = op->n_outputs + 2;
+        st->hint = nbi_malloc((size_t)st->n_hint * sizeof *st->hint);
+        if (!st->in_slot || !st->hint) goto oom;
+        for (int h = 0; h < st->n_hint; h++) st->hint[h] = -1;
+        for (int j = 0; j < op->n_inputs; j++) {
+            bool ref = (j == 0 && (op->def->flags & NBI_REF_IN0)) ||
+                       (j == 1 && (op->def->flags & NBI_REF_IN1)) ||
+                       (j == 2 && (op->def->flags & NBI_REF_IN2));
+            int slot = base[op->inputs[j].op->id] + op->inputs[j].index;
+            st->in_slot[j] = ref ? -1 : slot;
+            if (!ref && last[slot] != INT32_MAX) last[slot] = k;
+        }
+        for (int o = 0; o < op->n_outputs; o++)
+            if (last[base[i] + o] == -1) last[base[i] + o] = k; /* unused: release at once */
+        k++;
+    }
+    p->n_steps = n_steps;
+    for (int i = 0; i < n_fetches; i++) {
+        nb_output f = fetches[i];
+        int slot = f.index < f.op->n_outputs ? base[f.op->id] + f.index : -1;
+        p->fetch_slot[i] = slot;
+        if (slot >= 0) last[slot] = INT32_MAX;
+    }
+    /* Release lists. */
+    {
+        int *counts = nbi_calloc((size_t)n_steps + 1, sizeof *counts);
+        if (!counts) goto oom;
+        for (int o = 0; o < n_slots; o++)
+            if (last[o] >= 0 && last[o] < n_steps) counts[last[o]]++;
+        for (int s2 = 0; s2 < n_steps; s2++) {
+            p->steps[s2].release = nbi_malloc(((size_t)counts[s2] + 1) * sizeof(int));
+            if (!p->steps[s2].release) {
+                nbi_free(counts);
+                goto oom;
+            }
+        }
+        for (int o = 0; o < n_slots; o++)
+            if (last[o] >= 0 && last[o] < n_steps) {
+                nbi_step *st = &p->steps[last[o]];
+                st->release[st->n_release++] = o;
+            }
+        nbi_free(counts);
+    }
+    nbi_free(need);
+    nbi_free(slotted);
+    nbi_free(stack);
+    nbi_free(base);
+    nbi_free(last);
+    return p;
+oom:
+    nbi_free(need);
+    nbi_free(slotted);
+    nbi_free(stack);
+    nbi_free(base);
+    nbi_free(last);
+    plan_free(p);
+    return NULL;
+}
+
+static nbi_plan *find_plan(nb_session *s, const nb_feed *feeds, int n_feeds,
+                           const nb_output *fetches, int n_fetches) {
+    for (int i = 0; i < s->n_plans; i++) {
+        nbi_plan *p = s->plans[i];
+        if (p->n_feeds != n_feeds || p->n_fetches != n_fetches) continue;
+        bool same = true;
+        for (int j = 0; j < n_feeds && same; j++) same = out_eq(p->feeds[j], feeds[j].output);
+        for (int j = 0; j < n_fetches && same; j++) same = out_eq(p->fetches[j], fetches[j]);
+        if (same) return p;
+    }
+    return NULL;
+}
+
+/*** running ***/
+
+static nb_status check_args(nb_session *s, const nb_feed *feeds, int n_feeds,
+                            const nb_output *fetches, int n_fetches) {
+    nb_graph *g = s->graph;
+    if (n_feeds < 0 || n_fetches < 0 || (n_feeds && !feeds) || (n_fetches && !fetches))
+        return sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_run: bad feed or fetch arrays");
+    for (int i = 0; i < n_fetches; i++) {
+        nb_output f = fetches[i];
+        if (!f.op)
+            return sess_error(s, NB_ERR_INVALID_ARGUMENT,
+                              "Fetch argument %d is a nil output (did an op constructor fail? "
+                              "check nb_graph_status)", i);
+        if (f.op->graph != g)
+            return sess_error(s, NB_ERR_INVALID_ARGUMENT,
+                              "Fetch argument '%s' is not an element of this graph", f.op->name);
+        if (f.index < 0 || (f.index >= f.op->n_outputs && !(f.index == 0 && f.op->n_outputs == 0)))
+            return sess_error(s, NB_ERR_INVALID_ARGUMENT, "'%s' has no output %d", f.op->name,
+                              f.index);
+    }
+    for (int i = 0; i < n_feeds; i++) {
+        nb_output o = feeds[i].output;
+        const nb_tensor *v = feeds[i].value;
+        char name[512];
+        if (!o.op || o.op->graph != g || o.index < 0 || o.index >= o.op->n_outputs)
+            return sess_error(s, NB_ERR_INVALID_ARGUMENT,
+                              "Feed %d is not an output of an op in this graph", i);
+        nb_output_name(o, name, sizeof name);
+        if (!v)
+            return sess_error(s, NB_ERR_INVALID_ARGUMENT, "The value fed for Tensor '%s' is NULL",
+                              name);
+        for (int j = 0; j < i; j++)
+            if (out_eq(feeds[j].output, o))
+                return sess_error(s, NB_ERR_INVALID_ARGUMENT, "Tensor '%s' is fed twice", name);
+        nb_dtype want = o.op->out_dtype[o.index];
+        if (v->dtype != want)
+            return sess_error(s, NB_ERR_DTYPE,
+                              "Cannot feed value of dtype %s for Tensor '%s', which has dtype %s",
+                              nb_dtype_name(v->dtype), name, nb_dtype_name(want));
+        const nb_shape *sh = &o.op->out_shape[o.index];
+        if (!nbi_shape_compatible(sh, v->rank, v->dims)) {
+            char a[256], b[256];
+            return sess_error(s, NB_ERR_SHAPE,
+                              "Cannot feed value of shape %s for Tensor '%s', which has shape '%s'",
+                              nbi_dims_string(v->rank, v->dims, true, a, sizeof a), name,
+                              nbi_dims_string(sh->rank, sh->dims, true, b, sizeof b));
+        }
+    }
+    return NB_OK;
+}
+
+static void clear_values(nbi_plan *p) {
+    for (int i = 0; i < p->n_slots; i++) {
+        nb_tensor_unref(p->values[i]);
+        p->values[i] = NULL;
+    }
+}
+
+nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
+                         const nb_output *fetches, int n_fetches, nb_tensor **outputs) {
+    if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
+    if (outputs)
+        for (int i = 0; i < n_fetches; i++) outputs[i] = NULL;
+    if (!s->graph) return s->status;
+    if (s->graph->status != NB_OK)
+        return sess_error(s, s->graph->status, "the graph has an error, so it cannot run: %s",
+                          s->graph->errmsg);
+    s->status = NB_OK;
+    s->errmsg[0] = 0;
+    nb_status st = check_args(s, feeds, n_feeds, fetches, n_fetches);
+    if (st != NB_OK) return st;
+    if (!grow_state(s)) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+
+    nbi_plan *p = find_plan(s, feeds, n_feeds, fetches, n_fetches);
+    if (!p) {
+        p = compile(s, feeds, n_feeds, fetches, n_fetches);
+        if (!p) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory compiling a plan");
+        if (s->n_plans == s->cap_plans) {
+            int cap = s->cap_plans ? s->cap_plans * 2 : 8;
+            nbi_plan **pl = nbi_realloc(s->plans, (size_t)cap * sizeof *pl);
+            if (!pl) {
+                plan_free(p);
+                return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+            }
+            s->plans = pl;
+            s->cap_plans = cap;
+        }
+        s->plans[s->n_plans++] = p;
+    }
+
+    /* Kernels never write into inputs, so holding a fed tensor as non-const is safe. */
+    for (int i = 0; i < n_feeds; i++) {
+        union { const nb_tensor *c; nb_tensor *m; } u = {feeds[i].value};
+        p->values[p->feed_slot[i]] = nb_tensor_ref(u.m);
+    }
+
+    nbi_kctx k;
+    k.sess = s;
+    k.in = p->in_buf;
+    k.plan = p;
+    for (int i = 0; i < p->n_steps; i++) {
+        nbi_step *stp = &p->steps[i];
+        nb_op *op = stp->op;
+        for (int j = 0; j < stp->n_in; j++) {
+            int slot = stp->in_slot[j];
+            nb_tensor *v = slot >= 0 ? p->values[slot] : NULL;
+            if (slot >= 0 && !v) {
+                nb_op *src = op->inputs[j].op;
+                const char *vn = src->variable ? src->variable->name : src->name;
+                st = sess_error(s, NB_ERR_FAILED_PRECONDITION,
+                                "Attempting to use uninitialized value %s\n\t [[{{node %s}} = %s]]",
+                                vn, op->name, op->def->type);
+                goto fail;
+            }
+            p->in_buf[j] = v;
+        }
+        k.op = op;
+        k.out = p->values + stp->out_base;
+        k.step = stp;
+        stp->n_alloc = 0;
+        st = stp->kernel(&k);
+        if (st != NB_OK) {
+            if (s->status == NB_OK)
+                sess_error(s, st, "kernel failed\n\t [[{{node %s}} = %s]]", op->name, op->def->type);
+            goto fail;
+        }
+        for (int r = 0; r < stp->n_release; r++) {
+            int slot = stp->release[r];
+            nb_tensor_unref(p->values[slot]);
+            p->values[slot] = NULL;
+        }
+    }
+    if (outputs) {
+        for (int i = 0; i < n_fetches; i++) {
+            int slot = p->fetch_slot[i];
+            nb_tensor *t = slot >= 0 ? p->values[slot] : NULL;
+            if (t && t->pool_index >= 0) pool_release(p, t);
+            outputs[i] = nb_tensor_ref(t);
+        }
+    }
+    clear_values(p);
+    return NB_OK;
+fail:
+    clear_values(p);
+    return s->status != NB_OK ? s->status : st;
+}
+
+nb_tensor *nb_session_eval(nb_session *s, nb_output x, const nb_feed *feeds, int n_feeds) {
+    nb_tensor *out = NULL;
+    if (nb_session_run(s, feeds, n_feeds, &x, 1, &out) != NB_OK) return NULL;
+    return out;
+}
+
+/*** direct variable access ***/
+
+nb_tensor *nb_session_variable_value(nb_session *s, nb_output var) {
+    nb_op *v = nb_variable_op(var);
+    if (!s || !v || v->graph != s->graph || !grow_state(s)) return NULL;
+    nb_tensor *t = s->vars[v->var_index];
+    return t ? nb_tensor_copy(t) : NULL;
+}
+
+nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor *value) {
+    if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
+    nb_op *v = nb_variable_op(var);
+    if (!v || v->graph != s->graph)
+        return sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_set_variable: not a variable of this graph");
+    if (!value || value->dtype != v->attrs.dtype ||
+        !nbi_shape_compatible(&v->attrs.shape, value->rank, value->dims))
+        return sess_error(s, NB_ERR_SHAPE,
+                          "nb_session_set_variable: value does not match variable '%s'", v->name);
+    if (!grow_state(s)) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    nb_tensor *c = nb_tensor_copy(value);
+    if (!c) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    nb_tensor_unref(s->vars[v->var_index]);
+    s->vars[v->var_index] = c;
+    return NB_OK;
+}

@@ -1,0 +1,108 @@
+/*
+ * harness.h — the tests' tiny framework: TEST(name) functions registered in a
+ * table, CHECK macros that report file:line and keep going, a name filter
+ * (argv[1] substring), and a nonzero exit on any failure.
+ *
+ *   TEST(add_broadcasts) { ... CHECK(x == 3); CHECK_NEAR(a, b, 1e-6); }
+ *   int main(int argc, char **argv) { return run_tests(argc, argv); }
+ */
+#ifndef NB_HARNESS_H
+#define NB_HARNESS_H
+
+#include "nabla.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*test_fn)(void);
+static struct { const char *name; test_fn fn; } tests_[512];
+static int n_tests_;
+static int failures_;
+static int checks_;
+static const char *current_;
+
+#define TEST(name)                                                              \
+    static void test_##name(void);                                              \
+    __attribute__((constructor)) static void reg_##name(void) {                 \
+        tests_[n_tests_].name = #name;                                          \
+        tests_[n_tests_++].fn = test_##name;                                    \
+    }                                                                           \
+    static void test_##name(void)
+
+#define FAILF(...)                                                              \
+    do {                                                                        \
+        failures_++;                                                            \
+        fprintf(stderr, "FAIL %s (%s:%d): ", current_, __FILE__, __LINE__);     \
+        fprintf(stderr, __VA_ARGS__);                                           \
+        fprintf(stderr, "\n");                                                  \
+    } while (0)
+
+#define CHECK(cond)                                                             \
+    do {                                                                        \
+        checks_++;                                                              \
+        if (!(cond)) FAILF("%s", #cond);                                        \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                   \
+    do {                                                                        \
+        checks_++;                                                              \
+        double a_ = (double)(a), b_ = (double)(b);                              \
+        if (!(fabs(a_ - b_) <= (tol) * (1.0 + fabs(b_))))                       \
+            FAILF("%s = %.9g, expected %s = %.9g (tol %g)", #a, a_, #b, b_,      \
+                  (double)(tol));                                               \
+    } while (0)
+
+#define CHECK_STATUS(expr, code)                                                \
+    do {                                                                        \
+        checks_++;                                                              \
+        nb_status s_ = (expr);                                                  \
+        if (s_ != (code))                                                       \
+            FAILF("%s returned %s, expected %s", #expr, nb_status_string(s_),   \
+                  nb_status_string(code));                                      \
+    } while (0)
+
+#define CHECK_STR_CONTAINS(hay, needle)                                         \
+    do {                                                                        \
+        checks_++;                                                              \
+        const char *h_ = (hay);                                                 \
+        if (!h_ || !strstr(h_, (needle)))                                       \
+            FAILF("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", needle); \
+    } while (0)
+
+#define CHECK_GRAPH_OK(g)                                                       \
+    do {                                                                        \
+        checks_++;                                                              \
+        if (nb_graph_status(g) != NB_OK) FAILF("graph error: %s", nb_graph_errmsg(g)); \
+    } while (0)
+
+static inline int run_tests(int argc, char **argv) {
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    int ran = 0;
+    for (int i = 0; i < n_tests_; i++) {
+        if (filter && !strstr(tests_[i].name, filter)) continue;
+        current_ = tests_[i].name;
+        int before = failures_;
+        tests_[i].fn();
+        ran++;
+        printf("%s %s\n", failures_ == before ? "ok  " : "FAIL", tests_[i].name);
+    }
+    printf("%d tests, %d checks, %d failures\n", ran, checks_, failures_);
+    if (ran == 0) {
+        fprintf(stderr, "no test matched\n");
+        return 1;
+    }
+    return failures_ ? 1 : 0;
+}
+
+/* Runs one fetch and returns the tensor (new reference) or NULL, reporting errors. */
+static inline nb_tensor *eval1(nb_graph *g, nb_output x, const nb_feed *feeds, int n) {
+    nb_session *s = nb_session_new(g);
+    nb_tensor *t = nb_session_eval(s, x, feeds, n);
+    if (!t) fprintf(stderr, "  eval error: %s\n", nb_session_errmsg(s));
+    nb_session_free(s);
+    return t;
+}
+
+#endif
