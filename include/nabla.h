@@ -239,6 +239,9 @@ typedef struct nb_output {
     int index;
 } nb_output;
 
+/** The nil output, e.g. for "no global step" in nb_optimizer_minimize. */
+static const nb_output nb_nil = {NULL, 0};
+
 /** True for the nil output. */
 static inline bool nb_output_is_nil(nb_output o) { return o.op == NULL; }
 

@@ -231,7 +231,6 @@ static inline nb_output nbi_out(nb_op *op, int k) {
     nb_output o = {op, k};
     return o;
 }
-static const nb_output nb_nil = {NULL, 0};
 
 /* Helpers for constructors. */
 /* Enters the op's own scope, as TF's generated wrappers do, so constant inputs
@@ -306,6 +305,10 @@ nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims);
 nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 /* The session's storage slot of the variable behind input i (a VariableV2). */
 nb_tensor **nbi_kvar_slot(nbi_kctx *k, int i);
+/* Makes the variable behind input i writable in place: records "Attempting to
+ * use uninitialized value" when it has no value, and copies it first when
+ * anyone else holds a reference (copy-on-write). Returns the tensor or NULL. */
+nb_tensor *nbi_kvar_writable(nbi_kctx *k, int i);
 /* The seeds of a random op for this run: (seed, seed2) from the op's attrs (or
  * drawn once per session when the op has none) and the number of earlier runs
  * of this op in this session as the stream. */

@@ -189,6 +189,25 @@ nb_tensor **nbi_kvar_slot(nbi_kctx *k, int i) {
     return &k->sess->vars[v->var_index];
 }
 
+nb_tensor *nbi_kvar_writable(nbi_kctx *k, int i) {
+    nb_tensor **slot = nbi_kvar_slot(k, i);
+    nb_tensor *cur = *slot;
+    if (!cur) {
+        nbi_kerror(k, NB_ERR_FAILED_PRECONDITION, "Attempting to use uninitialized value %s",
+                   k->op->inputs[i].op->variable->name);
+        return NULL;
+    }
+    if (cur->refcount == 1 && !cur->base) return cur;
+    nb_tensor *n = nb_tensor_copy(cur);
+    if (!n) {
+        nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory updating %s", k->op->inputs[i].op->name);
+        return NULL;
+    }
+    nb_tensor_unref(cur);
+    *slot = n;
+    return n;
+}
+
 void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream) {
     const nb_op *op = k->op;
     if (op->attrs.seed == 0 && op->attrs.seed2 == 0) {
