@@ -23,13 +23,13 @@ static int failures_;
 static int checks_;
 static const char *current_;
 
-#define TEST(name)                                                              \
-    static void test_##name(void);                                              \
-    __attribute__((constructor)) static void reg_##name(void) {                 \
-        tests_[n_tests_].name = #name;                                          \
-        tests_[n_tests_++].fn = test_##name;                                    \
+#define TEST(tname)                                                             \
+    static void test_##tname(void);                                             \
+    __attribute__((constructor)) static void reg_##tname(void) {                \
+        tests_[n_tests_].name = #tname;                                         \
+        tests_[n_tests_++].fn = test_##tname;                                   \
     }                                                                           \
-    static void test_##name(void)
+    static void test_##tname(void)
 
 #define FAILF(...)                                                              \
     do {                                                                        \

@@ -41,7 +41,8 @@ nb_output nbi_sum_to_shape_of(nb_graph *g, nb_output grad, nb_output x) {
     nb_output in[2] = {shx, shg};
     nb_op *bga = nbi_op_new(g, NBI_OP_BROADCAST_GRADIENT_ARGS, NULL, NULL, in, 2);
     nb_output rx = nbi_op_finish(bga);
-    nb_output s = nb_reduce_sum_t(g, grad, rx, false, NULL);
+    /* keep_dims so this Sum's own gradient needs no constant axes */
+    nb_output s = nb_reduce_sum_t(g, grad, rx, true, NULL);
     return nb_reshape_t(g, s, shx, NULL);
 }
 

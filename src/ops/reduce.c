@@ -269,34 +269,35 @@ static nb_status k_reduce(nbi_kctx *k) {
 
 /*** Gradients ***/
 
-/* dy brought back to x's rank with the reduced axes as size 1 (keep_dims form). */
-static nb_output kept_dims(nb_graph *g, nb_op *op, nb_output dy, int64_t *ax, int *n_ax,
-                           bool *mask) {
+/* dy brought back to x's rank with the reduced axes as size 1 (keep_dims form).
+ * *known tells whether the axes (and x's rank) are known; they are needed only
+ * when keep_dims is false. */
+static nb_output kept_dims(nb_graph *g, nb_op *op, nb_output dy, bool *mask, bool *known) {
     const nb_shape *s = nbi_in_shape(op, 0);
+    int64_t ax[2 * NB_MAX_RANK], bad;
     int n = nbi_const_ints(op, 1, ax, 2 * NB_MAX_RANK);
-    int64_t bad;
-    if (s->rank < 0 || n < 0 || !axes_mask(ax, n, s->rank, mask, &bad)) {
+    *known = s->rank >= 0 && n >= 0 && axes_mask(ax, n, s->rank, mask, &bad);
+    if (op->attrs.keep_dims) return dy;
+    if (!*known) {
         nbi_graph_error(g, NB_ERR_UNIMPLEMENTED,
                         "gradient of '%s' needs constant axes and an input of known rank", op->name);
         return nb_nil;
     }
-    *n_ax = n;
-    if (op->attrs.keep_dims) return dy;
-    nb_output r = dy;
     if (nbi_shape_known(s)) {
         int64_t kd[NB_MAX_RANK];
         for (int i = 0; i < s->rank; i++) kd[i] = mask[i] ? 1 : s->dims[i];
         return nb_reshape(g, dy, s->rank, kd, NULL);
     }
+    nb_output r = dy;
     for (int i = 0; i < s->rank; i++)
         if (mask[i]) r = nb_expand_dims(g, r, i, NULL);
     return r;
 }
 
 /* Broadcasts a keep-dims gradient back to x's shape. */
-static nb_output broadcast_back(nb_graph *g, nb_op *op, nb_output kd, const bool *mask) {
+static nb_output broadcast_back(nb_graph *g, nb_op *op, nb_output kd, const bool *mask, bool known) {
     const nb_shape *s = nbi_in_shape(op, 0);
-    if (nbi_shape_known(s)) {
+    if (known && nbi_shape_known(s)) {
         int64_t m[NB_MAX_RANK];
         bool any = false;
         for (int i = 0; i < s->rank; i++) {
@@ -309,31 +310,27 @@ static nb_output broadcast_back(nb_graph *g, nb_op *op, nb_output kd, const bool
 }
 
 static void g_sum(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    int64_t ax[2 * NB_MAX_RANK];
-    int n;
-    bool mask[NB_MAX_RANK];
-    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
-    if (kd.op) dx[0] = broadcast_back(g, op, kd, mask);
+    bool mask[NB_MAX_RANK], known;
+    nb_output kd = kept_dims(g, op, dy[0], mask, &known);
+    if (kd.op) dx[0] = broadcast_back(g, op, kd, mask, known);
 }
 
 static void g_mean(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    int64_t ax[2 * NB_MAX_RANK];
-    int n;
-    bool mask[NB_MAX_RANK];
-    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
+    bool mask[NB_MAX_RANK], known;
+    nb_output kd = kept_dims(g, op, dy[0], mask, &known);
     if (!kd.op) return;
-    nb_output sum = broadcast_back(g, op, kd, mask);
+    nb_output sum = broadcast_back(g, op, kd, mask, known);
     const nb_shape *s = nbi_in_shape(op, 0);
     nb_dtype dt = nbi_in_dtype(op, 0);
     int64_t cnt = 1;
-    bool known = true;
-    for (int i = 0; i < s->rank; i++)
+    bool cnt_known = known && s->rank >= 0;
+    for (int i = 0; cnt_known && i < s->rank; i++)
         if (mask[i]) {
-            if (s->dims[i] < 0) known = false;
+            if (s->dims[i] < 0) cnt_known = false;
             else cnt *= s->dims[i];
         }
     nb_output div;
-    if (known) {
+    if (cnt_known) {
         nb_tensor *c = nb_tensor_scalar(dt, (double)cnt);
         div = nb_constant(g, c, "Const");
         nb_tensor_unref(c);
@@ -346,28 +343,22 @@ static void g_mean(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
 
 static void g_prod(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     /* d prod / d x_i = prod / x_i; inputs containing zeros are not supported. */
-    int64_t ax[2 * NB_MAX_RANK];
-    int n;
-    bool mask[NB_MAX_RANK];
-    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
-    nb_output pk = kept_dims(g, op, nbi_out(op, 0), ax, &n, mask);
+    bool mask[NB_MAX_RANK], known;
+    nb_output kd = kept_dims(g, op, dy[0], mask, &known);
+    nb_output pk = kept_dims(g, op, nbi_out(op, 0), mask, &known);
     if (!kd.op || !pk.op) return;
     nb_output t = nb_divide(g, nb_multiply(g, kd, pk, NULL), op->inputs[0], NULL);
     dx[0] = t;
 }
 
 static void g_maxmin(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    int64_t ax[2 * NB_MAX_RANK];
-    int n;
-    bool mask[NB_MAX_RANK];
-    nb_output kd = kept_dims(g, op, dy[0], ax, &n, mask);
-    nb_output yk = kept_dims(g, op, nbi_out(op, 0), ax, &n, mask);
+    bool mask[NB_MAX_RANK], known;
+    nb_output kd = kept_dims(g, op, dy[0], mask, &known);
+    nb_output yk = kept_dims(g, op, nbi_out(op, 0), mask, &known);
     if (!kd.op || !yk.op) return;
     nb_dtype dt = nbi_in_dtype(op, 0);
     nb_output ind = nb_cast(g, nb_equal(g, yk, op->inputs[0], NULL), dt, NULL);
-    int axes[2 * NB_MAX_RANK];
-    for (int i = 0; i < n; i++) axes[i] = (int)ax[i];
-    nb_output num = nb_reduce_sum(g, ind, axes, n, true, NULL);
+    nb_output num = nb_reduce_sum_t(g, ind, op->inputs[1], true, NULL);
     dx[0] = nb_multiply(g, nb_divide(g, ind, num, NULL), kd, NULL);
 }
 
