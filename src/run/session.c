@@ -390,9 +390,20 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
             bool ref = (j == 0 && (op->def->flags & NBI_REF_IN0)) ||
                        (j == 1 && (op->def->flags & NBI_REF_IN1)) ||
                        (j == 2 && (op->def->flags & NBI_REF_IN2));
-            int slot = base[op->inputs[j].op->id] + op->inputs[j].index;
-            st->in_slot[j] = ref ? -1 : slot;
-            if (!ref && last[slot] != INT32_MAX) last[slot] = k;
+            nb_op *src = op->inputs[j].op;
+            int slot = base[src->id] + op->inputs[j].index;
+            bool fed = find_feed(feeds, n_feeds, op->inputs[j]) >= 0;
+            if (ref) {
+                st->in_slot[j] = -1;
+            } else if (src->variable && !fed) {
+                /* A variable's value (VariableV2 or its read) is taken from the
+                 * session when the consumer runs, as TF1's ref variables alias
+                 * their buffer: updates made earlier in the run are seen. */
+                st->in_slot[j] = -2 - src->variable->var_index;
+            } else {
+                st->in_slot[j] = slot;
+                if (last[slot] != INT32_MAX) last[slot] = k;
+            }
         }
         for (int o = 0; o < op->n_outputs; o++)
             if (last[base[i] + o] == -1) last[base[i] + o] = k; /* unused: release at once */
@@ -559,8 +570,8 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         nb_op *op = stp->op;
         for (int j = 0; j < stp->n_in; j++) {
             int slot = stp->in_slot[j];
-            nb_tensor *v = slot >= 0 ? p->values[slot] : NULL;
-            if (slot >= 0 && !v) {
+            nb_tensor *v = slot >= 0 ? p->values[slot] : slot <= -2 ? s->vars[-2 - slot] : NULL;
+            if (slot != -1 && !v) {
                 nb_op *src = op->inputs[j].op;
                 const char *vn = src->variable ? src->variable->name : src->name;
                 st = sess_error(s, NB_ERR_FAILED_PRECONDITION,
