@@ -280,11 +280,9 @@ typedef struct nbi_opdef {
 extern const nbi_opdef *const nbi_registry[NBI_OP_COUNT];
 extern const char *const nbi_registry_names[NBI_OP_COUNT];
 
-/* Each family file defines `const nbi_opdef nbi_opdef_<ENUM>` for its ops.
- * The declarations are weak so the library links while an op is being written;
- * a registry entry left NULL makes its constructor record NB_ERR_UNIMPLEMENTED,
- * and tests/test_registry.c fails until every entry exists. */
-#define NB_OP(e, tfname) extern const nbi_opdef nbi_opdef_##e __attribute__((weak));
+/* Each family file defines `const nbi_opdef nbi_opdef_<ENUM>` for its ops; the
+ * link fails if one is missing. */
+#define NB_OP(e, tfname) extern const nbi_opdef nbi_opdef_##e;
 #include "ops/ops.def"
 #undef NB_OP
 

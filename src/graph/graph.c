@@ -323,12 +323,11 @@ void nb_control_dependencies_pop(nb_graph *g) {
 nb_op *nbi_op_new(nb_graph *g, int type, const char *name, const char *default_name,
                   const nb_output *inputs, int n_inputs) {
     if (!g || g->status != NB_OK) return NULL;
-    const nbi_opdef *def = type >= 0 && type < NBI_OP_COUNT ? nbi_registry[type] : NULL;
-    if (!def) {
-        nbi_graph_error(g, NB_ERR_UNIMPLEMENTED, "op type %s is not implemented in this build",
-                        type >= 0 && type < NBI_OP_COUNT ? nbi_registry_names[type] : "?");
+    if (type < 0 || type >= NBI_OP_COUNT) {
+        nbi_graph_error(g, NB_ERR_INTERNAL, "op type %d is out of range", type);
         return NULL;
     }
+    const nbi_opdef *def = nbi_registry[type];
     const char *base = name && *name ? name : default_name ? default_name : def->type;
     for (int i = 0; i < n_inputs; i++) {
         const nb_op *in = inputs[i].op;

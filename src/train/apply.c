@@ -170,9 +170,6 @@ static nb_status k_adam(nbi_kctx *k) {
     return NB_OK;
 }
 
-void nbi_train_ops_anchor(void);
-void nbi_train_ops_anchor(void) {}
-
 #define APPLY_FLAGS (NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0)
 const nbi_opdef nbi_opdef_APPLY_GRADIENT_DESCENT = {"ApplyGradientDescent", 3, APPLY_FLAGS,
                                                     infer_apply, k_gd, NULL};

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job: builds nabla and runs the course's programs in order.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh build
+cd examples
+for prog in hello hw2 linear_regression logistic_regression softmax_classification; do
+  echo
+  echo "=== $prog ==="
+  case "$prog" in
+    linear_regression) ../build/$prog --check ;;
+    logistic_regression) ../build/$prog --smoke ;;
+    *) ../build/$prog ;;
+  esac
+done

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nabla needs to build and test, only when one is
+# missing (a second run is quick). Run as root or with sudo available.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcsv-dev python3-numpy
+      libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libstb-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
