@@ -12,5 +12,5 @@ export PKG_CONFIG_PATH="$pcdir"
 # the .pc file names the prefix CMake was configured with; point it at the temporary one
 sed -i "s|^prefix=.*|prefix=$tmp/prefix|" "$pcdir/nabla.pc"
 cc "$src/examples/hello.c" $(pkg-config --cflags nabla) $(pkg-config --libs --static nabla) -o "$tmp/hello"
-"$tmp/hello"
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir nabla)" "$tmp/hello"
 echo "install + pkg-config: ok"

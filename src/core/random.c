@@ -86,6 +86,11 @@ static nb_tensor *random_tensor(nb_dtype dt, int rank, const int64_t *dims, int 
     for (int64_t i = 0; i < t->size; i++) {
         double v = nbi_load(t->data, dt, i);
         nbi_store(t->data, dt, i, kind == 0 ? a + (b - a) * v : a + b * v);
+        /* [lo, hi): lo + (hi - lo) * u can round up to hi, above all in float32 */
+        if (kind == 0 && b > a && nbi_load(t->data, dt, i) >= b) {
+            if (dt == NB_FLOAT32) ((float *)t->data)[i] = nextafterf((float)b, (float)a);
+            else ((double *)t->data)[i] = nextafter(b, a);
+        }
     }
     return t;
 }

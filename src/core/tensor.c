@@ -203,7 +203,7 @@ nb_tensor *nb_tensor_scalar(nb_dtype dtype, double value) {
 nb_tensor *nb_tensor_fill(nb_dtype dtype, int rank, const int64_t *dims, double value) {
     nb_tensor *t = nbi_tensor_alloc(dtype, rank, dims);
     if (!t) return NULL;
-    if (value == 0.0) {
+    if (value == 0.0 && !signbit(value)) { /* -0.0 must stay negative for floats */
         memset(t->data, 0, t->nbytes);
     } else if (dtype == NB_FLOAT32) {
         float v = (float)value;
@@ -225,8 +225,8 @@ nb_tensor *nb_tensor_ones(nb_dtype dtype, int rank, const int64_t *dims) {
 nb_tensor *nb_tensor_range(nb_dtype dtype, double start, double limit, double delta) {
     if (delta == 0.0 || !isfinite(start) || !isfinite(limit) || !isfinite(delta)) return NULL;
     double count = ceil((limit - start) / delta);
+    if (!(count <= 1e15)) return NULL; /* before the cast: converting a huge double is UB */
     int64_t n = count > 0 ? (int64_t)count : 0;
-    if (count > 1e15) return NULL;
     nb_tensor *t = nbi_tensor_alloc(dtype, 1, &n);
     if (!t) return NULL;
     for (int64_t i = 0; i < n; i++) nbi_store(t->data, dtype, i, start + (double)i * delta);
@@ -326,6 +326,7 @@ nb_tensor *nb_tensor_reshape(const nb_tensor *t, int rank, const int64_t *dims) 
         } else if (d[i] < 0) {
             return NULL;
         } else {
+            if (d[i] != 0 && known > INT64_MAX / d[i]) return NULL;
             known *= d[i];
         }
     }
