@@ -60,6 +60,7 @@ struct nb_tensor {
     nb_tensor *base;  /* a view holds a reference on the tensor whose data it shares */
     bool owns_data;   /* data came from nbi_aligned_alloc */
     int pool_index;   /* position in a session plan's buffer pool, or -1 */
+    bool step_view;   /* a view header cached by a plan step (nbi_kview) */
 };
 
 /* Element count of dims, or -1 on a negative dim or overflow. */
@@ -299,6 +300,10 @@ struct nbi_kctx {
 /* An output buffer of the given dtype/dims from the session's pool (new reference
  * stored by the caller in k->out[i]); NULL after recording OOM. */
 nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims);
+/* A tensor of new dims sharing base's data (a reshape view), reusing the step's
+ * view header from the last run when free. New reference; NULL after recording
+ * an error. */
+nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims);
 /* Records a run-time error naming the node; returns code. */
 nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 /* The session's storage slot of the variable behind input i (a VariableV2). */

@@ -123,8 +123,8 @@ static nb_status k_reshape(nbi_kctx *k) {
                           "Input to reshape is a tensor with %lld values, but the requested shape has %s",
                           (long long)x->size, nbi_dims_string(r, req, false, b, sizeof b));
     }
-    nb_tensor *v = nbi_tensor_view(x, r, out);
-    if (!v) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    nb_tensor *v = nbi_kview(k, x, r, out);
+    if (!v) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = v;
     return NB_OK;
 }
@@ -186,8 +186,8 @@ static nb_status k_expand_dims(nbi_kctx *k) {
     if (ax < 0) ax += x->rank + 1;
     int64_t d[NB_MAX_RANK];
     for (int i = 0, j = 0; i < x->rank + 1; i++) d[i] = i == ax ? 1 : x->dims[j++];
-    nb_tensor *v = nbi_tensor_view(x, x->rank + 1, d);
-    if (!v) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    nb_tensor *v = nbi_kview(k, x, x->rank + 1, d);
+    if (!v) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = v;
     return NB_OK;
 }
@@ -257,8 +257,8 @@ static nb_status k_transpose(nbi_kctx *k) {
         last = (int)p[i];
     }
     if (trivial) {
-        nb_tensor *v = nbi_tensor_view(x, n, d);
-        if (!v) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        nb_tensor *v = nbi_kview(k, x, n, d);
+        if (!v) return NB_ERR_OUT_OF_MEMORY;
         k->out[0] = v;
         return NB_OK;
     }
@@ -375,17 +375,33 @@ static nb_status k_tile(nbi_kctx *k) {
     k->out[0] = o;
     if (o->size == 0) return NB_OK;
     size_t es = nb_dtype_size(x->dtype);
+    if (x->size == 1) { /* broadcasting a single value: a fill */
+        if (es == 4) {
+            uint32_t v;
+            memcpy(&v, x->data, 4);
+            for (int64_t i = 0; i < o->size; i++) ((uint32_t *)o->data)[i] = v;
+        } else {
+            for (int64_t i = 0; i < o->size; i++) memcpy((char *)o->data + (size_t)i * es, x->data, es);
+        }
+        return NB_OK;
+    }
+    /* Row by row: each output row (last dim) is the matching input row repeated. */
     int64_t xs[NB_MAX_RANK], idx[NB_MAX_RANK] = {0};
     int64_t acc = 1;
     for (int i = n - 1; i >= 0; i--) {
         xs[i] = acc;
         acc *= x->dims[i];
     }
-    for (int64_t i = 0; i < o->size; i++) {
+    int64_t row = x->dims[n - 1], reps = d[n - 1] / (row ? row : 1);
+    int64_t rows = o->size / d[n - 1];
+    size_t row_bytes = (size_t)row * es;
+    char *dst = o->data;
+    for (int64_t r = 0; r < rows; r++) {
         int64_t off = 0;
-        for (int j = 0; j < n; j++) off += (idx[j] % x->dims[j]) * xs[j];
-        memcpy((char *)o->data + (size_t)i * es, (const char *)x->data + (size_t)off * es, es);
-        for (int j = n - 1; j >= 0; j--) {
+        for (int j = 0; j < n - 1; j++) off += (idx[j] % x->dims[j]) * xs[j];
+        const char *src = (const char *)x->data + (size_t)off * es;
+        for (int64_t m = 0; m < reps; m++, dst += row_bytes) memcpy(dst, src, row_bytes);
+        for (int j = n - 2; j >= 0; j--) {
             if (++idx[j] < d[j]) break;
             idx[j] = 0;
         }

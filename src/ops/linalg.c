@@ -9,14 +9,15 @@
 
 static nb_status infer_matmul(nb_op *op) {
     nb_dtype a = nbi_in_dtype(op, 0), b = nbi_in_dtype(op, 1);
-    if (a != b)
+    bool batch = op->type == NBI_OP_BATCH_MATMUL;
+    if (a != b) /* TF's Python message: MatMul's inputs are a, b; BatchMatMulV2's x, y */
         return nbi_infer_error(op, NB_ERR_DTYPE,
-                               "Input 'b' of 'MatMul' Op has type %s that does not match type %s of argument 'a'",
-                               nbi_dtype_tfname(b), nbi_dtype_tfname(a));
+                               "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'",
+                               batch ? "y" : "b", op->def->type, nb_dtype_name(b), nb_dtype_name(a),
+                               batch ? "x" : "a");
     if (a != NB_FLOAT32 && a != NB_FLOAT64 && a != NB_INT32 && a != NB_INT64)
         return nbi_infer_error(op, NB_ERR_DTYPE, "MatMul does not support %s", nbi_dtype_tfname(a));
     const nb_shape *sa = nbi_in_shape(op, 0), *sb = nbi_in_shape(op, 1);
-    bool batch = op->type == NBI_OP_BATCH_MATMUL;
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
     op->out_dtype[0] = a;
     if (!batch) {
@@ -77,7 +78,12 @@ static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk
                 for (int64_t p = 0; p < kk; p++) {
                     int64_t ia = ta ? p * lda + i : i * lda + p;
                     int64_t ib = tb ? j * ldb + p : p * ldb + j;
-                    acc += (uint64_t)(int64_t)nbi_load(a, dt, ia) * (uint64_t)(int64_t)nbi_load(b, dt, ib);
+                    /* typed loads: int64 through double would round beyond 2^53 */
+                    uint64_t x = dt == NB_INT32 ? (uint64_t)((const int32_t *)a)[ia]
+                                                : (uint64_t)((const int64_t *)a)[ia];
+                    uint64_t y = dt == NB_INT32 ? (uint64_t)((const int32_t *)b)[ib]
+                                                : (uint64_t)((const int64_t *)b)[ib];
+                    acc += x * y;
                 }
                 if (dt == NB_INT32) ((int32_t *)c)[i * n + j] = (int32_t)acc;
                 else ((int64_t *)c)[i * n + j] = (int64_t)acc;

@@ -154,12 +154,23 @@ BIN_ROW(pow_i64, int64_t, int64_t, ipow64(x, y))
 static const bintab pow_tab = {{[NB_FLOAT32] = pow_f32, [NB_FLOAT64] = pow_f64,
                                 [NB_INT32] = pow_i32, [NB_INT64] = pow_i64}};
 
+/* Ordered comparisons take real numbers only (TF: realnumbertypes, no bool). */
+#define BIN_ORD(op, EXPR)                                                                   \
+    BIN_ROW(op##_f32, float, uint8_t, EXPR)                                                 \
+    BIN_ROW(op##_f64, double, uint8_t, EXPR)                                                \
+    BIN_ROW(op##_i32, int32_t, uint8_t, EXPR)                                               \
+    BIN_ROW(op##_i64, int64_t, uint8_t, EXPR)                                               \
+    BIN_ROW(op##_u8, uint8_t, uint8_t, EXPR)                                                \
+    static const bintab op##_tab = {{[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64,      \
+                                     [NB_INT32] = op##_i32, [NB_INT64] = op##_i64,          \
+                                     [NB_UINT8] = op##_u8}};
+
 BIN_CMP(eq, x == y)
 BIN_CMP(ne, x != y)
-BIN_CMP(lt, x < y)
-BIN_CMP(le, x <= y)
-BIN_CMP(gt, x > y)
-BIN_CMP(ge, x >= y)
+BIN_ORD(lt, x < y)
+BIN_ORD(le, x <= y)
+BIN_ORD(gt, x > y)
+BIN_ORD(ge, x >= y)
 BIN_ROW(land_b, uint8_t, uint8_t, x && y)
 BIN_ROW(lor_b, uint8_t, uint8_t, x || y)
 static const bintab land_tab = {{[NB_BOOL] = land_b}};
@@ -197,7 +208,8 @@ UN_NUMERIC(abs, x < 0 ? -x : x, x < 0 ? (int32_t)(0u - (uint32_t)x) : x,
            x < 0 ? (int64_t)(0ull - (uint64_t)x) : x, x)
 UN_NUMERIC(sign, (x > 0) - (x < 0) + 0 * x, (x > 0) - (x < 0), (x > 0) - (x < 0), x > 0)
 UN_NUMERIC(square, x * x, WMUL(int32_t, uint32_t, x, x), WMUL(int64_t, uint64_t, x, x), x * x)
-UN_NUMERIC(relu, x > 0 ? x : 0, x > 0 ? x : 0, x > 0 ? x : 0, x)
+/* Relu keeps NaN (TF: Eigen cwiseMax(x, 0) returns x unless x < 0). */
+UN_NUMERIC(relu, (x > 0 || x != x) ? x : 0, x > 0 ? x : 0, x > 0 ? x : 0, x)
 UN_FLOAT(sqrt, sqrtf(x), sqrt(x))
 UN_FLOAT(rsqrt, 1.0f / sqrtf(x), 1.0 / sqrt(x))
 UN_FLOAT(exp, expf(x), exp(x))
@@ -217,7 +229,7 @@ static nb_status infer_binary_common(nb_op *op, nb_dtype out_dt) {
     if (a != b)
         return nbi_infer_error(op, NB_ERR_DTYPE,
                                "Input 'y' of '%s' Op has type %s that does not match type %s of argument 'x'",
-                               op->def->type, nbi_dtype_tfname(b), nbi_dtype_tfname(a));
+                               op->def->type, nb_dtype_name(b), nb_dtype_name(a));
     nb_shape s;
     if (!nbi_shape_broadcast(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s)) {
         const nb_shape *x = nbi_in_shape(op, 0), *y = nbi_in_shape(op, 1);

@@ -70,11 +70,13 @@ static nb_status infer_reduce(nb_op *op) {
     return NB_OK;
 }
 
+/* The identity of a float reduction (integers use iinit). */
 static void init_acc(int kind, nb_dtype dt, double *acc) {
+    (void)dt;
     switch (kind) {
     case R_PROD: *acc = 1.0; break;
-    case R_MAX: *acc = dt == NB_FLOAT32 ? -INFINITY : dt == NB_FLOAT64 ? -INFINITY : nbi_dtype_is_int(dt) && dt == NB_UINT8 ? 0 : dt == NB_INT32 ? -2147483648.0 : -9223372036854775808.0; break;
-    case R_MIN: *acc = dt == NB_FLOAT32 || dt == NB_FLOAT64 ? INFINITY : dt == NB_UINT8 ? 255 : dt == NB_INT32 ? 2147483647.0 : 9223372036854775807.0; break;
+    case R_MAX: *acc = -INFINITY; break;
+    case R_MIN: *acc = INFINITY; break;
     default: *acc = 0.0;
     }
 }
@@ -88,33 +90,57 @@ static inline double combine(int kind, double acc, double v) {
     }
 }
 
-/* Integer sums and products wrap like TF's; done in int64 to stay exact. */
+/* Integer reductions read and accumulate in int64 (never through double, which
+ * would round int64 values beyond 2^53); sums and products wrap like TF's. */
+static inline int64_t iload(const nb_tensor *x, int64_t i) {
+    switch (x->dtype) {
+    case NB_INT32: return ((const int32_t *)x->data)[i];
+    case NB_UINT8: return ((const uint8_t *)x->data)[i];
+    default: return ((const int64_t *)x->data)[i];
+    }
+}
+
+/* Stores with two's-complement wrapping to the output dtype. */
+static inline void istore(nb_tensor *o, int64_t i, int64_t v) {
+    switch (o->dtype) {
+    case NB_INT32: ((int32_t *)o->data)[i] = (int32_t)(uint32_t)(uint64_t)v; break;
+    case NB_UINT8: ((uint8_t *)o->data)[i] = (uint8_t)(uint64_t)v; break;
+    default: ((int64_t *)o->data)[i] = v; break;
+    }
+}
+
+/* The identity of a reduction in dtype dt: what an empty reduction gives. */
+static int64_t iinit(int kind, nb_dtype dt) {
+    switch (kind) {
+    case R_PROD: return 1;
+    case R_MAX: return dt == NB_UINT8 ? 0 : dt == NB_INT32 ? INT32_MIN : INT64_MIN;
+    case R_MIN: return dt == NB_UINT8 ? UINT8_MAX : dt == NB_INT32 ? INT32_MAX : INT64_MAX;
+    default: return 0;
+    }
+}
+
+static inline int64_t icombine(int kind, int64_t acc, int64_t v) {
+    switch (kind) {
+    case R_PROD: return (int64_t)((uint64_t)acc * (uint64_t)v);
+    case R_MAX: return v > acc ? v : acc;
+    case R_MIN: return v < acc ? v : acc;
+    default: return (int64_t)((uint64_t)acc + (uint64_t)v);
+    }
+}
+
+/* Integer Mean: the int64 sum divided by the count, truncating (int32 and uint8
+ * sums cannot overflow int64; int64 sums wrap, as TF's); an empty mean is 0. */
+static inline int64_t imean(int64_t sum, int64_t cnt) { return cnt ? sum / cnt : 0; }
+
 static void reduce_int(int kind, const nb_tensor *x, nb_tensor *o, int64_t outer, int64_t red,
                        int64_t inner) {
     for (int64_t a = 0; a < outer; a++)
         for (int64_t c = 0; c < inner; c++) {
-            int64_t acc;
-            if (kind == R_PROD) acc = 1;
-            else if (kind == R_MAX) acc = INT64_MIN;
-            else if (kind == R_MIN) acc = INT64_MAX;
-            else acc = 0;
-            for (int64_t b = 0; b < red; b++) {
-                int64_t v = (int64_t)nbi_load(x->data, x->dtype, (a * red + b) * inner + c);
-                if (kind == R_PROD) acc = (int64_t)((uint64_t)acc * (uint64_t)v);
-                else if (kind == R_MAX) acc = v > acc ? v : acc;
-                else if (kind == R_MIN) acc = v < acc ? v : acc;
-                else acc = (int64_t)((uint64_t)acc + (uint64_t)v);
-            }
-            if (kind == R_MEAN) acc = red ? acc / red : 0;
-            if (red == 0 && (kind == R_MAX || kind == R_MIN)) {
-                double d;
-                init_acc(kind, x->dtype, &d);
-                nbi_store(o->data, o->dtype, a * inner + c, d);
-                continue;
-            }
-            if (o->dtype == NB_INT64) ((int64_t *)o->data)[a * inner + c] = acc;
-            else if (o->dtype == NB_INT32) ((int32_t *)o->data)[a * inner + c] = (int32_t)acc;
-            else ((uint8_t *)o->data)[a * inner + c] = (uint8_t)acc;
+            int64_t acc = iinit(kind, x->dtype);
+            for (int64_t b = 0; b < red; b++)
+                acc = icombine(kind, acc, iload(x, (a * red + b) * inner + c));
+            if (kind == R_MEAN) acc = imean(acc, red);
+            istore(o, a * inner + c, acc);
         }
 }
 
@@ -236,7 +262,8 @@ static nb_status k_reduce(nbi_kctx *k) {
         else reduce_int(kind, x, o, outer, red, inner);
         return NB_OK;
     }
-    /* General case: odometer over the input, accumulating into the output in double. */
+    /* General case: odometer over the input, accumulating into the output in
+     * double (floats) or int64 (integers). */
     int64_t cnt_per_out = 1, ostride[NB_MAX_RANK], idx[NB_MAX_RANK] = {0};
     int64_t acc_s = 1;
     for (int i = x->rank - 1; i >= 0; i--) {
@@ -248,12 +275,22 @@ static nb_status k_reduce(nbi_kctx *k) {
             acc_s *= x->dims[i];
         }
     }
+    bool is_f = nbi_dtype_is_float(x->dtype);
     double *acc = nbi_malloc(sizeof(double) * (size_t)(o->size ? o->size : 1));
-    if (!acc) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
-    for (int64_t i = 0; i < o->size; i++) init_acc(kind, x->dtype, &acc[i]);
+    int64_t *iacc = nbi_malloc(sizeof(int64_t) * (size_t)(o->size ? o->size : 1));
+    if (!acc || !iacc) {
+        nbi_free(acc);
+        nbi_free(iacc);
+        return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    for (int64_t i = 0; i < o->size; i++) {
+        init_acc(kind, x->dtype, &acc[i]);
+        iacc[i] = iinit(kind, x->dtype);
+    }
     int64_t off = 0;
     for (int64_t i = 0; i < x->size; i++) {
-        acc[off] = combine(kind, acc[off], nbi_load(x->data, x->dtype, i));
+        if (is_f) acc[off] = combine(kind, acc[off], nbi_load(x->data, x->dtype, i));
+        else iacc[off] = icombine(kind, iacc[off], iload(x, i));
         for (int j = x->rank - 1; j >= 0; j--) {
             off += ostride[j];
             if (++idx[j] < x->dims[j]) break;
@@ -261,9 +298,14 @@ static nb_status k_reduce(nbi_kctx *k) {
             idx[j] = 0;
         }
     }
-    for (int64_t i = 0; i < o->size; i++)
-        nbi_store(o->data, o->dtype, i, kind == R_MEAN ? acc[i] / (double)cnt_per_out : acc[i]);
+    for (int64_t i = 0; i < o->size; i++) {
+        if (is_f)
+            nbi_store(o->data, o->dtype, i, kind == R_MEAN ? acc[i] / (double)cnt_per_out : acc[i]);
+        else
+            istore(o, i, kind == R_MEAN ? imean(iacc[i], cnt_per_out) : iacc[i]);
+    }
     nbi_free(acc);
+    nbi_free(iacc);
     return NB_OK;
 }
 
@@ -411,16 +453,25 @@ static nb_status k_arg(nbi_kctx *k) {
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
     bool is_max = k->op->type == NBI_OP_ARG_MAX;
+    bool is_f = nbi_dtype_is_float(x->dtype); /* integers compare exactly, not as doubles */
     for (int64_t a = 0; a < outer; a++)
         for (int64_t c = 0; c < inner; c++) {
-            int64_t best = 0;
-            double bv = nbi_load(x->data, x->dtype, a * n * inner + c);
+            int64_t best = 0, i0 = a * n * inner + c;
+            double bv = is_f ? nbi_load(x->data, x->dtype, i0) : 0;
+            int64_t biv = is_f ? 0 : iload(x, i0);
             for (int64_t b = 1; b < n; b++) {
-                double v = nbi_load(x->data, x->dtype, (a * n + b) * inner + c);
-                if (is_max ? v > bv : v < bv) {
-                    bv = v;
-                    best = b;
+                int64_t i = (a * n + b) * inner + c;
+                bool better;
+                if (is_f) {
+                    double v = nbi_load(x->data, x->dtype, i);
+                    better = is_max ? v > bv : v < bv;
+                    if (better) bv = v;
+                } else {
+                    int64_t v = iload(x, i);
+                    better = is_max ? v > biv : v < biv;
+                    if (better) biv = v;
                 }
+                if (better) best = b; /* strict: the first of equal values wins */
             }
             ((int64_t *)o->data)[a * inner + c] = best;
         }

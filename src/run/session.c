@@ -28,6 +28,7 @@ typedef struct nbi_step {
     int *hint;        /* per output allocation: pool index used last time */
     int n_hint;
     int n_alloc;      /* allocations made by the kernel in this run */
+    nb_tensor *view;  /* the view header this step made last run (nbi_kview) */
 } nbi_step;
 
 typedef struct nbi_plan {
@@ -118,6 +119,7 @@ static void plan_free(nbi_plan *p) {
         nbi_free(p->steps[i].in_slot);
         nbi_free(p->steps[i].release);
         nbi_free(p->steps[i].hint);
+        nb_tensor_unref(p->steps[i].view);
     }
     nbi_free(p->steps);
     if (p->values)
@@ -273,6 +275,47 @@ nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
 oom:
     nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory allocating an output of %zu bytes", need);
     return NULL;
+}
+
+nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims) {
+    nbi_step *st = k->step;
+    nb_tensor *v = st->view;
+    if (base->base) base = base->base; /* views of views share the original */
+    if (v && v->refcount == 1) {
+        /* only the step holds it: re-point it at the new base */
+        int64_t n = nbi_numel(rank, dims);
+        if (n == base->size) {
+            nb_tensor *old = v->base;
+            v->base = nb_tensor_ref(base);
+            nb_tensor_unref(old);
+            v->data = base->data;
+            v->capacity = base->nbytes;
+            nbi_tensor_relabel(v, base->dtype, rank, dims);
+            return nb_tensor_ref(v);
+        }
+    }
+    nb_tensor *nv = nbi_tensor_view(base, rank, dims);
+    if (!nv) {
+        nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory making a view");
+        return NULL;
+    }
+    nb_tensor_unref(st->view);
+    nv->step_view = true;
+    st->view = nb_tensor_ref(nv);
+    return nv;
+}
+
+/* Drops a value. A view whose only other holder is its step's cache lets go of
+ * its base at once, so the base's buffer is free again (pool) or writable in
+ * place (a variable). */
+static inline void release_value(nb_tensor *t) {
+    if (t && t->refcount == 2 && t->step_view && t->base) {
+        nb_tensor *b = t->base;
+        t->base = NULL;
+        t->data = NULL;
+        nb_tensor_unref(b);
+    }
+    nb_tensor_unref(t);
 }
 
 /* Hands a pool tensor to the caller: the pool forgets it. */
@@ -518,7 +561,7 @@ static nb_status check_args(nb_session *s, const nb_feed *feeds, int n_feeds,
 
 static void clear_values(nbi_plan *p) {
     for (int i = 0; i < p->n_slots; i++) {
-        nb_tensor_unref(p->values[i]);
+        release_value(p->values[i]);
         p->values[i] = NULL;
     }
 }
@@ -593,7 +636,7 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         }
         for (int r = 0; r < stp->n_release; r++) {
             int slot = stp->release[r];
-            nb_tensor_unref(p->values[slot]);
+            release_value(p->values[slot]);
             p->values[slot] = NULL;
         }
     }
