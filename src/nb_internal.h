@@ -30,7 +30,10 @@ void *nbi_aligned_alloc(size_t n);
 void nbi_aligned_free(void *p);
 char *nbi_strdup(const char *s);
 /* a * b, or SIZE_MAX on overflow. */
-size_t nbi_mul_size(size_t a, size_t b);
+static inline size_t nbi_mul_size(size_t a, size_t b) {
+    if (a != 0 && b > (SIZE_MAX - 1) / a) return SIZE_MAX;
+    return a * b;
+}
 /* malloc'd printf; NULL when out of memory. */
 char *nbi_asprintf(const char *fmt, ...) NBI_PRINTF(1, 2);
 
@@ -64,7 +67,15 @@ struct nb_tensor {
 };
 
 /* Element count of dims, or -1 on a negative dim or overflow. */
-int64_t nbi_numel(int rank, const int64_t *dims);
+static inline int64_t nbi_numel(int rank, const int64_t *dims) {
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) return -1;
+        if (dims[i] != 0 && n > INT64_MAX / dims[i]) return -1;
+        n *= dims[i];
+    }
+    return n;
+}
 /* A new tensor with uninitialized data (refcount 1); NULL on bad dims / OOM. */
 nb_tensor *nbi_tensor_alloc(nb_dtype dtype, int rank, const int64_t *dims);
 /* A tensor of new dims sharing base's data (same element count). */

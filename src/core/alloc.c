@@ -49,11 +49,6 @@ char *nbi_strdup(const char *s) {
     return d;
 }
 
-size_t nbi_mul_size(size_t a, size_t b) {
-    if (a != 0 && b > (SIZE_MAX - 1) / a) return SIZE_MAX;
-    return a * b;
-}
-
 char *nbi_asprintf(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -108,16 +108,6 @@ void nbi_convert(const void *src, nb_dtype sdt, void *dst, nb_dtype ddt, int64_t
 
 /*** creation ***/
 
-int64_t nbi_numel(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) {
-        if (dims[i] < 0) return -1;
-        if (dims[i] != 0 && n > INT64_MAX / dims[i]) return -1;
-        n *= dims[i];
-    }
-    return n;
-}
-
 static nb_tensor *tensor_header(nb_dtype dtype, int rank, const int64_t *dims) {
     if (!nbi_dtype_valid(dtype) || rank < 0 || rank > NB_MAX_RANK || (rank > 0 && !dims))
         return NULL;

@@ -63,6 +63,31 @@ static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk
         memset(c, 0, (size_t)(m * n) * nb_dtype_size(dt));
         return;
     }
+    if ((dt == NB_FLOAT32 || dt == NB_FLOAT64) && m * n * kk <= 1024) {
+        /* Tiny products: a BLAS call costs more than the arithmetic. */
+        int64_t asi = ta ? 1 : lda, asp = ta ? lda : 1; /* A(i,p) = a[i*asi + p*asp] */
+        int64_t bsp = tb ? 1 : ldb, bsj = tb ? ldb : 1; /* B(p,j) = b[p*bsp + j*bsj] */
+        if (dt == NB_FLOAT32) {
+            const float *A = a, *B = b;
+            float *C = c;
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) {
+                    float acc = 0;
+                    for (int64_t p = 0; p < kk; p++) acc += A[i * asi + p * asp] * B[p * bsp + j * bsj];
+                    C[i * n + j] = acc;
+                }
+        } else {
+            const double *A = a, *B = b;
+            double *C = c;
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) {
+                    double acc = 0;
+                    for (int64_t p = 0; p < kk; p++) acc += A[i * asi + p * asp] * B[p * bsp + j * bsj];
+                    C[i * n + j] = acc;
+                }
+        }
+        return;
+    }
     if (dt == NB_FLOAT32) {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     (blasint)m, (blasint)n, (blasint)kk, 1.0f, a, (blasint)lda, b, (blasint)ldb,

@@ -43,6 +43,8 @@ typedef struct nbi_plan {
     int n_slots;
     int *feed_slot;
     int *fetch_slot;  /* -1: fetch of an op with no value */
+    int *end_slots;   /* slots still holding values when a run ends (feeds, fetches) */
+    int n_end;
     nb_tensor **in_buf;
     nb_tensor **pool;
     int n_pool, cap_pool;
@@ -134,6 +136,7 @@ static void plan_free(nbi_plan *p) {
     nbi_free(p->fetches);
     nbi_free(p->feed_slot);
     nbi_free(p->fetch_slot);
+    nbi_free(p->end_slots);
     nbi_free(p->in_buf);
     nbi_free(p);
 }
@@ -459,7 +462,15 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
         p->fetch_slot[i] = slot;
         if (slot >= 0) last[slot] = INT32_MAX;
     }
-    /* Release lists. */
+    /* Release lists; what is left at the end of a run. */
+    p->end_slots = nbi_malloc(((size_t)n_feeds + (size_t)n_fetches + 1) * sizeof *p->end_slots);
+    if (!p->end_slots) goto oom;
+    for (int o = 0; o < n_slots; o++)
+        if (last[o] == INT32_MAX) {
+            bool dup = false;
+            for (int e = 0; e < p->n_end; e++) dup |= p->end_slots[e] == o;
+            if (!dup) p->end_slots[p->n_end++] = o;
+        }
     {
         int *counts = nbi_calloc((size_t)n_steps + 1, sizeof *counts);
         if (!counts) goto oom;
@@ -648,7 +659,10 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
             outputs[i] = nb_tensor_ref(t);
         }
     }
-    clear_values(p);
+    for (int e = 0; e < p->n_end; e++) {
+        release_value(p->values[p->end_slots[e]]);
+        p->values[p->end_slots[e]] = NULL;
+    }
     return NB_OK;
 fail:
     clear_values(p);
