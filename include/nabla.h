@@ -476,26 +476,52 @@ nb_output nb_reshape(nb_graph *g, nb_output x, int rank, const int64_t *dims, co
 nb_output nb_reshape_t(nb_graph *g, nb_output x, nb_output shape, const char *name);
 /** Inserts a dim of size 1 at `axis` (negative counts from the end). Default "ExpandDims". */
 nb_output nb_expand_dims(nb_graph *g, nb_output x, int axis, const char *name);
-/** Removes the listed size-1 dims (all size-1 dims when n_axes is 0). Default "Squeeze". */
+/** tf.squeeze(x, axis): removes the listed size-1 dims (negative counts from the end),
+ *  or every size-1 dim when n_axes is 0 (then an unknown dim makes the static rank
+ *  unknown). A listed dim that is not 1 records NB_ERR_INVALID_ARGUMENT ("Can not
+ *  squeeze dim[1], expected a dimension of 1, got 3"), or fails the run when only
+ *  known then. Default "Squeeze". */
 nb_output nb_squeeze(nb_graph *g, nb_output x, const int *axes, int n_axes, const char *name);
-/** Joins n tensors along an existing axis (op ConcatV2). Default "concat". */
+/** tf.concat(xs, axis): joins n >= 1 tensors of one dtype and rank >= 1 along an
+ *  existing axis (negative counts from the end); the other dims must agree. Op ConcatV2
+ *  with the axis as a Const "<name>/axis". Default "concat". */
 nb_output nb_concat(nb_graph *g, const nb_output *xs, int n, int axis, const char *name);
-/** Stacks n same-shape tensors along a new axis (op Pack). Default "stack". */
+/** tf.stack(xs, axis): stacks n >= 1 same-shape, same-dtype tensors along a new axis
+ *  (in [-(rank+1), rank]); output shape inserts n at axis. Op Pack. Default "stack". */
 nb_output nb_stack(nb_graph *g, const nb_output *xs, int n, int axis, const char *name);
-/** x[begin : begin+size] per dim; a size of -1 takes the rest. Default "Slice". */
+/** tf.slice(x, begin, size): x[begin : begin+size] per dim; a size of -1 takes the
+ *  rest. Requires 0 <= begin[i] <= begin[i]+size[i] <= dim i. begin and size become
+ *  Consts "<name>/begin" and "<name>/size". Default "Slice". */
 nb_output nb_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t *size, int rank,
                    const char *name);
-/** Takes slices of params along `axis` at the int32/int64 `indices` (op GatherV2).
+/** Takes slices of params along `axis` at the int32/int64 `indices` (op GatherV2;
+ *  the axis, negative counting from the end, is a Const "<name>/axis").
  *  Output shape: params.shape[:axis] + indices.shape + params.shape[axis+1:].
+ *  An index outside [0, params.shape[axis]) fails the run ("indices[1] = 5 is not in
+ *  [0, 3)"). The gradient (an UnsortedSegmentSum) works along axis 0 for any shapes,
+ *  and along other axes when params' shape is fully known.
  *  The course's w[1] is nb_gather(g, w, nb_constant_i32(g, 1, NULL), 0, NULL).
  *  Default "GatherV2". */
 nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, const char *name);
+/** Sums the rows of data into num_segments buckets (tf.unsorted_segment_sum):
+ *  out[s, ...] = sum of data[i..., ...] over the positions i... where segment_ids[i...] == s.
+ *  segment_ids (int32/int64) has a shape that prefixes data's; ids < 0 are dropped, ids
+ *  >= num_segments are a run-time error. num_segments is an int32/int64 scalar tensor.
+ *  Output shape: [num_segments] + data.shape[rank(segment_ids):]. Default "UnsortedSegmentSum". */
+nb_output nb_unsorted_segment_sum(nb_graph *g, nb_output data, nb_output segment_ids,
+                                  nb_output num_segments, const char *name);
 /** Repeats x multiples[i] times along dim i. Default "Tile". */
 nb_output nb_tile(nb_graph *g, nb_output x, const int64_t *multiples, int rank, const char *name);
-/** Pads with zeros: paddings is rank × 2 (before, after) values. Default "Pad". */
+/** tf.pad(x, paddings) with zeros: paddings is rank × 2 non-negative (before, after)
+ *  values, row-major, and becomes a [rank,2] Const "<name>/paddings". Output dim i is
+ *  before + dim i + after. Default "Pad". */
 nb_output nb_pad(nb_graph *g, nb_output x, const int64_t *paddings, int rank, const char *name);
-/** One-hot encoding of int indices into a new last axis of size depth, as dtype
- *  (on_value where index matches, off_value elsewhere). Default "one_hot". */
+/** tf.one_hot(indices, depth, on_value, off_value, dtype): one-hot encoding of
+ *  uint8/int32/int64 indices into a new last axis of size depth >= 0, as dtype
+ *  (NB_DTYPE_INVALID means float32): on_value where the index matches, off_value
+ *  elsewhere; an index outside [0, depth) gives a row of off_value, as in TF. Scope
+ *  "one_hot" with Consts "one_hot/on_value", "one_hot/off_value", "one_hot/depth"
+ *  and the OneHot op "one_hot". Not differentiable. */
 nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_value,
                      double off_value, nb_dtype dtype, const char *name);
 /** tf.fill(dims, value): dims an int32 rank-1 tensor, value a scalar. Default "Fill". */

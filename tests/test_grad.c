@@ -1,148 +1,11 @@
 /*
  * test_grad.c — every differentiable op's gradient against central finite
- * differences in float64, and second derivatives of the elementwise ops.
- *
- * For a case with inputs x_i, the harness builds loss = sum(r * op(x)) with a
- * fixed random r, asks nb_gradients for d loss / d x_i, and compares each
- * element with (loss(x + h e) - loss(x - h e)) / 2h. Each case runs twice:
- * with fully known placeholder shapes, and with every dim unknown (so the
- * run-time broadcasting path is checked too). A coverage test fails when an
- * op that has a gradient builder appears in no case.
+ * differences in float64 (harness in gradcheck.h), second derivatives of the
+ * elementwise ops, and nb_gradients' behaviour.
  */
-#include "harness.h"
-#include "nb_internal.h"
-
-#define MAXIN 4
-
-typedef nb_output (*build_fn)(nb_graph *g, const nb_output *x);
-
-typedef struct {
-    const char *name;
-    int n_in;
-    int rank[MAXIN];
-    int64_t dims[MAXIN][4];
-    double lo, hi;        /* input range */
-    build_fn build;
-    bool static_only;     /* needs known shapes (e.g. its gradient is built from them) */
-} gcase;
-
-static bool covered[NBI_OP_COUNT];
-
-static void fill_random(nb_tensor *t, double lo, double hi, uint64_t *state) {
-    for (int64_t i = 0; i < nb_tensor_size(t); i++) {
-        *state = *state * 6364136223846793005ull + 1442695040888963407ull;
-        double u = (double)(*state >> 11) / 9007199254740992.0;
-        nb_tensor_set_flat(t, i, lo + (hi - lo) * u);
-    }
-}
-
-/* Evaluates loss at the given inputs. */
-static double eval_loss(nb_session *s, nb_output loss, const nb_output *ph, nb_tensor **vals, int n) {
-    nb_feed f[MAXIN];
-    for (int i = 0; i < n; i++) f[i] = (nb_feed){ph[i], vals[i]};
-    nb_tensor *t = nb_session_eval(s, loss, f, n);
-    if (!t) {
-        FAILF("loss eval: %s", nb_session_errmsg(s));
-        return NAN;
-    }
-    double v = nb_tensor_scalar_f64(t);
-    nb_tensor_unref(t);
-    return v;
-}
-
-static void run_case(const gcase *c, bool dynamic) {
-    nb_graph *g = nb_graph_new();
-    nb_output ph[MAXIN];
-    nb_tensor *vals[MAXIN];
-    uint64_t state = 12345;
-    for (int i = 0; i < c->n_in; i++) {
-        int64_t d[4];
-        for (int k = 0; k < c->rank[i]; k++) d[k] = dynamic ? NB_DIM_UNKNOWN : c->dims[i][k];
-        ph[i] = nb_placeholder(g, NB_FLOAT64, nb_shape_make(c->rank[i], d), NULL);
-        vals[i] = nb_tensor_new(NB_FLOAT64, c->rank[i], c->dims[i], NULL);
-        fill_random(vals[i], c->lo, c->hi, &state);
-    }
-    int before = nb_graph_num_ops(g);
-    nb_output y = c->build(g, ph);
-    for (int i = before; i < nb_graph_num_ops(g); i++) covered[nb_graph_op(g, i)->type] = true;
-    /* r: random weights shaped like y, fed (its shape may be unknown statically) */
-    nb_output rph = nb_placeholder(g, NB_FLOAT64, nb_output_shape(y), "r");
-    nb_output loss = nb_reduce_sum(g, nb_multiply(g, rph, y, NULL), NULL, NB_ALL_AXES, false, "loss");
-    nb_output grads[MAXIN];
-    nb_gradients(g, &loss, 1, ph, c->n_in, NULL, grads);
-    for (int i = nb_graph_num_ops(g) - 1; i >= before; i--) covered[nb_graph_op(g, i)->type] = true;
-    if (nb_graph_status(g) != NB_OK) {
-        FAILF("%s%s: graph error: %s", c->name, dynamic ? " (dynamic)" : "", nb_graph_errmsg(g));
-        goto out;
-    }
-    nb_session *s = nb_session_new(g);
-    /* y's value gives r's shape */
-    nb_feed f[MAXIN + 1];
-    for (int i = 0; i < c->n_in; i++) f[i] = (nb_feed){ph[i], vals[i]};
-    nb_tensor *yv = nb_session_eval(s, y, f, c->n_in);
-    if (!yv) {
-        FAILF("%s: forward: %s", c->name, nb_session_errmsg(s));
-        nb_session_free(s);
-        goto out;
-    }
-    nb_tensor *r = nb_tensor_new(NB_FLOAT64, nb_tensor_rank(yv), nb_tensor_dims(yv), NULL);
-    fill_random(r, -1.0, 1.0, &state);
-    nb_tensor_unref(yv);
-    f[c->n_in] = (nb_feed){rph, r};
-    nb_output all_ph[MAXIN + 1];
-    nb_tensor *all_vals[MAXIN + 1];
-    for (int i = 0; i < c->n_in; i++) {
-        all_ph[i] = ph[i];
-        all_vals[i] = vals[i];
-    }
-    all_ph[c->n_in] = rph;
-    all_vals[c->n_in] = r;
-    for (int i = 0; i < c->n_in; i++) {
-        checks_++;
-        if (nb_output_is_nil(grads[i])) {
-            FAILF("%s: no gradient for input %d", c->name, i);
-            continue;
-        }
-        nb_tensor *ga = nb_session_eval(s, grads[i], f, c->n_in + 1);
-        if (!ga) {
-            FAILF("%s%s: gradient %d: %s", c->name, dynamic ? " (dynamic)" : "", i, nb_session_errmsg(s));
-            continue;
-        }
-        if (nb_tensor_size(ga) != nb_tensor_size(vals[i])) {
-            FAILF("%s: gradient %d has %lld elements, input has %lld", c->name, i,
-                  (long long)nb_tensor_size(ga), (long long)nb_tensor_size(vals[i]));
-            nb_tensor_unref(ga);
-            continue;
-        }
-        double *x = nb_tensor_data(vals[i]);
-        for (int64_t e = 0; e < nb_tensor_size(vals[i]); e++) {
-            double h = 1e-6 * (1.0 + fabs(x[e])), save = x[e];
-            x[e] = save + h;
-            double lp = eval_loss(s, loss, all_ph, all_vals, c->n_in + 1);
-            x[e] = save - h;
-            double lm = eval_loss(s, loss, all_ph, all_vals, c->n_in + 1);
-            x[e] = save;
-            double num = (lp - lm) / (2 * h), ana = nb_tensor_get_flat(ga, e);
-            checks_++;
-            if (!(fabs(num - ana) <= 1e-5 + 1e-5 * fabs(num))) {
-                FAILF("%s%s: d loss / d x%d[%lld]: analytic %.10g, numeric %.10g", c->name,
-                      dynamic ? " (dynamic)" : "", i, (long long)e, ana, num);
-                break;
-            }
-        }
-        nb_tensor_unref(ga);
-    }
-    nb_tensor_unref(r);
-    nb_session_free(s);
-out:
-    for (int i = 0; i < c->n_in; i++) nb_tensor_unref(vals[i]);
-    nb_graph_free(g);
-}
+#include "gradcheck.h"
 
 /*** Cases ***/
-
-#define B1(fname, EXPR) \
-    static nb_output fname(nb_graph *g, const nb_output *x) { return EXPR; }
 
 B1(b_add, nb_add(g, x[0], x[1], NULL))
 B1(b_sub, nb_subtract(g, x[0], x[1], NULL))
@@ -189,6 +52,17 @@ B1(b_expand, nb_expand_dims(g, x[0], 1, NULL))
 B1(b_transpose, nb_transpose(g, x[0], (int[]){2, 0, 1}, 3, NULL))
 B1(b_tile, nb_tile(g, x[0], (int64_t[]){2, 3}, 2, NULL))
 B1(b_fill, nb_fill(g, nb_constant_array(g, NB_INT32, 1, (int64_t[]){2}, (int32_t[]){2, 3}, NULL), x[0], NULL))
+B1(b_squeeze, nb_squeeze(g, x[0], (int[]){1}, 1, NULL))
+B1(b_concat, nb_concat(g, x, 2, 1, NULL))
+B1(b_concat0, nb_concat(g, x, 2, -2, NULL))
+B1(b_pack0, nb_stack(g, x, 2, 0, NULL))
+B1(b_pack1, nb_stack(g, x, 2, 1, NULL))
+B1(b_slice, nb_slice(g, x[0], (int64_t[]){1, 1}, (int64_t[]){2, -1}, 2, NULL))
+B1(b_gather0, nb_gather(g, x[0], nb_constant_array(g, NB_INT32, 1, (int64_t[]){3}, (int32_t[]){2, 0, 2}, NULL), 0, NULL))
+B1(b_gather1, nb_gather(g, x[0], nb_constant_array(g, NB_INT64, 2, (int64_t[]){2, 2}, (int64_t[]){1, 0, 2, 2}, NULL), 1, NULL))
+B1(b_pad, nb_pad(g, x[0], (int64_t[]){1, 0, 2, 1}, 2, NULL))
+B1(b_segsum, nb_unsorted_segment_sum(g, x[0], nb_constant_array(g, NB_INT32, 1, (int64_t[]){4}, (int32_t[]){0, 2, 0, 1}, NULL),
+                                     nb_constant_i32(g, 3, NULL), NULL))
 /* Gradient helper ops, differentiated directly (their second-order builders). */
 B1(b_sigmoid_grad, nbi_binary(g, NBI_OP_SIGMOID_GRAD, x[0], x[1], NULL, NULL))
 B1(b_tanh_grad, nbi_binary(g, NBI_OP_TANH_GRAD, x[0], x[1], NULL, NULL))
@@ -257,6 +131,16 @@ static const gcase cases[] = {
     {"transpose", 1, {3}, {{2, 3, 4}}, -2, 2, b_transpose, false},
     {"tile", 1, {2}, {{2, 2}}, -2, 2, b_tile, true},
     {"fill", 1, {0}, {{0}}, -2, 2, b_fill, false},
+    {"squeeze", 1, {3}, {{2, 1, 3}}, -2, 2, b_squeeze, false},
+    {"concat_axis1", 2, {2, 2}, {{2, 3}, {2, 2}}, -2, 2, b_concat, false},
+    {"concat_axis0", 2, {2, 2}, {{1, 3}, {2, 3}}, -2, 2, b_concat0, false},
+    {"stack_axis0", 2, {2, 2}, {{2, 3}, {2, 3}}, -2, 2, b_pack0, false},
+    {"stack_axis1", 2, {2, 2}, {{2, 3}, {2, 3}}, -2, 2, b_pack1, false},
+    {"slice", 1, {2}, {{3, 4}}, -2, 2, b_slice, false},
+    {"gather_axis0", 1, {2}, {{4, 3}}, -2, 2, b_gather0, false},
+    {"gather_axis1", 1, {2}, {{2, 3}}, -2, 2, b_gather1, true},
+    {"pad", 1, {2}, {{2, 3}}, -2, 2, b_pad, false},
+    {"unsorted_segment_sum", 1, {2}, {{4, 3}}, -2, 2, b_segsum, false},
     {"sigmoid_grad", 2, {1, 1}, {{5}, {5}}, 0.1, 0.9, b_sigmoid_grad, false},
     {"tanh_grad", 2, {1, 1}, {{5}, {5}}, -0.9, 0.9, b_tanh_grad, false},
     {"relu_grad", 2, {1, 1}, {{5}, {5}}, 0.1, 0.9, b_relu_grad, false},
@@ -270,13 +154,23 @@ static const gcase cases[] = {
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 
+/* Each op family may keep its cases in tests/grad_cases_<family>.inc, defining
+ * builders with B1 and an array `<family>_cases` ended by a {NULL} row. */
+#include "grad_cases_nn.inc"
+#include "grad_cases_conv.inc"
+static const gcase *const family_cases[] = {nn_cases, conv_cases};
+
+static void run_one(const gcase *c) {
+    int before = failures_;
+    run_case(c, false);
+    if (!c->static_only) run_case(c, true);
+    if (failures_ != before) fprintf(stderr, "  in case %s\n", c->name);
+}
+
 TEST(gradients_match_finite_differences) {
-    for (int i = 0; i < N_CASES; i++) {
-        int before = failures_;
-        run_case(&cases[i], false);
-        if (!cases[i].static_only) run_case(&cases[i], true);
-        if (failures_ != before) fprintf(stderr, "  in case %s\n", cases[i].name);
-    }
+    for (int i = 0; i < N_CASES; i++) run_one(&cases[i]);
+    for (size_t f = 0; f < sizeof family_cases / sizeof family_cases[0]; f++)
+        for (const gcase *c = family_cases[f]; c->name; c++) run_one(c);
 }
 
 TEST(every_differentiable_op_has_a_check) {
