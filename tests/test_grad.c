@@ -63,6 +63,13 @@ B1(b_gather1, nb_gather(g, x[0], nb_constant_array(g, NB_INT64, 2, (int64_t[]){2
 B1(b_pad, nb_pad(g, x[0], (int64_t[]){1, 0, 2, 1}, 2, NULL))
 B1(b_segsum, nb_unsorted_segment_sum(g, x[0], nb_constant_array(g, NB_INT32, 1, (int64_t[]){4}, (int32_t[]){0, 2, 0, 1}, NULL),
                                      nb_constant_i32(g, 3, NULL), NULL))
+/* reduce over all axes of an input whose rank is unknown until run time */
+static nb_output b_sum_unknown_rank(nb_graph *g, const nb_output *x) {
+    nb_output p = nb_reshape_t(g, x[0], nb_shape_of(g, x[0], NULL), NULL);
+    nb_output u = nb_squeeze(g, nb_expand_dims(g, p, 0, NULL), NULL, 0, NULL); /* rank unknown */
+    nb_output m = nb_reduce_mean(g, u, NULL, NB_ALL_AXES, false, NULL);
+    return nb_add(g, m, nb_reduce_sum(g, x[0], (int[]){0}, 1, false, NULL), NULL);
+}
 /* Gradient helper ops, differentiated directly (their second-order builders). */
 B1(b_sigmoid_grad, nbi_binary(g, NBI_OP_SIGMOID_GRAD, x[0], x[1], NULL, NULL))
 B1(b_tanh_grad, nbi_binary(g, NBI_OP_TANH_GRAD, x[0], x[1], NULL, NULL))
@@ -116,6 +123,7 @@ static const gcase cases[] = {
     {"sum_axis0", 1, {2}, {{2, 3}}, -2, 2, b_sum_0, false},
     {"sum_last_keep", 1, {2}, {{2, 3}}, -2, 2, b_sum_1k, false},
     {"sum_axes02", 1, {3}, {{2, 3, 2}}, -2, 2, b_sum_02, false},
+    {"sum_unknown_rank", 1, {2}, {{2, 3}}, -2, 2, b_sum_unknown_rank, false},
     {"mean_axis1", 1, {2}, {{2, 3}}, -2, 2, b_mean_1, false},
     {"mean_all_keep", 1, {2}, {{2, 3}}, -2, 2, b_mean_all, false},
     {"prod_axis1", 1, {2}, {{2, 3}}, 0.5, 2, b_prod_1, false},

@@ -163,9 +163,15 @@ nb_output nb_reshape(nb_graph *g, nb_output x, int rank, const int64_t *dims, co
 static nb_status infer_expand_dims(nb_op *op) {
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
     op->out_dtype[0] = nbi_in_dtype(op, 0);
-    const nb_shape *s = nbi_in_shape(op, 0);
+    const nb_shape *s = nbi_in_shape(op, 0), *ds = nbi_in_shape(op, 1);
+    if (ds->rank > 1 || (ds->rank == 1 && ds->dims[0] > 1))
+        return nbi_infer_error(op, NB_ERR_SHAPE, "'dim' must be a tensor with a single value");
     int64_t ax;
-    if (s->rank < 0 || nbi_const_ints(op, 1, &ax, 1) != 1) return NB_OK;
+    if (s->rank >= 0 && s->rank < NB_MAX_RANK && nbi_const_ints(op, 1, &ax, 1) != 1) {
+        op->out_shape[0] = nb_shape_make(s->rank + 1, (int64_t[NB_MAX_RANK]){-1, -1, -1, -1, -1, -1, -1, -1});
+        return NB_OK;
+    }
+    if (s->rank < 0) return NB_OK;
     if (ax < -(s->rank + 1) || ax > s->rank || s->rank + 1 > NB_MAX_RANK)
         return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Tried to expand dim index %lld for tensor with %d dimensions",
                                (long long)ax, s->rank);
@@ -179,6 +185,8 @@ static nb_status infer_expand_dims(nb_op *op) {
 
 static nb_status k_expand_dims(nbi_kctx *k) {
     nb_tensor *x = k->in[0];
+    if (k->in[1]->size != 1)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "'dim' must be a tensor with a single value");
     int64_t ax = (int64_t)nbi_load(k->in[1]->data, k->in[1]->dtype, 0);
     if (ax < -(x->rank + 1) || ax > x->rank || x->rank + 1 > NB_MAX_RANK)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Tried to expand dim index %lld for tensor with %d dimensions",

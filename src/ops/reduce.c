@@ -321,9 +321,16 @@ static nb_output kept_dims(nb_graph *g, nb_op *op, nb_output dy, bool *mask, boo
     *known = s->rank >= 0 && n >= 0 && axes_mask(ax, n, s->rank, mask, &bad);
     if (op->attrs.keep_dims) return dy;
     if (!*known) {
-        nbi_graph_error(g, NB_ERR_UNIMPLEMENTED,
-                        "gradient of '%s' needs constant axes and an input of known rank", op->name);
-        return nb_nil;
+        /* Axes or rank known only at run time: kept = shape - (shape - 1) * mask,
+         * where mask marks the reduced axes (TF builds the same with DynamicStitch). */
+        nb_output x = op->inputs[0], axes = op->inputs[1];
+        nb_output r = nb_rank(g, x, NULL), shape = nb_shape_of(g, x, NULL);
+        nb_output axn = nb_mod(g, nb_cast(g, axes, NB_INT32, NULL), r, NULL);
+        nb_output cnt = nb_unsorted_segment_sum(g, nb_ones_like(g, axn, NULL), axn, r, NULL);
+        nb_output one = nb_constant_i32(g, 1, NULL);
+        nb_output marked = nb_minimum(g, cnt, one, NULL);
+        nb_output kept = nb_subtract(g, shape, nb_multiply(g, nb_subtract(g, shape, one, NULL), marked, NULL), NULL);
+        return nb_reshape_t(g, dy, kept, NULL);
     }
     if (nbi_shape_known(s)) {
         int64_t kd[NB_MAX_RANK];
