@@ -646,6 +646,168 @@ nb_output nb_train_create_global_step(nb_graph *g);
 nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *columns,
                        int n_cols, nb_dtype dtype, nb_error *err);
 
+
+/*** TensorBoard *************************************************************/
+/* Event files as TensorFlow writes them (TFRecord framing, masked CRC32C,
+ * Event protobufs), the graph as a GraphDef, and the summary ops of TF1
+ * (tf.summary.scalar / histogram / merge_all). A run is a directory holding
+ * event files; `tensorboard --logdir DIR` shows every run below DIR. */
+
+/** CRC-32C (Castagnoli) of n bytes; _extend continues from an earlier crc.
+ *  Uses the CPU's CRC32 instruction when it has SSE4.2. */
+uint32_t nb_crc32c(const void *data, size_t n);
+uint32_t nb_crc32c_extend(uint32_t crc, const void *data, size_t n);
+/** The masked CRC stored in TFRecord files (rotate right 15, add 0xa282ead8), and back. */
+uint32_t nb_crc32c_mask(uint32_t crc);
+uint32_t nb_crc32c_unmask(uint32_t masked);
+
+/** Serializes a graph as a TensorFlow GraphDef protobuf, as TF 1.x would for the
+ *  same program: node names, TF op types, inputs "name", "name:k" and control
+ *  inputs "^name", the attrs TF writes (T, dtype, shape, value, transpose_a,
+ *  keep_dims, Tidx, ...), and "_output_shapes" on every node.
+ *  *bytes receives a malloc'd buffer the caller frees with free(), *len its size.
+ *  Returns NB_ERR_INVALID_ARGUMENT for a NULL or failed graph, NB_ERR_OUT_OF_MEMORY. */
+nb_status nb_graph_to_graphdef(const nb_graph *g, void **bytes, size_t *len);
+
+/** A summary writer (tf.summary.FileWriter): one event file in a log directory. */
+typedef struct nb_summary_writer nb_summary_writer;
+
+/** Opens a new event file "events.out.tfevents.<10-digit epoch>.<host>.<pid>.<n>"
+ *  in logdir (created with its parents), writes the first event (file_version
+ *  "brain.Event:2") and, when g is not NULL, an event holding g's GraphDef.
+ *  Returns the writer (close with nb_summary_writer_close), or NULL with err
+ *  (may be NULL) naming the directory or file: NB_ERR_IO, NB_ERR_OUT_OF_MEMORY.
+ *  Events are flushed on close, by nb_summary_writer_flush, and by an add call
+ *  made more than 2 s after the last flush. */
+nb_summary_writer *nb_summary_writer_open(const char *logdir, nb_graph *g, nb_error *err);
+/** The event file's path. Borrowed; valid until the writer is closed. */
+const char *nb_summary_writer_path(const nb_summary_writer *w);
+/** The writer's last error message ("" when none). Borrowed; valid until the next call. */
+const char *nb_summary_writer_errmsg(const nb_summary_writer *w);
+
+/** Writes an event holding g's GraphDef (add_graph). */
+nb_status nb_summary_writer_add_graph(nb_summary_writer *w, const nb_graph *g);
+/** Writes a scalar (float32) for tag at step. By default in TF1's form
+ *  (Summary.Value.simple_value); after nb_summary_writer_set_tensor_scalars(w, true)
+ *  in the tensor form (a rank-0 DT_FLOAT tensor, with "scalars" plugin metadata
+ *  on the first value of each tag in the file). */
+nb_status nb_summary_writer_add_scalar(nb_summary_writer *w, const char *tag, int64_t step,
+                                       double value);
+void nb_summary_writer_set_tensor_scalars(nb_summary_writer *w, bool tensor_form);
+/** Writes a histogram of every element of t (any numeric dtype) with TensorFlow's
+ *  default buckets (limits growing by 10% from 1e-12 to 1e20, mirrored, plus
+ *  ±DBL_MAX) and min, max, num, sum, sum_squares. Non-finite values give
+ *  NB_ERR_INVALID_ARGUMENT, as in TF ("Nan in summary histogram"). */
+nb_status nb_summary_writer_add_histogram(nb_summary_writer *w, const char *tag, int64_t step,
+                                          const nb_tensor *t);
+/** Writes an image, PNG-encoded: t is [height, width, channels] (channels 1, 3
+ *  or 4) or [height, width]; uint8 values are used as they are, float values
+ *  are rescaled as TF's ImageSummary does (all >= 0: largest -> 255; otherwise
+ *  0 -> 127 and the scale fits both ends). */
+nb_status nb_summary_writer_add_image(nb_summary_writer *w, const char *tag, int64_t step,
+                                      const nb_tensor *t);
+/** Writes a Summary produced by a summary op (the uint8 vector of serialized
+ *  bytes that nb_summary_scalar, nb_summary_merge_all, ... evaluate to) at step
+ *  (FileWriter.add_summary). NB_ERR_INVALID_ARGUMENT when the bytes are not a Summary. */
+nb_status nb_summary_writer_add_summary(nb_summary_writer *w, const nb_tensor *summary,
+                                        int64_t step);
+/** Writes buffered events to the file. */
+nb_status nb_summary_writer_flush(nb_summary_writer *w);
+/** Flushes and closes the file, frees the writer. Accepts NULL. Returns the
+ *  status of the final flush. */
+nb_status nb_summary_writer_close(nb_summary_writer *w);
+
+/** Summary ops (TF1's tf.summary.*). Their output is a uint8 vector holding a
+ *  serialized Summary protobuf (TensorFlow's is a DT_STRING scalar; nabla has no
+ *  string dtype, and the GraphDef shows TensorFlow's types). Fetch it and pass it
+ *  to nb_summary_writer_add_summary. No gradients flow through them.
+ *
+ *  nb_summary_scalar: tf.summary.scalar(name, x): x a scalar of a real dtype.
+ *  The op takes the scope "<scope>/<name>" (uniquified: "<name>_1" the second
+ *  time) as its name and as its tag, with the tag constant "<name>/tags"
+ *  (op ScalarSummary). nb_summary_histogram: tf.summary.histogram(name, x), the
+ *  same naming with "<name>/tag" (op HistogramSummary; non-finite values fail
+ *  the run). nb_summary_merge: tf.summary.merge(outputs) (op MergeSummary in
+ *  scope "Merge", or "<name>/<name>"). nb_summary_merge_all: every scalar and
+ *  histogram summary op in the graph so far merged into "Merge/MergeSummary";
+ *  nil without an error when there are none (TF returns None). */
+nb_output nb_summary_scalar(nb_graph *g, const char *name, nb_output x);
+nb_output nb_summary_histogram(nb_graph *g, const char *name, nb_output x);
+nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const char *name);
+nb_output nb_summary_merge_all(nb_graph *g);
+
+/** Reading event files. */
+typedef struct nb_event_reader nb_event_reader;
+/** One event read from a file (opaque; read it with the accessors below). */
+typedef struct nb_event nb_event;
+
+/** What an event holds. */
+typedef enum nb_event_kind {
+    NB_EVENT_OTHER = 0,        /* session log, run metadata, meta graph, ... */
+    NB_EVENT_FILE_VERSION = 1, /* the first event: "brain.Event:2" */
+    NB_EVENT_GRAPH = 2,        /* a serialized GraphDef */
+    NB_EVENT_SUMMARY = 3       /* summary values */
+} nb_event_kind;
+
+/** What one summary value holds. */
+typedef enum nb_value_kind {
+    NB_VALUE_OTHER = 0,     /* audio, a non-scalar tensor, ... */
+    NB_VALUE_SCALAR = 1,    /* simple_value, or a rank-0 DT_FLOAT tensor */
+    NB_VALUE_HISTOGRAM = 2,
+    NB_VALUE_IMAGE = 3
+} nb_value_kind;
+
+/** Opens an event file for reading. Returns the reader (close with
+ *  nb_event_reader_close) or NULL with err naming the file. */
+nb_event_reader *nb_event_reader_open(const char *path, nb_error *err);
+/** Reads the next record, checking both CRCs and decoding the Event.
+ *  On success *ev is the event (borrowed; valid until the next call or close),
+ *  or NULL at the clean end of the file. A bad CRC, a truncated record or an
+ *  undecodable Event returns NB_ERR_IO with err naming the file and the byte
+ *  offset of the record; every record before it was returned by earlier calls. */
+nb_status nb_event_reader_next(nb_event_reader *r, const nb_event **ev, nb_error *err);
+/** Byte offset in the file of the next record to read. */
+uint64_t nb_event_reader_offset(const nb_event_reader *r);
+void nb_event_reader_close(nb_event_reader *r);
+
+/** Accessors of an event (borrowed strings and arrays, valid as the event is). */
+nb_event_kind nb_event_get_kind(const nb_event *ev);
+double nb_event_wall_time(const nb_event *ev);
+int64_t nb_event_step(const nb_event *ev);
+/** Byte offset of the event's record in its file. */
+uint64_t nb_event_offset(const nb_event *ev);
+/** "brain.Event:2" for a file-version event, else NULL. */
+const char *nb_event_file_version(const nb_event *ev);
+/** The serialized GraphDef of a graph event (and its size in *len), else NULL. */
+const void *nb_event_graph_def(const nb_event *ev, size_t *len);
+/** Number of summary values (0 for events without a summary). */
+int nb_event_num_values(const nb_event *ev);
+/** Tag, kind and plugin name ("" when none) of value i. */
+const char *nb_event_value_tag(const nb_event *ev, int i);
+nb_value_kind nb_event_value_kind(const nb_event *ev, int i);
+const char *nb_event_value_plugin(const nb_event *ev, int i);
+/** The value of a scalar value (NaN for other kinds). */
+double nb_event_value_scalar(const nb_event *ev, int i);
+/** A histogram value: stats receives min, max, num, sum, sum_squares; *limits and
+ *  *counts the n buckets (borrowed). Returns n, or -1 when value i is no histogram. */
+int nb_event_value_histogram(const nb_event *ev, int i, double stats[5], const double **limits,
+                             const double **counts);
+/** An image value: the encoded bytes (PNG/JPEG; borrowed) and their size, with
+ *  height, width and colorspace (channels); NULL when value i is no image.
+ *  Any of the out-pointers may be NULL. */
+const void *nb_event_value_image(const nb_event *ev, int i, size_t *len, int *height, int *width,
+                                 int *channels);
+
+/** Finds the event files under path, recursively: every file whose name contains
+ *  "tfevents". path may also be one event file. *files receives the paths and
+ *  *runs each file's run (its directory relative to path, "." for path itself),
+ *  sorted by run then file name (TensorBoard's reading order); *n their count.
+ *  Free both with nb_events_list_free. Returns NB_ERR_NOT_FOUND or NB_ERR_IO
+ *  with err naming the path. */
+nb_status nb_events_list_files(const char *path, char ***files, char ***runs, int *n,
+                               nb_error *err);
+void nb_events_list_free(char **files, char **runs, int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,265 @@
+/*
+ * summary.c — TF1's summary ops: ScalarSummary, HistogramSummary and
+ * MergeSummary (tf.summary.scalar / histogram / merge / merge_all).
+ *
+ * TensorFlow's summary ops output a DT_STRING scalar holding a serialized
+ * Summary protobuf. nabla has no string dtype, so here the output is a uint8
+ * vector of those bytes (and the tag input a uint8 vector Const); the GraphDef
+ * writer (src/graph/graphdef.c) shows them with TensorFlow's string types.
+ * Naming follows summary_op_util.summary_scope: the op takes the (uniquified)
+ * scope "<scope>/<name>" as its name and as its tag; the tag constant is
+ * "<name>/tags" (ScalarSummary) or "<name>/tag" (HistogramSummary).
+ */
+#include "nb_internal.h"
+#include "io/tensorboard.h"
+
+#include <stdlib.h>
+
+static void *pb_alloc(void *ctx, size_t n) {
+    (void)ctx;
+    return nbi_malloc(n ? n : 1);
+}
+static void pb_free(void *ctx, void *p) {
+    (void)ctx;
+    nbi_free(p);
+}
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
+/*** Shape inference ***/
+
+static nb_status set_bytes_output(nb_op *op) {
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = NB_UINT8;
+    op->out_shape[0] = nb_shape_make(1, (int64_t[]){NB_DIM_UNKNOWN});
+    return NB_OK;
+}
+
+static nb_status infer_value_summary(nb_op *op) {
+    if (nbi_in_dtype(op, 0) != NB_UINT8)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "the tag must be a uint8 byte vector");
+    nb_dtype dt = nbi_in_dtype(op, 1);
+    if (!nbi_dtype_is_float(dt) && !nbi_dtype_is_int(dt))
+        return nbi_infer_error(op, NB_ERR_DTYPE, "summary values must be real numbers, got %s",
+                               nbi_dtype_tfname(dt));
+    const nb_shape *s = nbi_in_shape(op, 1);
+    if (op->type == NBI_OP_SCALAR_SUMMARY && s->rank > 0) {
+        int64_t n = nbi_shape_numel(s);
+        if (n != -1) {
+            char b[128];
+            return nbi_infer_error(op, NB_ERR_SHAPE, "tags and values not the same shape: [] != %s",
+                                   nb_shape_string(*s, b, sizeof b));
+        }
+    }
+    return set_bytes_output(op);
+}
+
+static nb_status infer_merge(nb_op *op) {
+    if (op->n_inputs < 1) return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "MergeSummary needs at least one input");
+    for (int i = 0; i < op->n_inputs; i++) {
+        const nb_shape *s = nbi_in_shape(op, i);
+        if (nbi_in_dtype(op, i) != NB_UINT8 || s->rank > 1)
+            return nbi_infer_error(op, NB_ERR_DTYPE,
+                                   "input %d is not a summary (a uint8 vector of Summary bytes)", i);
+    }
+    return set_bytes_output(op);
+}
+
+/*** Kernels ***/
+
+/* The tag input as a NUL-terminated string (nbi_malloc'd). */
+static char *tag_of(const nb_tensor *t) {
+    char *s = nbi_malloc(t->nbytes + 1);
+    if (!s) return NULL;
+    memcpy(s, t->data, t->nbytes);
+    s[t->nbytes] = 0;
+    return s;
+}
+
+static nb_status emit_bytes(nbi_kctx *k, const uint8_t *buf, size_t len) {
+    int64_t n = (int64_t)len;
+    nb_tensor *o = nbi_kalloc(k, NB_UINT8, 1, &n);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    if (len) memcpy(o->data, buf, len);
+    k->out[0] = o;
+    return NB_OK;
+}
+
+static nb_status k_scalar_summary(nbi_kctx *k) {
+    const nb_tensor *x = k->in[1];
+    if (x->size != 1) {
+        char b[128];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "tags and values not the same shape: [] != %s",
+                          nbi_dims_string(x->rank, x->dims, false, b, sizeof b));
+    }
+    char *tag = tag_of(k->in[0]);
+    size_t len = 0;
+    uint8_t *buf = tag ? nbi_tb_scalar_summary(tag, (float)nbi_load(x->data, x->dtype, 0), &len) : NULL;
+    nbi_free(tag);
+    if (!buf) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    nb_status st = emit_bytes(k, buf, len);
+    nbi_free(buf);
+    return st;
+}
+
+static nb_status k_histogram_summary(nbi_kctx *k) {
+    Tensorflow__HistogramProto h;
+    char msg[256];
+    nb_status st = nbi_tb_histogram(k->in[1], &h, msg, sizeof msg);
+    if (st == NB_ERR_INVALID_ARGUMENT)
+        return nbi_kerror(k, st, "Nan in summary histogram for: %s (%s)", k->op->name, msg);
+    if (st != NB_OK) return nbi_kerror(k, st, "%s", msg);
+    char *tag = tag_of(k->in[0]);
+    Tensorflow__Summary s = TENSORFLOW__SUMMARY__INIT;
+    Tensorflow__Summary__Value v = TENSORFLOW__SUMMARY__VALUE__INIT;
+    Tensorflow__Summary__Value *vp = &v;
+    v.tag = tag;
+    v.value_case = TENSORFLOW__SUMMARY__VALUE__VALUE_HISTO;
+    v.histo = &h;
+    s.n_value = 1;
+    s.value = &vp;
+    size_t len = 0;
+    uint8_t *buf = tag ? nbi_tb_pack(&s.base, &len) : NULL;
+    nbi_free(tag);
+    nbi_tb_histogram_clear(&h);
+    if (!buf) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    st = emit_bytes(k, buf, len);
+    nbi_free(buf);
+    return st;
+}
+
+/* Concatenated Summary messages are one Summary holding all their values
+ * (repeated field 1), so merging is concatenation after checking each input
+ * parses and no tag repeats (TF's "Duplicate tag ... found in summary inputs"). */
+static nb_status k_merge_summary(nbi_kctx *k) {
+    int n = k->op->n_inputs;
+    size_t total = 0;
+    nbi_map tags = {0};
+    nb_status st = NB_OK;
+    for (int i = 0; i < n && st == NB_OK; i++) {
+        const nb_tensor *t = k->in[i];
+        Tensorflow__Summary *s = tensorflow__summary__unpack(&pb_allocator, t->nbytes, t->data);
+        if (!s) {
+            st = nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Could not parse one of the summary inputs (input %d)", i);
+            break;
+        }
+        for (size_t j = 0; j < s->n_value && st == NB_OK; j++) {
+            const char *tag = s->value[j]->tag ? s->value[j]->tag : "";
+            if (nbi_map_get(&tags, tag))
+                st = nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Duplicate tag %s found in summary inputs", tag);
+            else if (!nbi_map_put(&tags, tag, (void *)1))
+                st = nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        }
+        tensorflow__summary__free_unpacked(s, &pb_allocator);
+        total += t->nbytes;
+    }
+    nbi_map_free(&tags);
+    if (st != NB_OK) return st;
+    int64_t len = (int64_t)total;
+    nb_tensor *o = nbi_kalloc(k, NB_UINT8, 1, &len);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    uint8_t *p = o->data;
+    for (int i = 0; i < n; i++) {
+        if (k->in[i]->nbytes) memcpy(p, k->in[i]->data, k->in[i]->nbytes);
+        p += k->in[i]->nbytes;
+    }
+    k->out[0] = o;
+    return NB_OK;
+}
+
+const nbi_opdef nbi_opdef_SCALAR_SUMMARY = {"ScalarSummary", 2, NBI_NO_GRAD, infer_value_summary,
+                                            k_scalar_summary, NULL};
+const nbi_opdef nbi_opdef_HISTOGRAM_SUMMARY = {"HistogramSummary", 2, NBI_NO_GRAD, infer_value_summary,
+                                               k_histogram_summary, NULL};
+const nbi_opdef nbi_opdef_MERGE_SUMMARY = {"MergeSummary", -1, NBI_NO_GRAD, infer_merge,
+                                           k_merge_summary, NULL};
+
+/*** Constructors ***/
+
+/* summary_op_util._clean_tag: characters outside [A-Za-z0-9_./-] become '_',
+ * leading '/' are dropped. nbi_malloc'd. */
+static char *clean_tag(const char *name) {
+    while (*name == '/') name++;
+    char *s = nbi_strdup(name);
+    if (!s) return NULL;
+    for (char *c = s; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        bool ok = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' ||
+                  u == '.' || u == '/' || u == '-';
+        if (!ok) *c = '_';
+    }
+    return s;
+}
+
+static nb_output value_summary(nb_graph *g, int type, const char *name, nb_output x,
+                               const char *what, const char *tag_name) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (!name || !*name) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: the summary needs a name", what);
+        return nb_nil;
+    }
+    char *clean = clean_tag(name);
+    char *scope = clean ? nbi_op_scope_push(g, *clean ? clean : "summary", NULL) : NULL;
+    nbi_free(clean);
+    if (!scope) {
+        if (nbi_graph_ok(g)) nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        return nb_nil;
+    }
+    /* The tag is the scope without its trailing '/'. */
+    int64_t len = (int64_t)strlen(scope) - 1;
+    nb_output tags = nb_constant_array(g, NB_UINT8, 1, &len, scope, tag_name);
+    nb_name_scope_pop(g);
+    nb_output r = nb_nil;
+    if (tags.op) {
+        nb_op *op = nbi_op_new(g, type, scope, NULL, (nb_output[]){tags, x}, 2);
+        if (op) r = nbi_op_finish(op);
+    }
+    nbi_free(scope);
+    return r;
+}
+
+nb_output nb_summary_scalar(nb_graph *g, const char *name, nb_output x) {
+    return value_summary(g, NBI_OP_SCALAR_SUMMARY, name, x, "nb_summary_scalar", "tags");
+}
+
+nb_output nb_summary_histogram(nb_graph *g, const char *name, nb_output x) {
+    return value_summary(g, NBI_OP_HISTOGRAM_SUMMARY, name, x, "nb_summary_histogram", "tag");
+}
+
+nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const char *name) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (n < 1 || !summaries) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_summary_merge: needs at least one summary");
+        return nb_nil;
+    }
+    /* tf.summary.merge: name_scope(name, "Merge"), then the op named `name`
+     * (or "MergeSummary") inside it. */
+    char *scope = nbi_op_scope_push(g, name, "Merge");
+    if (!scope) return nb_nil;
+    nb_op *op = nbi_op_new(g, NBI_OP_MERGE_SUMMARY, name, "MergeSummary", summaries, n);
+    nb_output r = op ? nbi_op_finish(op) : nb_nil;
+    nb_name_scope_pop(g);
+    nbi_free(scope);
+    return r;
+}
+
+nb_output nb_summary_merge_all(nb_graph *g) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    /* The SUMMARIES collection: every scalar and histogram summary op so far
+     * (merge ops are not in it), in creation order. */
+    int n = 0;
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i]->type == NBI_OP_SCALAR_SUMMARY || g->ops[i]->type == NBI_OP_HISTOGRAM_SUMMARY) n++;
+    if (n == 0) return nb_nil;
+    nb_output *outs = nbi_malloc((size_t)n * sizeof *outs);
+    if (!outs) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        return nb_nil;
+    }
+    n = 0;
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i]->type == NBI_OP_SCALAR_SUMMARY || g->ops[i]->type == NBI_OP_HISTOGRAM_SUMMARY)
+            outs[n++] = nbi_out(g->ops[i], 0);
+    nb_output r = nb_summary_merge(g, outs, n, NULL);
+    nbi_free(outs);
+    return r;
+}
