@@ -1,0 +1,133 @@
+#!/bin/sh
+# run.sh — nabla's benchmark room: builds nabla (Release) in build-bench and runs
+# each benchmark next to its peer in the same run, printing both figures, the
+# ratio and the thread settings of both sides. Never part of the tests.
+#
+# Usage: bench/run.sh [overhead|matmul|linreg ...]     (default: all three)
+# Environment: REPEAT=n (default 2) runs each nabla/peer pair n times, alternating,
+# and keeps each side's best figure, so a burst of load on the shared machine
+# hits both sides alike; NB_BENCH_NO_BUILD=1 skips the cmake step.
+#
+# Thread settings (see /work/shared/reference/peers.md): every run exports
+# OMP_NUM_THREADS and OPENBLAS_NUM_THREADS explicitly and passes --threads,
+# which nabla turns into nb_set_num_threads and the peers into
+# torch.set_num_threads. "1 thread" compares 1 vs 1; "2 threads" compares
+# nabla at 2 (OMP=2, BLAS=2) with the peer's best 2-thread setting
+# (OMP=2, BLAS=1; for the matmul the peer is raw OpenBLAS at 2 threads).
+# Absolute times drift on shared machines: the ratios are what matter.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD="$ROOT/build-bench"
+PY=/usr/bin/python3    # Debian's interpreter, never the python3 first on PATH
+
+# Peers: Debian's torch and numpy.
+if ! "$PY" -c 'import torch, numpy' >/dev/null 2>&1; then
+    echo "== installing python3-torch python3-numpy from Debian"
+    SUDO=
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch python3-numpy
+fi
+
+REPEAT=${REPEAT:-2}
+if [ "${NB_BENCH_NO_BUILD:-0}" = 1 ]; then
+    echo "== NB_BENCH_NO_BUILD=1: using the binaries already in $BUILD"
+else
+    echo "== building nabla (Release) in $BUILD"
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg >/dev/null
+fi
+
+# field KEY FILE: the value of KEY=... on the first RESULT line of FILE.
+field() {
+    grep '^RESULT' "$2" | head -1 | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+# fmin KEY FILE: the smallest value of KEY=... over every RESULT line of FILE.
+fmin() {
+    grep '^RESULT' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | sort -g | head -1
+}
+# mfield THREADS KEY FILE: as field, on the RESULT line with threads=THREADS.
+mfield() {
+    grep "^RESULT threads=$1 " "$3" | head -1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+SUMMARY="$TMP/summary"
+: >"$SUMMARY"
+row() { printf '%-34s | %-26s | %-30s | %-9s | %s\n' "$@" | tee -a "$SUMMARY"; }
+
+overhead() {
+    for t in 1 2; do
+        if [ "$t" = 1 ]; then p_omp=1; p_blas=1; else p_omp=2; p_blas=1; fi
+        echo "== per-op overhead, $t thread(s): nabla OMP=$t BLAS=$t nb_set_num_threads($t);" \
+             "PyTorch OMP=$p_omp BLAS=$p_blas torch.set_num_threads($t)"
+        : >"$TMP/nb_ovh_$t"
+        : >"$TMP/pt_ovh_$t"
+        for _ in $(seq "$REPEAT"); do
+            OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$BUILD/bench_overhead" --threads "$t" \
+                | tee -a "$TMP/nb_ovh_$t"
+            OMP_NUM_THREADS=$p_omp OPENBLAS_NUM_THREADS=$p_blas "$PY" "$ROOT/bench/peer_overhead.py" \
+                --threads "$t" | tee -a "$TMP/pt_ovh_$t"
+        done
+        nb=$(fmin overhead_ns_per_op "$TMP/nb_ovh_$t")
+        ng=$(fmin nograd_us_per_op "$TMP/pt_ovh_$t")
+        ag=$(fmin autograd_us_per_op "$TMP/pt_ovh_$t")
+        ngns=$(awk -v u="$ng" 'BEGIN { printf "%.1f", u * 1000 }')
+        agns=$(awk -v u="$ag" 'BEGIN { printf "%.1f", u * 1000 }')
+        row "1000-Add chain, ns/op, ${t}T" "nabla $nb" "torch no_grad $ngns" \
+            "x$(div "$ngns" "$nb")" "nabla OMP=$t BLAS=$t; torch OMP=$p_omp BLAS=$p_blas set_num_threads($t)"
+        row "  (reference: autograd on)" "nabla $nb" "torch autograd $agns" \
+            "x$(div "$agns" "$nb")" ""
+    done
+}
+
+matmul() {
+    for t in 1 2; do
+        echo "== float32 1024^3 matmul, $t thread(s): OMP=$t BLAS=$t, nb_set_num_threads($t)" \
+             "vs openblas_set_num_threads($t)"
+        OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$BUILD/bench_matmul" --threads "$t" --reps 10 \
+            | tee "$TMP/mm_$t"
+        row "matmul 1024^3 GFLOP/s, ${t}T" "nabla $(mfield "$t" nabla_gflops "$TMP/mm_$t")" \
+            "raw cblas_sgemm $(mfield "$t" raw_gflops "$TMP/mm_$t")" \
+            "$(mfield "$t" ratio "$TMP/mm_$t")" "both OMP=$t BLAS=$t, $t OpenBLAS threads"
+    done
+}
+
+linreg() {
+    for t in 1 2; do
+        if [ "$t" = 1 ]; then p_omp=1; p_blas=1; else p_omp=2; p_blas=1; fi
+        echo "== linear regression, 10,000 steps, $t thread(s): nabla OMP=$t BLAS=$t;" \
+             "PyTorch OMP=$p_omp BLAS=$p_blas torch.set_num_threads($t)"
+        : >"$TMP/nb_lr_$t"
+        : >"$TMP/pt_lr_$t"
+        for _ in $(seq "$REPEAT"); do
+            OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$BUILD/bench_linreg" --threads "$t" \
+                | tee -a "$TMP/nb_lr_$t"
+            OMP_NUM_THREADS=$p_omp OPENBLAS_NUM_THREADS=$p_blas "$PY" "$ROOT/bench/peer_linreg.py" \
+                --threads "$t" | tee -a "$TMP/pt_lr_$t"
+        done
+        nb=$(fmin us_per_step "$TMP/nb_lr_$t")
+        pt=$(fmin us_per_step "$TMP/pt_lr_$t")
+        row "linreg us/step, ${t}T" "nabla $nb" "torch SGD $pt" "x$(div "$pt" "$nb")" \
+            "nabla OMP=$t BLAS=$t; torch OMP=$p_omp BLAS=$p_blas set_num_threads($t)"
+        row "  final W0 W1 b" \
+            "$(field W0 "$TMP/nb_lr_$t") $(field W1 "$TMP/nb_lr_$t") $(field b "$TMP/nb_lr_$t")" \
+            "$(field W0 "$TMP/pt_lr_$t") $(field W1 "$TMP/pt_lr_$t") $(field b "$TMP/pt_lr_$t")" "" ""
+    done
+}
+
+[ $# -eq 0 ] && set -- overhead matmul linreg
+for b in "$@"; do
+    case "$b" in
+        overhead|matmul|linreg) "$b" ;;
+        *) echo "unknown benchmark '$b' (overhead, matmul, linreg)" >&2; exit 2 ;;
+    esac
+done
+
+echo
+echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "ratio: peer time / nabla time (overhead, linreg: higher is better for nabla); nabla/raw GFLOP/s (matmul)"
+printf '%-34s | %-26s | %-30s | %-9s | %s\n' "benchmark" "nabla" "peer" "ratio" "threads"
+cat "$SUMMARY"
