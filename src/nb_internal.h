@@ -76,6 +76,27 @@ static inline int64_t nbi_numel(int rank, const int64_t *dims) {
     }
     return n;
 }
+/* Inline forms of nb_dtype_size and nb_tensor_ref for hot paths. */
+static inline size_t nbi_dtype_size(nb_dtype dt) {
+    static const unsigned char sz[11] = {0, 4, 8, 4, 1, 0, 0, 0, 0, 8, 1};
+    return (unsigned)dt < 11 ? sz[dt] : 0;
+}
+static inline nb_tensor *nbi_ref(nb_tensor *t) {
+    if (t) t->refcount++;
+    return t;
+}
+static inline void nbi_unref(nb_tensor *t) {
+    if (t && --t->refcount == 0) {
+        t->refcount = 1; /* the out-of-line path frees it */
+        nb_tensor_unref(t);
+    }
+}
+static inline bool nbi_same_dims(const nb_tensor *t, int rank, const int64_t *dims) {
+    if (t->rank != rank) return false;
+    for (int i = 0; i < rank; i++)
+        if (t->dims[i] != dims[i]) return false;
+    return true;
+}
 /* A new tensor with uninitialized data (refcount 1); NULL on bad dims / OOM. */
 nb_tensor *nbi_tensor_alloc(nb_dtype dtype, int rank, const int64_t *dims);
 /* A tensor of new dims sharing base's data (same element count). */
@@ -88,8 +109,10 @@ void nbi_store(void *data, nb_dtype dt, int64_t i, double v);
 /* Converts n elements between dtypes (numpy astype rules: float->int truncates). */
 void nbi_convert(const void *src, nb_dtype sdt, void *dst, nb_dtype ddt, int64_t n);
 bool nbi_dtype_valid(nb_dtype dt);
-bool nbi_dtype_is_float(nb_dtype dt);
-bool nbi_dtype_is_int(nb_dtype dt);
+static inline bool nbi_dtype_is_float(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
+static inline bool nbi_dtype_is_int(nb_dtype dt) {
+    return dt == NB_INT32 || dt == NB_INT64 || dt == NB_UINT8;
+}
 /* TensorFlow's name for a dtype in messages: "float", "double", "int32". */
 const char *nbi_dtype_tfname(nb_dtype dt);
 

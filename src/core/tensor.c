@@ -21,10 +21,6 @@ bool nbi_dtype_valid(nb_dtype dt) {
     }
 }
 
-bool nbi_dtype_is_float(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
-bool nbi_dtype_is_int(nb_dtype dt) {
-    return dt == NB_INT32 || dt == NB_INT64 || dt == NB_UINT8;
-}
 
 size_t nb_dtype_size(nb_dtype dt) {
     switch (dt) {

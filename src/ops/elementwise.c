@@ -11,6 +11,13 @@
 
 nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
                               nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out) {
+    if (a->rank == b->rank && nbi_same_dims(a, b->rank, b->dims)) { /* the common case */
+        nb_tensor *o = nbi_kalloc(k, out_dt, a->rank, a->dims);
+        if (!o) return NB_ERR_OUT_OF_MEMORY;
+        *out = o;
+        if (o->size) fn(o->size, a->data, 1, b->data, 1, o->data);
+        return NB_OK;
+    }
     int r;
     int64_t d[NB_MAX_RANK];
     if (!nbi_dims_broadcast(a->rank, a->dims, b->rank, b->dims, &r, d)) {

@@ -228,13 +228,25 @@ void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream) {
 nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
     nbi_plan *p = k->plan;
     nbi_step *st = k->step;
+    int which = st->n_alloc;
+    /* 0. the same buffer as last run, same dtype and dims: nothing to compute */
+    if (which < st->n_hint) {
+        int h = st->hint[which];
+        if (h >= 0 && h < p->n_pool) {
+            nb_tensor *t = p->pool[h];
+            if (t->refcount == 1 && t->dtype == dt && nbi_same_dims(t, rank, dims)) {
+                st->n_alloc++;
+                return nbi_ref(t);
+            }
+        }
+    }
     int64_t n = nbi_numel(rank, dims);
     if (n < 0 || !nbi_dtype_valid(dt) || rank > NB_MAX_RANK) {
         nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "invalid output shape");
         return NULL;
     }
-    size_t need = nbi_mul_size((size_t)n, nb_dtype_size(dt));
-    int which = st->n_alloc++;
+    size_t need = nbi_mul_size((size_t)n, nbi_dtype_size(dt));
+    st->n_alloc++;
     /* 1. the pool entry this step used last time */
     if (which < st->n_hint) {
         int h = st->hint[which];
@@ -242,7 +254,7 @@ nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
             nb_tensor *t = p->pool[h];
             if (t->refcount == 1 && t->capacity >= need && t->capacity <= 2 * need + 256) {
                 nbi_tensor_relabel(t, dt, rank, dims);
-                return nb_tensor_ref(t);
+                return nbi_ref(t);
             }
         }
     }
@@ -316,9 +328,9 @@ static inline void release_value(nb_tensor *t) {
         nb_tensor *b = t->base;
         t->base = NULL;
         t->data = NULL;
-        nb_tensor_unref(b);
+        nbi_unref(b);
     }
-    nb_tensor_unref(t);
+    nbi_unref(t);
 }
 
 /* Hands a pool tensor to the caller: the pool forgets it. */
@@ -655,7 +667,10 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         for (int i = 0; i < n_fetches; i++) {
             int slot = p->fetch_slot[i];
             nb_tensor *t = slot >= 0 ? p->values[slot] : NULL;
-            if (t && t->pool_index >= 0) pool_release(p, t);
+            /* A fetched buffer stays in the pool (free again once the caller drops
+             * it, so big outputs are not re-faulted every run) unless the pool has
+             * grown past what the plan needs, e.g. when callers keep results. */
+            if (t && t->pool_index >= 0 && p->n_pool > 2 * p->n_steps + 8) pool_release(p, t);
             outputs[i] = nb_tensor_ref(t);
         }
     }
