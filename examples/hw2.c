@@ -13,9 +13,11 @@
  *
  * fed with A, 100 numbers drawn from normal(mean 1, stddev 2) with a fixed seed.
  * Prints f, and checks it against the same formula computed directly in double
- * precision (exit status 1 when they disagree).
+ * precision (exit status 1 when they disagree). Like the course's program it
+ * also plots: with ys = randn(100) * A, figures/hw2_scatter.png is the scatter
+ * of A against ys, figures/hw2_input.png both arrays as lines.
  *
- * Usage: hw2 [--seed N] [--smoke]
+ * Usage: hw2 [--seed N] [--smoke] [--figures DIR]
  */
 #include <nabla.h>
 
@@ -23,11 +25,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The course's plotting section:
+ *   ys = np.random.randn(len(xs)) * xs
+ *   plt.figure(1); plt.scatter(xs, ys)
+ *   plt.figure(2); plt.plot(xs), plt.plot(ys)
+ * A failed figure is reported on stderr; it does not change the exit status. */
+static void plot_figures(const nb_tensor *xs, uint64_t seed, const char *dir) {
+    int64_t n = nb_tensor_size(xs);
+    nb_tensor *ys = nb_tensor_random_normal(NB_FLOAT32, 1, &n, 0.0, 1.0, seed + 1);
+    for (int64_t i = 0; ys && i < n; i++)
+        nb_tensor_set_flat(ys, i, nb_tensor_get_flat(ys, i) * nb_tensor_get_flat(xs, i));
+    char path[2][512];
+    snprintf(path[0], sizeof path[0], "%s/hw2_scatter.png", dir);
+    snprintf(path[1], sizeof path[1], "%s/hw2_input.png", dir);
+    nb_figure *f1 = nb_figure_new(800, 600), *f2 = nb_figure_new(800, 600);
+    nb_figure_title(f1, "Figure 1: ys = randn * xs against xs");
+    nb_figure_xlabel(f1, "xs");
+    nb_figure_ylabel(f1, "ys");
+    nb_figure_scatter(f1, xs, ys, NULL, NB_COLOR_AUTO, NB_MARKER_CIRCLE);
+    nb_figure_title(f2, "Figure 2: the input array xs, and ys");
+    nb_figure_xlabel(f2, "index");
+    nb_figure_line(f2, NULL, xs, "xs", NB_COLOR_AUTO);
+    nb_figure_line(f2, NULL, ys, "ys", NB_COLOR_AUTO);
+    nb_error err;
+    mkdir(dir, 0777); /* may exist already */
+    if (nb_figure_save(f1, path[0], &err) != NB_OK) fprintf(stderr, "figure: %s\n", err.message);
+    if (nb_figure_save(f2, path[1], &err) != NB_OK) fprintf(stderr, "figure: %s\n", err.message);
+    nb_figure_free(f1);
+    nb_figure_free(f2);
+    nb_tensor_unref(ys);
+}
 
 int main(int argc, char **argv) {
     uint64_t seed = 7;
-    for (int i = 1; i < argc; i++)
+    const char *figures = "figures";
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--figures") && i + 1 < argc) figures = argv[++i];
+    }
 
     nb_graph *g = nb_graph_new();
 
@@ -75,6 +112,7 @@ int main(int argc, char **argv) {
     double got = nb_tensor_scalar_f64(out);
     int ok = fabs(got - expect) <= 1e-4 * fabs(expect) + 1e-6;
     printf("direct computation: %.9g (%s)\n", expect, ok ? "agrees" : "DISAGREES");
+    plot_figures(A, seed, figures);
 
     nb_tensor_unref(out);
     nb_tensor_unref(A);

@@ -12,9 +12,11 @@
  * loss every 1,000 steps, the final W and b, and the predictions for five
  * people. With --check (and --smoke, used by the tests) it compares its figures
  * with the course's printout and exits 1 when any differs in the first 5
- * significant digits.
+ * significant digits. Draws the data and the fitted predictions under figures/:
+ * linreg_age.png and linreg_weight.png (blood fat against each input),
+ * linreg_fit.png (actual against predicted, with the line y = x).
  *
- * Usage: linear_regression [--data FILE] [--check] [--smoke]
+ * Usage: linear_regression [--data FILE] [--check] [--smoke] [--figures DIR]
  */
 #include <nabla.h>
 
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The course's printout (TF1, float32). */
 static const double course_loss[10] = {1230281.8, 47094.402, 47081.83, 47069.746, 47057.695,
@@ -48,11 +51,63 @@ static char *str(const nb_tensor *t) {
     return s;
 }
 
+static double identity(double x, void *ctx) {
+    (void)ctx;
+    return x;
+}
+
+/* The data as points and the model's predictions, X = [weight, age], Y the blood
+ * fat. A failed figure is reported on stderr; it does not change the exit status. */
+static void plot_figures(const nb_tensor *X, const nb_tensor *Y, const nb_tensor *w,
+                         double b, const char *dir) {
+    int64_t n = nb_tensor_size(Y);
+    nb_tensor *pred = nb_tensor_zeros(NB_FLOAT64, 1, &n), *col = nb_tensor_zeros(NB_FLOAT64, 1, &n);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; pred && i < n; i++) {
+        double p = nb_tensor_get_flat(X, 2 * i) * nb_tensor_get_flat(w, 0) +
+                   nb_tensor_get_flat(X, 2 * i + 1) * nb_tensor_get_flat(w, 1) + b;
+        nb_tensor_set_flat(pred, i, p);
+        lo = fmin(lo, fmin(p, nb_tensor_get_flat(Y, i)));
+        hi = fmax(hi, fmax(p, nb_tensor_get_flat(Y, i)));
+    }
+    static const char *const names[2] = {"weight", "age"}, *const units[2] = {"Weight (kg)", "Age (years)"};
+    mkdir(dir, 0777); /* may exist already */
+    for (int f = 0; f < 3; f++) {
+        nb_figure *fig = nb_figure_new(800, 600);
+        char path[512], title[128];
+        if (f < 2) {
+            int c = 1 - f; /* age first, then weight */
+            for (int64_t i = 0; col && i < n; i++) nb_tensor_set_flat(col, i, nb_tensor_get_flat(X, 2 * i + c));
+            snprintf(path, sizeof path, "%s/linreg_%s.png", dir, names[c]);
+            snprintf(title, sizeof title, "Blood fat against %s", names[c]);
+            nb_figure_xlabel(fig, units[c]);
+            nb_figure_scatter(fig, col, Y, "data", NB_COLOR_AUTO, NB_MARKER_CIRCLE);
+            nb_figure_scatter(fig, col, pred, "prediction", NB_COLOR_AUTO, NB_MARKER_CROSS);
+        } else {
+            snprintf(path, sizeof path, "%s/linreg_fit.png", dir);
+            snprintf(title, sizeof title, "Actual against predicted blood fat");
+            nb_figure_xlabel(fig, "Predicted blood fat");
+            nb_figure_scatter(fig, pred, Y, "people", NB_COLOR_AUTO, NB_MARKER_CIRCLE);
+            nb_figure_function(fig, identity, NULL, lo, hi, "y = x", 0x7f7f7f);
+        }
+        nb_figure_title(fig, title);
+        nb_figure_ylabel(fig, "Blood fat");
+        nb_figure_grid(fig, true);
+        nb_error err;
+        if (nb_figure_save(fig, path, &err) != NB_OK) fprintf(stderr, "figure: %s\n", err.message);
+        nb_figure_free(fig);
+    }
+    nb_tensor_unref(pred);
+    nb_tensor_unref(col);
+}
+
 int main(int argc, char **argv) {
     const char *data = "data/blood_fat.csv";
+    const char *figures = "figures";
     int do_check = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
+        else if (!strcmp(argv[i], "--figures") && i + 1 < argc) figures = argv[++i];
         else if (!strcmp(argv[i], "--check") || !strcmp(argv[i], "--smoke")) do_check = 1;
     }
 
@@ -120,6 +175,7 @@ int main(int argc, char **argv) {
     check("W[0]", nb_tensor_get_flat(w, 0), course_W[0]);
     check("W[1]", nb_tensor_get_flat(w, 1), course_W[1]);
     check("b", nb_tensor_scalar_f64(bv), course_b);
+    plot_figures(X, Y, w, nb_tensor_scalar_f64(bv), figures);
     for (int i = 0; i < 5; i++) {
         nb_tensor *p = nb_session_eval(s, preds[i], NULL, 0);
         if (!p) goto run_error;

@@ -14,8 +14,12 @@
  * changes by less than 1e-4 (the course's rule). The first cost is ln 2.
  * Prints the learned w and the training accuracy. With --smoke (the tests)
  * it also checks the first cost, that the cost falls, and the accuracy.
+ * Draws figures/logistic_sigmoid.png as the course does: the points and the
+ * fitted sigmoid over [-10, 10]. (The course's plot evaluates
+ * sigmoid(w[1] x + w[0]), the mirror image of its own model; the figure draws
+ * the model, y_model = sigmoid(-(w[1] x + w[0])), which goes through the points.)
  *
- * Usage: logistic_regression [--seed N] [--smoke] [--quiet]
+ * Usage: logistic_regression [--seed N] [--smoke] [--quiet] [--figures DIR]
  */
 #include <nabla.h>
 
@@ -23,12 +27,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The fitted model y = sigmoid(-(w[1] x + w[0])); ctx is w (two doubles). */
+static double fitted_sigmoid(double x, void *ctx) {
+    const double *w = ctx;
+    return 1.0 / (1.0 + exp(w[1] * x + w[0]));
+}
+
+/* plt.scatter(xs, ys); plt.plot(all_xs, sigmoid(...), 'r'); plt.grid(); plt.title(...).
+ * A failed figure is reported on stderr; it does not change the exit status. */
+static void plot_figure(const nb_tensor *xs, const nb_tensor *ys, const nb_tensor *wv, const char *dir) {
+    double w[2] = {nb_tensor_get_flat(wv, 0), nb_tensor_get_flat(wv, 1)};
+    char path[512];
+    snprintf(path, sizeof path, "%s/logistic_sigmoid.png", dir);
+    nb_figure *fig = nb_figure_new(800, 600);
+    nb_figure_title(fig, "Sigmoid function and the scatter points");
+    nb_figure_xlabel(fig, "x");
+    nb_figure_ylabel(fig, "y");
+    nb_figure_scatter(fig, xs, ys, "data", NB_COLOR_AUTO, NB_MARKER_CIRCLE);
+    nb_figure_function(fig, fitted_sigmoid, w, -10, 10, "fitted sigmoid", 0xff0000);
+    nb_figure_grid(fig, true);
+    nb_error err;
+    mkdir(dir, 0777); /* may exist already */
+    if (nb_figure_save(fig, path, &err) != NB_OK) fprintf(stderr, "figure: %s\n", err.message);
+    nb_figure_free(fig);
+}
 
 int main(int argc, char **argv) {
     uint64_t seed = 1;
     int smoke = 0, quiet = 0;
+    const char *figures = "figures";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--figures") && i + 1 < argc) figures = argv[++i];
         else if (!strcmp(argv[i], "--smoke")) smoke = 1;
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
     }
@@ -95,6 +127,7 @@ int main(int argc, char **argv) {
         ok &= correct >= 180;
         printf("smoke check: %s\n", ok ? "passed" : "FAILED");
     }
+    plot_figure(xs, ys, wv, figures);
     nb_tensor_unref(wv);
     nb_tensor_unref(pred);
     nb_tensor_unref(x1);

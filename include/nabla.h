@@ -379,6 +379,24 @@ nb_output nb_truncated_normal(nb_graph *g, nb_dtype dtype, nb_shape shape, doubl
 nb_output nb_glorot_uniform(nb_graph *g, nb_dtype dtype, nb_shape shape, int64_t seed,
                             const char *name);
 
+/** Which fan a variance-scaling initializer divides by (fans as for Glorot). */
+typedef enum nb_fan_mode { NB_FAN_IN = 0, NB_FAN_OUT = 1, NB_FAN_AVG = 2 } nb_fan_mode;
+/** tf.variance_scaling_initializer(scale, mode, distribution) for a fully known
+ *  `shape`: variance = scale / max(1, n), n the fan chosen by mode. uniform:
+ *  U(-l, l) with l = sqrt(3 * variance) (scope "random_uniform"); otherwise a
+ *  normal truncated at two stddevs with stddev = sqrt(variance) / 0.8796...
+ *  so that the drawn values have the variance asked for (scope "truncated_normal").
+ *  Seeds as every random op (NB_SEED_NONE: from the graph seed). Errors:
+ *  NB_ERR_SHAPE for a shape not fully known, NB_ERR_INVALID_ARGUMENT for scale <= 0. */
+nb_output nb_variance_scaling(nb_graph *g, nb_dtype dtype, nb_shape shape, double scale,
+                              nb_fan_mode mode, bool uniform, int64_t seed, const char *name);
+/** He (Kaiming) initializers (tf.keras.initializers.he_normal / he_uniform):
+ *  variance scaling with scale 2 over fan_in. he_normal: truncated normal of
+ *  stddev sqrt(2 / fan_in) after correction, scope "he_normal"; he_uniform:
+ *  U(-sqrt(6 / fan_in), sqrt(6 / fan_in)), scope "he_uniform". */
+nb_output nb_he_normal(nb_graph *g, nb_dtype dtype, nb_shape shape, int64_t seed, const char *name);
+nb_output nb_he_uniform(nb_graph *g, nb_dtype dtype, nb_shape shape, int64_t seed, const char *name);
+
 /*** Elementwise math (numpy broadcasting for the binary ones) ***************/
 /* Binary ops require both inputs of the same dtype and broadcast-compatible
  * shapes: dims are aligned from the right, and each pair must be equal or 1.
@@ -542,6 +560,342 @@ nb_output nb_identity(nb_graph *g, nb_output x, const char *name);
 /** y = x, but gradients do not flow through. Default "StopGradient". */
 nb_output nb_stop_gradient(nb_graph *g, nb_output x, const char *name);
 
+/*** Convolution and pooling *************************************************/
+
+/* Layout is TensorFlow's default: images are NHWC [batch, height, width,
+ * channels], filters HWIO [height, width, in_channels, out_channels].
+ * strides, dilations and ksize are 4 ints [1, h, w, 1] as in TensorFlow (the
+ * batch and channel entries must be 1); padding is "SAME" or "VALID":
+ *   VALID: out = (in - ((k - 1) * d + 1) + s) / s   (an error if negative)
+ *   SAME:  out = ceil(in / s), padded with max((out - 1) * s + (k - 1) * d + 1 - in, 0)
+ *          cells of which the smaller half goes on top/left, the extra on bottom/right.
+ * Dtypes: float32 or float64, the same for every data input. Unknown dims
+ * (a None batch) stay unknown. Each returns output 0 of the new op (borrowed
+ * from the graph; nil on error). Errors (sticky, naming the node): a wrong
+ * rank, a channel mismatch, a bad padding string, a stride, dilation or
+ * window entry that is not positive, or an output size that would be negative. */
+
+/** tf.nn.conv2d (op "Conv2D"): y[n,i,j,o] = sum_{a,b,c} x[n, i*sh + a*dh - pt,
+ *  j*sw + b*dw - pl, c] * filter[a,b,c,o], padded cells being 0.
+ *  input [N,H,W,C], filter [fh,fw,C,O] -> [N,OH,OW,O]. dilations may be NULL
+ *  (all 1). Computed with im2col and the BLAS over the whole batch. */
+nb_output nb_nn_conv2d(nb_graph *g, nb_output input, nb_output filter, const int *strides,
+                       const char *padding, const int *dilations, const char *name);
+/** tf.nn.conv2d_backprop_input (op "Conv2DBackpropInput"): the gradient of
+ *  conv2d with respect to its input. input_sizes is an int32 [4] tensor (the
+ *  input's shape); out_backprop [N,OH,OW,O]. Result: shape input_sizes. */
+nb_output nb_nn_conv2d_backprop_input(nb_graph *g, nb_output input_sizes, nb_output filter,
+                                      nb_output out_backprop, const int *strides,
+                                      const char *padding, const int *dilations,
+                                      const char *name);
+/** tf.nn.conv2d_backprop_filter (op "Conv2DBackpropFilter"): the gradient of
+ *  conv2d with respect to its filter. filter_sizes is an int32 [4] tensor.
+ *  Result: shape filter_sizes. */
+nb_output nb_nn_conv2d_backprop_filter(nb_graph *g, nb_output input, nb_output filter_sizes,
+                                       nb_output out_backprop, const int *strides,
+                                       const char *padding, const int *dilations,
+                                       const char *name);
+/** tf.nn.max_pool (op "MaxPool"): y = max over each ksize window; SAME padding
+ *  cells are ignored (never the max). [N,H,W,C] -> [N,OH,OW,C]. */
+nb_output nb_nn_max_pool(nb_graph *g, nb_output value, const int *ksize, const int *strides,
+                         const char *padding, const char *name);
+/** MaxPoolGrad (TF's gen_nn_ops.max_pool_grad): routes grad [N,OH,OW,C] to the
+ *  argmax of each window of orig_input (the first max in row-major window
+ *  order on ties); orig_output is MaxPool(orig_input). Result: orig_input's shape. */
+nb_output nb_nn_max_pool_grad(nb_graph *g, nb_output orig_input, nb_output orig_output,
+                              nb_output grad, const int *ksize, const int *strides,
+                              const char *padding, const char *name);
+/** tf.nn.avg_pool (op "AvgPool"): the mean of each window; with SAME padding
+ *  the divisor is the number of cells inside the input, as TensorFlow does. */
+nb_output nb_nn_avg_pool(nb_graph *g, nb_output value, const int *ksize, const int *strides,
+                         const char *padding, const char *name);
+/** AvgPoolGrad (gen_nn_ops.avg_pool_grad): spreads grad [N,OH,OW,C] evenly
+ *  over each window's valid cells. orig_input_shape: an int32 [4] tensor. */
+nb_output nb_nn_avg_pool_grad(nb_graph *g, nb_output orig_input_shape, nb_output grad,
+                              const int *ksize, const int *strides, const char *padding,
+                              const char *name);
+/** tf.nn.fused_batch_norm (op "FusedBatchNorm", outputs y, batch_mean,
+ *  batch_variance, reserve_space_1, reserve_space_2):
+ *    y = scale * (x - mean) / sqrt(variance + epsilon) + offset, per channel (last dim).
+ *  x is [N,H,W,C] or [N,C] (rank 2 is a nabla extension); scale, offset, mean
+ *  and variance are [C]. is_training: mean and variance are the batch's, over
+ *  every axis but the last (variance divided by the count); the `mean` and
+ *  `variance` arguments must then be nil (TF passes empty tensors, and so does
+ *  this constructor); batch_variance is the unbiased (count - 1) variance, as
+ *  TensorFlow reports it for running averages. Inference: the given mean and
+ *  variance are used and returned as batch_mean/batch_variance.
+ *  Gradients flow to x, scale and offset (in both modes), not to mean and
+ *  variance, and not from batch_mean/batch_variance (as in TensorFlow).
+ *  batch_mean and batch_variance may be NULL; they receive outputs 1 and 2. */
+nb_output nb_nn_fused_batch_norm(nb_graph *g, nb_output x, nb_output scale, nb_output offset,
+                                 nb_output mean, nb_output variance, double epsilon,
+                                 bool is_training, nb_output *batch_mean,
+                                 nb_output *batch_variance, const char *name);
+
+/*** Neural networks *********************************************************/
+/* tf.nn activations, softmax, losses, dropout and bias_add (src/ops/nn.c).
+ * Data inputs are float32 or float64 (NB_ERR_DTYPE otherwise); unknown dims
+ * stay unknown. Each returns output 0 of its op (borrowed from the graph; nil
+ * on error, which is sticky on the graph and names the node). Every op here
+ * has a gradient; the activations' gradients are TF's helper ops (Relu6Grad,
+ * LeakyReluGrad, EluGrad, SeluGrad, SoftplusGrad, SoftsignGrad, and nabla's
+ * GeluGrad), which are differentiable again (second derivatives).
+ * Large tensors (32768 elements or more) are computed on nb_get_num_threads()
+ * threads. The unary activations fit nb_layer_options.activation_fn. */
+
+/** tf.nn.relu: y = max(x, 0) (op "Relu"; the same as nb_relu). */
+nb_output nb_nn_relu(nb_graph *g, nb_output x, const char *name);
+/** tf.nn.relu6: y = min(max(x, 0), 6). Default name "Relu6". */
+nb_output nb_nn_relu6(nb_graph *g, nb_output x, const char *name);
+/** tf.nn.leaky_relu: y = x if x > 0 else alpha * x (TF's default alpha is 0.2).
+ *  Default name "LeakyRelu"; alpha is the op's attribute. */
+nb_output nb_nn_leaky_relu(nb_graph *g, nb_output x, double alpha, const char *name);
+/** tf.nn.elu: y = x if x > 0 else exp(x) - 1 (computed with expm1). Default "Elu". */
+nb_output nb_nn_elu(nb_graph *g, nb_output x, const char *name);
+/** tf.nn.selu: y = scale * (x if x > 0 else alpha * (exp(x) - 1)) with
+ *  alpha = 1.6732632423543772, scale = 1.0507009873554805. Default "Selu". */
+nb_output nb_nn_selu(nb_graph *g, nb_output x, const char *name);
+/** tf.nn.softplus: y = log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|))
+ *  so it neither overflows nor loses small values. Default "Softplus". */
+nb_output nb_nn_softplus(nb_graph *g, nb_output x, const char *name);
+/** tf.nn.softsign: y = x / (1 + |x|). Default "Softsign". */
+nb_output nb_nn_softsign(nb_graph *g, nb_output x, const char *name);
+/** tf.nn.swish: y = x * sigmoid(x), built from ops in scope "swish": the
+ *  Sigmoid "swish/Sigmoid" and the returned Mul named "swish". */
+nb_output nb_nn_swish(nb_graph *g, nb_output x, const char *name);
+/** tf.nn.gelu: exact y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), or with
+ *  approximate, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). One op
+ *  "Gelu" with the attribute approximate (TensorFlow builds it from Erf or
+ *  Tanh ops; nabla fuses it, so TensorBoard shows a single node). */
+nb_output nb_nn_gelu(nb_graph *g, nb_output x, bool approximate, const char *name);
+
+/** tf.nn.softmax over the last axis: y = exp(x - max x) / sum exp(x - max x),
+ *  rank >= 1 (NB_ERR_SHAPE for a scalar). Default "Softmax". */
+nb_output nb_nn_softmax(nb_graph *g, nb_output logits, const char *name);
+/** tf.nn.log_softmax over the last axis: y = x - max x - log sum exp(x - max x).
+ *  Default "LogSoftmax". */
+nb_output nb_nn_log_softmax(nb_graph *g, nb_output logits, const char *name);
+
+/** tf.nn.softmax_cross_entropy_with_logits(labels, logits) (the _v2 form):
+ *  op "SoftmaxCrossEntropyWithLogits" (inputs logits, labels) with two outputs:
+ *  0, loss [batch] = -sum_j labels_j * log_softmax(logits)_j; 1, backprop
+ *  [batch, classes] = softmax(logits) - labels. Returns output 0; reach the
+ *  other with nb_op_output(loss.op, 1). logits and labels are [batch, classes]
+ *  of one dtype and one shape (NB_ERR_SHAPE / NB_ERR_DTYPE otherwise); each
+ *  labels row should be a distribution. The gradient wrt logits is
+ *  dloss[:, None] * backprop; gradients also flow into labels (wrap them in
+ *  nb_stop_gradient for TF1's deprecated v1 behaviour). Default name
+ *  "softmax_cross_entropy_with_logits". */
+nb_output nb_nn_softmax_cross_entropy_with_logits(nb_graph *g, nb_output labels, nb_output logits,
+                                                  const char *name);
+/** tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits): labels are
+ *  class indices, int32 or int64 [batch]; logits [batch, classes]. Op
+ *  "SparseSoftmaxCrossEntropyWithLogits" (outputs loss [batch] and backprop
+ *  [batch, classes] = softmax - one_hot(labels)) in a scope of the same name:
+ *  "SparseSoftmaxCrossEntropyWithLogits/SparseSoftmaxCrossEntropyWithLogits", or
+ *  "<name>/<name>". A label outside [0, classes) fails the run with
+ *  NB_ERR_INVALID_ARGUMENT: "Received a label value of 5 which is outside the
+ *  valid range of [0, 3) at labels[1].  Label values: 0 5 2". No gradient
+ *  flows to labels. */
+nb_output nb_nn_sparse_softmax_cross_entropy_with_logits(nb_graph *g, nb_output labels,
+                                                         nb_output logits, const char *name);
+/** tf.nn.sigmoid_cross_entropy_with_logits(labels, logits), built from ops as
+ *  TF does: max(x, 0) - x * z + log1p(exp(-|x|)) with x = logits, z = labels,
+ *  elementwise, in scope "logistic_loss" (the returned add is "logistic_loss").
+ *  logits and labels: one float dtype and the same shape. */
+nb_output nb_nn_sigmoid_cross_entropy_with_logits(nb_graph *g, nb_output labels, nb_output logits,
+                                                  const char *name);
+/** tf.nn.l2_loss: y = sum(t^2) / 2, a scalar (accumulated in double). Default "L2Loss". */
+nb_output nb_nn_l2_loss(nb_graph *g, nb_output t, const char *name);
+/** tf.losses.mean_squared_error(labels, predictions) with weights 1:
+ *  y = mean((predictions - labels)^2) over every element, a scalar. Scope
+ *  "mean_squared_error" holding SquaredDifference and the Mean "value".
+ *  Same dtype and shape required. */
+nb_output nb_losses_mean_squared_error(nb_graph *g, nb_output labels, nb_output predictions,
+                                       const char *name);
+
+/** tf.nn.dropout(x, keep_prob, seed) as TF1 builds it, in scope "dropout":
+ *    y = x / keep_prob * floor(keep_prob + U[0, 1))
+ *  with U a RandomUniform of x's run-time shape ("dropout/random_uniform/
+ *  RandomUniform"), so each element is kept with probability keep_prob and
+ *  scaled by 1/keep_prob; the gradient flows through the same mask. A new mask
+ *  is drawn on every run; seed is the op seed (NB_SEED_NONE: from the graph
+ *  seed, as every random op). keep_prob must be in (0, 1]
+ *  (NB_ERR_INVALID_ARGUMENT); at exactly 1 x itself is returned, as in TF.
+ *  training: nil for always on, or a bool scalar (e.g. a placeholder fed per
+ *  run) selecting the dropped value when true and x unchanged when false
+ *  (a Select named "dropout"). */
+nb_output nb_nn_dropout(nb_graph *g, nb_output x, double keep_prob, int64_t seed, nb_output training,
+                        const char *name);
+/** As nb_nn_dropout with keep_prob a scalar graph tensor of x's dtype (so it can
+ *  be fed: 0.5 when training, 1 when evaluating). Its value is not checked. */
+nb_output nb_nn_dropout_t(nb_graph *g, nb_output x, nb_output keep_prob, int64_t seed,
+                          nb_output training, const char *name);
+
+/** tf.nn.bias_add(value, bias), NHWC: y[..., c] = value[..., c] + bias[c].
+ *  value has rank >= 2, bias is [C] with C value's last dim (NB_ERR_SHAPE).
+ *  Default "BiasAdd"; its bias gradient is the op "BiasAddGrad", the sum of the
+ *  incoming gradient over every axis but the last. */
+nb_output nb_nn_bias_add(nb_graph *g, nb_output value, nb_output bias, const char *name);
+
+/*** Layers ******************************************************************/
+/* tf.layers: each call opens a name scope ("dense", then "dense_1", ...; or the
+ * given name, made unique the same way) holding the layer's trainable
+ * variables and ops with TensorFlow's names:
+ *   dense:   "dense/kernel" [in, units], "dense/bias" [units], "dense/MatMul",
+ *            "dense/BiasAdd", then the activation ("dense/Relu", ...)
+ *   conv2d:  "conv2d/kernel" [kh, kw, in, filters], "conv2d/bias" [filters],
+ *            "conv2d/Conv2D", "conv2d/BiasAdd", the activation
+ *   flatten: "flatten/Reshape"
+ * A variable's initial value is built under "<var>/Initializer/" (the kernel
+ * by Glorot uniform unless the options say otherwise, "random_uniform"; the
+ * bias by "zeros"). Create the layers before nb_global_variables_initializer.
+ * Each returns the layer's output (nil on error; errors are sticky on the
+ * graph and name the layer). */
+
+/** Activation applied inside a layer's scope, named after TF's op ("Relu",
+ *  "Sigmoid", "Tanh", "Softmax" over the last axis, ...): the op of the same
+ *  name in the elementwise or neural-network sections. LEAKY_RELU uses TF's
+ *  default alpha 0.2; GELU is the exact (erf) form. */
+typedef enum nb_activation {
+    NB_ACT_NONE = 0,
+    NB_ACT_RELU,
+    NB_ACT_SIGMOID,
+    NB_ACT_TANH,
+    NB_ACT_SOFTMAX,
+    NB_ACT_RELU6,
+    NB_ACT_LEAKY_RELU,
+    NB_ACT_ELU,
+    NB_ACT_SELU,
+    NB_ACT_SOFTPLUS,
+    NB_ACT_SOFTSIGN,
+    NB_ACT_SWISH,
+    NB_ACT_GELU
+} nb_activation;
+
+/** Kernel initializers for layers. */
+typedef enum nb_initializer {
+    NB_INIT_GLOROT_UNIFORM = 0, /* TF's default for tf.layers */
+    NB_INIT_HE_NORMAL,          /* nb_he_normal: good under ReLU */
+    NB_INIT_HE_UNIFORM,         /* nb_he_uniform */
+    NB_INIT_ZEROS
+} nb_initializer;
+
+/** Options for the _ex layer constructors. A zero-filled struct (or NULL) gives
+ *  TF's defaults: Glorot uniform kernel, a bias, seeds from the graph seed. */
+typedef struct nb_layer_options {
+    nb_initializer kernel_initializer;
+    bool no_bias;         /* true: no bias variable and no BiasAdd (use_bias=False) */
+    bool has_seed;        /* true: `seed` is the kernel initializer's op seed */
+    int64_t seed;
+    /* When not NULL, used instead of the activation enum: called as
+     * fn(g, z, NULL) inside the layer's scope (e.g. an nb_nn_* activation). */
+    nb_output (*activation_fn)(nb_graph *g, nb_output z, const char *name);
+} nb_layer_options;
+
+/** tf.layers.dense(x, units, activation): y = act(x W + b). x is [batch, in]
+ *  with `in` known (batch may be unknown), float32 or float64; y is [batch, units].
+ *  Errors: NB_ERR_SHAPE for another rank or an unknown `in` (flatten first),
+ *  NB_ERR_DTYPE, NB_ERR_INVALID_ARGUMENT for units <= 0. */
+nb_output nb_layers_dense(nb_graph *g, nb_output x, int64_t units, nb_activation activation,
+                          const char *name);
+nb_output nb_layers_dense_ex(nb_graph *g, nb_output x, int64_t units, nb_activation activation,
+                             const nb_layer_options *options, const char *name);
+/** tf.layers.conv2d(x, filters, (kh, kw), strides=(stride, stride), padding):
+ *  y = act(conv2d(x, W) + b). x is NHWC with known channels; padding "SAME"
+ *  or "VALID" (NULL: "VALID", TF's default). Shapes and errors as nb_nn_conv2d. */
+nb_output nb_layers_conv2d(nb_graph *g, nb_output x, int64_t filters, int kh, int kw, int stride,
+                           const char *padding, nb_activation activation, const char *name);
+nb_output nb_layers_conv2d_ex(nb_graph *g, nb_output x, int64_t filters, int kh, int kw,
+                              int stride, const char *padding, nb_activation activation,
+                              const nb_layer_options *options, const char *name);
+/** tf.layers.flatten(x): [batch, d1, d2, ...] -> [batch, d1*d2*...], keeping an
+ *  unknown batch dim unknown ([?,28,28,1] -> [?,784]). When some of d1.. are
+ *  unknown too, the target shape is computed at run time (Shape, Slice,
+ *  ConcatV2 in the scope). x must have rank >= 2 (or unknown rank). */
+nb_output nb_layers_flatten(nb_graph *g, nb_output x, const char *name);
+
+/*** Datasets ****************************************************************/
+/* An image folder: one sub-folder per class, holding that class's images
+ * (the Stanford Dogs layout, Keras' image_dataset_from_directory):
+ *     dir/n02085620-Chihuahua/n02085620_10074.jpg
+ *     dir/n02085782-Japanese_spaniel/...
+ * Class names are the sub-folder names in byte order; label i is the i-th
+ * name. Within a class, files are taken in name order. Files whose names end
+ * in .jpg .jpeg .png .bmp (any case) are images; other files, hidden entries
+ * and deeper folders are ignored. Decoding is stb_image's (baseline and
+ * progressive JPEG, PNG of 1-16 bits, BMP); each image is converted
+ * to 1 channel (luminance) or 3 (RGB; grey is replicated, alpha dropped) and
+ * resized bilinearly to height x width, sampling at pixel centres (TF's
+ * resize_bilinear with half_pixel_centers, no antialiasing), then rounded.
+ *
+ * Memory: every image is decoded and resized once, when the dataset is opened,
+ * and kept as uint8, height*width*channels bytes per image (Stanford Dogs' 20,580
+ * images at 64x64x3 take 253 MB); batches are converted to float32 in [0, 1]
+ * (value / 255) as they are asked for.
+ *
+ * A file that cannot be read or decoded (corrupt, truncated, not an image) is
+ * skipped and a warning "PATH: reason" is kept on the dataset; with
+ * NB_IMAGES_STRICT opening fails instead with NB_ERR_IO naming the file. */
+
+typedef struct nb_image_dataset nb_image_dataset;
+
+/** Flags for nb_image_dataset_open. */
+enum {
+    NB_IMAGES_STRICT = 1u << 0,         /* an undecodable image is an error, not a warning */
+    NB_IMAGES_PRINT_WARNINGS = 1u << 1  /* also print each warning to stderr */
+};
+
+/** Opens and loads an image folder, resizing to height x width x channels
+ *  (channels 1 or 3). Returns the dataset (free with nb_image_dataset_free) or
+ *  NULL with err (may be NULL) filled: NB_ERR_NOT_FOUND when dir cannot be
+ *  opened, has no class sub-folder or no readable image; NB_ERR_IO for an
+ *  unreadable image in strict mode (the message names the file);
+ *  NB_ERR_INVALID_ARGUMENT for bad sizes; NB_ERR_OUT_OF_MEMORY. */
+nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, int channels,
+                                        unsigned flags, nb_error *err);
+/** Frees the dataset. Accepts NULL. */
+void nb_image_dataset_free(nb_image_dataset *ds);
+
+/** Number of images loaded (skipped files not counted). */
+int64_t nb_image_dataset_size(const nb_image_dataset *ds);
+/** Number of classes (sub-folders, including any that held no readable image)
+ *  and class i's name (borrowed; valid until the dataset is freed; NULL out of range). */
+int nb_image_dataset_num_classes(const nb_image_dataset *ds);
+const char *nb_image_dataset_class_name(const nb_image_dataset *ds, int i);
+/** Image i's label and file path (borrowed), in load order (class, then file name).
+ *  -1 / NULL out of range. */
+int nb_image_dataset_label(const nb_image_dataset *ds, int64_t i);
+const char *nb_image_dataset_path(const nb_image_dataset *ds, int64_t i);
+/** Files skipped, and warning i: "PATH: reason" (borrowed; NULL out of range). */
+int nb_image_dataset_num_skipped(const nb_image_dataset *ds);
+const char *nb_image_dataset_skipped(const nb_image_dataset *ds, int i);
+
+/** Every image as float32 [n, height, width, channels] in [0, 1], and every
+ *  label as int32 [n], in load order. New references; NULL when out of memory. */
+nb_tensor *nb_image_dataset_images(const nb_image_dataset *ds);
+nb_tensor *nb_image_dataset_labels(const nb_image_dataset *ds);
+/** The images and labels at n indices (e.g. a train/test split), as above.
+ *  *images and *labels receive new references (either pointer may be NULL).
+ *  NB_ERR_INVALID_ARGUMENT for an index out of range. */
+nb_status nb_image_dataset_gather(const nb_image_dataset *ds, const int64_t *indices, int64_t n,
+                                  nb_tensor **images, nb_tensor **labels);
+
+/** Restarts the batch iterator at epoch 0 with this shuffling seed (the seed
+ *  is 0 until set). Epoch e visits the images in a permutation drawn from
+ *  Philox(seed, e): the same seed gives the same batches on every machine. */
+void nb_image_dataset_shuffle(nb_image_dataset *ds, uint64_t seed);
+/** The next mini-batch of at most batch_size images of the current epoch, as
+ *  float32 [b, height, width, channels] and int32 [b] (new references). Batches
+ *  never span epochs: the last one of an epoch holds the remainder, and the
+ *  call after it starts the next epoch with a new permutation.
+ *  NB_ERR_INVALID_ARGUMENT for batch_size <= 0; NB_ERR_OUT_OF_MEMORY. */
+nb_status nb_image_dataset_next_batch(nb_image_dataset *ds, int64_t batch_size,
+                                      nb_tensor **images, nb_tensor **labels);
+/** The current epoch (0 until the first epoch has been fully served and
+ *  another batch asked for). */
+int64_t nb_image_dataset_epoch(const nb_image_dataset *ds);
+
 /*** Sessions ****************************************************************/
 
 typedef struct nb_session nb_session;
@@ -635,6 +989,267 @@ nb_output nb_train_gradient_descent_minimize(nb_graph *g, double lr, nb_output l
                                              const char *unused_name);
 /** A non-trainable int64 scalar variable "global_step" starting at 0. */
 nb_output nb_train_create_global_step(nb_graph *g);
+
+/*** Machine learning ********************************************************/
+/* Library routines that run on tensors directly (no graph): k-means, the
+ * dataset splits of model evaluation (holdout, k-fold, leave-one-out,
+ * bootstrap) with a helper that runs a user's train-and-score function on
+ * every split, and a reader for the IDX files of MNIST and Fashion-MNIST.
+ * Like I/O, they return an nb_status and fill a caller's nb_error (which may
+ * be NULL). Randomness comes from the Philox generator: a seed gives the same
+ * result on every machine. */
+
+/** Options of nb_kmeans. Start from nb_kmeans_options_default(k) and change
+ *  fields; new fields are only ever added at the end. */
+typedef struct nb_kmeans_options {
+    int k;                        /* number of clusters, 1 <= k <= rows */
+    int n_init;                   /* runs from different k-means++ seeds; the lowest
+                                     inertia wins (ignored with init_centroids). Default 10 */
+    int max_iter;                 /* Lloyd iterations per run. Default 300 */
+    double tol;                   /* stop when the centroids move by at most
+                                     tol * mean(var(x, axis 0)) in total squared distance
+                                     (scikit-learn's rule). Default 1e-4 */
+    uint64_t seed;                /* k-means++ seed; run r uses Philox stream r. Default 0 */
+    const nb_tensor *init_centroids; /* [k, d] float32/float64 starting centroids, or
+                                     NULL for k-means++. Borrowed for the call. Default NULL */
+} nb_kmeans_options;
+
+/** The defaults above for k clusters (scikit-learn 1.2's KMeans defaults). */
+nb_kmeans_options nb_kmeans_options_default(int k);
+
+/** What nb_kmeans returns. The tensors are new references: release them with
+ *  nb_kmeans_result_clear. */
+typedef struct nb_kmeans_result {
+    nb_tensor *centroids;  /* [k, d], the dtype of x */
+    nb_tensor *labels;     /* [n] int64: each row's cluster, 0..k-1 */
+    double inertia;        /* sum of squared distances of the rows to their centroids */
+    int n_iter;            /* Lloyd iterations of the best run */
+    int best_run;          /* which of the n_init runs won (0-based) */
+} nb_kmeans_result;
+
+/** k-means (Lloyd's algorithm) on the rows of x, a [n, d] float32 or float64 tensor.
+ *  Each iteration labels every row with its nearest centroid, the distances coming
+ *  from BLAS GEMMs (||x||² - 2 x·c + ||c||²) over blocks of rows shared among
+ *  nb_get_num_threads() threads, then moves each centroid to the mean of its rows;
+ *  a cluster left empty is re-seeded with the row farthest from its centroid, as
+ *  scikit-learn does. A run stops when the labels repeat or the centroids move less
+ *  than the tolerance; the final labels belong to the final centroids. The data are
+ *  centered internally (a copy of x is made), as scikit-learn does for accuracy.
+ *  Results repeat bit for bit for the same seed and thread count.
+ *  On success fills *result (its tensors are new references). On error *result is
+ *  zeroed and err (may be NULL) says why: NB_ERR_SHAPE (x not rank 2, init_centroids
+ *  not [k, d]), NB_ERR_DTYPE (not float32/float64), NB_ERR_INVALID_ARGUMENT (no rows,
+ *  no columns, k < 1 or k > rows, n_init < 1, max_iter < 1, tol < 0, a NaN or
+ *  infinity in the data), NB_ERR_OUT_OF_MEMORY. */
+nb_status nb_kmeans(const nb_tensor *x, const nb_kmeans_options *options,
+                    nb_kmeans_result *result, nb_error *err);
+/** Drops the result's tensors and zeroes it. Accepts NULL and a zeroed result. */
+void nb_kmeans_result_clear(nb_kmeans_result *result);
+
+/** A list of (train, test) row-index splits of n rows. Opaque; free with
+ *  nb_splits_free. Splits are made on demand by nb_splits_get, so even
+ *  leave-one-out on many rows costs O(n) memory. */
+typedef struct nb_splits nb_splits;
+
+/** Holdout: a shuffled split with ceil(test_fraction * n) test rows (scikit-learn's
+ *  ShuffleSplit), repeated `repeats` times with independent shuffles (repeat r uses
+ *  Philox stream r of seed). With strata (n integer labels: any integer dtype, or
+ *  floats holding integers; NULL for none) each class gives its share of the test
+ *  rows, rounded by largest remainder, so every class is within one row of its
+ *  proportion. nb_splits_holdout is the single-repeat form.
+ *  Returns the splits, or NULL with err: NB_ERR_INVALID_ARGUMENT (n < 2, test_fraction
+ *  outside (0, 1) or leaving the train or test side empty, repeats < 1, labels that are
+ *  not integers), NB_ERR_SHAPE (strata not of n elements), NB_ERR_OUT_OF_MEMORY. */
+nb_splits *nb_splits_holdout(int64_t n, double test_fraction, const nb_tensor *strata,
+                             uint64_t seed, nb_error *err);
+nb_splits *nb_splits_repeated_holdout(int64_t n, double test_fraction, int repeats,
+                                      const nb_tensor *strata, uint64_t seed, nb_error *err);
+/** k-fold: every row is in exactly one test fold. Without strata the rows (shuffled
+ *  when shuffle is true, else in order) are cut into k contiguous folds whose sizes
+ *  differ by at most one (scikit-learn's KFold). With strata each class's rows
+ *  (shuffled when asked) are dealt round-robin over the folds, so each fold holds
+ *  every class within one row of its proportion and fold sizes differ by at most one.
+ *  Errors: NB_ERR_INVALID_ARGUMENT for n < 1 ("empty data"), k < 2, k > n, or a class
+ *  with fewer rows than folds when stratifying; as holdout otherwise. */
+nb_splits *nb_splits_kfold(int64_t n, int k, bool shuffle, const nb_tensor *strata,
+                           uint64_t seed, nb_error *err);
+/** Leave-one-out: n splits, split i testing row i alone. n >= 2. */
+nb_splits *nb_splits_leave_one_out(int64_t n, nb_error *err);
+/** Bootstrap: `repeats` splits; split r draws n rows with replacement (Philox stream r
+ *  of seed) as the training rows, in draw order and with repeats, and the rows never
+ *  drawn (about 36.8% of them for large n) form the test set, ascending. For tiny n
+ *  the test set can be empty. n >= 2, repeats >= 1. */
+nb_splits *nb_splits_bootstrap(int64_t n, int repeats, uint64_t seed, nb_error *err);
+/** Number of splits. 0 for NULL. */
+int nb_splits_count(const nb_splits *s);
+/** Split i (0 <= i < count) as two 1-d int64 tensors of row indices: *train and *test
+ *  receive new references (test rows ascending; train rows ascending except for the
+ *  bootstrap). The same splits object always gives the same split.
+ *  Errors: NB_ERR_INVALID_ARGUMENT (NULL, i out of range), NB_ERR_OUT_OF_MEMORY. */
+nb_status nb_splits_get(const nb_splits *s, int i, nb_tensor **train, nb_tensor **test,
+                        nb_error *err);
+/** Frees the splits. Accepts NULL. */
+void nb_splits_free(nb_splits *s);
+
+/** A user's model evaluation: fit on the rows in train_idx, return the error rate
+ *  (or any loss) on the rows in test_idx. Both are 1-d int64 tensors, borrowed for
+ *  the call. On failure return NAN; to say why, fill the nb_error that was passed to
+ *  nb_cv_evaluate / nb_cv_bootstrap632 (reach it through ctx) with a status and message. */
+typedef double (*nb_cv_fit_score)(const nb_tensor *train_idx, const nb_tensor *test_idx,
+                                  void *ctx);
+
+/** The outcome of an evaluation over splits. */
+typedef struct nb_cv_result {
+    int n_splits;       /* splits evaluated (splits with an empty test set are skipped) */
+    double mean;        /* mean test error over the splits */
+    double std;         /* its standard deviation over the splits (population, numpy's std) */
+    double train_mean;  /* nb_cv_bootstrap632: mean resubstitution error; NAN otherwise */
+    double estimate;    /* nb_cv_evaluate: mean; nb_cv_bootstrap632: the 0.632 estimate */
+} nb_cv_result;
+
+/** Calls fit_and_score(train, test, ctx) on every split of s in order and fills
+ *  *result. errors, when not NULL, receives each split's error (count entries; NAN
+ *  for a skipped split). When the callback returns NAN the evaluation stops: it
+ *  returns the status the callback left in err (its message prefixed with the split
+ *  number), or NB_ERR_INVALID_ARGUMENT when err is NULL or was left NB_OK. err is
+ *  cleared to NB_OK before each call. Also NB_ERR_INVALID_ARGUMENT for NULL splits or
+ *  callback, or when every test set is empty. */
+nb_status nb_cv_evaluate(const nb_splits *s, nb_cv_fit_score fit_and_score, void *ctx,
+                         nb_cv_result *result, double *errors, nb_error *err);
+/** The 0.632 bootstrap (Efron 1983, as the course defines it): for each split of s
+ *  (made by nb_splits_bootstrap; NB_ERR_INVALID_ARGUMENT otherwise) the callback is
+ *  called twice, first as fit_and_score(train, test, ctx) for the out-of-bag error
+ *  e_test, then as fit_and_score(train, train, ctx) — the same tensor twice — for the
+ *  resubstitution error e_train. (A callback may test train_idx == test_idx and reuse
+ *  the model it fitted in the call just before.) result->mean and std describe
+ *  e_test, train_mean is the mean of e_train, and
+ *      estimate = 0.632 * mean(e_test) + 0.368 * mean(e_train).
+ *  Errors as nb_cv_evaluate. */
+nb_status nb_cv_bootstrap632(const nb_splits *s, nb_cv_fit_score fit_and_score, void *ctx,
+                             nb_cv_result *result, nb_error *err);
+
+/** Reads an IDX file (the format of MNIST and Fashion-MNIST: two zero bytes, a type
+ *  byte, the rank, big-endian uint32 dims, big-endian data), gzip-compressed (.gz)
+ *  or plain — detected from the content, not the name. Types: unsigned byte (0x08)
+ *  gives NB_UINT8; signed byte, short and int (0x09, 0x0B, 0x0C) give NB_INT32;
+ *  float (0x0D) NB_FLOAT32; double (0x0E) NB_FLOAT64. Fashion-MNIST's image files
+ *  give uint8 [n, 28, 28], its label files uint8 [n].
+ *  Returns a new reference, or NULL with err naming the file and, for a truncated,
+ *  corrupt or malformed file, the byte offset (in the decompressed stream) where
+ *  reading failed: NB_ERR_NOT_FOUND (no file), NB_ERR_IO, NB_ERR_OUT_OF_MEMORY. */
+nb_tensor *nb_idx_load(const char *path, nb_error *err);
+
+/*** Plots *******************************************************************/
+/* Figures drawn with PLplot's cairo devices and saved as PNG or SVG: line and
+ * scatter series, histograms and functions, several per figure, with a title,
+ * axis labels, a grid, log axes and a legend. Data come straight from tensors
+ * of any numeric dtype and any rank (read flattened, in row-major order).
+ *
+ *   nb_figure *fig = nb_figure_new(800, 600);
+ *   nb_figure_title(fig, "Sigmoid function and the scatter points");
+ *   nb_figure_scatter(fig, xs, ys, "data", NB_COLOR_AUTO, NB_MARKER_CIRCLE);
+ *   nb_figure_function(fig, sigmoid, &w, -10, 10, "model", 0xd62728);
+ *   nb_figure_grid(fig, true);
+ *   nb_error err;
+ *   if (nb_figure_save(fig, "figures/sigmoid.png", &err) != NB_OK) puts(err.message);
+ *   nb_figure_free(fig);
+ *
+ * Errors are sticky, as on a graph: the calls that add to a figure return an
+ * nb_status, and the first error (empty data, mismatched lengths, no finite
+ * value, a bad argument, out of memory) is kept on the figure
+ * (nb_figure_errmsg); later additions are ignored and nb_figure_save reports
+ * it. Figures are independent of one another; saving is serialised inside the
+ * library because PLplot keeps global state. */
+
+/** A figure being described; drawn only when saved. Opaque. */
+typedef struct nb_figure nb_figure;
+
+/** An rgb colour 0xRRGGBB, or NB_COLOR_AUTO: the next colour of the default cycle
+ *  (matplotlib's ten "tab" colours: blue, orange, green, red, purple, ...). */
+#define NB_COLOR_AUTO 0xFFFFFFFFu
+
+/** Scatter markers. */
+typedef enum nb_marker {
+    NB_MARKER_CIRCLE = 0, /* filled disc */
+    NB_MARKER_SQUARE,
+    NB_MARKER_TRIANGLE,
+    NB_MARKER_DIAMOND,
+    NB_MARKER_CROSS,      /* x */
+    NB_MARKER_PLUS,       /* + */
+    NB_MARKER_POINT,      /* small filled disc */
+    NB_MARKER_COUNT
+} nb_marker;
+
+/** A new, empty figure of width × height pixels (16..16384 each; for SVG the
+ *  size is in points, one point per pixel). Returns a new figure that you free
+ *  with nb_figure_free, or NULL when out of memory. A size out of range is
+ *  recorded as the figure's error (NB_ERR_INVALID_ARGUMENT). */
+nb_figure *nb_figure_new(int width_px, int height_px);
+/** Frees a figure. Accepts NULL. */
+void nb_figure_free(nb_figure *fig);
+
+/** The figure's first error (NB_OK when none). NB_ERR_INVALID_ARGUMENT for NULL. */
+nb_status nb_figure_status(const nb_figure *fig);
+/** The message of the figure's first error ("" when none). Owned by the figure;
+ *  valid until it is freed. */
+const char *nb_figure_errmsg(const nb_figure *fig);
+
+/** Title above the plot, and the axis labels (UTF-8; copied; NULL clears). */
+nb_status nb_figure_title(nb_figure *fig, const char *title);
+nb_status nb_figure_xlabel(nb_figure *fig, const char *label);
+nb_status nb_figure_ylabel(nb_figure *fig, const char *label);
+/** Light grey grid lines at the major ticks (off by default). */
+nb_status nb_figure_grid(nb_figure *fig, bool on);
+/** Logarithmic (base-10) axes. Values <= 0 on a log axis are left out, like
+ *  non-finite ones; saving fails when a series then has nothing left to draw. */
+nb_status nb_figure_log_x(nb_figure *fig, bool on);
+nb_status nb_figure_log_y(nb_figure *fig, bool on);
+/** Shows or hides the legend. By default it is shown when a series has a label;
+ *  it lists the labelled series in the order they were added, in the corner of
+ *  the plot with the fewest data points. */
+nb_status nb_figure_legend(nb_figure *fig, bool show);
+
+/** Adds a line through the points (x[i], y[i]); x NULL means 0, 1, ..., n-1
+ *  (matplotlib's plt.plot(y)). x and y may have any numeric dtype and rank and
+ *  must hold the same number of values. A non-finite point breaks the line.
+ *  label may be NULL (not in the legend); rgb is 0xRRGGBB or NB_COLOR_AUTO.
+ *  The values are copied: the tensors may be freed at once.
+ *  Errors: NB_ERR_INVALID_ARGUMENT (NULL y, empty data, no finite point, rgb
+ *  above 0xFFFFFF), NB_ERR_SHAPE (lengths differ), NB_ERR_DTYPE (an invalid
+ *  dtype), NB_ERR_OUT_OF_MEMORY. */
+nb_status nb_figure_line(nb_figure *fig, const nb_tensor *x, const nb_tensor *y,
+                         const char *label, uint32_t rgb);
+/** Adds the points (x[i], y[i]) as markers (x NULL: 0..n-1); non-finite points are
+ *  left out. Arguments and errors as nb_figure_line, plus NB_ERR_INVALID_ARGUMENT
+ *  for a marker outside nb_marker. */
+nb_status nb_figure_scatter(nb_figure *fig, const nb_tensor *x, const nb_tensor *y,
+                            const char *label, uint32_t rgb, nb_marker marker);
+/** Adds a histogram of the finite values (any dtype and rank) in `bins` equal
+ *  bins spanning their range (bins 0: 10, as matplotlib; at most 100000), drawn
+ *  as filled bars. Errors as nb_figure_line (a negative or too large bins:
+ *  NB_ERR_INVALID_ARGUMENT). */
+nb_status nb_figure_histogram(nb_figure *fig, const nb_tensor *values, int bins,
+                              const char *label, uint32_t rgb);
+/** Adds the curve y = f(x, ctx) for x from x0 to x1 (x0 < x1, both finite),
+ *  drawn over the data (a fitted model over its points). f is called now, 512
+ *  times, at evenly spaced x (geometrically spaced when the x axis is already
+ *  logarithmic); ctx need not outlive the call. Where f returns a non-finite
+ *  value the curve breaks. Errors as nb_figure_line (NULL f, bad range, no
+ *  finite value: NB_ERR_INVALID_ARGUMENT). */
+nb_status nb_figure_function(nb_figure *fig, double (*f)(double x, void *ctx), void *ctx,
+                             double x0, double x1, const char *label, uint32_t rgb);
+
+/** Draws the figure and writes it to path: PNG for ".png", SVG for ".svg" (the
+ *  extension, case-insensitive, chooses), white background, anti-aliased. The
+ *  file is written to a temporary file in the same directory and renamed over
+ *  path, so path is never left half-written.
+ *  Returns NB_OK, or an error with err's message naming the path:
+ *  the figure's sticky error, NB_ERR_INVALID_ARGUMENT (nothing to draw, an
+ *  unknown extension, NULL arguments), NB_ERR_IO (the directory does not exist
+ *  or is not writable, a write failed), NB_ERR_UNIMPLEMENTED (PLplot's cairo
+ *  driver, Debian's plplot-driver-cairo, is missing), NB_ERR_INTERNAL (PLplot
+ *  failed; its message is included). */
+nb_status nb_figure_save(const nb_figure *fig, const char *path, nb_error *err);
 
 /*** CSV *********************************************************************/
 

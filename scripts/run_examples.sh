@@ -5,12 +5,14 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
 cd examples
-for prog in hello hw2 linear_regression logistic_regression softmax_classification; do
+for prog in hello hw2 linear_regression logistic_regression softmax_classification xor learning_rate kmeans cross_validation; do
   echo
   echo "=== $prog ==="
   case "$prog" in
     linear_regression) ../build/$prog --check ;;
     logistic_regression) ../build/$prog --smoke ;;
+    xor) ../build/$prog --figures ../figures ;;
+    learning_rate) ../build/$prog --logdir ../logs/learning_rate --figures ../figures ;;
     *) ../build/$prog ;;
   esac
 done

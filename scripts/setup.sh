@@ -3,7 +3,9 @@
 # missing (a second run is quick). Run as root or with sudo available.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcsv-dev python3-numpy
-      libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libstb-dev)
+      libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libstb-dev
+      libgraphviz-dev libplplot-dev plplot-driver-cairo
+      zlib1g-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -338,6 +338,10 @@ nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims);
  * view header from the last run when free. New reference; NULL after recording
  * an error. */
 nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims);
+/* Scratch memory of at least `bytes` (64-byte aligned) private to this plan
+ * step, kept across runs and freed with the plan; its contents are undefined
+ * on entry. NULL after recording OOM. */
+void *nbi_kscratch(nbi_kctx *k, size_t bytes);
 /* Records a run-time error naming the node; returns code. */
 nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 /* The session's storage slot of the variable behind input i (a VariableV2). */

@@ -29,6 +29,8 @@ typedef struct nbi_step {
     int n_hint;
     int n_alloc;      /* allocations made by the kernel in this run */
     nb_tensor *view;  /* the view header this step made last run (nbi_kview) */
+    void *scratch;    /* nbi_kscratch: kept across runs, freed with the plan */
+    size_t scratch_size;
 } nbi_step;
 
 typedef struct nbi_plan {
@@ -122,6 +124,7 @@ static void plan_free(nbi_plan *p) {
         nbi_free(p->steps[i].release);
         nbi_free(p->steps[i].hint);
         nb_tensor_unref(p->steps[i].view);
+        nbi_aligned_free(p->steps[i].scratch);
     }
     nbi_free(p->steps);
     if (p->values)
@@ -223,6 +226,21 @@ void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream) {
         *seed2 = (uint64_t)op->attrs.seed2;
     }
     *stream = k->sess->runs[op->id]++;
+}
+
+void *nbi_kscratch(nbi_kctx *k, size_t bytes) {
+    nbi_step *st = k->step;
+    if (bytes == 0) bytes = 1;
+    if (st->scratch && st->scratch_size >= bytes) return st->scratch;
+    nbi_aligned_free(st->scratch);
+    st->scratch_size = 0;
+    st->scratch = bytes == SIZE_MAX ? NULL : nbi_aligned_alloc(bytes);
+    if (!st->scratch) {
+        nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory allocating %zu bytes of scratch", bytes);
+        return NULL;
+    }
+    st->scratch_size = bytes;
+    return st->scratch;
 }
 
 nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
