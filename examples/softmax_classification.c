@@ -9,7 +9,9 @@
  * log_softmax is written out stably: z - max(z) - log(sum(exp(z - max(z)))).
  * The data (examples/data/iris.csv) are split by a seeded, stratified holdout:
  * one third of each class for testing. Prints the loss as it trains and the
- * test accuracy; with --smoke (the tests) it requires at least 0.93.
+ * test accuracy; with --smoke (the tests) it requires at least 0.93. The graph
+ * and the loss and accuracy curves go to logs/softmax_classification for
+ * TensorBoard (`nabla events logs`, `nabla graph logs/softmax_classification -o g.svg`).
  *
  * Usage: softmax_classification [--data FILE] [--seed N] [--smoke]
  */
@@ -105,6 +107,9 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    nb_error werr = {0};
+    nb_summary_writer *w = nb_summary_writer_open("logs/softmax_classification", g, &werr);
+    if (!w) fprintf(stderr, "warning: no TensorBoard log: %s\n", werr.message);
     nb_session *s = nb_session_new(g);
     nb_feed ftr[2] = {{X, Xtr}, {Y, Ytr}}, fte[2] = {{X, Xte}, {Y, Yte}};
     if (nb_session_run(s, NULL, 0, &init, 1, NULL) != NB_OK) goto run_error;
@@ -115,11 +120,17 @@ int main(int argc, char **argv) {
         last = nb_tensor_scalar_f64(out[0]);
         if (epoch == 0) first = last;
         if (epoch % 500 == 0) printf("epoch %4d  loss %.6f\n", epoch, last);
+        if (w && epoch % 10 == 0) nb_summary_writer_add_scalar(w, "loss", epoch, last);
         nb_tensor_unref(out[0]);
     }
     nb_tensor *atr = nb_session_eval(s, accuracy, ftr, 2), *ate = nb_session_eval(s, accuracy, fte, 2);
     if (!atr || !ate) goto run_error;
     double acc = nb_tensor_scalar_f64(ate);
+    if (w) {
+        nb_summary_writer_add_scalar(w, "accuracy/train", 3000, nb_tensor_scalar_f64(atr));
+        nb_summary_writer_add_scalar(w, "accuracy/test", 3000, acc);
+        nb_summary_writer_close(w);
+    }
     printf("final loss %.6f; accuracy: train %.4f (%d rows), test %.4f (%d rows)\n", last,
            nb_tensor_scalar_f64(atr), n_train, acc, n_test);
     int ok = !smoke || (acc >= 0.93 && fabs(first - log(3.0)) < 1e-5 && last < first);
