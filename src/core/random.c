@@ -72,7 +72,12 @@ void nbi_random_fill(void *data, nb_dtype dt, int64_t n, int kind, uint64_t seed
         } else {
             do v = nbi_philox_normal(&p); while (fabs(v) > 2.0);
         }
-        if (dt == NB_FLOAT32) ((float *)data)[i] = (float)v;
+        if (dt == NB_FLOAT32) {
+            float f = (float)v;
+            /* a uniform double just below 1 rounds to 1.0f: keep [0, 1) */
+            if (kind == 0 && f >= 1.0f) f = 0x1.fffffep-1f;
+            ((float *)data)[i] = f;
+        }
         else ((double *)data)[i] = v;
     }
 }
