@@ -1030,7 +1030,9 @@ typedef struct nb_kmeans_result {
 /** k-means (Lloyd's algorithm) on the rows of x, a [n, d] float32 or float64 tensor.
  *  Each iteration labels every row with its nearest centroid, the distances coming
  *  from BLAS GEMMs (||x||² - 2 x·c + ||c||²) over blocks of rows shared among
- *  nb_get_num_threads() threads, then moves each centroid to the mean of its rows;
+ *  nb_get_num_threads() threads (for k <= 32 on CPUs with AVX2, a fused kernel
+ *  that reads each row once computes the x·c instead), then moves each centroid
+ *  to the mean of its rows;
  *  a cluster left empty is re-seeded with the row farthest from its centroid, as
  *  scikit-learn does. A run stops when the labels repeat or the centroids move less
  *  than the tolerance; the final labels belong to the final centroids. The data are

@@ -461,12 +461,14 @@ TEST(kmeans_restarts_keep_the_best) {
 
 TEST(kmeans_matches_brute_force_labels) {
     /* random data, float32 and float64: the final labels are the nearest
-     * centroids by exact distance and the inertia is their sum */
-    for (int f = 0; f < 2; f++) {
-        nb_dtype dt = f ? NB_FLOAT32 : NB_FLOAT64;
+     * centroids by exact distance and the inertia is their sum. k = 6 takes the
+     * fused distance kernel (k <= 32, AVX2 CPUs), k = 40 the GEMM path. */
+    for (int f = 0; f < 4; f++) {
+        nb_dtype dt = f % 2 ? NB_FLOAT32 : NB_FLOAT64;
+        const int64_t kk = f < 2 ? 6 : 40;
         int64_t n = 700, d = 13, dims[2] = {700, 13};
         nb_tensor *X = nb_tensor_random_normal(dt, 2, dims, 3.0, 2.0, 17);
-        nb_kmeans_options o = nb_kmeans_options_default(6);
+        nb_kmeans_options o = nb_kmeans_options_default((int)kk);
         o.n_init = 2;
         nb_kmeans_result r;
         CHECK_STATUS(nb_kmeans(X, &o, &r, NULL), NB_OK);
@@ -475,7 +477,7 @@ TEST(kmeans_matches_brute_force_labels) {
         for (int64_t i = 0; i < n; i++) {
             double bd = INFINITY;
             int64_t bj = -1;
-            for (int64_t j = 0; j < 6; j++) {
+            for (int64_t j = 0; j < kk; j++) {
                 double s = 0;
                 for (int64_t q = 0; q < d; q++) {
                     double v = nb_tensor_get_flat(X, i * d + q) - nb_tensor_get_flat(r.centroids, j * d + q);
@@ -492,7 +494,7 @@ TEST(kmeans_matches_brute_force_labels) {
             inertia += mine;
         }
         CHECK(ok);
-        CHECK_NEAR(r.inertia, inertia, f ? 1e-5 : 1e-10);
+        CHECK_NEAR(r.inertia, inertia, f % 2 ? 1e-5 : 1e-10);
         nb_kmeans_result_clear(&r);
         nb_tensor_unref(X);
     }

@@ -52,7 +52,8 @@ typedef struct km_work {
  * of each row with every centroid come instead from this kernel, which reads the
  * row once and the centroids (k x d, in L1/L2) from cache, in groups of 8, 4, 2
  * and 1 centroids kept in registers. It is chosen at run time when the CPU has
- * AVX2 and FMA (the library itself is built for x86-64-v2). */
+ * AVX2 and FMA (the library itself is built for x86-64-v2); NB_KMEANS_GEMM=1 in
+ * the environment forces the GEMM path, for benchmarks. */
 #define KM_FUSED_MAX_K 32
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -85,7 +86,7 @@ typedef struct km_work {
         int64_t q = 0;                                                                      \
         for (; q + 8 <= d; q += 8) {                                                        \
             __m256 xv = _mm256_loadu_ps(x + q);                                             \
-            for (int j = 0; j < M; j++)                                                     \
+            _Pragma("GCC unroll 8") for (int j = 0; j < M; j++)                           \
                 acc[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(C + j * d + q), acc[j]);       \
         }                                                                                   \
         for (int j = 0; j < M; j++) {                                                       \
@@ -116,6 +117,25 @@ KM_DOTS_F32(1)
     }
 KM_DOTS_ALL(f64, double)
 KM_DOTS_ALL(f32, float)
+
+/* s[q] += x[q] for a row, in double (the cluster sums of the M step). */
+__attribute__((target("avx2,fma"))) static void addrow_f64(double *s, const double *x, int64_t d) {
+    int64_t q = 0;
+    for (; q + 8 <= d; q += 8) {
+        _mm256_storeu_pd(s + q, _mm256_add_pd(_mm256_loadu_pd(s + q), _mm256_loadu_pd(x + q)));
+        _mm256_storeu_pd(s + q + 4, _mm256_add_pd(_mm256_loadu_pd(s + q + 4), _mm256_loadu_pd(x + q + 4)));
+    }
+    for (; q < d; q++) s[q] += x[q];
+}
+__attribute__((target("avx2,fma"))) static void addrow_f32(double *s, const float *x, int64_t d) {
+    int64_t q = 0;
+    for (; q + 8 <= d; q += 8) {
+        __m256 v = _mm256_loadu_ps(x + q);
+        _mm256_storeu_pd(s + q, _mm256_add_pd(_mm256_loadu_pd(s + q), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+        _mm256_storeu_pd(s + q + 4, _mm256_add_pd(_mm256_loadu_pd(s + q + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+    }
+    for (; q < d; q++) s[q] += (double)x[q];
+}
 
 static bool km_cpu_fused(void) {
     __builtin_cpu_init();

@@ -15,7 +15,19 @@ nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *
         nb_tensor *o = nbi_kalloc(k, out_dt, a->rank, a->dims);
         if (!o) return NB_ERR_OUT_OF_MEMORY;
         *out = o;
-        if (o->size) fn(o->size, a->data, 1, b->data, 1, o->data);
+        int64_t n = o->size;
+        if (n < NBI_PAR_MIN) {
+            if (n) fn(n, a->data, 1, b->data, 1, o->data);
+            return NB_OK;
+        }
+        size_t ea = nbi_dtype_size(a->dtype), eo = nbi_dtype_size(out_dt);
+        int64_t chunks = (n + NBI_PAR_MIN - 1) / NBI_PAR_MIN;
+#pragma omp parallel for num_threads(nbi_num_threads()) schedule(static)
+        for (int64_t c = 0; c < chunks; c++) {
+            int64_t lo = c * NBI_PAR_MIN, len = n - lo < NBI_PAR_MIN ? n - lo : NBI_PAR_MIN;
+            fn(len, (const char *)a->data + (size_t)lo * ea, 1, (const char *)b->data + (size_t)lo * ea, 1,
+               (char *)o->data + (size_t)lo * eo);
+        }
         return NB_OK;
     }
     int r;

@@ -355,7 +355,20 @@ static nb_status k_unary(nbi_kctx *k) {
     nb_tensor *o = nbi_kalloc(k, a->dtype, a->rank, a->dims);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
-    un_table(k->op->type)->f[a->dtype](a->size, a->data, o->data);
+    unrow_fn f = un_table(k->op->type)->f[a->dtype];
+    int64_t n = a->size;
+    if (n < NBI_PAR_MIN) {
+        f(n, a->data, o->data);
+        return NB_OK;
+    }
+    /* Large tensors: contiguous chunks across the shared OpenMP pool. */
+    size_t es = nbi_dtype_size(a->dtype);
+    int64_t chunks = (n + NBI_PAR_MIN - 1) / NBI_PAR_MIN;
+#pragma omp parallel for num_threads(nbi_num_threads()) schedule(static)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t lo = c * NBI_PAR_MIN, len = n - lo < NBI_PAR_MIN ? n - lo : NBI_PAR_MIN;
+        f(len, (const char *)a->data + (size_t)lo * es, (char *)o->data + (size_t)lo * es);
+    }
     return NB_OK;
 }
 

@@ -778,8 +778,10 @@ static const char *device_for(const char *path) {
 static nb_status plot_render(const nb_figure *fig, layout *L, const char *dev, FILE *fp,
                              char **texts, PLFLT *bx, PLFLT *by, int64_t cap, legend_buf *lb,
                              char *msg, size_t msgn) {
+    static PLINT errcode;
+    static char errbuf[1024]; /* PLplot's own copy of its messages (instead of stderr) */
     volatile nb_status st = NB_OK;
-    volatile PLINT prev = 0;
+    volatile PLINT prev = 0, made = -1;
     pthread_mutex_lock(&plot_lock);
     jmp_buf jb;
     plot_msg[0] = 0;
@@ -790,30 +792,36 @@ static nb_status plot_render(const nb_figure *fig, layout *L, const char *dev, F
         PLINT cur = 0, strm = -1;
         plgstrm(&cur);
         prev = cur;
-        if (!plot_find_device(dev)) {
-            st = NB_ERR_UNIMPLEMENTED;
-            snprintf(msg, msgn,
-                     "PLplot has no '%s' device: install its cairo driver (Debian: "
-                     "plplot-driver-cairo)%s%s",
-                     dev, plot_msg[0] ? "; PLplot said: " : "", plot_msg);
+        plmkstrm(&strm); /* a fresh stream, now the current one */
+        if (strm < 0) {
+            st = NB_ERR_INTERNAL;
+            snprintf(msg, msgn, "PLplot could not create a stream: %s",
+                     plot_msg[0] ? plot_msg : "too many streams");
         } else {
-            plmkstrm(&strm);
-            if (strm < 0) {
-                st = NB_ERR_INTERNAL;
-                snprintf(msg, msgn, "PLplot could not create a stream: %s",
-                         plot_msg[0] ? plot_msg : "too many streams");
+            made = strm;
+            plsError(&errcode, errbuf);
+            if (!plot_find_device(dev)) {
+                st = NB_ERR_UNIMPLEMENTED;
+                snprintf(msg, msgn,
+                         "PLplot has no '%s' device: install its cairo driver (Debian: "
+                         "plplot-driver-cairo)%s%s",
+                         dev, plot_msg[0] ? "; PLplot said: " : "", plot_msg);
             } else {
                 draw_figure(fig, L, dev, fp, texts, bx, by, cap, lb);
-                plend1();
             }
+            plend1(); /* ends and frees our stream */
+            made = -1;
         }
     } else {
-        /* PLplot called plexit: its stream is abandoned midway; end it if it can be. */
+        /* PLplot called plexit: our stream is abandoned midway; end it if it can be. */
         st = NB_ERR_INTERNAL;
         snprintf(msg, msgn, "PLplot failed: %s", plot_msg);
         jmp_buf jb2;
         plot_jmp = &jb2;
-        if (setjmp(jb2) == 0) plend1();
+        if (made >= 0 && setjmp(jb2) == 0) {
+            plsstrm(made);
+            plend1();
+        }
     }
     if (st == NB_OK && plot_msg[0]) {
         st = NB_ERR_INTERNAL;
