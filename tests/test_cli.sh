@@ -222,6 +222,20 @@ if run corrupt_graph 0 graph bad/corrupt -o corrupt.svg && has corrupt_graph.err
     has corrupt.svg "<svg"; then
     pass "graph: drawn from the records before a corrupt one"
 else fail "graph: corrupt file: $(cat corrupt_graph.err)"; fi
+# plot: one line per run of a scalar tag
+if run plot 0 plot logs --tag loss -o loss.png && has plot.out "loss.png" &&
+    [ "$(head -c 8 loss.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+    pass "plot: a PNG of tag 'loss' ($(cat plot.out))"
+else fail "plot: $(cat plot.err)"; fi
+if run plotsvg 0 plot logs/train --tag loss -o loss.svg --log-y --title "loss" && has loss.svg "<svg"; then
+    pass "plot: SVG, log scale"
+else fail "plot: svg: $(cat plotsvg.err)"; fi
+if run plotnotag 1 plot logs --tag no_such_tag -o x.png && has plotnotag.err "no scalar tagged 'no_such_tag'" &&
+    [ ! -e x.png ]; then
+    pass "plot: unknown tag"
+else fail "plot: unknown tag: $(cat plotnotag.err)"; fi
+if run plotusage 2 plot logs -o x.png && has plotusage.err "--tag"; then pass "plot: missing --tag"
+else fail "plot: missing --tag: $(cat plotusage.err)"; fi
 if ls -a | grep -q '\.tmp'; then fail "temporary files left: $(ls -a | grep '\.tmp')"; else pass "no temporary files left"; fi
 
 if [ "$fails" -ne 0 ]; then
