@@ -88,6 +88,11 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    /* "Save your graph and show it in TensorBoard": logs/hw2 (or `nabla graph logs/hw2 -o hw2.svg`). */
+    nb_error werr = {0};
+    nb_summary_writer *w = nb_summary_writer_open("logs/hw2", g, &werr);
+    if (!w) fprintf(stderr, "warning: no TensorBoard log: %s\n", werr.message);
+
     nb_tensor *A = nb_tensor_random_normal(NB_FLOAT32, 1, (int64_t[]){100}, 1.0, 2.0, seed);
     nb_session *s = nb_session_new(g);
     nb_tensor *out = NULL;
@@ -113,6 +118,11 @@ int main(int argc, char **argv) {
     int ok = fabs(got - expect) <= 1e-4 * fabs(expect) + 1e-6;
     printf("direct computation: %.9g (%s)\n", expect, ok ? "agrees" : "DISAGREES");
     plot_figures(A, seed, figures);
+    if (w) {
+        nb_summary_writer_add_histogram(w, "Input_placeholder/a", 0, A);
+        nb_summary_writer_add_scalar(w, "Final_node/f", 0, got);
+        if (nb_summary_writer_close(w) == NB_OK) printf("graph written to logs/hw2 (tensorboard --logdir logs)\n");
+    }
 
     nb_tensor_unref(out);
     nb_tensor_unref(A);

@@ -149,11 +149,19 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    nb_error werr = {0};
+    nb_summary_writer *tb = nb_summary_writer_open("logs/linear_regression", g, &werr);
+    if (!tb) fprintf(stderr, "warning: no TensorBoard log: %s\n", werr.message);
     nb_session *s = nb_session_new(g);
     if (nb_session_run(s, NULL, 0, &init, 1, NULL) != NB_OK) goto run_error;
     int training_steps = 10000, printed = 0;
     for (int step = 0; step < training_steps; step++) {
         if (nb_session_run(s, NULL, 0, &train_op, 1, NULL) != NB_OK) goto run_error;
+        if (tb && step % 100 == 0 && step % 1000 != 0) {
+            nb_tensor *l = nb_session_eval(s, total_loss, NULL, 0);
+            if (l) nb_summary_writer_add_scalar(tb, "loss", step, nb_tensor_scalar_f64(l));
+            nb_tensor_unref(l);
+        }
         if (step % 1000 == 0) {
             nb_tensor *l = nb_session_eval(s, total_loss, NULL, 0);
             if (!l) goto run_error;
@@ -162,6 +170,7 @@ int main(int argc, char **argv) {
             free(ls);
             char what[32];
             snprintf(what, sizeof what, "loss at step %d", step);
+            if (tb) nb_summary_writer_add_scalar(tb, "loss", step, nb_tensor_scalar_f64(l));
             if (printed < 10) check(what, nb_tensor_scalar_f64(l), course_loss[printed++]);
             nb_tensor_unref(l);
         }
@@ -186,6 +195,12 @@ int main(int argc, char **argv) {
         if (i == 1) check("prediction [55,40]", v, 55 * course_W[0] + 40 * course_W[1] + course_b);
         else check("prediction", v, course_pred[i == 0 ? 0 : i - 1]);
         nb_tensor_unref(p);
+    }
+    if (tb) {
+        nb_summary_writer_add_scalar(tb, "weights/age", training_steps, nb_tensor_get_flat(w, 1));
+        nb_summary_writer_add_scalar(tb, "weights/weight", training_steps, nb_tensor_get_flat(w, 0));
+        nb_summary_writer_add_scalar(tb, "bias", training_steps, nb_tensor_scalar_f64(bv));
+        nb_summary_writer_close(tb);
     }
     nb_tensor_unref(w);
     nb_tensor_unref(bv);

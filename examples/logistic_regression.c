@@ -97,6 +97,9 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    nb_error werr = {0};
+    nb_summary_writer *tb = nb_summary_writer_open("logs/logistic_regression", g, &werr);
+    if (!tb) fprintf(stderr, "warning: no TensorBoard log: %s\n", werr.message);
     nb_session *s = nb_session_new(g);
     nb_feed feeds[2] = {{X, xs}, {Y, ys}};
     if (nb_session_run(s, NULL, 0, &init, 1, NULL) != NB_OK) goto run_error;
@@ -108,6 +111,7 @@ int main(int argc, char **argv) {
         double err = nb_tensor_scalar_f64(out[0]);
         nb_tensor_unref(out[0]);
         if (!quiet) printf("%d %.8g\n", epoch, err);
+        if (tb) nb_summary_writer_add_scalar(tb, "cost", epoch, err);
         if (epoch == 0) first = err;
         last = err;
         if (fabs(prev_err - err) < 0.0001) break;
@@ -128,6 +132,10 @@ int main(int argc, char **argv) {
         printf("smoke check: %s\n", ok ? "passed" : "FAILED");
     }
     plot_figure(xs, ys, wv, figures);
+    if (tb) {
+        nb_summary_writer_add_scalar(tb, "accuracy", epoch, correct / 200.0);
+        nb_summary_writer_close(tb);
+    }
     nb_tensor_unref(wv);
     nb_tensor_unref(pred);
     nb_tensor_unref(x1);
