@@ -35,7 +35,7 @@ if [ "${NB_BENCH_NO_BUILD:-0}" = 1 ]; then
 else
     echo "== building nabla (Release) in $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg >/dev/null
+    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg bench_events >/dev/null
 fi
 
 # field KEY FILE: the value of KEY=... on the first RESULT line of FILE.
@@ -118,11 +118,27 @@ linreg() {
     done
 }
 
-[ $# -eq 0 ] && set -- overhead matmul linreg
+events() {
+    echo "== 100,000 scalar events: nabla's writer vs python3-protobuf + pure-Python CRC32C (1 thread each)"
+    if ! "$PY" -c 'import google.protobuf' >/dev/null 2>&1; then
+        SUDO=
+        [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-protobuf
+    fi
+    [ -x "$BUILD/bench_events" ] || cmake --build "$BUILD" -j2 --target bench_events >/dev/null
+    OMP_NUM_THREADS=1 "$BUILD/bench_events" | tee "$TMP/nb_ev"
+    "$PY" "$ROOT/bench/peer_events.py" | tee "$TMP/py_ev"
+    nb=$(field events_per_s "$TMP/nb_ev")
+    py=$(field events_per_s "$TMP/py_ev")
+    row "scalar events/s (bytes/event)" "nabla $nb ($(field bytes_per_event "$TMP/nb_ev"))" \
+        "python3-protobuf $py ($(field bytes_per_event "$TMP/py_ev"))" "x$(div "$nb" "$py")" "1 thread each"
+}
+
+[ $# -eq 0 ] && set -- overhead matmul linreg events
 for b in "$@"; do
     case "$b" in
-        overhead|matmul|linreg) "$b" ;;
-        *) echo "unknown benchmark '$b' (overhead, matmul, linreg)" >&2; exit 2 ;;
+        overhead|matmul|linreg|events) "$b" ;;
+        *) echo "unknown benchmark '$b' (overhead, matmul, linreg, events)" >&2; exit 2 ;;
     esac
 done
 
