@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char *const GARMENTS[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -64,6 +65,48 @@ static int run_kmeans(const nb_tensor *x, nb_kmeans_options *o, nb_kmeans_result
     return 1;
 }
 
+/* The iris clusters as a scatter of petal length against petal width, one
+ * colour per cluster, the centroids as crosses: figures/kmeans_iris.png. */
+static void plot_iris(const nb_tensor *X, const nb_kmeans_result *r) {
+    int64_t n = nb_tensor_dim(X, 0);
+    nb_figure *fig = nb_figure_new(640, 480);
+    nb_figure_title(fig, "k-means on iris (k = 3)");
+    nb_figure_xlabel(fig, "petal length (cm)");
+    nb_figure_ylabel(fig, "petal width (cm)");
+    nb_figure_grid(fig, true);
+    for (int c = 0; c < 3; c++) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++) m += nb_tensor_get_flat(r->labels, i) == c;
+        nb_tensor *xs = nb_tensor_zeros(NB_FLOAT64, 1, &m), *ys = nb_tensor_zeros(NB_FLOAT64, 1, &m);
+        for (int64_t i = 0, j = 0; i < n; i++)
+            if (nb_tensor_get_flat(r->labels, i) == c) {
+                nb_tensor_set_flat(xs, j, nb_tensor_get_flat(X, i * 4 + 2));
+                nb_tensor_set_flat(ys, j++, nb_tensor_get_flat(X, i * 4 + 3));
+            }
+        char label[32];
+        snprintf(label, sizeof label, "cluster %d (%lld)", c, (long long)m);
+        nb_figure_scatter(fig, xs, ys, label, NB_COLOR_AUTO, NB_MARKER_CIRCLE);
+        nb_tensor_unref(xs);
+        nb_tensor_unref(ys);
+    }
+    int64_t k = 3;
+    nb_tensor *cx = nb_tensor_zeros(NB_FLOAT64, 1, &k), *cy = nb_tensor_zeros(NB_FLOAT64, 1, &k);
+    for (int c = 0; c < 3; c++) {
+        nb_tensor_set_flat(cx, c, nb_tensor_get_flat(r->centroids, c * 4 + 2));
+        nb_tensor_set_flat(cy, c, nb_tensor_get_flat(r->centroids, c * 4 + 3));
+    }
+    nb_figure_scatter(fig, cx, cy, "centroids", 0x000000, NB_MARKER_CROSS);
+    nb_tensor_unref(cx);
+    nb_tensor_unref(cy);
+    mkdir("figures", 0777);
+    nb_error err;
+    if (nb_figure_save(fig, "figures/kmeans_iris.png", &err) != NB_OK)
+        fprintf(stderr, "figure: %s\n", err.message);
+    else
+        printf("  figure: figures/kmeans_iris.png\n");
+    nb_figure_free(fig);
+}
+
 /* Iris, k = 3, k-means++ with 10 restarts. Returns 1 when the check holds. */
 static int iris(const char *path, int check) {
     nb_error err;
@@ -84,6 +127,7 @@ static int iris(const char *path, int check) {
                "scikit-learn 78.85144 on this file\n",
                r.inertia, r.n_iter, secs * 1e3);
         cluster_sizes(r.labels, 3, sizes, 1);
+        plot_iris(X, &r);
         qsort(sizes, 3, sizeof sizes[0], cmp_desc);
         if (check) {
             ok = fabs(r.inertia - 78.851441426146) < 1e-3 && sizes[0] == 62 && sizes[1] == 50 &&
