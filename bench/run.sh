@@ -3,10 +3,12 @@
 # each benchmark next to its peer in the same run, printing both figures, the
 # ratio and the thread settings of both sides. Never part of the tests.
 #
-# Usage: bench/run.sh [overhead|matmul|linreg ...]     (default: all three)
+# Usage: bench/run.sh [overhead|matmul|linreg|mlp|cnn ...]     (default: all five)
 # Environment: REPEAT=n (default 2) runs each nabla/peer pair n times, alternating,
 # and keeps each side's best figure, so a burst of load on the shared machine
-# hits both sides alike; NB_BENCH_NO_BUILD=1 skips the cmake step.
+# hits both sides alike; NB_BENCH_NO_BUILD=1 skips the cmake step; CNN_BATCHES=n
+# (default 150 of 938) is how many batches the cnn pair times before extrapolating
+# to the epoch (0: the whole epoch).
 #
 # Thread settings (see /work/shared/reference/peers.md): every run exports
 # OMP_NUM_THREADS and OPENBLAS_NUM_THREADS explicitly and passes --threads,
@@ -134,7 +136,37 @@ events() {
         "python3-protobuf $py ($(field bytes_per_event "$TMP/py_ev"))" "x$(div "$nb" "$py")" "1 thread each"
 }
 
-[ $# -eq 0 ] && set -- overhead matmul linreg events
+# fashion NAME BATCHES: a Fashion-MNIST training epoch (bench_NAME vs peer_NAME.py):
+# epoch seconds (extrapolated when BATCHES > 0) and peak RSS, best of REPEAT each.
+fashion() {
+    for t in 1 2; do
+        if [ "$t" = 1 ]; then p_omp=1; p_blas=1; else p_omp=2; p_blas=1; fi
+        echo "== Fashion-MNIST $1 epoch, $t thread(s), batches ${2} (0: all): nabla OMP=$t BLAS=$t" \
+             "nb_set_num_threads($t); PyTorch OMP=$p_omp BLAS=$p_blas torch.set_num_threads($t)"
+        : >"$TMP/nb_$1_$t"
+        : >"$TMP/pt_$1_$t"
+        for _ in $(seq "$REPEAT"); do
+            OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$BUILD/bench_$1" --threads "$t" --batches "$2" \
+                | tee -a "$TMP/nb_$1_$t"
+            OMP_NUM_THREADS=$p_omp OPENBLAS_NUM_THREADS=$p_blas "$PY" "$ROOT/bench/peer_$1.py" \
+                --threads "$t" --batches "$2" | tee -a "$TMP/pt_$1_$t"
+        done
+        nb=$(fmin epoch_s "$TMP/nb_$1_$t")
+        pt=$(fmin epoch_s "$TMP/pt_$1_$t")
+        ex=""
+        [ "$(field extrapolated "$TMP/nb_$1_$t")" = 1 ] && ex=" (extrap.)"
+        row "$1 epoch s${ex}, ${t}T" "nabla $nb" "torch $pt" "x$(div "$pt" "$nb")" \
+            "nabla OMP=$t BLAS=$t; torch OMP=$p_omp BLAS=$p_blas set_num_threads($t)"
+        nr=$(fmin maxrss_mib "$TMP/nb_$1_$t")
+        pr=$(fmin maxrss_mib "$TMP/pt_$1_$t")
+        row "  $1 peak RSS MiB, ${t}T" "nabla $nr" "torch $pr" "x$(div "$pr" "$nr")" \
+            "acc nabla $(field acc "$TMP/nb_$1_$t"), torch $(field acc "$TMP/pt_$1_$t")"
+    done
+}
+mlp() { fashion mlp 0; }
+cnn() { fashion cnn "${CNN_BATCHES:-150}"; }
+
+[ $# -eq 0 ] && set -- overhead matmul linreg mlp cnn events
 for b in "$@"; do
     case "$b" in
         overhead|matmul|linreg|events) "$b" ;;
@@ -144,6 +176,6 @@ done
 
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "ratio: peer time / nabla time (overhead, linreg: higher is better for nabla); nabla/raw GFLOP/s (matmul)"
+echo "ratio: peer time / nabla time (overhead, linreg, mlp, cnn: higher is better for nabla; peak RSS: peer / nabla); nabla/raw GFLOP/s (matmul)"
 printf '%-34s | %-26s | %-30s | %-9s | %s\n' "benchmark" "nabla" "peer" "ratio" "threads"
 cat "$SUMMARY"

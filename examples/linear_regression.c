@@ -16,7 +16,7 @@
  * linreg_age.png and linreg_weight.png (blood fat against each input),
  * linreg_fit.png (actual against predicted, with the line y = x).
  *
- * Usage: linear_regression [--data FILE] [--check] [--smoke] [--figures DIR]
+ * Usage: linear_regression [--data FILE] [--check] [--smoke] [--figures DIR] [--save PATH]
  */
 #include <nabla.h>
 
@@ -104,10 +104,12 @@ static void plot_figures(const nb_tensor *X, const nb_tensor *Y, const nb_tensor
 int main(int argc, char **argv) {
     const char *data = "data/blood_fat.csv";
     const char *figures = "figures";
+    const char *save = NULL; /* --save PATH: a safetensors checkpoint of the trained variables */
     int do_check = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
         else if (!strcmp(argv[i], "--figures") && i + 1 < argc) figures = argv[++i];
+        else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
         else if (!strcmp(argv[i], "--check") || !strcmp(argv[i], "--smoke")) do_check = 1;
     }
 
@@ -201,6 +203,10 @@ int main(int argc, char **argv) {
         nb_summary_writer_add_scalar(tb, "weights/weight", training_steps, nb_tensor_get_flat(w, 0));
         nb_summary_writer_add_scalar(tb, "bias", training_steps, nb_tensor_scalar_f64(bv));
         nb_summary_writer_close(tb);
+    }
+    if (save && nb_checkpoint_save(s, save, &err) != NB_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        failures++;
     }
     nb_tensor_unref(w);
     nb_tensor_unref(bv);

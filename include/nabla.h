@@ -935,6 +935,27 @@ nb_graph *nb_session_graph(const nb_session *s);
 nb_tensor *nb_session_variable_value(nb_session *s, nb_output var);
 /** Sets a variable's value directly (copied). Shape and dtype must match. */
 nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor *value);
+/* Threads: nb_session_run, nb_session_variable_value and nb_session_set_variable
+ * may be called on one session from several threads at once and give the same
+ * results as the same calls made serially, as TensorFlow guarantees. Runs of one
+ * session are serialized by a mutex (each run holds it from start to end), so
+ * they do not overlap; use one session per thread for parallel throughput.
+ * Tensors returned by a run may be dropped from any thread. nb_session_status and
+ * nb_session_errmsg report the most recent run of any thread: with concurrent
+ * runs, branch on each run's returned status instead. */
+
+/*** Debugging ***************************************************************/
+
+/** tf.debugging.check_numerics: y = x (same tensor), but a run fails with
+ *  NB_ERR_INVALID_ARGUMENT "<message> : Tensor had NaN values" (or "Inf", or
+ *  "Inf and NaN") naming this node when x holds a NaN or an infinity. x float32
+ *  or float64 (NB_ERR_DTYPE otherwise). Gradient: identity. Default "CheckNumerics". */
+nb_output nb_check_numerics(nb_graph *g, nb_output x, const char *message, const char *name);
+/** When on, every run scans each float output of every op it runs, in order, and
+ *  fails at the first one holding a NaN or an infinity with NB_ERR_INVALID_ARGUMENT
+ *  "Tensor had NaN values in output 0 of node 'name' (op: Type)" (the ops run up
+ *  to that one have taken effect). Off by default (it costs a pass over every output). */
+void nb_session_set_check_numerics(nb_session *s, bool on);
 
 /*** Threads *****************************************************************/
 
@@ -1424,6 +1445,69 @@ const void *nb_event_value_image(const nb_event *ev, int i, size_t *len, int *he
 nb_status nb_events_list_files(const char *path, char ***files, char ***runs, int *n,
                                nb_error *err);
 void nb_events_list_free(char **files, char **runs, int n);
+
+/*** Save and restore ********************************************************/
+/* Checkpoints hold a session's variables in the safetensors format (an 8-byte
+ * little-endian header length, a JSON header {"name": {"dtype": "F32", "shape":
+ * [..], "data_offsets": [begin, end]}, "__metadata__": {"format": "nabla"}}, then
+ * little-endian data), readable by Hugging Face's safetensors and by numpy.
+ * Graph files are binary GraphDefs (.pb). Every file is written atomically
+ * (temporary file, fsync, rename), so a crash mid-save leaves the old file
+ * whole. Readers check every length and offset: a truncated or corrupt file is
+ * an NB_ERR_IO naming the file and what is wrong. */
+
+/** Saves every initialized variable of the session's graph, named by its
+ *  VariableV2 op ("weights", "dense/kernel", "w/Momentum"), to path.
+ *  Errors (in err, may be NULL): NB_ERR_IO naming the path, NB_ERR_DTYPE,
+ *  NB_ERR_OUT_OF_MEMORY, NB_ERR_INVALID_ARGUMENT. */
+nb_status nb_checkpoint_save(nb_session *s, const char *path, nb_error *err);
+/** Restores every variable of the session's graph from path, by name. Checks
+ *  all of them first (NB_ERR_NOT_FOUND for a variable the file lacks,
+ *  NB_ERR_DTYPE / NB_ERR_SHAPE for a mismatch, each naming the variable), so
+ *  on error no variable has changed. Entries the graph lacks are ignored. */
+nb_status nb_checkpoint_restore(nb_session *s, const char *path, nb_error *err);
+/** Reads every tensor of a safetensors file: *n entries, (*names)[i] and
+ *  (*values)[i] (new references), freed with nb_checkpoint_read_free. */
+nb_status nb_checkpoint_read(const char *path, int *n, char ***names, nb_tensor ***values,
+                             nb_error *err);
+void nb_checkpoint_read_free(int n, char **names, nb_tensor **values);
+/** tf.train.Saver: saves to "<prefix>-<step>.safetensors", records it as the
+ *  latest in the "checkpoint" index file of the prefix's directory (TF's text
+ *  format: model_checkpoint_path / all_model_checkpoint_paths lines, names
+ *  relative to the directory) and deletes the oldest files the index lists
+ *  beyond max_to_keep (0: keep all). *saved_path (may be NULL) receives the
+ *  file's path, malloc'd, freed with free(). */
+nb_status nb_checkpoint_save_step(nb_session *s, const char *prefix, int64_t step,
+                                  int max_to_keep, char **saved_path, nb_error *err);
+/** The path of the latest checkpoint recorded in dir's "checkpoint" index
+ *  (tf.train.latest_checkpoint), malloc'd (free with free()), or NULL with err:
+ *  NB_ERR_NOT_FOUND when there is no index, NB_ERR_IO when it is malformed. */
+char *nb_checkpoint_latest(const char *dir, nb_error *err);
+
+/** Writes nb_graph_to_graphdef's bytes to path (a binary .pb), atomically. */
+nb_status nb_graph_save_graphdef(const nb_graph *g, const char *path, nb_error *err);
+/** Adds the nodes of a serialized GraphDef to g (tf.import_graph_def), each
+ *  named prefix + "/" + its name when prefix is not NULL or "" (e.g. "import").
+ *  Op types map to nabla's ops by their TF names, attrs by the table the
+ *  exporter uses; inputs "name", "name:k" and "^name" may name nodes in any
+ *  order; shapes are inferred again. VariableV2 nodes become variables again
+ *  (with their Assign and read), so a checkpoint can be restored into g.
+ *  Const values come from tensor_content or the typed *_val lists (one value
+ *  broadcast to the whole shape). An import is a graph-building call: an
+ *  error (unknown op type, missing input, cycle, bad attr, each naming the
+ *  node; NB_ERR_IO for bytes that are not a GraphDef) is also sticky on g. */
+nb_status nb_graph_import_graphdef(nb_graph *g, const void *bytes, size_t len, const char *prefix,
+                                   nb_error *err);
+/** Reads a .pb file and imports it as nb_graph_import_graphdef does. */
+nb_status nb_graph_load_graphdef(nb_graph *g, const char *path, const char *prefix, nb_error *err);
+/** Freezes a trained model (convert_variables_to_constants): *frozen receives
+ *  a new graph (free with nb_graph_free) holding only the ops `outputs` need,
+ *  under the same names, with each VariableV2 replaced by a Const holding the
+ *  session's current value. Errors: NB_ERR_FAILED_PRECONDITION for an
+ *  uninitialized variable, NB_ERR_INVALID_ARGUMENT when an output needs an
+ *  op that updates a variable (a train op). */
+nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_graph **frozen,
+                          nb_error *err);
 
 #ifdef __cplusplus
 }

@@ -81,12 +81,18 @@ static inline size_t nbi_dtype_size(nb_dtype dt) {
     static const unsigned char sz[11] = {0, 4, 8, 4, 1, 0, 0, 0, 0, 8, 1};
     return (unsigned)dt < 11 ? sz[dt] : 0;
 }
+/* Reference counts are atomic: a tensor a session returned may be dropped by
+ * the caller's thread while another thread runs the session (which tests
+ * refcount == 1 to reuse a buffer; see nbi_refcount). */
 static inline nb_tensor *nbi_ref(nb_tensor *t) {
-    if (t) t->refcount++;
+    if (t) __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
     return t;
 }
+static inline int nbi_refcount(const nb_tensor *t) {
+    return __atomic_load_n(&t->refcount, __ATOMIC_ACQUIRE);
+}
 static inline void nbi_unref(nb_tensor *t) {
-    if (t && --t->refcount == 0) {
+    if (t && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
         t->refcount = 1; /* the out-of-line path frees it */
         nb_tensor_unref(t);
     }
@@ -165,6 +171,7 @@ typedef struct nbi_attrs {
     int n_ints;          /* Squeeze dims, ... */
     int64_t ints[2 * NB_MAX_RANK];
     double f[4];         /* scalar float attributes */
+    const char *message; /* CheckNumerics (owned by the graph) */
 } nbi_attrs;
 
 struct nb_op {
@@ -227,6 +234,9 @@ bool nbi_graph_ok(const nb_graph *g);
 void nbi_graph_unref(nb_graph *g);
 /* Keeps obj until the graph is freed (then free_fn(obj)). */
 bool nbi_graph_own(nb_graph *g, void *obj, void (*free_fn)(void *));
+/* Registers a finished VariableV2 op in g->vars (sets its var_index); false on
+ * OOM. nb_variable does it; the GraphDef importer too (src/ops/source.c). */
+bool nbi_graph_add_variable(nb_graph *g, nb_op *v);
 
 /* Building an op:
  *   nb_op *op = nbi_op_new(g, NBI_OP_ADD, name, "add", inputs, 2);
@@ -268,6 +278,9 @@ static inline nb_output nbi_out(nb_op *op, int k) {
 }
 
 /* Helpers for constructors. */
+/* A Const holding t, taking ownership of the reference; a NULL t (a failed
+ * allocation) records NB_ERR_OUT_OF_MEMORY. Default name "Const". */
+nb_output nbi_const_owning(nb_graph *g, nb_tensor *t, const char *name, const char *defname);
 /* Enters the op's own scope, as TF's generated wrappers do, so constant inputs
  * get names like "Reshape/shape": returns the scope with its trailing '/'
  * (malloc'd; pass it as the op's name, which is then used verbatim, and free it),
@@ -367,6 +380,13 @@ typedef void (*nbi_binrow_fn)(int64_t n, const void *a, int64_t sa, const void *
                               void *out);
 nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
                               nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out);
+
+/*** Debugging (src/ops/debug.c) ********************************************/
+
+/* Non-finite values in a float tensor: 0 none, bit 0 a NaN, bit 1 an Inf. */
+int nbi_nonfinite(const nb_tensor *t);
+/* "NaN", "Inf" or "Inf and NaN" (TensorFlow's words) for nbi_nonfinite's result. */
+const char *nbi_nonfinite_what(int found);
 
 /*** Gradient helpers (src/grad/gradients.c) *********************************/
 

@@ -70,6 +70,7 @@ static nb_output b_sum_unknown_rank(nb_graph *g, const nb_output *x) {
     nb_output m = nb_reduce_mean(g, u, NULL, NB_ALL_AXES, false, NULL);
     return nb_add(g, m, nb_reduce_sum(g, x[0], (int[]){0}, 1, false, NULL), NULL);
 }
+B1(b_check_numerics, nb_check_numerics(g, nb_square(g, x[0], NULL), "square", NULL))
 /* Gradient helper ops, differentiated directly (their second-order builders). */
 B1(b_sigmoid_grad, nbi_binary(g, NBI_OP_SIGMOID_GRAD, x[0], x[1], NULL, NULL))
 B1(b_tanh_grad, nbi_binary(g, NBI_OP_TANH_GRAD, x[0], x[1], NULL, NULL))
@@ -118,6 +119,7 @@ static const gcase cases[] = {
     {"relu", 1, {1}, {{8}}, -2, 2, b_relu, false},
     {"select", 2, {1, 1}, {{6}, {6}}, -2, 2, b_select, false},
     {"cast", 1, {1}, {{4}}, -2, 2, b_cast, false},
+    {"check_numerics", 1, {2}, {{2, 3}}, -2, 2, b_check_numerics, false},
     {"identity", 1, {2}, {{2, 2}}, -2, 2, b_identity, false},
     {"sum_all", 1, {2}, {{2, 3}}, -2, 2, b_sum_all, false},
     {"sum_axis0", 1, {2}, {{2, 3}}, -2, 2, b_sum_0, false},

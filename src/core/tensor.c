@@ -232,12 +232,11 @@ nb_tensor *nb_tensor_linspace(nb_dtype dtype, double start, double stop, int64_t
 /*** references ***/
 
 nb_tensor *nb_tensor_ref(nb_tensor *t) {
-    if (t) t->refcount++;
-    return t;
+    return nbi_ref(t);
 }
 
 void nb_tensor_unref(nb_tensor *t) {
-    if (!t || --t->refcount > 0) return;
+    if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) > 0) return;
     if (t->base)
         nb_tensor_unref(t->base);
     else if (t->owns_data)

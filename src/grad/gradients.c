@@ -149,9 +149,7 @@ void nb_gradients(nb_graph *g, const nb_output *ys, int n_ys, const nb_output *x
             nb_dtype dt = nb_output_dtype(ys[i]);
             char nm[32];
             snprintf(nm, sizeof nm, "grad_ys_%d", i);
-            nb_tensor *one = nb_tensor_scalar(dt, 1.0);
-            nb_output c = nb_constant(g, one, nm);
-            nb_tensor_unref(one);
+            nb_output c = nbi_const_owning(g, nb_tensor_scalar(dt, 1.0), nm, "Const");
             seed = nb_fill(g, nb_shape_of(g, ys[i], NULL), c, NULL);
         }
         if (!pend_add(&pend[ys[i].op->id], ys[i].index, seed)) goto oom_scope;

@@ -13,6 +13,7 @@
  */
 #include "nb_internal.h"
 #include "io/tensorboard.h"
+#include "graph/graphdef_table.h"
 
 #include <stdlib.h>
 
@@ -79,32 +80,6 @@ static char *arena_printf(arena *a, const char *fmt, ...) {
 static char *unconst(const char *s) { return (char *)(uintptr_t)s; }
 
 /*** The attr table ***/
-
-typedef enum attr_src {
-    A_END = 0,
-    A_T_IN0, A_T_IN1, A_T_IN2, A_T_LAST, /* type: dtype of an input (LAST: the last one) */
-    A_T_OUT0,                            /* type: dtype of output 0 */
-    A_DTYPE,                             /* type: attrs.dtype */
-    A_INT32, A_INT64,                    /* type: fixed */
-    A_SHAPE,                             /* shape: attrs.shape */
-    A_VALUE,                             /* tensor: op->value */
-    A_TRANSPOSE_A, A_TRANSPOSE_B,        /* b: attrs.transpose_a / transpose_b */
-    A_KEEP_DIMS, A_USE_NESTEROV,         /* b: attrs.keep_dims / use_nesterov */
-    A_TRUE, A_FALSE,                     /* b: fixed */
-    A_SEED, A_SEED2,                     /* i: attrs.seed / seed2 */
-    A_AXIS,                              /* i: attrs.axis */
-    A_ZERO,                              /* i: 0 */
-    A_N,                                 /* i: number of inputs */
-    A_N_MINUS_1,                         /* i: number of inputs - 1 (ConcatV2's axis) */
-    A_INTS,                              /* list(int): attrs.ints[0 .. n_ints) */
-    A_EMPTY_S,                           /* s: "" */
-    A_CLASS,                             /* list(s): "loc:@<variable>" when colocated with one */
-} attr_src;
-
-typedef struct attr_row {
-    const char *name;
-    attr_src src;
-} attr_row;
 
 #define ROWS(...) ((const attr_row[]){__VA_ARGS__, {NULL, A_END}})
 #define T0 {"T", A_T_IN0}
@@ -183,6 +158,11 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
  * the dtype of input 0, as TensorFlow's do. */
 static const attr_row default_attrs[] = {T0, {NULL, A_END}};
+
+const attr_row *nbi_graphdef_attr_rows(int type) {
+    if (type < 0 || type >= NBI_OP_COUNT) return default_attrs;
+    return attr_table[type] ? attr_table[type] : default_attrs;
+}
 
 /*** Builders ***/
 
@@ -433,7 +413,7 @@ static Tensorflow__NodeDef *node_def(arena *a, const nb_op *op, bool string_cons
     for (size_t i = 0; i < n->n_input; i++)
         if (!n->input[i]) return NULL;
 
-    const attr_row *rows = attr_table[op->type] ? attr_table[op->type] : default_attrs;
+    const attr_row *rows = nbi_graphdef_attr_rows(op->type);
     int n_rows = 0;
     while (rows[n_rows].name) n_rows++;
     n->attr = arena_alloc(a, (size_t)(n_rows + 1) * sizeof *n->attr);

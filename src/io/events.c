@@ -378,7 +378,9 @@ nb_summary_writer *nb_summary_writer_open(const char *logdir, nb_graph *g, nb_er
     }
     int rc = make_dirs(logdir);
     if (rc) {
-        nbi_set_error(err, NB_ERR_IO, "cannot create log directory '%s': %s", logdir, strerror(rc));
+        nbi_set_error(err, rc == ENOMEM ? NB_ERR_OUT_OF_MEMORY : NB_ERR_IO,
+                      "cannot create log directory '%s': %s", logdir,
+                      rc == ENOMEM ? "out of memory" : strerror(rc));
         return NULL;
     }
     nb_summary_writer *w = nbi_calloc(1, sizeof *w);

@@ -53,6 +53,11 @@ nb_tensor *nb_idx_load(const char *path, nb_error *err) {
                       strerror(e));
         return NULL;
     }
+    uint64_t file_size = 0;
+    if (fseek(probe, 0, SEEK_END) == 0) {
+        long sz = ftell(probe);
+        if (sz > 0) file_size = (uint64_t)sz;
+    }
     fclose(probe);
     gzFile f = gzopen(path, "rb");
     if (!f) {
@@ -104,6 +109,19 @@ nb_tensor *nb_idx_load(const char *path, nb_error *err) {
     if (count < 0 || nbytes == SIZE_MAX) {
         nbi_set_error(err, NB_ERR_IO, "%s: byte 4: the dimensions overflow", path);
         goto fail;
+    }
+    /* Believe the header only as far as the file can hold: a plain file holds
+     * at most its size, a gzip stream at most ~1032 times its size (deflate's
+     * largest ratio). Never allocate for data that cannot be there. */
+    {
+        uint64_t cap = gzdirect(f) ? file_size : file_size * 1032u + 1024u;
+        if ((uint64_t)nbytes > cap) {
+            nbi_set_error(err, NB_ERR_IO,
+                          "%s: byte %llu: the header promises %zu bytes of data, more than the file can hold "
+                          "(truncated or corrupt)",
+                          path, (unsigned long long)off, nbytes);
+            goto fail;
+        }
     }
     t = nbi_tensor_alloc(dt, rank, dims);
     const bool direct = head[2] == 0x08; /* bytes go straight into the tensor */

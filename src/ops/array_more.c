@@ -123,9 +123,7 @@ static nb_output ints_const(nb_graph *g, const int64_t *v, int rank, const int64
         if (dt == NB_INT32) ((int32_t *)t->data)[i] = (int32_t)v[i];
         else ((int64_t *)t->data)[i] = v[i];
     }
-    nb_output c = nb_constant(g, t, name);
-    nb_tensor_unref(t);
-    return c;
+    return nbi_const_owning(g, t, name, "Const");
 }
 
 /*** Squeeze ***/
@@ -999,11 +997,8 @@ nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_va
     }
     char *scope = nbi_op_scope_push(g, name, "one_hot");
     if (!scope) return nb_nil;
-    nb_tensor *ton = nb_tensor_scalar(dtype, on_value), *toff = nb_tensor_scalar(dtype, off_value);
-    nb_output on = nb_constant(g, ton, "on_value");
-    nb_output off = nb_constant(g, toff, "off_value");
-    nb_tensor_unref(ton);
-    nb_tensor_unref(toff);
+    nb_output on = nbi_const_owning(g, nb_tensor_scalar(dtype, on_value), "on_value", "Const");
+    nb_output off = nbi_const_owning(g, nb_tensor_scalar(dtype, off_value), "off_value", "Const");
     nb_dtype ddt = depth > INT32_MAX || depth < INT32_MIN ? NB_INT64 : NB_INT32;
     nb_output dp = nbi_const_ints_node(g, ddt, &depth, 1, true, "depth");
     nb_name_scope_pop(g);

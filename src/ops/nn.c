@@ -633,9 +633,7 @@ static nb_status k_bias_add_grad(nbi_kctx *k) {
 /*** Gradient builders ***/
 
 static nb_output scalar_like(nb_graph *g, double v, nb_output like) {
-    nb_tensor *t = nb_tensor_scalar(nb_output_dtype(like), v);
-    nb_output c = nb_constant(g, t, NULL);
-    nb_tensor_unref(t);
+    nb_output c = nbi_const_owning(g, nb_tensor_scalar(nb_output_dtype(like), v), NULL, "Const");
     return c;
 }
 
@@ -991,9 +989,7 @@ static nb_output dropout(nb_graph *g, nb_output x, nb_output keep, bool is_c, do
     if (!scope) return nb_nil;
     nb_output kp = keep;
     if (is_c) {
-        nb_tensor *t = nb_tensor_scalar(dt, keep_c);
-        kp = nb_constant(g, t, "keep_prob");
-        nb_tensor_unref(t);
+        kp = nbi_const_owning(g, nb_tensor_scalar(dt, keep_c), "keep_prob", "Const");
     }
     nb_output shape = nb_shape_of(g, x, NULL);
     nb_output rnd = nb_nil;

@@ -74,9 +74,7 @@ static void get_seed(nb_graph *g, int64_t op_seed, int64_t *s1, int64_t *s2) {
 }
 
 static nb_output scalar_const(nb_graph *g, nb_dtype dt, double v, const char *name) {
-    nb_tensor *t = nb_tensor_scalar(dt, v);
-    nb_output c = nb_constant(g, t, name);
-    nb_tensor_unref(t);
+    nb_output c = nbi_const_owning(g, nb_tensor_scalar(dt, v), name, "Const");
     return c;
 }
 

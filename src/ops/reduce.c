@@ -380,9 +380,7 @@ static void g_mean(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
         }
     nb_output div;
     if (cnt_known) {
-        nb_tensor *c = nb_tensor_scalar(dt, (double)cnt);
-        div = nb_constant(g, c, "Const");
-        nb_tensor_unref(c);
+        div = nbi_const_owning(g, nb_tensor_scalar(dt, (double)cnt), "Const", "Const");
     } else {
         div = nb_divide(g, nb_cast(g, nb_size(g, op->inputs[0], NULL), dt, NULL),
                         nb_cast(g, nb_size(g, nbi_out(op, 0), NULL), dt, NULL), NULL);

@@ -67,8 +67,8 @@ static nb_status k_const(nbi_kctx *k) {
 
 const nbi_opdef nbi_opdef_CONST = {"Const", 0, NBI_NO_GRAD, infer_const, k_const, NULL};
 
-/* Takes ownership of t (a new reference). */
-static nb_output const_owning(nb_graph *g, nb_tensor *t, const char *name, const char *defname) {
+/* Takes ownership of t (a new reference); a NULL t is recorded as out of memory. */
+nb_output nbi_const_owning(nb_graph *g, nb_tensor *t, const char *name, const char *defname) {
     if (!nbi_graph_ok(g)) {
         nb_tensor_unref(t);
         return nb_nil;
@@ -93,19 +93,19 @@ nb_output nb_constant(nb_graph *g, const nb_tensor *t, const char *name) {
         nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_constant: the tensor is NULL");
         return nb_nil;
     }
-    return const_owning(g, nb_tensor_copy(t), name, "Const");
+    return nbi_const_owning(g, nb_tensor_copy(t), name, "Const");
 }
 
 nb_output nb_constant_f32(nb_graph *g, float v, const char *name) {
-    return nbi_graph_ok(g) ? const_owning(g, nb_tensor_scalar(NB_FLOAT32, v), name, "Const")
+    return nbi_graph_ok(g) ? nbi_const_owning(g, nb_tensor_scalar(NB_FLOAT32, v), name, "Const")
                            : nb_nil;
 }
 nb_output nb_constant_f64(nb_graph *g, double v, const char *name) {
-    return nbi_graph_ok(g) ? const_owning(g, nb_tensor_scalar(NB_FLOAT64, v), name, "Const")
+    return nbi_graph_ok(g) ? nbi_const_owning(g, nb_tensor_scalar(NB_FLOAT64, v), name, "Const")
                            : nb_nil;
 }
 nb_output nb_constant_i32(nb_graph *g, int32_t v, const char *name) {
-    return nbi_graph_ok(g) ? const_owning(g, nb_tensor_scalar(NB_INT32, v), name, "Const")
+    return nbi_graph_ok(g) ? nbi_const_owning(g, nb_tensor_scalar(NB_INT32, v), name, "Const")
                            : nb_nil;
 }
 
@@ -118,7 +118,7 @@ nb_output nb_constant_array(nb_graph *g, nb_dtype dtype, int rank, const int64_t
                         "nb_constant_array: bad dtype %d or dims (rank %d)", (int)dtype, rank);
         return nb_nil;
     }
-    return const_owning(g, t, name, "Const");
+    return nbi_const_owning(g, t, name, "Const");
 }
 
 nb_output nbi_const_ints_node(nb_graph *g, nb_dtype dt, const int64_t *v, int n, bool scalar,
@@ -128,7 +128,7 @@ nb_output nbi_const_ints_node(nb_graph *g, nb_dtype dt, const int64_t *v, int n,
     nb_tensor *t = nbi_tensor_alloc(dt, scalar ? 0 : 1, &d);
     if (t)
         for (int i = 0; i < n; i++) nbi_store(t->data, dt, i, (double)v[i]);
-    return const_owning(g, t, name, "Const");
+    return nbi_const_owning(g, t, name, "Const");
 }
 
 static nb_output filled_const(nb_graph *g, nb_dtype dtype, nb_shape shape, double v,
@@ -140,7 +140,7 @@ static nb_output filled_const(nb_graph *g, nb_dtype dtype, nb_shape shape, doubl
                         defname, nb_shape_string(shape, b, sizeof b));
         return nb_nil;
     }
-    return const_owning(g, nb_tensor_fill(dtype, shape.rank, shape.dims, v), name, defname);
+    return nbi_const_owning(g, nb_tensor_fill(dtype, shape.rank, shape.dims, v), name, defname);
 }
 
 nb_output nb_zeros(nb_graph *g, nb_dtype dtype, nb_shape shape, const char *name) {
@@ -180,6 +180,8 @@ static bool push_var(nb_graph *g, nb_op *v) {
     g->vars[g->n_vars++] = v;
     return true;
 }
+
+bool nbi_graph_add_variable(nb_graph *g, nb_op *v) { return push_var(g, v); }
 
 nb_output nb_variable_ex(nb_graph *g, nb_output init, bool trainable, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -303,7 +305,7 @@ static bool same_dims(const nb_tensor *a, const nb_tensor *b) {
 /* Makes *slot writable: the session's sole reference, of v's dtype and dims. */
 static nb_status writable_slot(nbi_kctx *k, nb_tensor **slot, const nb_tensor *like, bool keep) {
     nb_tensor *cur = *slot;
-    if (cur && cur->refcount == 1 && !cur->base && same_dims(cur, like) && cur->dtype == like->dtype)
+    if (cur && nbi_refcount(cur) == 1 && !cur->base && same_dims(cur, like) && cur->dtype == like->dtype)
         return NB_OK;
     nb_tensor *n = nbi_tensor_alloc(like->dtype, like->rank, like->dims);
     if (!n) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory updating a variable");

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +64,10 @@ struct nb_session {
     int n_plans, cap_plans;
     nb_status status;
     char errmsg[4096];
+    /* Runs from several threads are serialized: a plan's value slots, pool and
+     * scratch, the variables and the random-op counters are shared state. */
+    pthread_mutex_t lock;
+    bool check_numerics;  /* nb_session_set_check_numerics */
 };
 
 /*** threads ***/
@@ -147,6 +152,10 @@ static void plan_free(nbi_plan *p) {
 nb_session *nb_session_new(nb_graph *g) {
     nb_session *s = nbi_calloc(1, sizeof *s);
     if (!s) return NULL;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        nbi_free(s);
+        return NULL;
+    }
     if (!g) {
         sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_new: the graph is NULL");
         return s;
@@ -168,6 +177,7 @@ void nb_session_free(nb_session *s) {
     nbi_free(s->vars);
     nbi_free(s->runs);
     nbi_graph_unref(s->graph);
+    pthread_mutex_destroy(&s->lock);
     nbi_free(s);
 }
 
@@ -205,7 +215,7 @@ nb_tensor *nbi_kvar_writable(nbi_kctx *k, int i) {
                    k->op->inputs[i].op->variable->name);
         return NULL;
     }
-    if (cur->refcount == 1 && !cur->base) return cur;
+    if (nbi_refcount(cur) == 1 && !cur->base) return cur;
     nb_tensor *n = nb_tensor_copy(cur);
     if (!n) {
         nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory updating %s", k->op->inputs[i].op->name);
@@ -252,7 +262,7 @@ nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
         int h = st->hint[which];
         if (h >= 0 && h < p->n_pool) {
             nb_tensor *t = p->pool[h];
-            if (t->refcount == 1 && t->dtype == dt && nbi_same_dims(t, rank, dims)) {
+            if (nbi_refcount(t) == 1 && t->dtype == dt && nbi_same_dims(t, rank, dims)) {
                 st->n_alloc++;
                 return nbi_ref(t);
             }
@@ -270,7 +280,7 @@ nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
         int h = st->hint[which];
         if (h >= 0 && h < p->n_pool) {
             nb_tensor *t = p->pool[h];
-            if (t->refcount == 1 && t->capacity >= need && t->capacity <= 2 * need + 256) {
+            if (nbi_refcount(t) == 1 && t->capacity >= need && t->capacity <= 2 * need + 256) {
                 nbi_tensor_relabel(t, dt, rank, dims);
                 return nbi_ref(t);
             }
@@ -280,7 +290,7 @@ nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
     int best = -1;
     for (int i = 0; i < p->n_pool; i++) {
         nb_tensor *t = p->pool[i];
-        if (t->refcount == 1 && t->capacity >= need && t->capacity <= 2 * need + 256 &&
+        if (nbi_refcount(t) == 1 && t->capacity >= need && t->capacity <= 2 * need + 256 &&
             (best < 0 || t->capacity < p->pool[best]->capacity))
             best = i;
     }
@@ -314,7 +324,7 @@ nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims
     nbi_step *st = k->step;
     nb_tensor *v = st->view;
     if (base->base) base = base->base; /* views of views share the original */
-    if (v && v->refcount == 1) {
+    if (v && nbi_refcount(v) == 1) {
         /* only the step holds it: re-point it at the new base */
         int64_t n = nbi_numel(rank, dims);
         if (n == base->size) {
@@ -342,7 +352,7 @@ nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims
  * its base at once, so the base's buffer is free again (pool) or writable in
  * place (a variable). */
 static inline void release_value(nb_tensor *t) {
-    if (t && t->refcount == 2 && t->step_view && t->base) {
+    if (t && nbi_refcount(t) == 2 && t->step_view && t->base) {
         nb_tensor *b = t->base;
         t->base = NULL;
         t->data = NULL;
@@ -607,9 +617,20 @@ static void clear_values(nbi_plan *p) {
     }
 }
 
+static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
+                             const nb_output *fetches, int n_fetches, nb_tensor **outputs);
+
 nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
                          const nb_output *fetches, int n_fetches, nb_tensor **outputs) {
     if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
+    pthread_mutex_lock(&s->lock);
+    nb_status st = session_run(s, feeds, n_feeds, fetches, n_fetches, outputs);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
+                             const nb_output *fetches, int n_fetches, nb_tensor **outputs) {
     if (outputs)
         for (int i = 0; i < n_fetches; i++) outputs[i] = NULL;
     if (!s->graph) return s->status;
@@ -675,6 +696,17 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
                 sess_error(s, st, "kernel failed\n\t [[{{node %s}} = %s]]", op->name, op->def->type);
             goto fail;
         }
+        if (s->check_numerics) {
+            for (int o = 0; o < op->n_outputs; o++) {
+                int found = nbi_nonfinite(k.out[o]);
+                if (found) {
+                    st = sess_error(s, NB_ERR_INVALID_ARGUMENT,
+                                    "Tensor had %s values in output %d of node '%s' (op: %s)",
+                                    nbi_nonfinite_what(found), o, op->name, op->def->type);
+                    goto fail;
+                }
+            }
+        }
         for (int r = 0; r < stp->n_release; r++) {
             int slot = stp->release[r];
             release_value(p->values[slot]);
@@ -702,6 +734,13 @@ fail:
     return s->status != NB_OK ? s->status : st;
 }
 
+void nb_session_set_check_numerics(nb_session *s, bool on) {
+    if (!s) return;
+    pthread_mutex_lock(&s->lock);
+    s->check_numerics = on;
+    pthread_mutex_unlock(&s->lock);
+}
+
 nb_tensor *nb_session_eval(nb_session *s, nb_output x, const nb_feed *feeds, int n_feeds) {
     nb_tensor *out = NULL;
     if (nb_session_run(s, feeds, n_feeds, &x, 1, &out) != NB_OK) return NULL;
@@ -712,9 +751,12 @@ nb_tensor *nb_session_eval(nb_session *s, nb_output x, const nb_feed *feeds, int
 
 nb_tensor *nb_session_variable_value(nb_session *s, nb_output var) {
     nb_op *v = nb_variable_op(var);
-    if (!s || !v || v->graph != s->graph || !grow_state(s)) return NULL;
-    nb_tensor *t = s->vars[v->var_index];
-    return t ? nb_tensor_copy(t) : NULL;
+    if (!s || !v || v->graph != s->graph) return NULL;
+    pthread_mutex_lock(&s->lock);
+    nb_tensor *t = grow_state(s) ? s->vars[v->var_index] : NULL;
+    nb_tensor *c = t ? nb_tensor_copy(t) : NULL;
+    pthread_mutex_unlock(&s->lock);
+    return c;
 }
 
 nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor *value) {
@@ -726,10 +768,16 @@ nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor 
         !nbi_shape_compatible(&v->attrs.shape, value->rank, value->dims))
         return sess_error(s, NB_ERR_SHAPE,
                           "nb_session_set_variable: value does not match variable '%s'", v->name);
-    if (!grow_state(s)) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
     nb_tensor *c = nb_tensor_copy(value);
     if (!c) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    pthread_mutex_lock(&s->lock);
+    if (!grow_state(s)) {
+        pthread_mutex_unlock(&s->lock);
+        nb_tensor_unref(c);
+        return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    }
     nb_tensor_unref(s->vars[v->var_index]);
     s->vars[v->var_index] = c;
+    pthread_mutex_unlock(&s->lock);
     return NB_OK;
 }

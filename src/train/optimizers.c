@@ -106,9 +106,7 @@ void nb_optimizer_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_
 /*** apply_gradients ***/
 
 static nb_output scalar_of(nb_graph *g, double v, nb_dtype dt, const char *name) {
-    nb_tensor *t = nb_tensor_scalar(dt, v);
-    nb_output c = nb_constant(g, t, name);
-    nb_tensor_unref(t);
+    nb_output c = nbi_const_owning(g, nb_tensor_scalar(dt, v), name, "Const");
     return c;
 }
 
@@ -120,9 +118,9 @@ static nb_output make_slot(nb_graph *g, nb_op *var, const char *suffix, double i
     nb_output r = nb_nil;
     if (scope_saved && vname && iname) {
         nb_name_scope_push(g, NULL); /* root */
-        nb_tensor *t = nb_tensor_fill(var->attrs.dtype, var->attrs.shape.rank, var->attrs.shape.dims, init);
-        nb_output c = t ? nb_constant(g, t, iname) : nb_nil;
-        nb_tensor_unref(t);
+        nb_output c = nbi_const_owning(
+            g, nb_tensor_fill(var->attrs.dtype, var->attrs.shape.rank, var->attrs.shape.dims, init), iname,
+            "Const");
         r = nb_variable_ex(g, c, false, vname);
         nb_name_scope_pop(g);
     } else {
@@ -319,9 +317,7 @@ nb_output nb_train_gradient_descent_minimize(nb_graph *g, double lr, nb_output l
 nb_output nb_train_create_global_step(nb_graph *g) {
     if (!nbi_graph_ok(g)) return nb_nil;
     nb_name_scope_push(g, NULL);
-    nb_tensor *z = nb_tensor_scalar(NB_INT64, 0);
-    nb_output c = nb_constant(g, z, "global_step/Initializer/zeros");
-    nb_tensor_unref(z);
+    nb_output c = nbi_const_owning(g, nb_tensor_scalar(NB_INT64, 0), "global_step/Initializer/zeros", "Const");
     nb_output v = nb_variable_ex(g, c, false, "global_step");
     nb_name_scope_pop(g);
     return v;

@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""peer_mlp.py — the peer of bench_mlp.c: one training epoch of the Fashion-MNIST MLP in PyTorch.
+
+784-256-256-10 with ReLU (nn.Linear's default init), CrossEntropyLoss (mean),
+SGD(lr=0.05, momentum=0.9), batch 64, float32. The data set is read from
+Debian's dataset-fashion-mnist (gzip IDX) into one float32 tensor scaled to
+[0, 1], as a PyTorch user would; each epoch draws a seeded torch.randperm and
+indexes the batches out of it (the last batch holds the remaining 32). The timed
+loop is zero_grad, forward, loss, backward, step, with loss.item() per batch
+(nabla fetches the loss too). --batches N times the first N batches only and
+extrapolates to the epoch (the output says so). Peak memory: ru_maxrss of the
+process after the epoch and a test-accuracy pass (resource module).
+
+Threads: torch.set_num_threads(--threads); the caller sets OMP_NUM_THREADS and
+OPENBLAS_NUM_THREADS (torch's matmuls go through the system OpenBLAS, which
+ignores set_num_threads; ../shared/reference/peers.md). Run with /usr/bin/python3.
+Prints RESULT threads=T epoch_s=... batches=B of=938 extrapolated=0|1 loss=... acc=... maxrss_mib=...
+"""
+import argparse
+import gzip
+import os
+import resource
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    rank = b[3]
+    dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(rank)]
+    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def load(data, prefix):
+    x = idx(f"{data}/{prefix}-images-idx3-ubyte.gz")
+    y = idx(f"{data}/{prefix}-labels-idx1-ubyte.gz")
+    return torch.from_numpy(x.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
+
+
+def model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                         nn.Linear(256, 10))
+
+
+def main(name="peer_mlp", make=model, lr=0.05, default_batches=0, shape=(784,)):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batches", type=int, default=default_batches)
+    ap.add_argument("--data", default=DATA)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    xtr, ytr = load(a.data, "train")
+    xte, yte = load(a.data, "t10k")
+    xtr = xtr.reshape(-1, *shape)
+    xte = xte.reshape(-1, *shape)
+    net = make()
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    lossf = nn.CrossEntropyLoss()
+    n, bs = xtr.shape[0], 64
+    per_epoch = (n + bs - 1) // bs
+    batches = a.batches if 0 < a.batches < per_epoch else per_epoch
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(1))
+    total = 0.0
+    t0 = time.perf_counter()
+    for b in range(batches):
+        i = perm[b * bs:(b + 1) * bs]
+        opt.zero_grad()
+        loss = lossf(net(xtr[i]), ytr[i])
+        loss.backward()
+        opt.step()
+        total += loss.item()
+    dt = time.perf_counter() - t0
+    epoch_s = dt * per_epoch / batches
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, xte.shape[0], bs):
+            correct += (net(xte[i:i + bs]).argmax(1) == yte[i:i + bs]).sum().item()
+    acc = correct / xte.shape[0]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    extra = batches < per_epoch
+    print(f"{name}: torch {torch.__version__}, set_num_threads({a.threads}) "
+          f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}), batch {bs}: "
+          f"{batches} of {per_epoch} batches in {dt:.2f} s -> epoch {epoch_s:.2f} s"
+          f"{' (EXTRAPOLATED from the timed batches)' if extra else ''}; mean loss {total / batches:.4f}; "
+          f"test accuracy {acc:.4f}; peak RSS {rss:.1f} MiB")
+    print(f"RESULT threads={a.threads} epoch_s={epoch_s:.3f} batches={batches} of={per_epoch} "
+          f"extrapolated={int(extra)} loss={total / batches:.4f} acc={acc:.4f} maxrss_mib={rss:.1f}")
+
+
+if __name__ == "__main__":
+    main()

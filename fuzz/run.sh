@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of a NABLA_FUZZ build for FUZZ_SECONDS each (default 60),
+# on a copy of its seed corpus (fuzz/corpus/<target>/) so the committed seeds stay
+# small. Usage: fuzz/run.sh BUILD_DIR [target...]. Exits non-zero on any crash,
+# leak or sanitizer report; the reproducer is left in BUILD_DIR/fuzz-artifacts/.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="${1:?usage: fuzz/run.sh BUILD_DIR [target...]}"
+shift
+secs="${FUZZ_SECONDS:-60}"
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in "$here"/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+fi
+mkdir -p "$build/fuzz-artifacts" "$build/fuzz-corpus"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+status=0
+for t in "${targets[@]}"; do
+  work="$build/fuzz-corpus/$t"
+  mkdir -p "$work"
+  seeds="$here/corpus/$t"
+  [ -d "$seeds" ] || seeds=""
+  echo "== $t: ${secs}s =="
+  if ! "$build/$t" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
+        -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
+        "$work" ${seeds:+"$seeds"} 2>"$build/fuzz-artifacts/$t.log"; then
+    echo "FAIL: $t (log: $build/fuzz-artifacts/$t.log)"
+    tail -n 40 "$build/fuzz-artifacts/$t.log"
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-artifacts/$t.log" | sed "s/^/  $t /" || true
+done
+exit $status

@@ -1,0 +1,636 @@
+/*
+ * graphdef_import.c — GraphDef files: writing one (.pb, atomically), reading
+ * one back into a graph (tf.import_graph_def), and freezing a session's graph
+ * (convert_variables_to_constants).
+ *
+ * The importer reads graphdef.c's attr table backwards: for each row of a
+ * node's op type it takes the AttrValue of that name and stores it in the
+ * nb_op field the row names, then re-runs shape inference (nbi_op_finish).
+ * Nodes may come in any order; they are built in a topological order of
+ * their data and control inputs. Facts: shared/reference/tensorboard-format.md §1.9.
+ */
+#include "nb_internal.h"
+#include "graph/graphdef_table.h"
+#include "io/atomic.h"
+#include "io/tensorboard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef Tensorflow__NodeDef NodeDef;
+typedef Tensorflow__AttrValue AttrValue;
+
+/*** Writing and loading files ***/
+
+nb_status nb_graph_save_graphdef(const nb_graph *g, const char *path, nb_error *err) {
+    if (err) err->code = NB_OK, err->message[0] = 0;
+    if (!g || !path) return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_save_graphdef: no graph or path");
+    if (g->status != NB_OK)
+        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: the graph is in error: %s", path, g->errmsg);
+    void *bytes;
+    size_t len;
+    nb_status st = nb_graph_to_graphdef(g, &bytes, &len);
+    if (st != NB_OK) return nbi_set_error(err, st, "%s: cannot serialize the graph", path);
+    const void *chunk = bytes;
+    st = nbi_write_atomic(path, &chunk, &len, 1, err);
+    free(bytes);
+    return st;
+}
+
+nb_status nb_graph_load_graphdef(nb_graph *g, const char *path, const char *prefix, nb_error *err) {
+    if (err) err->code = NB_OK, err->message[0] = 0;
+    size_t len;
+    void *buf = nbi_read_file(path, &len, err);
+    if (!buf) return err ? err->code : NB_ERR_IO;
+    nb_status st = nb_graph_import_graphdef(g, buf, len, prefix, err);
+    if (st != NB_OK && err) {
+        char msg[sizeof err->message];
+        memcpy(msg, err->message, sizeof msg);
+        size_t pl = strlen(path) < 200 ? strlen(path) : 200;
+        memcpy(err->message, path, pl);
+        memcpy(err->message + pl, ": ", 2);
+        size_t room = sizeof err->message - pl - 3;
+        size_t ml = strnlen(msg, room);
+        memcpy(err->message + pl + 2, msg, ml);
+        err->message[pl + 2 + ml] = 0;
+    }
+    nbi_free(buf);
+    return st;
+}
+
+/*** Import ***/
+
+typedef struct importer {
+    nb_graph *g;
+    nb_error *err;
+    const Tensorflow__GraphDef *gd;
+    const char *prefix; /* "" or "import/" */
+    nbi_map index;      /* node name -> (intptr_t)(position + 1) */
+    nb_op **made;       /* node position -> op built (NULL: not yet) */
+} importer;
+
+/* Records an error on the graph (sticky) and in err. */
+static nb_status imp_error(importer *im, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+static nb_status imp_error(importer *im, nb_status code, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (im->g->status == NB_OK) nbi_graph_error(im->g, code, "%s", msg);
+    return nbi_set_error(im->err, code, "%s", msg);
+}
+
+/* Splits an input "name", "name:k" or "^name": the name's length, k, control. */
+static void parse_input(const char *s, const char **name, size_t *nlen, int *k, bool *control) {
+    *control = s[0] == '^';
+    if (*control) s++;
+    *name = s;
+    *nlen = strlen(s);
+    *k = 0;
+    const char *colon = strrchr(s, ':');
+    if (colon && colon[1]) {
+        long v = 0;
+        const char *p = colon + 1;
+        for (; *p >= '0' && *p <= '9' && v < 1000000; p++) v = v * 10 + (*p - '0');
+        if (!*p) {
+            *nlen = (size_t)(colon - s);
+            *k = (int)v;
+        }
+    }
+}
+
+static int node_index(importer *im, const char *name, size_t len) {
+    char buf[512];
+    if (len >= sizeof buf) return -1;
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    intptr_t v = (intptr_t)nbi_map_get(&im->index, buf);
+    return v ? (int)v - 1 : -1;
+}
+
+static const AttrValue *find_attr(const NodeDef *n, const char *key) {
+    for (size_t i = 0; i < n->n_attr; i++)
+        if (n->attr[i] && n->attr[i]->key && !strcmp(n->attr[i]->key, key)) return n->attr[i]->value;
+    return NULL;
+}
+
+static int op_type_of(const char *tf) {
+    if (!strcmp(tf, "Variable")) tf = "VariableV2"; /* TF's older variable op */
+    for (int t = 0; t < NBI_OP_COUNT; t++)
+        if (nbi_registry_names[t] && !strcmp(nbi_registry_names[t], tf)) return t;
+    return -1;
+}
+
+/* A TF DataType as an nb_dtype (same numbers; refs drop their +100). */
+static bool dtype_of(int tf, nb_dtype *out) {
+    if (tf > 100) tf -= 100;
+    if (!nbi_dtype_valid((nb_dtype)tf)) return false;
+    *out = (nb_dtype)tf;
+    return true;
+}
+
+static bool shape_of(const Tensorflow__TensorShapeProto *p, nb_shape *s) {
+    if (!p || p->unknown_rank) {
+        *s = nb_shape_make(-1, NULL);
+        return true;
+    }
+    if (p->n_dim > NB_MAX_RANK) return false;
+    int64_t dims[NB_MAX_RANK];
+    for (size_t i = 0; i < p->n_dim; i++) {
+        if (!p->dim[i] || p->dim[i]->size < -1) return false;
+        dims[i] = p->dim[i]->size;
+    }
+    *s = nb_shape_make((int)p->n_dim, dims);
+    return true;
+}
+
+/* A Const's value from a TensorProto: tensor_content, or the typed list (one
+ * value broadcast to the whole shape, fewer values padded with the last, as
+ * TF does). DT_STRING scalars (summary tags) become uint8 vectors. NULL with
+ * *why set on a malformed proto. */
+static nb_tensor *tensor_of(const Tensorflow__TensorProto *p, const char **why) {
+    *why = "out of memory";
+    if (!p) {
+        *why = "no tensor";
+        return NULL;
+    }
+    if (p->dtype == TENSORFLOW__DATA_TYPE__DT_STRING) {
+        if (p->n_string_val != 1 || (p->tensor_shape && p->tensor_shape->n_dim != 0)) {
+            *why = "string tensors other than scalars are not supported";
+            return NULL;
+        }
+        int64_t d = (int64_t)p->string_val[0].len;
+        return nb_tensor_new(NB_UINT8, 1, &d, p->string_val[0].data);
+    }
+    nb_dtype dt;
+    if (!dtype_of((int)p->dtype, &dt)) {
+        *why = "unsupported dtype";
+        return NULL;
+    }
+    nb_shape s;
+    if (!shape_of(p->tensor_shape, &s) || !nbi_shape_known(&s)) {
+        *why = "bad or unknown shape";
+        return NULL;
+    }
+    int64_t numel = nbi_shape_numel(&s);
+    size_t es = nbi_dtype_size(dt);
+    if (numel < 0 || nbi_mul_size((size_t)numel, es) == SIZE_MAX) {
+        *why = "tensor too large";
+        return NULL;
+    }
+    if (p->tensor_content.len) {
+        if (p->tensor_content.len != (size_t)numel * es) {
+            *why = "tensor_content size does not match dtype and shape";
+            return NULL;
+        }
+        return nb_tensor_new(dt, s.rank, s.dims, p->tensor_content.data);
+    }
+    size_t n;
+    switch (dt) {
+    case NB_FLOAT32: n = p->n_float_val; break;
+    case NB_FLOAT64: n = p->n_double_val; break;
+    case NB_INT32: case NB_UINT8: n = p->n_int_val; break;
+    case NB_INT64: n = p->n_int64_val; break;
+    case NB_BOOL: n = p->n_bool_val; break;
+    default: n = 0;
+    }
+    if (n > (size_t)numel) {
+        *why = "more values than the shape holds";
+        return NULL;
+    }
+    nb_tensor *t = nbi_tensor_alloc(dt, s.rank, s.dims);
+    if (!t) return NULL;
+    if (numel) memset(t->data, 0, t->nbytes);
+    for (int64_t i = 0; n && i < numel; i++) {
+        size_t j = (size_t)i < n ? (size_t)i : n - 1;
+        switch (dt) {
+        case NB_FLOAT32: ((float *)t->data)[i] = p->float_val[j]; break;
+        case NB_FLOAT64: ((double *)t->data)[i] = p->double_val[j]; break;
+        case NB_INT32: ((int32_t *)t->data)[i] = p->int_val[j]; break;
+        case NB_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)p->int_val[j]; break;
+        case NB_INT64: ((int64_t *)t->data)[i] = p->int64_val[j]; break;
+        case NB_BOOL: ((uint8_t *)t->data)[i] = p->bool_val[j] != 0; break;
+        default: break;
+        }
+    }
+    return t;
+}
+
+/* Stores the node's attrs in op following the table; *why says what is wrong. */
+static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const char **which) {
+    const attr_row *rows = nbi_graphdef_attr_rows(op->type);
+    for (int r = 0; rows[r].name; r++) {
+        const AttrValue *v = find_attr(n, rows[r].name);
+        *which = rows[r].name;
+        if (!v) {
+            if (rows[r].src == A_DTYPE || rows[r].src == A_VALUE) {
+                *why = "is missing";
+                return false;
+            }
+            continue;
+        }
+        int c = (int)v->value_case;
+        switch (rows[r].src) {
+        case A_T_IN0: case A_T_IN1: case A_T_IN2: case A_T_LAST: case A_T_OUT0:
+        case A_INT32: case A_INT64:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_TYPE) goto bad_kind;
+            break; /* derived from the inputs; inference checks them */
+        case A_DTYPE:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_TYPE) goto bad_kind;
+            if (v->type == TENSORFLOW__DATA_TYPE__DT_STRING && op->type == NBI_OP_CONST) {
+                op->attrs.dtype = NB_UINT8;
+            } else if (!dtype_of((int)v->type, &op->attrs.dtype)) {
+                *why = "is a dtype nabla does not have";
+                return false;
+            }
+            break;
+        case A_SHAPE:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_SHAPE) goto bad_kind;
+            if (!shape_of(v->shape, &op->attrs.shape)) {
+                *why = "is a bad shape";
+                return false;
+            }
+            break;
+        case A_VALUE: {
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_TENSOR) goto bad_kind;
+            nb_tensor *t = tensor_of(v->tensor, why);
+            if (!t) return false;
+            nb_tensor_unref(op->value);
+            op->value = t;
+            op->attrs.dtype = t->dtype;
+            break;
+        }
+        case A_TRANSPOSE_A: case A_TRANSPOSE_B: case A_KEEP_DIMS: case A_USE_NESTEROV:
+        case A_TRUE: case A_FALSE:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_B) goto bad_kind;
+            if (rows[r].src == A_TRANSPOSE_A) op->attrs.transpose_a = v->b;
+            if (rows[r].src == A_TRANSPOSE_B) op->attrs.transpose_b = v->b;
+            if (rows[r].src == A_KEEP_DIMS) op->attrs.keep_dims = v->b;
+            if (rows[r].src == A_USE_NESTEROV) op->attrs.use_nesterov = v->b;
+            break;
+        case A_SEED: case A_SEED2: case A_AXIS: case A_ZERO: case A_N: case A_N_MINUS_1:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
+            if (rows[r].src == A_SEED) op->attrs.seed = v->i;
+            if (rows[r].src == A_SEED2) op->attrs.seed2 = v->i;
+            if (rows[r].src == A_AXIS) {
+                if (v->i < -NB_MAX_RANK - 1 || v->i > NB_MAX_RANK) {
+                    *why = "is out of range";
+                    return false;
+                }
+                op->attrs.axis = (int)v->i;
+            }
+            break;
+        case A_INTS:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST || !v->list) goto bad_kind;
+            if (v->list->n_i > sizeof op->attrs.ints / sizeof *op->attrs.ints) {
+                *why = "has too many values";
+                return false;
+            }
+            op->attrs.n_ints = (int)v->list->n_i;
+            for (size_t i = 0; i < v->list->n_i; i++) op->attrs.ints[i] = v->list->i[i];
+            break;
+        case A_EMPTY_S: case A_CLASS: case A_END:
+            break;
+        }
+    }
+    /* TF: seed = seed2 = 0 means "not seeded". */
+    if (op->type == NBI_OP_RANDOM_NORMAL || op->type == NBI_OP_RANDOM_UNIFORM ||
+        op->type == NBI_OP_TRUNCATED_NORMAL) {
+        if (op->attrs.seed == 0 && op->attrs.seed2 == 0) op->attrs.seed = op->attrs.seed2 = NB_SEED_NONE;
+    }
+    return true;
+bad_kind:
+    *why = "has the wrong kind of value";
+    return false;
+}
+
+/* Builds node i (its inputs are built). */
+static nb_status build_node(importer *im, int i) {
+    const NodeDef *n = im->gd->node[i];
+    nb_graph *g = im->g;
+    int type = op_type_of(n->op ? n->op : "");
+    if (type < 0)
+        return imp_error(im, NB_ERR_UNIMPLEMENTED, "node '%s': op type '%s' is not one nabla has",
+                         n->name, n->op ? n->op : "");
+    if (type == NBI_OP_CONV2D || type == NBI_OP_CONV2D_BACKPROP_INPUT ||
+        type == NBI_OP_CONV2D_BACKPROP_FILTER || type == NBI_OP_MAX_POOL ||
+        type == NBI_OP_MAX_POOL_GRAD || type == NBI_OP_AVG_POOL || type == NBI_OP_AVG_POOL_GRAD ||
+        type == NBI_OP_FUSED_BATCH_NORM || type == NBI_OP_FUSED_BATCH_NORM_GRAD ||
+        type == NBI_OP_LEAKY_RELU || type == NBI_OP_LEAKY_RELU_GRAD || type == NBI_OP_GELU ||
+        type == NBI_OP_GELU_GRAD)
+        return imp_error(im, NB_ERR_UNIMPLEMENTED,
+                         "node '%s': importing '%s' is not supported yet (its attrs are not in "
+                         "the GraphDef table)", n->name, n->op);
+    char *full = nbi_asprintf("%s%s", im->prefix, n->name);
+    if (!full) return imp_error(im, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    if (nbi_map_get(&g->by_name, full)) {
+        nb_status st = imp_error(im, NB_ERR_INVALID_ARGUMENT,
+                                 "node '%s': the graph already has a node named '%s'", n->name, full);
+        nbi_free(full);
+        return st;
+    }
+    nb_output *ins = nbi_calloc(n->n_input ? n->n_input : 1, sizeof *ins);
+    char *verbatim = nbi_asprintf("%s/", full);
+    nbi_free(full);
+    int n_data = 0;
+    nb_op *op = NULL;
+    nb_status st = NB_OK;
+    if (!ins || !verbatim) {
+        st = imp_error(im, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < n->n_input; k++) {
+        const char *nm;
+        size_t nl;
+        int idx;
+        bool ctl;
+        parse_input(n->input[k], &nm, &nl, &idx, &ctl);
+        if (ctl) continue;
+        int j = node_index(im, nm, nl);
+        ins[n_data++] = nbi_out(im->made[j], idx);
+    }
+    /* No scope and no control-dependency context applies to imported nodes. */
+    int saved_ctrl = g->n_ctrl;
+    g->n_ctrl = 0;
+    op = nbi_op_new(g, type, verbatim, NULL, ins, n_data);
+    g->n_ctrl = saved_ctrl;
+    if (!op) {
+        st = imp_error(im, g->status ? g->status : NB_ERR_INVALID_ARGUMENT, "node '%s': %s",
+                       n->name, g->errmsg);
+        goto done;
+    }
+    for (size_t k = 0; k < n->n_input; k++) {
+        const char *nm;
+        size_t nl;
+        int idx;
+        bool ctl;
+        parse_input(n->input[k], &nm, &nl, &idx, &ctl);
+        if (ctl && !nbi_op_add_control(op, im->made[node_index(im, nm, nl)])) {
+            nbi_op_discard(op);
+            st = imp_error(im, NB_ERR_OUT_OF_MEMORY, "out of memory");
+            goto done;
+        }
+    }
+    const char *why = NULL, *which = "";
+    if (!apply_attrs(op, n, &why, &which)) {
+        nbi_op_discard(op);
+        st = imp_error(im, NB_ERR_INVALID_ARGUMENT, "node '%s' (op: '%s'): attr '%s' %s", n->name,
+                       n->op, which, why);
+        goto done;
+    }
+    if (type == NBI_OP_VARIABLE) {
+        op->variable = op;
+        op->trainable = true;
+    }
+    if (type == NBI_OP_IDENTITY && n_data == 1 && ins[0].op->type == NBI_OP_VARIABLE)
+        op->variable = ins[0].op; /* "<var>/read" */
+    if (n_data > 0 && ins[0].op->type == NBI_OP_VARIABLE && type == NBI_OP_ASSIGN &&
+        !ins[0].op->initializer)
+        ins[0].op->initializer = op;
+    nbi_op_finish(op);
+    if (g->status != NB_OK) {
+        st = nbi_set_error(im->err, g->status, "node '%s': %s", n->name, g->errmsg);
+        goto done;
+    }
+    if (type == NBI_OP_VARIABLE && !nbi_graph_add_variable(g, op)) {
+        st = imp_error(im, NB_ERR_OUT_OF_MEMORY, "out of memory adding variable '%s'", n->name);
+        goto done;
+    }
+    im->made[i] = op;
+done:
+    nbi_free(ins);
+    nbi_free(verbatim);
+    return st;
+}
+
+nb_status nb_graph_import_graphdef(nb_graph *g, const void *bytes, size_t len, const char *prefix,
+                                   nb_error *err) {
+    if (err) err->code = NB_OK, err->message[0] = 0;
+    if (!g || (!bytes && len))
+        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_import_graphdef: no graph or bytes");
+    if (g->status != NB_OK)
+        return nbi_set_error(err, g->status, "the graph is in error: %s", g->errmsg);
+    importer im = {.g = g, .err = err};
+    char *pfx = NULL;
+    if (prefix && *prefix) {
+        size_t pl = strlen(prefix);
+        pfx = prefix[pl - 1] == '/' ? nbi_strdup(prefix) : nbi_asprintf("%s/", prefix);
+        if (!pfx) return imp_error(&im, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    im.prefix = pfx ? pfx : "";
+    Tensorflow__GraphDef *gd = tensorflow__graph_def__unpack(NULL, len, bytes);
+    nb_status st = NB_OK;
+    int *state = NULL, *stack = NULL;
+    size_t *next = NULL;
+    if (!gd) {
+        st = imp_error(&im, NB_ERR_IO, "not a valid GraphDef protobuf (%zu bytes)", len);
+        goto done;
+    }
+    im.gd = gd;
+    size_t nn = gd->n_node;
+    if (nn > INT32_MAX / 2) {
+        st = imp_error(&im, NB_ERR_INVALID_ARGUMENT, "GraphDef has too many nodes");
+        goto done;
+    }
+    im.made = nbi_calloc(nn ? nn : 1, sizeof *im.made);
+    state = nbi_calloc(nn ? nn : 1, sizeof *state);
+    stack = nbi_calloc(nn ? nn : 1, sizeof *stack);
+    next = nbi_calloc(nn ? nn : 1, sizeof *next);
+    if (!im.made || !state || !stack || !next) {
+        st = imp_error(&im, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        const NodeDef *n = gd->node[i];
+        if (!n->name || !*n->name) {
+            st = imp_error(&im, NB_ERR_INVALID_ARGUMENT, "node %zu has no name", i);
+            goto done;
+        }
+        if (nbi_map_get(&im.index, n->name)) {
+            st = imp_error(&im, NB_ERR_INVALID_ARGUMENT, "node '%s' appears twice", n->name);
+            goto done;
+        }
+        if (!nbi_map_put(&im.index, n->name, (void *)(intptr_t)(i + 1))) {
+            st = imp_error(&im, NB_ERR_OUT_OF_MEMORY, "out of memory");
+            goto done;
+        }
+    }
+    /* Every input names a node; control inputs come last. */
+    for (size_t i = 0; i < nn; i++) {
+        const NodeDef *n = gd->node[i];
+        bool seen_ctl = false;
+        for (size_t k = 0; k < n->n_input; k++) {
+            const char *nm;
+            size_t nl;
+            int idx;
+            bool ctl;
+            parse_input(n->input[k] ? n->input[k] : "", &nm, &nl, &idx, &ctl);
+            if (node_index(&im, nm, nl) < 0) {
+                st = imp_error(&im, NB_ERR_NOT_FOUND, "node '%s': input '%s' names no node of "
+                               "the GraphDef", n->name, n->input[k] ? n->input[k] : "");
+                goto done;
+            }
+            if (!ctl && seen_ctl) {
+                st = imp_error(&im, NB_ERR_INVALID_ARGUMENT, "node '%s': data input '%s' comes "
+                               "after a control input", n->name, n->input[k]);
+                goto done;
+            }
+            seen_ctl |= ctl;
+        }
+    }
+    /* Depth-first, with an explicit stack: state 1 = on the stack, 2 = built. */
+    for (size_t root = 0; root < nn; root++) {
+        if (state[root]) continue;
+        int sp = 0;
+        stack[sp++] = (int)root;
+        state[root] = 1;
+        next[root] = 0;
+        while (sp > 0) {
+            int i = stack[sp - 1];
+            const NodeDef *n = gd->node[i];
+            if (next[i] < n->n_input) {
+                const char *nm;
+                size_t nl;
+                int idx;
+                bool ctl;
+                parse_input(n->input[next[i]++], &nm, &nl, &idx, &ctl);
+                int j = node_index(&im, nm, nl);
+                if (state[j] == 1) {
+                    st = imp_error(&im, NB_ERR_INVALID_ARGUMENT,
+                                   "node '%s': the GraphDef has a cycle through input '%s'",
+                                   n->name, gd->node[j]->name);
+                    goto done;
+                }
+                if (state[j] == 0) {
+                    state[j] = 1;
+                    next[j] = 0;
+                    stack[sp++] = j;
+                }
+                continue;
+            }
+            if ((st = build_node(&im, i)) != NB_OK) goto done;
+            state[i] = 2;
+            sp--;
+        }
+    }
+done:
+    if (gd) tensorflow__graph_def__free_unpacked(gd, NULL);
+    nbi_map_free(&im.index);
+    nbi_free(im.made);
+    nbi_free(state);
+    nbi_free(stack);
+    nbi_free(next);
+    nbi_free(pfx);
+    return st;
+}
+
+/*** Freeze ***/
+
+nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_graph **frozen,
+                          nb_error *err) {
+    if (err) err->code = NB_OK, err->message[0] = 0;
+    if (frozen) *frozen = NULL;
+    if (!s || !frozen || n < 0 || (n > 0 && !outputs))
+        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_freeze: bad arguments");
+    nb_graph *g = nb_session_graph(s);
+    if (g->status != NB_OK)
+        return nbi_set_error(err, g->status, "nb_graph_freeze: the graph is in error: %s", g->errmsg);
+    int no = g->n_ops;
+    bool *need = nbi_calloc(no ? (size_t)no : 1, 1);
+    nb_op **map = nbi_calloc(no ? (size_t)no : 1, sizeof *map);
+    nb_output *ins = NULL;
+    nb_graph *ng = nb_graph_new();
+    nb_status st = NB_OK;
+    if (!need || !map || !ng) {
+        st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!outputs[i].op || outputs[i].op->graph != g) {
+            st = nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_freeze: output %d is nil "
+                               "or from another graph", i);
+            goto done;
+        }
+        need[outputs[i].op->id] = true;
+    }
+    /* Ids are a topological order: walking down marks everything needed. */
+    for (int i = no - 1; i >= 0; i--) {
+        nb_op *op = g->ops[i];
+        if (!need[i] || op->type == NBI_OP_VARIABLE) continue;
+        if (op->def->flags & (NBI_REF_IN0 | NBI_REF_IN1 | NBI_REF_IN2)) {
+            st = nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_freeze: the outputs need "
+                               "'%s' (op: '%s'), which updates a variable; a frozen graph cannot "
+                               "hold it", op->name, op->def->type);
+            goto done;
+        }
+        for (int k = 0; k < op->n_inputs; k++) need[op->inputs[k].op->id] = true;
+        for (int k = 0; k < op->n_control; k++) need[op->control[k]->id] = true;
+    }
+    for (int i = 0; i < no && st == NB_OK; i++) {
+        nb_op *op = g->ops[i];
+        if (!need[i]) continue;
+        char *verbatim = nbi_asprintf("%s/", op->name);
+        if (!verbatim) {
+            st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
+            break;
+        }
+        nb_op *c;
+        if (op->type == NBI_OP_VARIABLE) {
+            nb_tensor *v = nb_session_variable_value(s, nbi_out(op, 0));
+            if (!v) {
+                nbi_free(verbatim);
+                st = nbi_set_error(err, NB_ERR_FAILED_PRECONDITION, "nb_graph_freeze: variable "
+                                   "'%s' is not initialized in the session", op->name);
+                break;
+            }
+            c = nbi_op_new(ng, NBI_OP_CONST, verbatim, NULL, NULL, 0);
+            if (c) {
+                c->value = v;
+                c->attrs.dtype = v->dtype;
+            } else {
+                nb_tensor_unref(v);
+            }
+        } else {
+            nbi_free(ins);
+            ins = nbi_calloc(op->n_inputs ? (size_t)op->n_inputs : 1, sizeof *ins);
+            if (!ins) {
+                nbi_free(verbatim);
+                st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
+                break;
+            }
+            for (int k = 0; k < op->n_inputs; k++)
+                ins[k] = nbi_out(map[op->inputs[k].op->id], op->inputs[k].index);
+            c = nbi_op_new(ng, op->type, verbatim, NULL, ins, op->n_inputs);
+            if (c) {
+                c->attrs = op->attrs;
+                c->value = nbi_ref(op->value);
+                for (int k = 0; k < op->n_control; k++)
+                    if (!nbi_op_add_control(c, map[op->control[k]->id]))
+                        nbi_graph_error(ng, NB_ERR_OUT_OF_MEMORY, "out of memory");
+            }
+        }
+        nbi_free(verbatim);
+        if (c && ng->status != NB_OK) {
+            nbi_op_discard(c);
+            c = NULL;
+        }
+        if (c) nbi_op_finish(c);
+        if (!c || ng->status != NB_OK) {
+            st = nbi_set_error(err, ng->status ? ng->status : NB_ERR_INTERNAL,
+                               "nb_graph_freeze: copying '%s': %s", op->name, ng->errmsg);
+            break;
+        }
+        map[i] = c;
+    }
+done:
+    if (st == NB_OK) {
+        *frozen = ng;
+    } else {
+        nb_graph_free(ng);
+    }
+    nbi_free(ins);
+    nbi_free(need);
+    nbi_free(map);
+    return st;
+}

@@ -1,0 +1,419 @@
+/*
+ * test_graphdef_import.c — GraphDef import: a GraphDef encoded byte by byte
+ * from the field numbers of shared/reference/tensorboard-format.md (standing in
+ * for one TensorFlow 1.x wrote), export -> import -> export round trips,
+ * checkpoints restored into an imported graph, freezing, and bad input.
+ */
+#include "harness.h"
+
+#include <unistd.h>
+
+/*** A tiny protobuf writer ***/
+
+typedef struct buf {
+    unsigned char b[8192];
+    size_t n;
+} buf;
+
+static void put_varint(buf *o, uint64_t v) {
+    do {
+        unsigned char c = v & 0x7f;
+        v >>= 7;
+        o->b[o->n++] = c | (v ? 0x80 : 0);
+    } while (v);
+}
+static void put_key(buf *o, int field, int wt) { put_varint(o, (uint64_t)(field << 3 | wt)); }
+static void put_bytes(buf *o, int field, const void *d, size_t n) {
+    put_key(o, field, 2);
+    put_varint(o, n);
+    memcpy(o->b + o->n, d, n);
+    o->n += n;
+}
+static void put_str(buf *o, int field, const char *s) { put_bytes(o, field, s, strlen(s)); }
+static void put_msg(buf *o, int field, const buf *m) { put_bytes(o, field, m->b, m->n); }
+static void put_int(buf *o, int field, int64_t v) {
+    put_key(o, field, 0);
+    put_varint(o, (uint64_t)v);
+}
+static void put_float(buf *o, int field, float f) {
+    put_key(o, field, 5);
+    memcpy(o->b + o->n, &f, 4);
+    o->n += 4;
+}
+
+/* TensorShapeProto with dims (-1: unknown). */
+static buf shape(int rank, const int64_t *dims) {
+    buf s = {.n = 0};
+    for (int i = 0; i < rank; i++) {
+        buf d = {.n = 0};
+        put_int(&d, 1, dims[i]);
+        put_msg(&s, 2, &d);
+    }
+    return s;
+}
+
+static void attr(buf *node, const char *key, const buf *value) {
+    buf e = {.n = 0};
+    put_str(&e, 1, key);
+    put_msg(&e, 2, value);
+    put_msg(node, 5, &e);
+}
+static void attr_type(buf *node, const char *key, int dt) {
+    buf v = {.n = 0};
+    put_int(&v, 6, dt);
+    attr(node, key, &v);
+}
+static void attr_bool(buf *node, const char *key, bool b) {
+    buf v = {.n = 0};
+    put_int(&v, 5, b);
+    attr(node, key, &v);
+}
+
+static buf node(const char *name, const char *op, const char **inputs, int n_in) {
+    buf n = {.n = 0};
+    put_str(&n, 1, name);
+    put_str(&n, 2, op);
+    for (int i = 0; i < n_in; i++) put_str(&n, 3, inputs[i]);
+    return n;
+}
+
+/* A TF1-style classifier: relu(matmul(x, W, transpose_b) + b), nodes out of order. */
+static size_t tf_graphdef(unsigned char *out, bool bad_attr, const char *matmul_op,
+                          const char *relu_input) {
+    buf gd = {.n = 0};
+    const char *relu_in[] = {relu_input};
+    buf relu = node("out", "Relu", relu_in, 1);
+    attr_type(&relu, "T", 1);
+    put_msg(&gd, 1, &relu);
+
+    buf x = node("x", "Placeholder", NULL, 0);
+    attr_type(&x, "dtype", 1);
+    int64_t xd[2] = {-1, 3};
+    buf xs = shape(2, xd), xv = {.n = 0};
+    put_msg(&xv, 7, &xs);
+    attr(&x, "shape", &xv);
+    put_msg(&gd, 1, &x);
+
+    /* W: [2, 3] from tensor_content */
+    buf w = node("W", "Const", NULL, 0);
+    attr_type(&w, "dtype", 1);
+    float wv[6] = {1, 2, 3, -1, -2, -3};
+    int64_t wd[2] = {2, 3};
+    buf wt = {.n = 0}, ws = shape(2, wd), wval = {.n = 0};
+    put_int(&wt, 1, 1);
+    put_msg(&wt, 2, &ws);
+    put_bytes(&wt, 4, wv, sizeof wv);
+    put_msg(&wval, 8, &wt);
+    attr(&w, "value", &wval);
+    put_msg(&gd, 1, &w);
+
+    const char *mm_in[] = {"x", "W:0"};
+    buf mm = node("MatMul", matmul_op, mm_in, 2);
+    attr_type(&mm, "T", 1);
+    attr_bool(&mm, "transpose_a", false);
+    if (bad_attr) {
+        buf v = {.n = 0};
+        put_float(&v, 4, 1.0f); /* a float where a bool belongs */
+        attr(&mm, "transpose_b", &v);
+    } else {
+        attr_bool(&mm, "transpose_b", true);
+    }
+    put_msg(&gd, 1, &mm);
+
+    /* b: [2] as one float_val broadcast (tf.fill / tf.zeros style), packed */
+    buf b = node("b", "Const", NULL, 0);
+    attr_type(&b, "dtype", 1);
+    int64_t bd[1] = {2};
+    buf bt = {.n = 0}, bs = shape(1, bd), bval = {.n = 0};
+    put_int(&bt, 1, 1);
+    put_msg(&bt, 2, &bs);
+    float half = 0.5f;
+    put_bytes(&bt, 5, &half, 4);
+    put_msg(&bval, 8, &bt);
+    attr(&b, "value", &bval);
+    put_msg(&gd, 1, &b);
+
+    const char *add_in[] = {"MatMul", "b", "^W"};
+    buf add = node("add", "Add", add_in, 3);
+    attr_type(&add, "T", 1);
+    put_msg(&gd, 1, &add);
+
+    buf ver = {.n = 0};
+    put_int(&ver, 1, 21);
+    put_msg(&gd, 4, &ver);
+    memcpy(out, gd.b, gd.n);
+    return gd.n;
+}
+
+TEST(import_handmade_tf_graphdef) {
+    unsigned char gd[8192];
+    size_t n = tf_graphdef(gd, false, "MatMul", "add");
+    nb_graph *g = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g, gd, n, "import", &err), NB_OK);
+    CHECK_GRAPH_OK(g);
+    nb_output x = nb_graph_find_output(g, "import/x");
+    nb_output out = nb_graph_find_output(g, "import/out");
+    CHECK(x.op && out.op);
+    if (!x.op || !out.op) goto end;
+    nb_shape s = nb_output_shape(out);
+    CHECK(s.rank == 2 && s.dims[0] == NB_DIM_UNKNOWN && s.dims[1] == 2);
+    float xv[6] = {1, 1, 1, 0.5f, -1, 2};
+    int64_t xd[2] = {2, 3};
+    nb_tensor *xt = nb_tensor_new(NB_FLOAT32, 2, xd, xv);
+    nb_feed f = {x, xt};
+    nb_tensor *y = eval1(g, out, &f, 1);
+    CHECK(y != NULL);
+    if (y) {
+        const float *yv = nb_tensor_data_const(y);
+        /* row 0: [6, -6] + 0.5 -> relu [6.5, 0]; row 1: [0.5-2+6, -4.5] + 0.5 -> [5, 0] */
+        CHECK_NEAR(yv[0], 6.5, 1e-6);
+        CHECK_NEAR(yv[1], 0, 1e-6);
+        CHECK_NEAR(yv[2], 5.0, 1e-6);
+        CHECK_NEAR(yv[3], 0, 1e-6);
+    }
+    nb_op *add = nb_graph_find_op(g, "import/add");
+    CHECK(add && nb_op_num_control_inputs(add) == 1);
+    nb_tensor_unref(y);
+    nb_tensor_unref(xt);
+    /* A second import under the same prefix collides; under another works. */
+    nb_graph *g2 = nb_graph_new();
+    CHECK_STATUS(nb_graph_import_graphdef(g2, gd, n, NULL, &err), NB_OK);
+    CHECK(nb_graph_find_op(g2, "out") != NULL);
+    nb_graph_free(g2);
+end:
+    nb_graph_free(g);
+}
+
+TEST(import_errors_name_the_node) {
+    unsigned char gd[8192];
+    nb_error err;
+    struct {
+        bool bad_attr;
+        const char *mm, *relu_in, *want;
+        nb_status code;
+    } cases[] = {
+        {true, "MatMul", "add", "'MatMul'", NB_ERR_INVALID_ARGUMENT},
+        {false, "FancyMatMul", "add", "'MatMul'", NB_ERR_UNIMPLEMENTED},
+        {false, "MatMul", "nowhere", "'out'", NB_ERR_NOT_FOUND},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = tf_graphdef(gd, cases[i].bad_attr, cases[i].mm, cases[i].relu_in);
+        nb_graph *g = nb_graph_new();
+        CHECK_STATUS(nb_graph_import_graphdef(g, gd, n, NULL, &err), cases[i].code);
+        CHECK_STR_CONTAINS(err.message, cases[i].want);
+        CHECK(nb_graph_status(g) != NB_OK);
+        nb_graph_free(g);
+    }
+    /* A cycle: a -> b -> a. */
+    buf c = {.n = 0};
+    const char *ia[] = {"b"}, *ib[] = {"a"};
+    buf a = node("a", "Relu", ia, 1), b = node("b", "Relu", ib, 1);
+    put_msg(&c, 1, &a);
+    put_msg(&c, 1, &b);
+    nb_graph *g = nb_graph_new();
+    CHECK_STATUS(nb_graph_import_graphdef(g, c.b, c.n, NULL, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.message, "cycle");
+    nb_graph_free(g);
+    /* Garbage, and every truncation of a valid GraphDef: errors, never crashes. */
+    g = nb_graph_new();
+    CHECK_STATUS(nb_graph_import_graphdef(g, "\xff\xff\xff\xff", 4, NULL, &err), NB_ERR_IO);
+    nb_graph_free(g);
+    size_t n = tf_graphdef(gd, false, "MatMul", "add");
+    int ok = 0;
+    for (size_t len = 0; len < n; len++) {
+        g = nb_graph_new();
+        if (nb_graph_import_graphdef(g, gd, len, "p", &err) == NB_OK) ok++;
+        nb_graph_free(g);
+    }
+    CHECK(ok < (int)n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char copy[8192];
+        memcpy(copy, gd, n);
+        copy[i] ^= 0x5a;
+        g = nb_graph_new();
+        (void)nb_graph_import_graphdef(g, copy, n, NULL, &err);
+        nb_graph_free(g);
+    }
+}
+
+/* Linear regression with gradients and a Momentum optimizer (slots w/Momentum). */
+static nb_graph *linreg(nb_output *train, nb_output *loss, nb_output *pred) {
+    nb_graph *g = nb_graph_new();
+    nb_graph_set_seed(g, 7);
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 2), "x");
+    nb_output y = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 1), "y");
+    nb_output w = nb_variable(g, nb_random_normal(g, NB_FLOAT32, NB_SHAPE(2, 1), 0, 1, 0, NULL), "weights");
+    nb_output b = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE(1), NULL), "bias");
+    *pred = nb_nn_relu(g, nb_add(g, nb_matmul(g, x, w, false, false, NULL), b, NULL), "pred");
+    *loss = nb_reduce_mean(g, nb_squared_difference(g, y, *pred, NULL), NULL, NB_ALL_AXES, false, "loss");
+    *train = nb_optimizer_minimize(nb_train_momentum(g, 0.05, 0.9, false), *loss, NULL, 0,
+                                   nb_train_create_global_step(g));
+    nb_global_variables_initializer(g);
+    return g;
+}
+
+static nb_tensor *mat(int r, int c, const float *v) {
+    int64_t d[2] = {r, c};
+    return nb_tensor_new(NB_FLOAT32, 2, d, v);
+}
+
+static bool same_tensor(const nb_tensor *a, const nb_tensor *b) {
+    return a && b && nb_tensor_dtype(a) == nb_tensor_dtype(b) &&
+           nb_tensor_nbytes(a) == nb_tensor_nbytes(b) &&
+           !memcmp(nb_tensor_data_const(a), nb_tensor_data_const(b), nb_tensor_nbytes(a));
+}
+
+/* Trains 5 steps and returns the loss after them. */
+static nb_tensor *train5(nb_graph *g, nb_session **out_s) {
+    float xv[8] = {1, 2, 3, 4, -1, 0.5f, 2, -2}, yv[4] = {1, 2, 0.5f, 3};
+    nb_tensor *X = mat(4, 2, xv), *Y = mat(4, 1, yv);
+    nb_feed f[2] = {{nb_graph_find_output(g, "x"), X}, {nb_graph_find_output(g, "y"), Y}};
+    nb_session *s = nb_session_new(g);
+    nb_output init = nb_graph_find_output(g, "init");
+    nb_op *init_op = nb_graph_find_op(g, "init");
+    nb_output train = nb_graph_find_output(g, "Momentum");
+    nb_op *train_op = nb_graph_find_op(g, "Momentum");
+    (void)init;
+    (void)train;
+    nb_output io = {init_op, 0}, to = {train_op, 0};
+    /* Ops without outputs are fetched as {op, 0}. */
+    nb_session_run(s, NULL, 0, &io, 1, NULL);
+    for (int i = 0; i < 5; i++) nb_session_run(s, f, 2, &to, 1, NULL);
+    nb_tensor *l = nb_session_eval(s, nb_graph_find_output(g, "loss"), f, 2);
+    if (!l) fprintf(stderr, "  run error: %s\n", nb_session_errmsg(s));
+    nb_tensor_unref(X);
+    nb_tensor_unref(Y);
+    if (out_s) *out_s = s;
+    else nb_session_free(s);
+    return l;
+}
+
+static void round_trip(nb_graph *g, const char *what) {
+    void *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    nb_error err;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &a, &na), NB_OK);
+    nb_graph *g2 = nb_graph_new();
+    CHECK_STATUS(nb_graph_import_graphdef(g2, a, na, NULL, &err), NB_OK);
+    if (err.code) fprintf(stderr, "  %s: %s\n", what, err.message);
+    CHECK_STATUS(nb_graph_to_graphdef(g2, &b, &nb), NB_OK);
+    checks_++;
+    if (!(na == nb && a && b && !memcmp(a, b, na)))
+        FAILF("%s: export -> import -> export differs (%zu vs %zu bytes)", what, na, nb);
+    CHECK(nb_graph_num_variables(g2) == nb_graph_num_variables(g));
+    free(a);
+    free(b);
+    nb_graph_free(g2);
+}
+
+TEST(round_trip_linear_regression) {
+    nb_output train, loss, pred;
+    nb_graph *g = linreg(&train, &loss, &pred);
+    CHECK_GRAPH_OK(g);
+    round_trip(g, "linear regression");
+    /* Values: the imported graph trains to the same bits. */
+    void *a;
+    size_t na;
+    nb_graph_to_graphdef(g, &a, &na);
+    nb_graph *g2 = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g2, a, na, NULL, &err), NB_OK);
+    free(a);
+    nb_tensor *l1 = train5(g, NULL), *l2 = train5(g2, NULL);
+    CHECK(same_tensor(l1, l2));
+    nb_tensor_unref(l1);
+    nb_tensor_unref(l2);
+    nb_graph_free(g2);
+    nb_graph_free(g);
+}
+
+/* HW2-style graph: constants, placeholders, arithmetic, reductions, a scope. */
+TEST(round_trip_hw2_style) {
+    nb_graph *g = nb_graph_new();
+    nb_output a = nb_constant_f32(g, 5, "a");
+    nb_output b = nb_constant_f32(g, 3, "b");
+    nb_name_scope_push(g, "intermediate");
+    nb_output c = nb_multiply(g, a, b, "c");
+    nb_output d = nb_add(g, a, b, "d");
+    nb_name_scope_pop(g);
+    nb_output e = nb_add(g, c, d, "e");
+    int64_t n4 = 4;
+    float iv[4] = {1, 2, 3, 4};
+    nb_output in = nb_constant_array(g, NB_FLOAT32, 1, &n4, iv, "input");
+    nb_output p = nb_reduce_prod(g, in, NULL, NB_ALL_AXES, false, "prod");
+    nb_output s = nb_reduce_sum(g, in, NULL, NB_ALL_AXES, true, "sum");
+    nb_output out = nb_add(g, nb_add(g, e, p, NULL), nb_reshape(g, s, 0, NULL, NULL), "output");
+    (void)out;
+    CHECK_GRAPH_OK(g);
+    round_trip(g, "hw2");
+    nb_graph_free(g);
+}
+
+TEST(checkpoint_into_imported_graph_and_freeze) {
+    nb_output train, loss, pred;
+    nb_graph *g = linreg(&train, &loss, &pred);
+    nb_session *s;
+    nb_tensor *l1 = train5(g, &s);
+    nb_error err;
+    char ck[128], pb[128];
+    snprintf(ck, sizeof ck, "/tmp/nb_gdi_%ld.safetensors", (long)getpid());
+    snprintf(pb, sizeof pb, "/tmp/nb_gdi_%ld.pb", (long)getpid());
+    CHECK_STATUS(nb_checkpoint_save(s, ck, &err), NB_OK);
+    CHECK_STATUS(nb_graph_save_graphdef(g, pb, &err), NB_OK);
+    /* Another "program": load the graph, restore the checkpoint. */
+    nb_graph *g2 = nb_graph_new();
+    CHECK_STATUS(nb_graph_load_graphdef(g2, pb, NULL, &err), NB_OK);
+    nb_session *s2 = nb_session_new(g2);
+    CHECK_STATUS(nb_checkpoint_restore(s2, ck, &err), NB_OK);
+    float xv[4] = {0.5f, 1, 2, 3}, yv[2] = {1, 2};
+    nb_tensor *X = mat(2, 2, xv), *Y = mat(2, 1, yv);
+    nb_feed f1[2] = {{nb_graph_find_output(g, "x"), X}, {nb_graph_find_output(g, "y"), Y}};
+    nb_feed f2[2] = {{nb_graph_find_output(g2, "x"), X}, {nb_graph_find_output(g2, "y"), Y}};
+    nb_tensor *p1 = nb_session_eval(s, pred, f1, 1);
+    nb_tensor *p2 = nb_session_eval(s2, nb_graph_find_output(g2, "pred"), f2, 1);
+    CHECK(same_tensor(p1, p2));
+    /* Freeze: only what pred needs, variables as constants. */
+    nb_graph *fz = NULL;
+    CHECK_STATUS(nb_graph_freeze(s, &pred, 1, &fz, &err), NB_OK);
+    if (fz) {
+        CHECK(nb_graph_num_variables(fz) == 0);
+        CHECK(nb_graph_find_op(fz, "loss") == NULL);
+        CHECK(nb_graph_find_op(fz, "y") == NULL);
+        nb_op *wop = nb_graph_find_op(fz, "weights");
+        CHECK(wop && !strcmp(nb_op_type(wop), "Const"));
+        CHECK_STATUS(nb_graph_save_graphdef(fz, pb, &err), NB_OK);
+        nb_graph *g3 = nb_graph_new();
+        CHECK_STATUS(nb_graph_load_graphdef(g3, pb, "frozen", &err), NB_OK);
+        nb_feed f3 = {nb_graph_find_output(g3, "frozen/x"), X};
+        nb_tensor *p3 = eval1(g3, nb_graph_find_output(g3, "frozen/pred"), &f3, 1);
+        CHECK(same_tensor(p1, p3));
+        nb_tensor_unref(p3);
+        nb_graph_free(g3);
+        nb_graph_free(fz);
+    }
+    /* Freezing a train op is refused; an uninitialized variable is named. */
+    CHECK_STATUS(nb_graph_freeze(s, &train, 1, &fz, &err), NB_ERR_INVALID_ARGUMENT);
+    nb_session *fresh = nb_session_new(g);
+    CHECK_STATUS(nb_graph_freeze(fresh, &pred, 1, &fz, &err), NB_ERR_FAILED_PRECONDITION);
+    CHECK_STR_CONTAINS(err.message, "'weights'");
+    /* A missing file names the path. */
+    nb_graph *g4 = nb_graph_new();
+    CHECK_STATUS(nb_graph_load_graphdef(g4, "/nonexistent/x.pb", NULL, &err), NB_ERR_NOT_FOUND);
+    CHECK_STR_CONTAINS(err.message, "/nonexistent/x.pb");
+    nb_graph_free(g4);
+    nb_session_free(fresh);
+    nb_tensor_unref(p1);
+    nb_tensor_unref(p2);
+    nb_tensor_unref(l1);
+    nb_tensor_unref(X);
+    nb_tensor_unref(Y);
+    nb_session_free(s);
+    nb_session_free(s2);
+    nb_graph_free(g);
+    nb_graph_free(g2);
+    unlink(ck);
+    unlink(pb);
+}
+
+int main(int argc, char **argv) { return run_tests(argc, argv); }
