@@ -8,6 +8,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:?usage: fuzz/run.sh BUILD_DIR [target...]}"
 shift
 secs="${FUZZ_SECONDS:-60}"
+# FUZZ_RUNS=N: a fixed number of inputs from a fixed seed instead of a time
+# budget, so a run is repeatable (CI uses this: what passes here passes there).
+if [ -n "${FUZZ_RUNS:-}" ]; then budget=(-runs="$FUZZ_RUNS" -seed=1); else budget=(-max_total_time="$secs"); fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in "$here"/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
@@ -21,8 +24,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   seeds="$here/corpus/$t"
   [ -d "$seeds" ] || seeds=""
-  echo "== $t: ${secs}s =="
-  if ! "$build/$t" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
+  if [ -n "${FUZZ_RUNS:-}" ]; then echo "== $t: $FUZZ_RUNS runs from seed 1 =="; else echo "== $t: ${secs}s =="; fi
+  if ! "$build/$t" "${budget[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
         -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
         "$work" ${seeds:+"$seeds"} 2>"$build/fuzz-artifacts/$t.log"; then
     echo "FAIL: $t (log: $build/fuzz-artifacts/$t.log)"

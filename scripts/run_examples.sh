@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
 cd examples
-for prog in hello hw2 linear_regression logistic_regression softmax_classification xor learning_rate kmeans cross_validation; do
+for prog in hello hw2 linear_regression logistic_regression softmax_classification xor learning_rate kmeans cross_validation fashion_mlp fashion_cnn image_folder_cnn; do
   echo
   echo "=== $prog ==="
   case "$prog" in
@@ -13,6 +13,9 @@ for prog in hello hw2 linear_regression logistic_regression softmax_classificati
     logistic_regression) ../build/$prog --smoke ;;
     xor) ../build/$prog --figures ../figures ;;
     learning_rate) ../build/$prog --logdir ../logs/learning_rate --figures ../figures ;;
+    fashion_mlp) ../build/$prog --epochs 2 --logdir ../logs/fashion_mlp ;;
+    fashion_cnn) ../build/$prog --epochs 1 --train-size 12800 --logdir ../logs/fashion_cnn ;;
+    image_folder_cnn) ../build/$prog --smoke ;;  # no image folder ships; pass DIR to train on yours
     *) ../build/$prog ;;
   esac
 done

@@ -13,9 +13,11 @@ echo "== sanitizer build (address, undefined) =="
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DNABLA_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j"$jobs")
-echo "== fuzz build (clang-14, libFuzzer + ASan/UBSan), ${FUZZ_SECONDS:=10}s per target =="
+# A short, repeatable fuzz pass: a fixed number of inputs from a fixed seed per
+# target (fuzz/run.sh with FUZZ_RUNS); run longer by hand with FUZZ_SECONDS.
+echo "== fuzz build (clang-14, libFuzzer + ASan/UBSan), ${FUZZ_RUNS:=20000} runs per target =="
 scripts/setup.sh --fuzz
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DNABLA_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 >/dev/null
 fuzzers=$(cd fuzz && ls fuzz_*.c | sed 's/\.c$//')
 cmake --build build-fuzz -j"$jobs" --target $fuzzers
-FUZZ_SECONDS=$FUZZ_SECONDS fuzz/run.sh build-fuzz
+FUZZ_RUNS=$FUZZ_RUNS fuzz/run.sh build-fuzz

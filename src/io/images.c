@@ -33,8 +33,27 @@
 #define STBI_NO_HDR
 #define STBI_NO_LINEAR
 #define STBI_MAX_DIMENSIONS (1 << 15)
-#define STBI_MALLOC(sz) nbi_malloc(sz)
-#define STBI_REALLOC(p, newsz) nbi_realloc(p, newsz)
+/* stb sizes some buffers from header fields before it has seen the data (a
+ * PNG chunk length, say), so a few corrupt bytes could ask for gigabytes:
+ * refuse any single request above this and report the file as corrupt. */
+#define STB_MAX_ALLOC ((size_t)1 << 29)
+static _Thread_local bool stb_refused;
+static void *stb_malloc(size_t n) {
+    if (n > STB_MAX_ALLOC) {
+        stb_refused = true;
+        return NULL;
+    }
+    return nbi_malloc(n);
+}
+static void *stb_realloc(void *p, size_t n) {
+    if (n > STB_MAX_ALLOC) {
+        stb_refused = true;
+        return NULL;
+    }
+    return nbi_realloc(p, n);
+}
+#define STBI_MALLOC(sz) stb_malloc(sz)
+#define STBI_REALLOC(p, newsz) stb_realloc(p, newsz)
 #define STBI_FREE(p) nbi_free(p)
 #define STBI_ASSERT(x) ((void)0)
 #if defined(__GNUC__)
@@ -238,10 +257,17 @@ static bool load_image(const nb_image_dataset *ds, const char *path, uint8_t *ds
         return false;
     }
     int w = 0, h = 0, comp = 0;
+    stb_refused = false;
     unsigned char *img = stbi_load_from_memory(bytes, (int)len, &w, &h, &comp, ds->channels);
     nbi_free(bytes);
     if (!img || w <= 0 || h <= 0) {
         const char *r = stbi_failure_reason();
+        if (stb_refused) {
+            stbi_image_free(img);
+            snprintf(why, why_n, "corrupt or too large: decoding would need more than %zu MiB",
+                     STB_MAX_ALLOC >> 20);
+            return false;
+        }
         if (r && !strcmp(r, "outofmem")) { /* our allocator said no: not the file's fault */
             stbi_image_free(img);
             snprintf(why, why_n, "out of memory");

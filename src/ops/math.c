@@ -209,7 +209,7 @@ UN_NUMERIC(abs, x < 0 ? -x : x, x < 0 ? (int32_t)(0u - (uint32_t)x) : x,
 UN_NUMERIC(sign, (x > 0) - (x < 0) + 0 * x, (x > 0) - (x < 0), (x > 0) - (x < 0), x > 0)
 UN_NUMERIC(square, x * x, WMUL(int32_t, uint32_t, x, x), WMUL(int64_t, uint64_t, x, x), x * x)
 /* Relu keeps NaN (TF: Eigen cwiseMax(x, 0) returns x unless x < 0). */
-UN_NUMERIC(relu, (x > 0 || x != x) ? x : 0, x > 0 ? x : 0, x > 0 ? x : 0, x)
+UN_NUMERIC(relu, x < 0 ? 0 : x, /* NaN passes, as in TF; branch-free, so it vectorises */ x > 0 ? x : 0, x > 0 ? x : 0, x)
 UN_FLOAT(sqrt, sqrtf(x), sqrt(x))
 UN_FLOAT(rsqrt, 1.0f / sqrtf(x), 1.0 / sqrt(x))
 UN_FLOAT(exp, expf(x), exp(x))

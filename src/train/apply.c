@@ -90,12 +90,19 @@ static nb_status k_momentum(nbi_kctx *k) {
     double lr = scalar_in(k, 2), mu = scalar_in(k, 4);
     bool nesterov = k->op->attrs.use_nesterov;
     DISPATCH(var, {
-        T *v = var->data, *a = acc->data;
-        const T *g = grad->data;
+        T *restrict v = var->data, *restrict a = acc->data;
+        const T *restrict g = grad->data;
         T l = (T)lr, m = (T)mu;
-        for (int64_t i = 0; i < var->size; i++) {
-            a[i] = a[i] * m + g[i];
-            v[i] -= nesterov ? g[i] * l + a[i] * m * l : l * a[i];
+        if (nesterov) {
+            for (int64_t i = 0; i < var->size; i++) {
+                a[i] = a[i] * m + g[i];
+                v[i] -= g[i] * l + a[i] * m * l;
+            }
+        } else {
+            for (int64_t i = 0; i < var->size; i++) {
+                a[i] = a[i] * m + g[i];
+                v[i] -= l * a[i];
+            }
         }
     })
     k->out[0] = nb_tensor_ref(var);
