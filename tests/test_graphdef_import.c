@@ -350,6 +350,65 @@ TEST(round_trip_hw2_style) {
     nb_graph_free(g);
 }
 
+/* A small CNN with its gradients: Conv2D (SAME, stride 2, its dilations attr), MaxPool
+ * (VALID), AvgPool, BiasAdd, LeakyRelu, FusedBatchNorm and every backprop op
+ * round-trip, and compute the same values after import. */
+TEST(round_trip_cnn) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 8, 8, 2), "x");
+    nb_output w = nb_variable(g, nb_glorot_uniform(g, NB_FLOAT32, NB_SHAPE(3, 3, 2, 4), 1, NULL), "conv/kernel");
+    nb_output bias = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE(4), NULL), "conv/bias");
+    nb_output c = nb_nn_conv2d(g, x, w, (int[]){1, 2, 2, 1}, "SAME", (int[]){1, 1, 1, 1}, NULL);
+    c = nb_nn_leaky_relu(g, nb_nn_bias_add(g, c, bias, NULL), 0.1, NULL);
+    nb_output sc = nb_variable(g, nb_ones(g, NB_FLOAT32, NB_SHAPE(4), NULL), "bn/scale");
+    nb_output of = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE(4), NULL), "bn/offset");
+    nb_output bn = nb_nn_fused_batch_norm(g, c, sc, of, nb_nil, nb_nil, 1e-3, true, NULL, NULL, NULL);
+    nb_output mp = nb_nn_max_pool(g, bn, (int[]){1, 2, 2, 1}, (int[]){1, 2, 2, 1}, "VALID", NULL);
+    nb_output ap = nb_nn_avg_pool(g, bn, (int[]){1, 3, 3, 1}, (int[]){1, 1, 1, 1}, "SAME", NULL);
+    nb_output loss = nb_add(g, nb_reduce_sum(g, nb_square(g, mp, NULL), NULL, NB_ALL_AXES, false, NULL),
+                            nb_reduce_mean(g, ap, NULL, NB_ALL_AXES, false, NULL), "loss");
+    nb_output train = nb_optimizer_minimize(nb_train_gradient_descent(g, 0.01), loss, NULL, 0, nb_nil);
+    nb_output init = nb_global_variables_initializer(g);
+    (void)train;
+    (void)init;
+    CHECK_GRAPH_OK(g);
+    if (nb_graph_status(g) != NB_OK) {
+        fprintf(stderr, "  %s\n", nb_graph_errmsg(g));
+        nb_graph_free(g);
+        return;
+    }
+    round_trip(g, "cnn");
+    void *a = NULL;
+    size_t na = 0;
+    nb_error err;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &a, &na), NB_OK);
+    nb_graph *g2 = nb_graph_new();
+    CHECK_STATUS(nb_graph_import_graphdef(g2, a, na, NULL, &err), NB_OK);
+    free(a);
+    /* the same weights in both sessions, then one training step, then the loss */
+    int64_t xd[4] = {2, 8, 8, 2};
+    nb_tensor *xv = nb_tensor_random_normal(NB_FLOAT32, 4, xd, 0, 1, 3);
+    nb_tensor *res[2] = {NULL, NULL};
+    nb_graph *gs[2] = {g, g2};
+    for (int k = 0; k < 2; k++) {
+        nb_graph *h = gs[k];
+        nb_session *s = nb_session_new(h);
+        nb_output io = {nb_graph_find_op(h, "init"), 0}, to = {nb_graph_find_op(h, "GradientDescent"), 0};
+        nb_feed f = {nb_graph_find_output(h, "x"), xv};
+        CHECK_STATUS(nb_session_run(s, NULL, 0, &io, 1, NULL), NB_OK);
+        CHECK_STATUS(nb_session_run(s, &f, 1, &to, 1, NULL), NB_OK);
+        res[k] = nb_session_eval(s, nb_graph_find_output(h, "loss"), &f, 1);
+        if (!res[k]) fprintf(stderr, "  run error: %s\n", nb_session_errmsg(s));
+        nb_session_free(s);
+    }
+    CHECK(same_tensor(res[0], res[1]));
+    nb_tensor_unref(res[0]);
+    nb_tensor_unref(res[1]);
+    nb_tensor_unref(xv);
+    nb_graph_free(g2);
+    nb_graph_free(g);
+}
+
 TEST(checkpoint_into_imported_graph_and_freeze) {
     nb_output train, loss, pred;
     nb_graph *g = linreg(&train, &loss, &pred);

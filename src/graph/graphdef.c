@@ -150,6 +150,34 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_APPLY_RMSPROP] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE}),
     [NBI_OP_APPLY_ADAM] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE}, {"use_nesterov", A_FALSE}),
     /* Summaries */
+    /* Convolution, pooling, batch norm (NHWC only) */
+    [NBI_OP_CONV2D] = ROWS(T0, {"data_format", A_NHWC}, {"dilations", A_DILATIONS}, {"padding", A_PADDING},
+                           {"strides", A_STRIDES}, {"use_cudnn_on_gpu", A_TRUE}),
+    [NBI_OP_CONV2D_BACKPROP_INPUT] = ROWS({"T", A_T_IN1}, {"data_format", A_NHWC}, {"dilations", A_DILATIONS},
+                                          {"padding", A_PADDING}, {"strides", A_STRIDES},
+                                          {"use_cudnn_on_gpu", A_TRUE}),
+    [NBI_OP_CONV2D_BACKPROP_FILTER] = ROWS(T0, {"data_format", A_NHWC}, {"dilations", A_DILATIONS},
+                                           {"padding", A_PADDING}, {"strides", A_STRIDES},
+                                           {"use_cudnn_on_gpu", A_TRUE}),
+    [NBI_OP_MAX_POOL] = ROWS(T0, {"data_format", A_NHWC}, {"ksize", A_KSIZE}, {"padding", A_PADDING},
+                             {"strides", A_STRIDES}),
+    [NBI_OP_MAX_POOL_GRAD] = ROWS(T0, {"data_format", A_NHWC}, {"ksize", A_KSIZE}, {"padding", A_PADDING},
+                                  {"strides", A_STRIDES}),
+    [NBI_OP_AVG_POOL] = ROWS(T0, {"data_format", A_NHWC}, {"ksize", A_KSIZE}, {"padding", A_PADDING},
+                             {"strides", A_STRIDES}),
+    [NBI_OP_AVG_POOL_GRAD] = ROWS({"T", A_T_IN1}, {"data_format", A_NHWC}, {"ksize", A_KSIZE},
+                                  {"padding", A_PADDING}, {"strides", A_STRIDES}),
+    [NBI_OP_FUSED_BATCH_NORM] = ROWS(T0, {"data_format", A_NHWC}, {"epsilon", A_F0},
+                                     {"is_training", A_IS_TRAINING}),
+    [NBI_OP_FUSED_BATCH_NORM_GRAD] = ROWS(T0, {"data_format", A_NHWC}, {"epsilon", A_F0},
+                                          {"is_training", A_IS_TRAINING}),
+    /* Neural-network ops with attributes */
+    [NBI_OP_LEAKY_RELU] = ROWS(T0, {"alpha", A_F0}),
+    [NBI_OP_LEAKY_RELU_GRAD] = ROWS(T0, {"alpha", A_F0}),
+    [NBI_OP_GELU] = ROWS(T0, {"approximate", A_APPROXIMATE}),
+    [NBI_OP_GELU_GRAD] = ROWS(T0, {"approximate", A_APPROXIMATE}),
+    [NBI_OP_BIAS_ADD] = ROWS(T0, {"data_format", A_NHWC}),
+    [NBI_OP_BIAS_ADD_GRAD] = ROWS(T0, {"data_format", A_NHWC}),
     [NBI_OP_SCALAR_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_HISTOGRAM_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_MERGE_SUMMARY] = ROWS({"N", A_N}),
@@ -371,6 +399,40 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         v->list->n_s = 1;
         return v;
     }
+    case A_STRIDES:
+    case A_DILATIONS:
+    case A_KSIZE: {
+        if (op->attrs.n_ints < 5) break;
+        int64_t h = src == A_STRIDES ? op->attrs.ints[0] : op->attrs.ints[2];
+        int64_t w = src == A_STRIDES ? op->attrs.ints[1] : op->attrs.ints[3];
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_LIST);
+        if (!v || !(v->list = list_new(a)) || !(v->list->i = arena_alloc(a, 4 * sizeof *v->list->i)))
+            return NULL;
+        v->list->i[0] = 1;
+        v->list->i[1] = h;
+        v->list->i[2] = w;
+        v->list->i[3] = 1;
+        v->list->n_i = 4;
+        return v;
+    }
+    case A_PADDING:
+    case A_NHWC: {
+        if (src == A_PADDING && op->attrs.n_ints < 5) break;
+        const char *str = src == A_NHWC ? "NHWC" : op->attrs.ints[4] ? "SAME" : "VALID";
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
+        if (v) {
+            v->s.data = (uint8_t *)(uintptr_t)str;
+            v->s.len = strlen(str);
+        }
+        return v;
+    }
+    case A_F0: {
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_F);
+        if (v) v->f = (float)op->attrs.f[0];
+        return v;
+    }
+    case A_IS_TRAINING: return attr_bool(a, op->attrs.keep_dims);
+    case A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
     case A_END: break;
     }
     *skip = true;

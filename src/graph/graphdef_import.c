@@ -290,6 +290,46 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             op->attrs.n_ints = (int)v->list->n_i;
             for (size_t i = 0; i < v->list->n_i; i++) op->attrs.ints[i] = v->list->i[i];
             break;
+        case A_STRIDES: case A_DILATIONS: case A_KSIZE: {
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST || !v->list || v->list->n_i != 4 ||
+                v->list->i[0] != 1 || v->list->i[3] != 1 || v->list->i[1] < 1 || v->list->i[2] < 1 ||
+                v->list->i[1] > INT32_MAX || v->list->i[2] > INT32_MAX) {
+                *why = "must be [1, h, w, 1] with h, w >= 1 (NHWC)";
+                return false;
+            }
+            int at = rows[r].src == A_STRIDES ? 0 : 2;
+            op->attrs.ints[at] = v->list->i[1];
+            op->attrs.ints[at + 1] = v->list->i[2];
+            if (op->attrs.n_ints < 5) op->attrs.n_ints = 5;
+            break;
+        }
+        case A_PADDING:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
+            if (v->s.len == 4 && !memcmp(v->s.data, "SAME", 4)) op->attrs.ints[4] = 1;
+            else if (v->s.len == 5 && !memcmp(v->s.data, "VALID", 5)) op->attrs.ints[4] = 0;
+            else {
+                *why = "must be SAME or VALID";
+                return false;
+            }
+            if (op->attrs.n_ints < 5) op->attrs.n_ints = 5;
+            break;
+        case A_NHWC:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
+            if (!(v->s.len == 4 && !memcmp(v->s.data, "NHWC", 4))) {
+                *why = "must be NHWC (the only layout nabla has)";
+                return false;
+            }
+            break;
+        case A_F0:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_F) goto bad_kind;
+            op->attrs.f[0] = v->f;
+            break;
+        case A_IS_TRAINING:
+        case A_APPROXIMATE:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_B) goto bad_kind;
+            if (rows[r].src == A_IS_TRAINING) op->attrs.keep_dims = v->b;
+            else op->attrs.ints[0] = v->b;
+            break;
         case A_EMPTY_S: case A_CLASS: case A_END:
             break;
         }
@@ -313,15 +353,6 @@ static nb_status build_node(importer *im, int i) {
     if (type < 0)
         return imp_error(im, NB_ERR_UNIMPLEMENTED, "node '%s': op type '%s' is not one nabla has",
                          n->name, n->op ? n->op : "");
-    if (type == NBI_OP_CONV2D || type == NBI_OP_CONV2D_BACKPROP_INPUT ||
-        type == NBI_OP_CONV2D_BACKPROP_FILTER || type == NBI_OP_MAX_POOL ||
-        type == NBI_OP_MAX_POOL_GRAD || type == NBI_OP_AVG_POOL || type == NBI_OP_AVG_POOL_GRAD ||
-        type == NBI_OP_FUSED_BATCH_NORM || type == NBI_OP_FUSED_BATCH_NORM_GRAD ||
-        type == NBI_OP_LEAKY_RELU || type == NBI_OP_LEAKY_RELU_GRAD || type == NBI_OP_GELU ||
-        type == NBI_OP_GELU_GRAD)
-        return imp_error(im, NB_ERR_UNIMPLEMENTED,
-                         "node '%s': importing '%s' is not supported yet (its attrs are not in "
-                         "the GraphDef table)", n->name, n->op);
     char *full = nbi_asprintf("%s%s", im->prefix, n->name);
     if (!full) return imp_error(im, NB_ERR_OUT_OF_MEMORY, "out of memory");
     if (nbi_map_get(&g->by_name, full)) {

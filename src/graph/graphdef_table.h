@@ -28,6 +28,17 @@ typedef enum attr_src {
     A_INTS,                              /* list(int): attrs.ints[0 .. n_ints) */
     A_EMPTY_S,                           /* s: "" */
     A_CLASS,                             /* list(s): "loc:@<variable>" when colocated with one */
+    /* Convolution and pooling keep their geometry in attrs.ints (src/ops/conv.c):
+     * ints[0], ints[1] strides h, w; ints[2], ints[3] dilations (conv) or the
+     * window (pooling) h, w; ints[4] 1 for SAME padding. */
+    A_STRIDES,                           /* list(int): [1, ints[0], ints[1], 1] */
+    A_DILATIONS,                         /* list(int): [1, ints[2], ints[3], 1] (conv) */
+    A_KSIZE,                             /* list(int): [1, ints[2], ints[3], 1] (pooling) */
+    A_PADDING,                           /* s: "SAME" when ints[4] else "VALID" */
+    A_NHWC,                              /* s: "NHWC" */
+    A_F0,                                /* f: attrs.f[0] (alpha, epsilon) */
+    A_IS_TRAINING,                       /* b: attrs.keep_dims (FusedBatchNorm) */
+    A_APPROXIMATE,                       /* b: attrs.ints[0] (Gelu) */
 } attr_src;
 
 typedef struct attr_row {

@@ -453,6 +453,7 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     p->in_buf = nbi_calloc((size_t)max_in, sizeof *p->in_buf);
     last = nbi_malloc(((size_t)n_slots + 1) * sizeof *last);
     if (!p->values || !p->steps || !p->in_buf || !last) goto oom;
+    p->n_steps = n_steps; /* the steps are zeroed: plan_free can free a partial plan */
     for (int i = 0; i < n_slots; i++) last[i] = -1;
     for (int i = 0; i < n_feeds; i++) {
         p->feed_slot[i] = base[feeds[i].output.op->id] + feeds[i].output.index;
