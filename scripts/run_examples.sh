@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job: builds nabla and runs the course's programs in order.
+# The main job: builds nabla and runs the course's programs in order, from
+# examples/: their TensorBoard logs go to examples/logs/<program>/ and their
+# figures to examples/figures/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --examples
 scripts/build.sh build
 cd examples
 for prog in hello hw2 linear_regression logistic_regression softmax_classification xor learning_rate kmeans cross_validation fashion_mlp fashion_cnn image_folder_cnn; do
@@ -11,10 +13,8 @@ for prog in hello hw2 linear_regression logistic_regression softmax_classificati
   case "$prog" in
     linear_regression) ../build/$prog --check ;;
     logistic_regression) ../build/$prog --smoke ;;
-    xor) ../build/$prog --figures ../figures ;;
-    learning_rate) ../build/$prog --logdir ../logs/learning_rate --figures ../figures ;;
-    fashion_mlp) ../build/$prog --epochs 2 --logdir ../logs/fashion_mlp ;;
-    fashion_cnn) ../build/$prog --epochs 1 --train-size 12800 --logdir ../logs/fashion_cnn ;;
+    fashion_mlp) ../build/$prog --epochs 2 ;;
+    fashion_cnn) ../build/$prog --epochs 1 --train-size 12800 ;;
     image_folder_cnn) ../build/$prog --smoke ;;  # no image folder ships; pass DIR to train on yours
     *) ../build/$prog ;;
   esac

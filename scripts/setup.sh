@@ -9,6 +9,9 @@ PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcsv-dev python3
 # `setup.sh --fuzz` adds the fuzzing toolchain (clang 14 with libFuzzer), which
 # only the fuzz build (fuzz/, -DNABLA_FUZZ=ON) needs.
 if [ "${1:-}" = "--fuzz" ]; then PKGS+=(clang-14 libclang-rt-14-dev); fi
+# `setup.sh --examples` adds Fashion-MNIST (under /usr/share/datasets/fashion-mnist/),
+# which the course's programs train on; the tests do not need it.
+if [ "${1:-}" = "--examples" ]; then PKGS+=(dataset-fashion-mnist); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
