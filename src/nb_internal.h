@@ -151,6 +151,12 @@ bool nbi_shape_broadcast(const nb_shape *a, const nb_shape *b, nb_shape *out);
 /* Runtime broadcast of two dims lists. Returns false when incompatible. */
 bool nbi_dims_broadcast(int ra, const int64_t *da, int rb, const int64_t *db, int *rout,
                         int64_t *dout);
+/* Merges two static shapes of one meaning (unknown parts take the other's);
+ * false when they conflict. */
+bool nbi_shape_merge(const nb_shape *a, const nb_shape *b, nb_shape *out);
+/* Resolves requested dims (one may be -1) against an element count into out;
+ * false when impossible (or on overflow). */
+bool nbi_resolve_dims(int rank, const int64_t *req, int64_t count, int64_t *out);
 /* Shape a tensor (dims) is compatible with a static shape? */
 bool nbi_shape_compatible(const nb_shape *s, int rank, const int64_t *dims);
 /* "[2,3]" or "(2, 3)" (python=true, numpy tuple style: "(2,)"). */

@@ -67,6 +67,47 @@ bool nbi_dims_broadcast(int ra, const int64_t *da, int rb, const int64_t *db, in
     return true;
 }
 
+bool nbi_shape_merge(const nb_shape *a, const nb_shape *b, nb_shape *out) {
+    if (a->rank < 0) {
+        *out = *b;
+        return true;
+    }
+    if (b->rank < 0) {
+        *out = *a;
+        return true;
+    }
+    if (a->rank != b->rank) return false;
+    *out = *a;
+    for (int i = 0; i < a->rank; i++) {
+        if (a->dims[i] < 0) out->dims[i] = b->dims[i];
+        else if (b->dims[i] >= 0 && b->dims[i] != a->dims[i]) return false;
+    }
+    return true;
+}
+
+bool nbi_resolve_dims(int rank, const int64_t *req, int64_t count, int64_t *out) {
+    int infer = -1;
+    int64_t known = 1;
+    for (int i = 0; i < rank; i++) {
+        out[i] = req[i];
+        if (req[i] == -1) {
+            if (infer >= 0) return false;
+            infer = i;
+        } else if (req[i] < 0) {
+            return false;
+        } else {
+            if (req[i] != 0 && known > INT64_MAX / req[i]) return false;
+            known *= req[i];
+        }
+    }
+    if (infer >= 0) {
+        if (known == 0 || count % known) return false;
+        out[infer] = count / known;
+        return true;
+    }
+    return known == count;
+}
+
 bool nbi_shape_compatible(const nb_shape *s, int rank, const int64_t *dims) {
     if (s->rank < 0) return true;
     if (s->rank != rank) return false;

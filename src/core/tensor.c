@@ -301,25 +301,7 @@ nb_tensor *nb_tensor_cast(const nb_tensor *t, nb_dtype dtype) {
 nb_tensor *nb_tensor_reshape(const nb_tensor *t, int rank, const int64_t *dims) {
     if (!t || rank < 0 || rank > NB_MAX_RANK || (rank > 0 && !dims)) return NULL;
     int64_t d[NB_MAX_RANK];
-    int infer = -1;
-    int64_t known = 1;
-    for (int i = 0; i < rank; i++) {
-        d[i] = dims[i];
-        if (d[i] == -1) {
-            if (infer >= 0) return NULL;
-            infer = i;
-        } else if (d[i] < 0) {
-            return NULL;
-        } else {
-            if (d[i] != 0 && known > INT64_MAX / d[i]) return NULL;
-            known *= d[i];
-        }
-    }
-    if (infer >= 0) {
-        if (known == 0 || t->size % known) return NULL;
-        d[infer] = t->size / known;
-    }
-    if (nbi_numel(rank, d) != t->size) return NULL;
+    if (!nbi_resolve_dims(rank, dims, t->size, d)) return NULL;
     return nb_tensor_new(t->dtype, rank, d, t->data);
 }
 

@@ -55,29 +55,6 @@ nb_output nb_rank(nb_graph *g, nb_output x, const char *name) {
 
 /*** Reshape ***/
 
-/* Resolves a requested shape (one -1 allowed) against an element count. */
-static bool resolve_dims(int rank, const int64_t *req, int64_t count, int64_t *out) {
-    int infer = -1;
-    int64_t known = 1;
-    for (int i = 0; i < rank; i++) {
-        out[i] = req[i];
-        if (req[i] == -1) {
-            if (infer >= 0) return false;
-            infer = i;
-        } else if (req[i] < 0) {
-            return false;
-        } else {
-            known *= req[i];
-        }
-    }
-    if (infer >= 0) {
-        if (known == 0 || count % known) return false;
-        out[infer] = count / known;
-        return true;
-    }
-    return known == count;
-}
-
 static nb_status infer_reshape(nb_op *op) {
     nb_dtype sdt = nbi_in_dtype(op, 1);
     if (sdt != NB_INT32 && sdt != NB_INT64)
@@ -96,7 +73,7 @@ static nb_status infer_reshape(nb_op *op) {
     int64_t n = nbi_shape_numel(in);
     int64_t out[NB_MAX_RANK];
     if (n >= 0) {
-        if (!resolve_dims(r, req, n, out)) {
+        if (!nbi_resolve_dims(r, req, n, out)) {
             char b[256];
             return nbi_infer_error(op, NB_ERR_SHAPE,
                                    "Cannot reshape a tensor with %lld elements to shape %s",
@@ -117,7 +94,7 @@ static nb_status k_reshape(nbi_kctx *k) {
     int64_t req[NB_MAX_RANK], out[NB_MAX_RANK];
     int r = (int)s->size;
     for (int i = 0; i < r; i++) req[i] = (int64_t)nbi_load(s->data, s->dtype, i);
-    if (!resolve_dims(r, req, x->size, out)) {
+    if (!nbi_resolve_dims(r, req, x->size, out)) {
         char b[256];
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
                           "Input to reshape is a tensor with %lld values, but the requested shape has %s",

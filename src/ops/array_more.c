@@ -65,25 +65,6 @@ static void copy_box(void *dst, const int64_t *dd, const int64_t *db, const void
     }
 }
 
-/* Merges two static shapes of the same meaning; false when they conflict. */
-static bool merge_shapes(const nb_shape *a, const nb_shape *b, nb_shape *out) {
-    if (a->rank < 0) {
-        *out = *b;
-        return true;
-    }
-    if (b->rank < 0) {
-        *out = *a;
-        return true;
-    }
-    if (a->rank != b->rank) return false;
-    *out = *a;
-    for (int i = 0; i < a->rank; i++) {
-        if (a->dims[i] < 0) out->dims[i] = b->dims[i];
-        else if (b->dims[i] >= 0 && b->dims[i] != a->dims[i]) return false;
-    }
-    return true;
-}
-
 /* An op built directly from graph tensors (for gradients whose constants are unknown). */
 static nb_output op3(nb_graph *g, int type, nb_output a, nb_output b, nb_output c,
                      const char *name) {
@@ -404,7 +385,7 @@ static nb_status infer_pack(nb_op *op) {
                                    "Tensors in list passed to 'values' of 'Pack' Op have types %s and %s that don't all match",
                                    nbi_dtype_tfname(dt), nbi_dtype_tfname(nbi_in_dtype(op, i)));
         nb_shape m;
-        if (!merge_shapes(&s, nbi_in_shape(op, i), &m)) {
+        if (!nbi_shape_merge(&s, nbi_in_shape(op, i), &m)) {
             char a[128], b[128];
             return nbi_infer_error(op, NB_ERR_SHAPE,
                                    "Shapes of all inputs must match: values[0].shape = %s != values[%d].shape = %s",

@@ -193,25 +193,6 @@ static nb_status check_float(nb_op *op, int i) {
     return NB_OK;
 }
 
-/* Merges two static shapes (unknown parts take the other's); false on a conflict. */
-static bool merge_shapes(const nb_shape *a, const nb_shape *b, nb_shape *out) {
-    if (a->rank < 0) {
-        *out = *b;
-        return true;
-    }
-    if (b->rank < 0) {
-        *out = *a;
-        return true;
-    }
-    if (a->rank != b->rank) return false;
-    *out = *a;
-    for (int i = 0; i < a->rank; i++) {
-        if (a->dims[i] < 0) out->dims[i] = b->dims[i];
-        else if (b->dims[i] >= 0 && b->dims[i] != a->dims[i]) return false;
-    }
-    return true;
-}
-
 static nb_status shape_mismatch(nb_op *op, const char *what) {
     char a[128], b[128];
     return nbi_infer_error(op, NB_ERR_SHAPE, "%s must have the same shape, but are %s and %s", what,
@@ -237,7 +218,7 @@ static nb_status infer_grad_pair(nb_op *op) {
                                op->def->type, nbi_dtype_tfname(nbi_in_dtype(op, 1)),
                                nbi_dtype_tfname(nbi_in_dtype(op, 0)));
     nb_shape s;
-    if (!merge_shapes(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s))
+    if (!nbi_shape_merge(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s))
         return shape_mismatch(op, "gradients and features");
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
     op->out_dtype[0] = nbi_in_dtype(op, 0);
@@ -281,7 +262,7 @@ static nb_status infer_xent(nb_op *op) {
     if ((st = want_rank(op, 0, 2, "logits")) != NB_OK || (st = want_rank(op, 1, 2, "labels")) != NB_OK)
         return st;
     nb_shape s;
-    if (!merge_shapes(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s))
+    if (!nbi_shape_merge(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s))
         return shape_mismatch(op, "logits and labels");
     if (s.rank < 0) s = nb_shape_make(2, (int64_t[]){-1, -1});
     if (!nbi_set_outputs(op, 2)) return NB_ERR_OUT_OF_MEMORY;
@@ -895,7 +876,7 @@ static bool pair_ok(nb_graph *g, nb_output a, nb_output b, const char *what, con
         return false;
     }
     nb_shape sa = nb_output_shape(a), sb = nb_output_shape(b), m;
-    if (!merge_shapes(&sa, &sb, &m)) {
+    if (!nbi_shape_merge(&sa, &sb, &m)) {
         char x[128], y[128];
         nbi_graph_error(g, NB_ERR_SHAPE, "%s: %s and %s must have the same shape (%s vs %s)", what, an, bn,
                         nb_shape_string(sa, x, sizeof x), nb_shape_string(sb, y, sizeof y));
