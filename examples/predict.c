@@ -118,13 +118,29 @@ static void model_free(model *m) {
 
 /* Class probabilities of one image (new reference), NULL on error (printed). */
 static nb_tensor *classify(model *m, const char *path) {
-    int ih, iw, ic;
-    float *px = load_pnm(path, &ih, &iw, &ic);
-    if (!px) return NULL;
     int64_t d4[4] = {1, m->h, m->w, m->ch}, d2[2] = {1, (int64_t)m->h * m->w * m->ch};
     nb_tensor *x = m->rank == 4 ? nb_tensor_new(NB_FLOAT32, 4, d4, NULL) : nb_tensor_new(NB_FLOAT32, 2, d2, NULL);
-    fit(px, ih, iw, ic, nb_tensor_data(x), m->h, m->w, m->ch);
-    free(px);
+    size_t len = strlen(path);
+    if (len > 4 && (!strcmp(path + len - 4, ".pgm") || !strcmp(path + len - 4, ".ppm"))) {
+        int ih, iw, ic;
+        float *px = load_pnm(path, &ih, &iw, &ic);
+        if (!px) {
+            nb_tensor_unref(x);
+            return NULL;
+        }
+        fit(px, ih, iw, ic, nb_tensor_data(x), m->h, m->w, m->ch);
+        free(px);
+    } else { /* JPEG, PNG, BMP: decoded and resized by the library */
+        nb_error err;
+        nb_tensor *img = nb_image_load(path, m->h, m->w, m->ch == 1 ? 1 : 3, &err);
+        if (!img) {
+            fprintf(stderr, "%s\n", err.message);
+            nb_tensor_unref(x);
+            return NULL;
+        }
+        memcpy(nb_tensor_data(x), nb_tensor_data_const(img), nb_tensor_nbytes(x));
+        nb_tensor_unref(img);
+    }
     nb_feed f = {m->input, x};
     nb_tensor *p = nb_session_eval(m->s, m->output, &f, 1);
     if (!p) fprintf(stderr, "%s: %s\n", path, nb_session_errmsg(m->s));
@@ -281,7 +297,7 @@ int main(int argc, char **argv) {
         else images[n_images++] = argv[i];
     }
     if (!pb || n_images == 0) {
-        fprintf(stderr, "usage: %s MODEL.pb [--input NAME] [--output NAME] [--labels a,b,c] IMAGE.pgm...\n"
+        fprintf(stderr, "usage: %s MODEL.pb [--input NAME] [--output NAME] [--labels a,b,c] IMAGE.(png|jpg|bmp|pgm|ppm)...\n"
                         "       %s --smoke\n", argv[0], argv[0]);
         free(images);
         free(label_buf);

@@ -854,6 +854,11 @@ enum {
  *  NB_ERR_INVALID_ARGUMENT for bad sizes; NB_ERR_OUT_OF_MEMORY. */
 nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, int channels,
                                         unsigned flags, nb_error *err);
+/** Decodes one JPEG, PNG or BMP file and resizes it (bilinear, half-pixel centres) to
+ *  height x width with 1 (grey) or 3 (RGB) channels: a new float32 [height, width,
+ *  channels] tensor in [0, 1], or NULL with err naming the file (NB_ERR_NOT_FOUND,
+ *  NB_ERR_IO for a corrupt or truncated image, NB_ERR_OUT_OF_MEMORY). */
+nb_tensor *nb_image_load(const char *path, int height, int width, int channels, nb_error *err);
 /** Frees the dataset. Accepts NULL. */
 void nb_image_dataset_free(nb_image_dataset *ds);
 

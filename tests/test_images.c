@@ -275,6 +275,35 @@ TEST(upsampling_and_grey) {
     nb_image_dataset_free(ds);
 }
 
+TEST(single_image_load) {
+    char p[256];
+    nb_error err = {0};
+    /* zebra/grad.png: rows 0 100 200 250, grey 4x4 -> 4x8 as in the dataset test */
+    path_of(p, sizeof p, "zebra/grad.png");
+    nb_tensor *t = nb_image_load(p, 4, 8, 1, &err);
+    CHECK(t && nb_tensor_rank(t) == 3 && nb_tensor_dim(t, 0) == 4 && nb_tensor_dim(t, 1) == 8 &&
+          nb_tensor_dim(t, 2) == 1 && nb_tensor_dtype(t) == NB_FLOAT32);
+    const double want[8] = {0, 25, 75, 125, 175, 213, 238, 250};
+    for (int x = 0; t && x < 8; x++) CHECK_NEAR(nb_tensor_get_flat(t, 2 * 8 + x), (float)(want[x] / 255), 1e-7);
+    nb_tensor_unref(t);
+    /* a JPEG in RGB: green */
+    path_of(p, sizeof p, "dog/x.jpg");
+    t = nb_image_load(p, 3, 3, 3, &err);
+    CHECK(t && nb_tensor_get_flat(t, 1) > 0.5 && nb_tensor_get_flat(t, 0) < 0.3);
+    nb_tensor_unref(t);
+    /* truncated, fake and missing files: errors naming the file */
+    path_of(p, sizeof p, "cat/c_trunc.png");
+    CHECK(nb_image_load(p, 4, 4, 3, &err) == NULL && err.code == NB_ERR_IO);
+    CHECK_STR_CONTAINS(err.message, "c_trunc.png");
+    path_of(p, sizeof p, "dog/fake.jpg");
+    CHECK(nb_image_load(p, 4, 4, 3, &err) == NULL && err.code == NB_ERR_IO);
+    CHECK_STR_CONTAINS(err.message, "not a JPEG, PNG or BMP");
+    path_of(p, sizeof p, "nope.png");
+    CHECK(nb_image_load(p, 4, 4, 3, &err) == NULL && err.code != NB_OK);
+    CHECK_STR_CONTAINS(err.message, "nope.png");
+    CHECK(nb_image_load(p, 4, 4, 2, &err) == NULL && err.code == NB_ERR_INVALID_ARGUMENT);
+}
+
 TEST(strict_mode_names_the_file) {
     nb_error err = {0};
     nb_image_dataset *ds = nb_image_dataset_open(root, 2, 2, 3, NB_IMAGES_STRICT, &err);

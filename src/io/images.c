@@ -246,8 +246,8 @@ static void resize_bilinear(const uint8_t *src, int sh, int sw, int c, uint8_t *
 }
 
 /* Decodes one file into dst (height*width*channels bytes). false with *why. */
-static bool load_image(const nb_image_dataset *ds, const char *path, uint8_t *dst, char *why,
-                       size_t why_n) {
+static bool decode_resize(const char *path, int height, int width, int channels, uint8_t *dst,
+                          char *why, size_t why_n) {
     size_t len = 0;
     unsigned char *bytes = read_file(path, &len, why, why_n);
     if (!bytes) return false;
@@ -258,7 +258,7 @@ static bool load_image(const nb_image_dataset *ds, const char *path, uint8_t *ds
     }
     int w = 0, h = 0, comp = 0;
     stb_refused = false;
-    unsigned char *img = stbi_load_from_memory(bytes, (int)len, &w, &h, &comp, ds->channels);
+    unsigned char *img = stbi_load_from_memory(bytes, (int)len, &w, &h, &comp, channels);
     nbi_free(bytes);
     if (!img || w <= 0 || h <= 0) {
         const char *r = stbi_failure_reason();
@@ -278,9 +278,44 @@ static bool load_image(const nb_image_dataset *ds, const char *path, uint8_t *ds
         stbi_image_free(img);
         return false;
     }
-    resize_bilinear(img, h, w, ds->channels, dst, ds->height, ds->width);
+    resize_bilinear(img, h, w, channels, dst, height, width);
     stbi_image_free(img);
     return true;
+}
+
+static bool load_image(const nb_image_dataset *ds, const char *path, uint8_t *dst, char *why,
+                       size_t why_n) {
+    return decode_resize(path, ds->height, ds->width, ds->channels, dst, why, why_n);
+}
+
+nb_tensor *nb_image_load(const char *path, int height, int width, int channels, nb_error *err) {
+    if (!path || height < 1 || width < 1 || (channels != 1 && channels != 3) ||
+        (int64_t)height * width > ((int64_t)1 << 26)) {
+        nbi_set_error(err, NB_ERR_INVALID_ARGUMENT,
+                      "nb_image_load: needs a path, 1 or 3 channels and a size up to 2^26 pixels");
+        return NULL;
+    }
+    size_t n = (size_t)height * (size_t)width * (size_t)channels;
+    uint8_t *px = nbi_malloc(n);
+    int64_t dims[3] = {height, width, channels};
+    nb_tensor *t = px ? nbi_tensor_alloc(NB_FLOAT32, 3, dims) : NULL;
+    if (!t) {
+        nbi_free(px);
+        nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        return NULL;
+    }
+    char why[256];
+    if (!decode_resize(path, height, width, channels, px, why, sizeof why)) {
+        nbi_free(px);
+        nb_tensor_unref(t);
+        nbi_set_error(err, !strcmp(why, "out of memory") ? NB_ERR_OUT_OF_MEMORY : NB_ERR_IO, "%s: %s",
+                      path, why);
+        return NULL;
+    }
+    float *f = t->data;
+    for (size_t i = 0; i < n; i++) f[i] = (float)px[i] * (1.0f / 255.0f);
+    nbi_free(px);
+    return t;
 }
 
 static bool add_skipped(nb_image_dataset *ds, char *msg) {
