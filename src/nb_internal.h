@@ -373,6 +373,10 @@ nb_tensor *nbi_kvar_writable(nbi_kctx *k, int i);
  * drawn once per session when the op has none) and the number of earlier runs
  * of this op in this session as the stream. */
 void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream);
+/* A session's current value of variable op v, by reference and without
+ * copying (updates made later copy first, so it stays a snapshot). NULL when
+ * uninitialized, or with *oom set when the session's state could not grow. */
+nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
 /* Elementwise kernels split work across threads from this many elements up. */
 #define NBI_PAR_MIN 32768
 /* Number of threads the kernels may use. */

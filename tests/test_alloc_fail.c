@@ -206,6 +206,41 @@ TEST(read_csv_npy) {
     }
 }
 
+/* Saving a checkpoint: every failure is a status, the previous checkpoint stays
+ * readable, and once memory is back the save succeeds. (cJSON allocates with
+ * malloc, so only nabla's own allocations are failed here.) */
+TEST(save_checkpoint) {
+    model m = {0};
+    CHECK(build(&m) == NB_OK);
+    nb_session *s = nb_session_new(m.g);
+    CHECK(nb_session_run(s, NULL, 0, &m.init, 1, NULL) == NB_OK);
+    char path[600];
+    snprintf(path, sizeof path, "%s", tmp("model.safetensors"));
+    nb_error err = {0};
+    CHECK(nb_checkpoint_save(s, path, &err) == NB_OK);
+    for (long n = 1; n < MAX_N; n++) {
+        nbi_alloc_fail_at(n);
+        nb_status st = nb_checkpoint_save(s, path, &err);
+        bool pending = injected();
+        if (st != NB_OK) {
+            CHECK(st == NB_ERR_OUT_OF_MEMORY);
+            if (!is_oom_msg(err.message)) FAILF("N=%ld: message '%s'", n, err.message);
+            /* the previous checkpoint is whole */
+            nb_session *s2 = nb_session_new(m.g);
+            nb_status rs = nb_checkpoint_restore(s2, path, &err);
+            if (rs != NB_OK) FAILF("N=%ld: restoring the previous checkpoint: %s", n, err.message);
+            nb_session_free(s2);
+        }
+        if (pending) {
+            CHECK(st == NB_OK);
+            printf("save_checkpoint: %ld allocations\n", n - 1);
+            break;
+        }
+    }
+    nb_session_free(s);
+    nb_graph_free(m.g);
+}
+
 int main(int argc, char **argv) {
     int r = run_tests(argc, argv);
     if (tmpdir[0]) {

@@ -608,11 +608,17 @@ nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_gra
         }
         nb_op *c;
         if (op->type == NBI_OP_VARIABLE) {
-            nb_tensor *v = nb_session_variable_value(s, nbi_out(op, 0));
+            bool oom;
+            nb_tensor *cur = nbi_session_variable_ref(s, op, &oom);
+            nb_tensor *v = cur ? nb_tensor_copy(cur) : NULL; /* the frozen graph owns its value */
+            nb_tensor_unref(cur);
             if (!v) {
                 nbi_free(verbatim);
-                st = nbi_set_error(err, NB_ERR_FAILED_PRECONDITION, "nb_graph_freeze: variable "
-                                   "'%s' is not initialized in the session", op->name);
+                if (oom || cur)
+                    st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
+                else
+                    st = nbi_set_error(err, NB_ERR_FAILED_PRECONDITION, "nb_graph_freeze: variable "
+                                       "'%s' is not initialized in the session", op->name);
                 break;
             }
             c = nbi_op_new(ng, NBI_OP_CONST, verbatim, NULL, NULL, 0);

@@ -66,7 +66,9 @@ nb_status nb_checkpoint_save(nb_session *s, const char *path, nb_error *err) {
     int nc = 2;
     for (int i = 0; i < nv; i++) {
         nb_op *v = g->vars[i];
-        vals[i] = nb_session_variable_value(s, nbi_out(v, 0));
+        bool oom;
+        vals[i] = nbi_session_variable_ref(s, v, &oom);
+        if (oom) goto oom;
         if (!vals[i]) continue; /* uninitialized: not saved */
         const char *dt = dtype_to_st(vals[i]->dtype);
         if (!dt) {

@@ -760,6 +760,17 @@ nb_tensor *nb_session_variable_value(nb_session *s, nb_output var) {
     return c;
 }
 
+nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom) {
+    *oom = false;
+    if (!s || !v || v->graph != s->graph || v->var_index < 0) return NULL;
+    pthread_mutex_lock(&s->lock);
+    nb_tensor *t = NULL;
+    if (!grow_state(s)) *oom = true;
+    else t = nbi_ref(s->vars[v->var_index]); /* later updates copy first: a snapshot */
+    pthread_mutex_unlock(&s->lock);
+    return t;
+}
+
 nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor *value) {
     if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
     nb_op *v = nb_variable_op(var);
