@@ -192,7 +192,7 @@ static int smoke(void) {
     nb_output prob = nb_nn_softmax(g, logits, "probabilities");
     nb_output loss = nb_reduce_mean(g, nb_nn_softmax_cross_entropy_with_logits(g, y, logits, NULL), NULL,
                                     NB_ALL_AXES, false, "loss");
-    nb_output train = nb_train_gradient_descent_minimize(g, 0.5, loss, NULL);
+    nb_output train = nb_train_gradient_descent_minimize(g, 0.5, loss);
     nb_output init = nb_global_variables_initializer(g);
     if (nb_graph_status(g) != NB_OK) {
         fprintf(stderr, "graph: %s\n", nb_graph_errmsg(g));

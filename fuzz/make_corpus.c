@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
     nb_output w = nb_variable(g, nb_constant(g, t2, NULL), "w");
     nb_output y = nb_matmul(g, x, w, false, true, "y");
     nb_output loss = nb_reduce_mean(g, nb_square(g, y, NULL), NULL, 0, false, "loss");
-    nb_output train = nb_train_gradient_descent_minimize(g, 0.1, loss, NULL);
+    nb_output train = nb_train_gradient_descent_minimize(g, 0.1, loss);
     nb_output init = nb_global_variables_initializer(g);
     (void)train;
     nb_summary_writer *sw = nb_summary_writer_open("/tmp/nb_seed_logs", g, &err);

@@ -11,7 +11,7 @@
  *   nb_output pred = nb_add(g, nb_matmul(g, x, W, false, false, NULL), b, NULL);
  *   nb_output loss = nb_reduce_sum(g, nb_squared_difference(g, y, pred, NULL),
  *                                  NULL, NB_ALL_AXES, false, NULL);
- *   nb_output train = nb_train_gradient_descent_minimize(g, 1e-6, loss, NULL);
+ *   nb_output train = nb_train_gradient_descent_minimize(g, 1e-6, loss);
  *   nb_output init = nb_global_variables_initializer(g);
  *   if (nb_graph_status(g) != NB_OK) die(nb_graph_errmsg(g));   // one check for all of it
  *
@@ -1011,8 +1011,7 @@ nb_output nb_optimizer_apply_gradients(nb_optimizer *opt, const nb_output *grads
 nb_output nb_optimizer_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars,
                                 int n_vars, nb_output global_step);
 /** Shorthand: tf.train.GradientDescentOptimizer(lr).minimize(loss). */
-nb_output nb_train_gradient_descent_minimize(nb_graph *g, double lr, nb_output loss,
-                                             const char *unused_name);
+nb_output nb_train_gradient_descent_minimize(nb_graph *g, double lr, nb_output loss);
 /** A non-trainable int64 scalar variable "global_step" starting at 0. */
 nb_output nb_train_create_global_step(nb_graph *g);
 

@@ -48,7 +48,7 @@ static nb_status build(model *m) {
     m->pred = nb_add(g, nb_matmul(g, m->x, w, false, false, NULL), b, "pred");
     m->loss = nb_reduce_mean(g, nb_square(g, nb_subtract(g, m->pred, m->y, NULL), NULL), NULL, 0,
                              false, "loss");
-    m->train = nb_train_gradient_descent_minimize(g, 0.1, m->loss, NULL);
+    m->train = nb_train_gradient_descent_minimize(g, 0.1, m->loss);
     m->init = nb_global_variables_initializer(g);
     return nb_graph_status(g);
 }

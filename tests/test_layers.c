@@ -242,7 +242,7 @@ TEST(dense_trains) {
     nb_output t = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 1), "t");
     nb_output y = nb_layers_dense(g, x, 1, NB_ACT_NONE, NULL);
     nb_output loss = nb_reduce_mean(g, nb_squared_difference(g, y, t, NULL), NULL, NB_ALL_AXES, false, NULL);
-    nb_output train = nb_train_gradient_descent_minimize(g, 0.1, loss, NULL);
+    nb_output train = nb_train_gradient_descent_minimize(g, 0.1, loss);
     nb_output init = nb_global_variables_initializer(g);
     CHECK_GRAPH_OK(g);
     nb_tensor *X = nb_tensor_random_normal(NB_FLOAT32, 2, (int64_t[]){32, 2}, 0, 1, 3);

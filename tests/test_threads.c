@@ -35,7 +35,7 @@ static void build(model *m) {
     nb_output h = nb_layers_dense(g, m->x, 16, NB_ACT_RELU, "h");
     m->pred = nb_layers_dense(g, h, 1, NB_ACT_NONE, "out");
     m->loss = nb_losses_mean_squared_error(g, m->y, m->pred, "loss");
-    m->train = nb_train_gradient_descent_minimize(g, 0.01, m->loss, NULL);
+    m->train = nb_train_gradient_descent_minimize(g, 0.01, m->loss);
     m->init = nb_global_variables_initializer(g);
 }
 

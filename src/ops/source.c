@@ -302,14 +302,15 @@ static bool same_dims(const nb_tensor *a, const nb_tensor *b) {
     return true;
 }
 
-/* Makes *slot writable: the session's sole reference, of v's dtype and dims. */
-static nb_status writable_slot(nbi_kctx *k, nb_tensor **slot, const nb_tensor *like, bool keep) {
+/* Makes *slot a buffer the session alone holds, of like's dtype and dims, for
+ * Assign to overwrite (its old contents are not kept). In-place updates of an
+ * existing value go through nbi_kvar_writable (copy-on-write). */
+static nb_status assign_slot(nbi_kctx *k, nb_tensor **slot, const nb_tensor *like) {
     nb_tensor *cur = *slot;
     if (cur && nbi_refcount(cur) == 1 && !cur->base && same_dims(cur, like) && cur->dtype == like->dtype)
         return NB_OK;
     nb_tensor *n = nbi_tensor_alloc(like->dtype, like->rank, like->dims);
     if (!n) return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory updating a variable");
-    if (keep && cur) memcpy(n->data, cur->data, n->nbytes);
     nb_tensor_unref(cur);
     *slot = n;
     return NB_OK;
@@ -331,7 +332,7 @@ static nb_status k_assign(nbi_kctx *k) {
     nb_tensor **slot = nbi_kvar_slot(k, 0);
     const nb_tensor *v = k->in[1];
     nb_status st = check_var_shape(k, v);
-    if (st == NB_OK) st = writable_slot(k, slot, v, false);
+    if (st == NB_OK) st = assign_slot(k, slot, v);
     if (st != NB_OK) return st;
     memcpy((*slot)->data, v->data, v->nbytes);
     k->out[0] = nb_tensor_ref(*slot);
@@ -339,20 +340,16 @@ static nb_status k_assign(nbi_kctx *k) {
 }
 
 static nb_status assign_update(nbi_kctx *k, double sign) {
-    nb_tensor **slot = nbi_kvar_slot(k, 0);
     const nb_tensor *v = k->in[1];
-    if (!*slot)
-        return nbi_kerror(k, NB_ERR_FAILED_PRECONDITION, "Attempting to use uninitialized value %s",
-                          k->op->inputs[0].op->name);
-    if (!same_dims(*slot, v)) {
+    const nb_tensor *cur = *nbi_kvar_slot(k, 0);
+    if (cur && !same_dims(cur, v)) {
         char a[128], b[128];
         return nbi_kerror(k, NB_ERR_SHAPE, "Cannot update variable with shape %s using a Tensor with shape %s, shapes must be equal.",
-                          nbi_dims_string((*slot)->rank, (*slot)->dims, false, a, sizeof a),
+                          nbi_dims_string(cur->rank, cur->dims, false, a, sizeof a),
                           nbi_dims_string(v->rank, v->dims, false, b, sizeof b));
     }
-    nb_status st = writable_slot(k, slot, v, true);
-    if (st != NB_OK) return st;
-    nb_tensor *t = *slot;
+    nb_tensor *t = nbi_kvar_writable(k, 0); /* reports an uninitialized variable */
+    if (!t) return NB_ERR_FAILED_PRECONDITION; /* the session keeps the real status */
     if (t->dtype == NB_FLOAT32) {
         float *d = t->data;
         const float *s = v->data;

@@ -507,11 +507,7 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     p->end_slots = nbi_malloc(((size_t)n_feeds + (size_t)n_fetches + 1) * sizeof *p->end_slots);
     if (!p->end_slots) goto oom;
     for (int o = 0; o < n_slots; o++)
-        if (last[o] == INT32_MAX) {
-            bool dup = false;
-            for (int e = 0; e < p->n_end; e++) dup |= p->end_slots[e] == o;
-            if (!dup) p->end_slots[p->n_end++] = o;
-        }
+        if (last[o] == INT32_MAX) p->end_slots[p->n_end++] = o;
     {
         int *counts = nbi_calloc((size_t)n_steps + 1, sizeof *counts);
         if (!counts) goto oom;

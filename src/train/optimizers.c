@@ -308,9 +308,7 @@ nb_output nb_optimizer_minimize(nb_optimizer *o, nb_output loss, const nb_output
     return r;
 }
 
-nb_output nb_train_gradient_descent_minimize(nb_graph *g, double lr, nb_output loss,
-                                             const char *unused_name) {
-    (void)unused_name;
+nb_output nb_train_gradient_descent_minimize(nb_graph *g, double lr, nb_output loss) {
     return nb_optimizer_minimize(nb_train_gradient_descent(g, lr), loss, NULL, 0, nb_nil);
 }
 
