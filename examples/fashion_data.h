@@ -132,4 +132,135 @@ static void fill_batch(const split *s, const int64_t *idx, int64_t m, nb_tensor 
     }
 }
 
+/* Loads Fashion-MNIST's training and test sets from dir (train_size/test_size
+ * 0: all). A smoke run without the data set falls back to the synthetic
+ * stand-in and says so; otherwise a missing data set is an error. Returns 0, or
+ * 1 after printing what went wrong. */
+static int fashion_load(const char *dir, int smoke, int64_t train_size, int64_t test_size, split *tr,
+                        split *te) {
+    nb_error err = {0};
+    if (load_split(dir, "train", train_size, tr, &err) == NB_OK &&
+        load_split(dir, "t10k", test_size, te, &err) == NB_OK)
+        return 0;
+    split_free(tr);
+    if (!smoke) {
+        fprintf(stderr, "error: cannot load Fashion-MNIST from %s: %s\n"
+                        "(install Debian's dataset-fashion-mnist, or pass --data DIR)\n",
+                dir, err.message);
+        return 1;
+    }
+    printf("Fashion-MNIST not found (%s):\n  --smoke uses a SYNTHETIC stand-in "
+           "(10 noisy prototype images), not the real data\n", err.message);
+    if (synthetic_split(train_size, 1, tr) != NB_OK || synthetic_split(test_size, 2, te) != NB_OK) {
+        split_free(tr);
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* The network a fashion example trains: its inputs, loss, train op and the
+ * number of correct predictions in a batch; image_rank 2 feeds [m, 784],
+ * 4 feeds [m, 28, 28, 1]. */
+typedef struct fashion_model {
+    nb_output x, y, loss, train_op, n_correct;
+    int image_rank;
+    int64_t batch, eval_chunk;
+    int min_k; /* batches averaged for the first/last loss when an epoch has fewer than 10 */
+} fashion_model;
+
+typedef struct fashion_result {
+    double first_loss, last_loss; /* mean loss over the first / last batches of the run */
+    double acc;                   /* test accuracy after the last epoch */
+} fashion_result;
+
+static nb_tensor *fashion_images(int rank, int64_t m) {
+    return rank == 4 ? nb_tensor_zeros(NB_FLOAT32, 4, (int64_t[]){m, 28, 28, 1})
+                     : nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){m, PIXELS});
+}
+
+/* Trains epochs passes over tr in shuffled batches (one pass per epoch, from
+ * seed), printing one line per epoch with the test accuracy on te, and logging
+ * to w when not NULL. Batch tensors are allocated once and refilled.
+ * Returns NB_OK, or the failing run's status (the message is on s). */
+static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split *tr, const split *te,
+                             int epochs, uint64_t seed, nb_summary_writer *w, fashion_result *r) {
+    const int64_t B = m->batch, E = m->eval_chunk;
+    int64_t rem = tr->n % B, erem = te->n % E;
+    nb_tensor *xb = fashion_images(m->image_rank, B), *yb = nb_tensor_zeros(NB_INT32, 1, &B);
+    int64_t nr = rem ? rem : 1, ner = erem ? erem : 1;
+    nb_tensor *xr = fashion_images(m->image_rank, nr), *yr = nb_tensor_zeros(NB_INT32, 1, &nr);
+    nb_tensor *xe = fashion_images(m->image_rank, E), *ye = nb_tensor_zeros(NB_INT32, 1, &E);
+    nb_tensor *xer = fashion_images(m->image_rank, ner), *yer = nb_tensor_zeros(NB_INT32, 1, &ner);
+    int64_t *perm = malloc(sizeof(int64_t) * (size_t)(tr->n > te->n ? tr->n : te->n));
+    int64_t n_steps = (tr->n + B - 1) / B;
+    double *step_loss = malloc(sizeof(double) * (size_t)n_steps);
+    nb_tensor *bufs[8] = {xb, yb, xr, yr, xe, ye, xer, yer};
+    nb_status st = NB_OK;
+    *r = (fashion_result){0, 0, 0};
+    for (int i = 0; i < 8; i++)
+        if (!bufs[i]) st = NB_ERR_OUT_OF_MEMORY;
+    if (!perm || !step_loss) st = NB_ERR_OUT_OF_MEMORY;
+    if (st != NB_OK) fprintf(stderr, "out of memory\n");
+    uint64_t state = seed;
+    int64_t step = 0;
+    for (int epoch = 1; epoch <= epochs && st == NB_OK; epoch++) {
+        for (int64_t i = 0; i < tr->n; i++) perm[i] = i;
+        shuffle(perm, tr->n, &state);
+        double t0 = now_s(), sum = 0;
+        for (int64_t b = 0; b < n_steps && st == NB_OK; b++, step++) {
+            int64_t mb = b * B + B <= tr->n ? B : rem;
+            nb_tensor *xt = mb == B ? xb : xr, *yt = mb == B ? yb : yr;
+            fill_batch(tr, perm + b * B, mb, xt, yt);
+            nb_feed f[2] = {{m->x, xt}, {m->y, yt}};
+            nb_tensor *out[2];
+            st = nb_session_run(s, f, 2, (nb_output[]){m->loss, m->train_op}, 2, out);
+            if (st != NB_OK) break;
+            double l = nb_tensor_scalar_f64(out[0]);
+            nb_tensor_unref(out[0]);
+            step_loss[b] = l;
+            sum += l * (double)mb;
+            if (w && step % 10 == 0) nb_summary_writer_add_scalar(w, "loss", step, l);
+        }
+        if (st != NB_OK) break;
+        double dt = now_s() - t0;
+        int k = n_steps < 10 ? m->min_k : 5; /* the first batches of the run, the last ones */
+        if (epoch == 1)
+            for (int j = 0; j < k; j++) r->first_loss += step_loss[j] / k;
+        if (epoch == epochs)
+            for (int64_t j = n_steps - k; j < n_steps; j++) r->last_loss += step_loss[j] / k;
+
+        /* Test accuracy, in chunks of eval_chunk images. */
+        double t1 = now_s(), hits = 0;
+        for (int64_t i = 0; i < te->n; i++) perm[i] = i;
+        for (int64_t i = 0; i < te->n; i += E) {
+            int64_t mb = i + E <= te->n ? E : erem;
+            nb_tensor *xt = mb == E ? xe : xer, *yt = mb == E ? ye : yer;
+            fill_batch(te, perm + i, mb, xt, yt);
+            nb_tensor *c = nb_session_eval(s, m->n_correct, (nb_feed[]){{m->x, xt}, {m->y, yt}}, 2);
+            if (!c) {
+                st = nb_session_status(s);
+                break;
+            }
+            hits += nb_tensor_scalar_f64(c);
+            nb_tensor_unref(c);
+        }
+        if (st != NB_OK) break;
+        r->acc = hits / (double)te->n;
+        double mean_loss = sum / (double)tr->n;
+        printf("epoch %d  time %.2f s (%.0f images/s)  train loss %.4f  test accuracy %.4f  (eval %.2f s)\n",
+               epoch, dt, (double)tr->n / dt, mean_loss, r->acc, now_s() - t1);
+        fflush(stdout);
+        if (w) {
+            nb_summary_writer_add_scalar(w, "epoch/train_loss", epoch, mean_loss);
+            nb_summary_writer_add_scalar(w, "epoch/test_accuracy", epoch, r->acc);
+            nb_summary_writer_add_scalar(w, "epoch/seconds", epoch, dt);
+        }
+    }
+    for (int i = 0; i < 8; i++) nb_tensor_unref(bufs[i]);
+    free(perm);
+    free(step_loss);
+    return st;
+}
+
 #endif

@@ -77,23 +77,7 @@ int main(int argc, char **argv) {
 
     /* ---- data ---- */
     split tr = {0}, te = {0};
-    nb_error err = {0};
-    if (load_split(data, "train", train_size, &tr, &err) != NB_OK ||
-        load_split(data, "t10k", test_size, &te, &err) != NB_OK) {
-        split_free(&tr);
-        if (!smoke) {
-            fprintf(stderr, "error: cannot load Fashion-MNIST from %s: %s\n"
-                            "(install Debian's dataset-fashion-mnist, or pass --data DIR)\n",
-                    data, err.message);
-            return 1;
-        }
-        printf("Fashion-MNIST not found (%s):\n  --smoke uses a SYNTHETIC stand-in "
-               "(10 noisy prototype images), not the real data\n", err.message);
-        if (synthetic_split(train_size, 1, &tr) != NB_OK || synthetic_split(test_size, 2, &te) != NB_OK) {
-            fprintf(stderr, "out of memory\n");
-            return 1;
-        }
-    }
+    if (fashion_load(data, smoke, train_size, test_size, &tr, &te)) return 1;
     printf("fashion_mlp: %lld training and %lld test images, 784-256-256-10 ReLU, "
            "Momentum(0.05, 0.9), batch %d, %d epoch(s), %d thread(s)\n",
            (long long)tr.n, (long long)te.n, BATCH, epochs, nb_get_num_threads());
@@ -127,77 +111,13 @@ int main(int argc, char **argv) {
     nb_summary_writer *w = logdir ? nb_summary_writer_open(logdir, g, &werr) : NULL;
     if (!w) fprintf(stderr, "warning: no TensorBoard log: %s\n", werr.message);
 
-    /* ---- buffers, allocated once ---- */
-    int64_t rem = tr.n % BATCH, erem = te.n % EVAL_CHUNK;
-    nb_tensor *xb = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){BATCH, PIXELS});
-    nb_tensor *yb = nb_tensor_zeros(NB_INT32, 1, (int64_t[]){BATCH});
-    nb_tensor *xr = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){rem ? rem : 1, PIXELS});
-    nb_tensor *yr = nb_tensor_zeros(NB_INT32, 1, (int64_t[]){rem ? rem : 1});
-    nb_tensor *xe = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){EVAL_CHUNK, PIXELS});
-    nb_tensor *ye = nb_tensor_zeros(NB_INT32, 1, (int64_t[]){EVAL_CHUNK});
-    nb_tensor *xer = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){erem ? erem : 1, PIXELS});
-    nb_tensor *yer = nb_tensor_zeros(NB_INT32, 1, (int64_t[]){erem ? erem : 1});
-    int64_t *perm = malloc(sizeof(int64_t) * (size_t)(tr.n > te.n ? tr.n : te.n));
-    int64_t n_steps = (tr.n + BATCH - 1) / BATCH;
-    double *step_loss = malloc(sizeof(double) * (size_t)n_steps);
-    if (!xb || !yb || !xr || !yr || !xe || !ye || !xer || !yer || !perm || !step_loss) {
-        fprintf(stderr, "out of memory\n");
-        return 1;
-    }
-
     nb_session *s = nb_session_new(g);
     int ok = 1;
-    double first_loss = 0, last_loss = 0, acc = 0;
     if (nb_session_run(s, NULL, 0, &init, 1, NULL) != NB_OK) goto run_error;
-    uint64_t state = seed;
-    int64_t step = 0;
-    for (int epoch = 1; epoch <= epochs; epoch++) {
-        for (int64_t i = 0; i < tr.n; i++) perm[i] = i;
-        shuffle(perm, tr.n, &state);
-        double t0 = now_s(), sum = 0;
-        for (int64_t b = 0; b < n_steps; b++, step++) {
-            int64_t m = b * BATCH + BATCH <= tr.n ? BATCH : rem;
-            nb_tensor *xt = m == BATCH ? xb : xr, *yt = m == BATCH ? yb : yr;
-            fill_batch(&tr, perm + b * BATCH, m, xt, yt);
-            nb_feed f[2] = {{x, xt}, {y, yt}};
-            nb_tensor *out[2];
-            if (nb_session_run(s, f, 2, (nb_output[]){loss, train_op}, 2, out) != NB_OK) goto run_error;
-            double l = nb_tensor_scalar_f64(out[0]);
-            nb_tensor_unref(out[0]);
-            step_loss[b] = l;
-            sum += l * (double)m;
-            if (w && step % 10 == 0) nb_summary_writer_add_scalar(w, "loss", step, l);
-        }
-        double dt = now_s() - t0;
-        int k = n_steps < 10 ? 1 : 5; /* the first batches of the run, the last ones */
-        if (epoch == 1)
-            for (int j = 0; j < k; j++) first_loss += step_loss[j] / k;
-        if (epoch == epochs)
-            for (int64_t j = n_steps - k; j < n_steps; j++) last_loss += step_loss[j] / k;
-
-        /* Test accuracy, in chunks of EVAL_CHUNK images. */
-        double t1 = now_s(), hits = 0;
-        for (int64_t i = 0; i < te.n; i++) perm[i] = i;
-        for (int64_t i = 0; i < te.n; i += EVAL_CHUNK) {
-            int64_t m = i + EVAL_CHUNK <= te.n ? EVAL_CHUNK : erem;
-            nb_tensor *xt = m == EVAL_CHUNK ? xe : xer, *yt = m == EVAL_CHUNK ? ye : yer;
-            fill_batch(&te, perm + i, m, xt, yt);
-            nb_tensor *c = nb_session_eval(s, n_correct, (nb_feed[]){{x, xt}, {y, yt}}, 2);
-            if (!c) goto run_error;
-            hits += nb_tensor_scalar_f64(c);
-            nb_tensor_unref(c);
-        }
-        acc = hits / (double)te.n;
-        double mean_loss = sum / (double)tr.n;
-        printf("epoch %d  time %.2f s (%.0f images/s)  train loss %.4f  test accuracy %.4f  (eval %.2f s)\n",
-               epoch, dt, (double)tr.n / dt, mean_loss, acc, now_s() - t1);
-        fflush(stdout);
-        if (w) {
-            nb_summary_writer_add_scalar(w, "epoch/train_loss", epoch, mean_loss);
-            nb_summary_writer_add_scalar(w, "epoch/test_accuracy", epoch, acc);
-            nb_summary_writer_add_scalar(w, "epoch/seconds", epoch, dt);
-        }
-    }
+    fashion_model fm = {x, y, loss, train_op, n_correct, 2, BATCH, EVAL_CHUNK, 1};
+    fashion_result res;
+    if (fashion_fit(s, &fm, &tr, &te, epochs, seed, w, &res) != NB_OK) goto run_error;
+    double first_loss = res.first_loss, last_loss = res.last_loss, acc = res.acc;
     if (smoke) {
         ok = last_loss < 0.8 * first_loss && acc >= 0.5;
         printf("smoke check: loss over the first/last batches %.4f -> %.4f, test accuracy %.4f "
@@ -216,10 +136,6 @@ int main(int argc, char **argv) {
     }
     nb_session_free(s);
     nb_graph_free(g);
-    nb_tensor *bufs[8] = {xb, yb, xr, yr, xe, ye, xer, yer};
-    for (int i = 0; i < 8; i++) nb_tensor_unref(bufs[i]);
-    free(perm);
-    free(step_loss);
     split_free(&tr);
     split_free(&te);
     return ok ? 0 : 1;
