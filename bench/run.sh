@@ -37,7 +37,7 @@ if [ "${NB_BENCH_NO_BUILD:-0}" = 1 ]; then
 else
     echo "== building nabla (Release) in $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg bench_events >/dev/null
+    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg bench_events bench_mlp bench_cnn >/dev/null
 fi
 
 # field KEY FILE: the value of KEY=... on the first RESULT line of FILE.
@@ -169,8 +169,8 @@ cnn() { fashion cnn "${CNN_BATCHES:-150}"; }
 [ $# -eq 0 ] && set -- overhead matmul linreg mlp cnn events
 for b in "$@"; do
     case "$b" in
-        overhead|matmul|linreg|events) "$b" ;;
-        *) echo "unknown benchmark '$b' (overhead, matmul, linreg, events)" >&2; exit 2 ;;
+        overhead|matmul|linreg|mlp|cnn|events) "$b" ;;
+        *) echo "unknown benchmark '$b' (overhead, matmul, linreg, mlp, cnn, events)" >&2; exit 2 ;;
     esac
 done
 

@@ -112,6 +112,25 @@ static double *to_doubles(const nb_tensor *t) {
 static const char *pad_name(bool same) { return same ? "SAME" : "VALID"; }
 
 /* Builds conv, both backprops (directly and through nb_gradients), runs, compares. */
+/* Largest |t - ref| over the largest |ref| (at least 1): the error measure of
+ * algorithms whose rounding scales with the whole output, not each element. */
+static double scaled_diff(const nb_tensor *t, const double *ref, int64_t n) {
+    if (!t || nb_tensor_size(t) != n) return INFINITY;
+    double m = 0, big = 1;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs(nb_tensor_get_flat(t, i) - ref[i]);
+        if (!(d <= m)) m = d;
+        if (fabs(ref[i]) > big) big = fabs(ref[i]);
+    }
+    return m / big;
+}
+
+/* Whether nabla runs this conv with Winograd F(2x2,5x5) (nb_set_winograd). */
+static bool takes_winograd(const cfg *c, nb_dtype dt) {
+    return dt == NB_FLOAT32 && nb_get_winograd() && c->fh == 5 && c->fw == 5 && c->sh == 1 && c->sw == 1 &&
+           c->dh == 1 && c->dw == 1 && c->c % 8 == 0 && c->o % 8 == 0 && c->n > 0 && c->oh > 0 && c->ow > 0;
+}
+
 static void check_conv(cfg c, nb_dtype dt, bool dynamic, int threads) {
     cfg_finish(&c);
     nb_set_num_threads(threads);
@@ -144,6 +163,12 @@ static void check_conv(cfg c, nb_dtype dt, bool dynamic, int threads) {
     if (rs != NB_OK) FAILF("run: %s", nb_session_errmsg(s));
     double tol = dt == NB_FLOAT32 ? 1e-4 : 1e-11;
     double e0 = max_diff(res[0], y, ny), e1 = max_diff(res[1], dx, nx), e2 = max_diff(res[2], df, nf);
+    if (takes_winograd(&c, dt)) {
+        /* Winograd's rounding error scales with the outputs' magnitude: measured
+         * ~2e-6 (y, dx) and ~1e-5 (df) of the largest |value|; bound 5e-5 */
+        tol = 5e-5;
+        e0 = scaled_diff(res[0], y, ny), e1 = scaled_diff(res[1], dx, nx), e2 = scaled_diff(res[2], df, nf);
+    }
     checks_ += 3;
     if (!(e0 <= tol && e1 <= tol && e2 <= tol))
         FAILF("conv n%lld %lldx%lldx%lld f%lldx%lld o%lld s%lld,%lld d%lld,%lld %s %s%s t%d: errors y %g dx %g df %g",
@@ -154,7 +179,8 @@ static void check_conv(cfg c, nb_dtype dt, bool dynamic, int threads) {
     /* a second run reuses the cached scratch and buffers */
     for (int i = 0; i < 3; i++) nb_tensor_unref(res[i]), res[i] = NULL;
     rs = nb_session_run(s, feeds, 3, (nb_output[]){out, grads[0], grads[1]}, 3, res);
-    CHECK(rs == NB_OK && max_diff(res[0], y, ny) <= tol && max_diff(res[2], df, nf) <= tol);
+    double (*diff)(const nb_tensor *, const double *, int64_t) = takes_winograd(&c, dt) ? scaled_diff : max_diff;
+    CHECK(rs == NB_OK && diff(res[0], y, ny) <= tol && diff(res[2], df, nf) <= tol);
     for (int i = 0; i < 3; i++) nb_tensor_unref(res[i]);
     nb_session_free(s);
     nb_graph_free(g);
@@ -271,6 +297,38 @@ TEST(conv_batch_size_changes_between_runs) {
     }
     nb_session_free(s);
     nb_graph_free(g);
+}
+
+TEST(conv_direct_small_channels) {
+    /* C <= 4 takes the direct float32 kernels (src/ops/conv_direct.c): every
+     * channel count, square and oblong windows, O below, at, and past a
+     * multiple of 8, SAME and VALID, widths that leave partial pixel tiles,
+     * batches of 1 and 9, one and two threads */
+    const int64_t wins[][2] = {{1, 1}, {3, 3}, {5, 5}, {2, 3}, {7, 7}}, outs[] = {1, 8, 32, 33};
+    int i = 0;
+    for (int64_t c = 1; c <= 4; c++)
+        for (int wi = 0; wi < 5; wi++)
+            for (int oi = 0; oi < 4; oi++)
+                for (int same = 0; same <= 1; same++, i++) {
+                    cfg k = {.n = i % 4 == 0 ? 9 : 1, .h = 7 + i % 5, .w = 7 + i % 11, .c = c, .fh = wins[wi][0],
+                             .fw = wins[wi][1], .o = outs[oi], .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = same};
+                    check_conv(k, NB_FLOAT32, i % 3 == 0, 1 + i % 2);
+                }
+    /* the first layer of the course CNN, input smaller than the window, strides,
+     * dilations, one image split into bands over two threads, empty batch and row */
+    cfg fixed[] = {
+        {.n = 9, .h = 28, .w = 28, .c = 1, .fh = 5, .fw = 5, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 2, .h = 3, .w = 2, .c = 3, .fh = 5, .fw = 5, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 1, .h = 1, .w = 1, .c = 1, .fh = 7, .fw = 7, .o = 33, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 3, .h = 11, .w = 13, .c = 2, .fh = 3, .fw = 3, .o = 16, .sh = 2, .sw = 3, .dh = 1, .dw = 1, .same = true},
+        {.n = 2, .h = 12, .w = 10, .c = 4, .fh = 3, .fw = 2, .o = 24, .sh = 1, .sw = 2, .dh = 2, .dw = 3, .same = false},
+        {.n = 2, .h = 9, .w = 9, .c = 3, .fh = 5, .fw = 5, .o = 40, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .same = false},
+        {.n = 1, .h = 30, .w = 9, .c = 1, .fh = 5, .fw = 5, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 0, .h = 5, .w = 5, .c = 2, .fh = 3, .fw = 3, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 2, .h = 4, .w = 0, .c = 1, .fh = 3, .fw = 3, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+    };
+    for (size_t j = 0; j < sizeof fixed / sizeof fixed[0]; j++)
+        for (int t = 1; t <= 2; t++) check_conv(fixed[j], NB_FLOAT32, t == 2, t);
 }
 
 /*** Pooling ***/
@@ -669,6 +727,96 @@ TEST(conv_run_errors_name_the_node) {
     CHECK_STR_CONTAINS(msg, "out_backprop");
     nb_tensor_unref(X), nb_tensor_unref(F), nb_tensor_unref(X3), nb_tensor_unref(Xs), nb_tensor_unref(DY);
     nb_graph_free(g);
+}
+
+/*** Winograd F(2x2, 5x5) ***/
+
+/* Runs conv + both gradients of x[n,h,w,c] * f[5,5,c,o] (stride 1) with
+ * Winograd on or off; res gets y, dx, df. */
+static void run_conv3(const cfg *c, bool wino, const nb_tensor *X, const nb_tensor *F, const nb_tensor *DY,
+                      nb_tensor **res) {
+    bool prev = nb_get_winograd();
+    nb_set_winograd(wino);
+    nb_graph *g = nb_graph_new();
+    int64_t u[4] = {-1, -1, -1, -1};
+    nb_output px = nb_placeholder(g, NB_FLOAT32, nb_shape_make(4, u), "x");
+    nb_output pf = nb_placeholder(g, NB_FLOAT32, nb_shape_make(4, u), "f");
+    nb_output pdy = nb_placeholder(g, NB_FLOAT32, nb_shape_make(4, u), "dy");
+    nb_output out = nb_nn_conv2d(g, px, pf, (int[]){1, 1, 1, 1}, pad_name(c->same), NULL, NULL);
+    nb_output grads[2];
+    nb_gradients(g, &out, 1, (nb_output[]){px, pf}, 2, &pdy, grads);
+    CHECK_GRAPH_OK(g);
+    nb_session *s = nb_session_new(g);
+    union { const nb_tensor *c; nb_tensor *m; } ux = {X}, uf = {F}, ud = {DY};
+    nb_feed feeds[3] = {{px, ux.m}, {pf, uf.m}, {pdy, ud.m}};
+    if (nb_session_run(s, feeds, 3, (nb_output[]){out, grads[0], grads[1]}, 3, res) != NB_OK)
+        FAILF("run: %s", nb_session_errmsg(s));
+    nb_session_free(s);
+    nb_graph_free(g);
+    nb_set_winograd(prev);
+}
+
+static bool bitwise_equal(const nb_tensor *a, const nb_tensor *b) {
+    return a && b && nb_tensor_size(a) == nb_tensor_size(b) &&
+           memcmp(nb_tensor_data_const(a), nb_tensor_data_const(b), (size_t)nb_tensor_size(a) * sizeof(float)) == 0;
+}
+
+TEST(conv_winograd_matches_reference_and_im2col) {
+    /* partial tiles (odd output sizes), VALID (padding 0) and SAME (2), one
+     * image and many, channels 8..64, 1 and 2 threads; the reference is the
+     * double loop, and with Winograd off the same run must meet im2col's
+     * per-element bound while Winograd's result differs from it (the fast path
+     * was taken) by no more than the scaled bound */
+    cfg cases[] = {
+        {.n = 2, .h = 14, .w = 14, .c = 32, .fh = 5, .fw = 5, .o = 64, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 3, .h = 13, .w = 11, .c = 8, .fh = 5, .fw = 5, .o = 16, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 2, .h = 9, .w = 7, .c = 16, .fh = 5, .fw = 5, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = false},
+        {.n = 1, .h = 5, .w = 6, .c = 8, .fh = 5, .fw = 5, .o = 24, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = false},
+        {.n = 1, .h = 1, .w = 2, .c = 8, .fh = 5, .fw = 5, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 7, .h = 6, .w = 6, .c = 40, .fh = 5, .fw = 5, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+    };
+    bool prev = nb_get_winograd();
+    nb_set_winograd(true);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cfg c = cases[i];
+        cfg_finish(&c);
+        CHECK(takes_winograd(&c, NB_FLOAT32));
+        for (int t = 1; t <= 2; t++) check_conv(c, NB_FLOAT32, i % 2 == 1, t);
+        int64_t xd[4] = {c.n, c.h, c.w, c.c}, fd[4] = {5, 5, c.c, c.o}, yd[4] = {c.n, c.oh, c.ow, c.o};
+        nb_tensor *X = rand_tensor(NB_FLOAT32, 4, xd), *F = rand_tensor(NB_FLOAT32, 4, fd),
+                  *DY = rand_tensor(NB_FLOAT32, 4, yd);
+        nb_tensor *on[3] = {NULL, NULL, NULL}, *off[3] = {NULL, NULL, NULL};
+        run_conv3(&c, true, X, F, DY, on);
+        run_conv3(&c, false, X, F, DY, off);
+        double *x = to_doubles(X), *f = to_doubles(F), *dy = to_doubles(DY);
+        int64_t ny = c.n * c.oh * c.ow * c.o, nx = c.n * c.h * c.w * c.c, nf = 25 * c.c * c.o;
+        double *y = calloc((size_t)ny, sizeof *y), *dx = calloc((size_t)nx, sizeof *dx), *df = calloc((size_t)nf, sizeof *df);
+        ref_conv(&c, x, f, dy, y, dx, df);
+        double *refs[3] = {y, dx, df};
+        int64_t ns[3] = {ny, nx, nf};
+        for (int j = 0; j < 3; j++) {
+            CHECK(max_diff(off[j], refs[j], ns[j]) <= 1e-4);
+            CHECK(scaled_diff(on[j], refs[j], ns[j]) <= 5e-5);
+            CHECK(!bitwise_equal(on[j], off[j]));
+        }
+        for (int j = 0; j < 3; j++) nb_tensor_unref(on[j]), nb_tensor_unref(off[j]);
+        nb_tensor_unref(X), nb_tensor_unref(F), nb_tensor_unref(DY);
+        free(x), free(f), free(dy), free(y), free(dx), free(df);
+    }
+    nb_set_winograd(prev);
+}
+
+TEST(conv_winograd_switch_and_environment) {
+    /* on by default unless NABLA_WINOGRAD=0 was set when first asked (ctest
+     * also runs this whole file so, test_conv_winograd_off); every test that
+     * switches it puts it back */
+    const char *e = getenv("NABLA_WINOGRAD");
+    bool expect = !(e && strcmp(e, "0") == 0);
+    CHECK(nb_get_winograd() == expect);
+    nb_set_winograd(!expect);
+    CHECK(nb_get_winograd() == !expect);
+    nb_set_winograd(expect);
+    CHECK(nb_get_winograd() == expect);
 }
 
 int main(int argc, char **argv) { return run_tests(argc, argv); }

@@ -4,7 +4,10 @@
  * filters; output sizes and the SAME padding split follow TensorFlow's
  * GetWindowedOutputSizeVerbose (tensorflow/core/framework/kernel_shape_util.cc).
  *
- * Convolutions are lowered to GEMM (im2col): the patches of a block of output
+ * float32 convolutions first try the specialised kernels of conv_impl.h: a
+ * direct kernel for few input channels (conv_direct.c) and Winograd F(2x2,5x5)
+ * for 5x5 stride-1 layers (conv_winograd.c). Everything else (and float64) is
+ * lowered to GEMM (im2col): the patches of a block of output
  * pixels are gathered into a [rows, fh*fw*C] matrix (HWIO filters are already
  * that matrix's [fh*fw*C, O] partner), multiplied with the BLAS, and for the
  * input gradient scattered back (col2im). Blocks of output rows are spread over
@@ -18,6 +21,7 @@
  * or ksize (pools); ints[4] padding (1 SAME, 0 VALID). FusedBatchNorm(Grad):
  * f[0] epsilon, keep_dims = is_training.
  */
+#include "conv_impl.h"
 #include "nb_internal.h"
 
 #include <cblas.h>
@@ -29,13 +33,7 @@ enum { A_SH, A_SW, A_DH, A_DW, A_SAME, A_N };
 
 /*** Geometry ***/
 
-typedef struct geom {
-    int64_t n, h, w, c;  /* input */
-    int64_t fh, fw, o;   /* window and output channels */
-    int64_t oh, ow;      /* output spatial size */
-    int64_t sh, sw, dh, dw;
-    int64_t pt, pl;      /* padding on top and left */
-} geom;
+typedef nbi_conv_geom geom; /* conv_impl.h */
 
 /* TF's windowed output size; false when it would be negative. in < 0: unknown. */
 static bool win_size(int64_t in, int64_t k, int64_t d, int64_t s, bool same, int64_t *out,
@@ -332,6 +330,8 @@ static nb_status conv_forward(nbi_kctx *k, const geom *g, nb_dtype dt, const cha
         memset(y, 0, (size_t)(R * g->o) * es);
         return NB_OK;
     }
+    if (dt == NB_FLOAT32 && nbi_convd_applies(g)) return nbi_convd_forward(k, g, (const float *)x, f, (float *)y);
+    if (dt == NB_FLOAT32 && nbi_wino_applies(g)) return nbi_wino_forward(k, g, (const float *)x, f, (float *)y);
     if (one_by_one(g)) {
         gemm(dt, false, false, R, g->o, K, x, K, f, g->o, 0.0, y, g->o);
         return NB_OK;
@@ -361,6 +361,8 @@ static nb_status conv_backprop_input(nbi_kctx *k, const geom *g, nb_dtype dt, co
         memset(dx, 0, (size_t)(g->n * X) * es);
         return NB_OK;
     }
+    if (dt == NB_FLOAT32 && nbi_wino_applies(g))
+        return nbi_wino_backprop_input(k, g, f, (const float *)dy, (float *)dx);
     if (one_by_one(g)) {
         gemm(dt, false, true, g->n * P, K, g->o, dy, g->o, f, g->o, 0.0, dx, K);
         return NB_OK;
@@ -397,6 +399,10 @@ static nb_status conv_backprop_filter(nbi_kctx *k, const geom *g, nb_dtype dt, c
         memset(df, 0, (size_t)KO * es);
         return NB_OK;
     }
+    if (dt == NB_FLOAT32 && nbi_convd_applies(g))
+        return nbi_convd_backprop_filter(k, g, (const float *)x, (const float *)dy, (float *)df);
+    if (dt == NB_FLOAT32 && nbi_wino_applies(g))
+        return nbi_wino_backprop_filter(k, g, (const float *)x, (const float *)dy, (float *)df);
     if (one_by_one(g)) {
         gemm(dt, true, false, K, g->o, R, x, K, dy, g->o, 0.0, df, g->o);
         return NB_OK;

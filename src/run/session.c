@@ -10,6 +10,7 @@
  */
 #include "nb_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
@@ -89,6 +90,25 @@ void nb_set_num_threads(int n) {
 
 int nb_get_num_threads(void) { return g_threads ? g_threads : cores(); }
 int nbi_num_threads(void) { return nb_get_num_threads(); }
+
+/*** convolution algorithm ***/
+
+/* -1 until first asked: then NABLA_WINOGRAD from the environment decides. */
+static _Atomic int g_winograd = -1;
+
+void nb_set_winograd(bool on) { g_winograd = on ? 1 : 0; }
+
+bool nb_get_winograd(void) {
+    int w = g_winograd;
+    if (w < 0) {
+        const char *e = getenv("NABLA_WINOGRAD");
+        w = e && strcmp(e, "0") == 0 ? 0 : 1;
+        int expected = -1;
+        atomic_compare_exchange_strong(&g_winograd, &expected, w);
+        w = g_winograd;
+    }
+    return w == 1;
+}
 
 /*** errors ***/
 
