@@ -8,7 +8,9 @@ Debian's dataset-fashion-mnist (gzip IDX) into one float32 tensor scaled to
 indexes the batches out of it (the last batch holds the remaining 32). The timed
 loop is zero_grad, forward, loss, backward, step, with loss.item() per batch
 (nabla fetches the loss too). --batches N times the first N batches only and
-extrapolates to the epoch (the output says so). Peak memory: ru_maxrss of the
+extrapolates to the epoch (the output says so). --epochs E (default 1) goes on
+training, untimed, for E epochs in all and prints the test accuracy after each;
+--seed S (default 1) seeds torch and the permutations. Peak memory: ru_maxrss of the
 process after the epoch and a test-accuracy pass (resource module).
 
 Threads: torch.set_num_threads(--threads); the caller sets OMP_NUM_THREADS and
@@ -53,9 +55,11 @@ def main(name="peer_mlp", make=model, lr=0.05, default_batches=0, shape=(784,)):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batches", type=int, default=default_batches)
     ap.add_argument("--data", default=DATA)
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
+    torch.manual_seed(a.seed)
     xtr, ytr = load(a.data, "train")
     xte, yte = load(a.data, "t10k")
     xtr = xtr.reshape(-1, *shape)
@@ -66,7 +70,8 @@ def main(name="peer_mlp", make=model, lr=0.05, default_batches=0, shape=(784,)):
     n, bs = xtr.shape[0], 64
     per_epoch = (n + bs - 1) // bs
     batches = a.batches if 0 < a.batches < per_epoch else per_epoch
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(1))
+    gen = torch.Generator().manual_seed(a.seed)
+    perm = torch.randperm(n, generator=gen)
     total = 0.0
     t0 = time.perf_counter()
     for b in range(batches):
@@ -78,11 +83,27 @@ def main(name="peer_mlp", make=model, lr=0.05, default_batches=0, shape=(784,)):
         total += loss.item()
     dt = time.perf_counter() - t0
     epoch_s = dt * per_epoch / batches
-    correct = 0
-    with torch.no_grad():
-        for i in range(0, xte.shape[0], bs):
-            correct += (net(xte[i:i + bs]).argmax(1) == yte[i:i + bs]).sum().item()
-    acc = correct / xte.shape[0]
+
+    def accuracy():
+        correct = 0
+        with torch.no_grad():
+            for i in range(0, xte.shape[0], bs):
+                correct += (net(xte[i:i + bs]).argmax(1) == yte[i:i + bs]).sum().item()
+        return correct / xte.shape[0]
+
+    acc = accuracy()
+    # --epochs E > 1 (accuracy runs, not timed): whole epochs 2..E, each in a fresh
+    # permutation from the same generator, the test accuracy printed after each
+    for e in range(2, a.epochs + 1):
+        print(f"{name}: epoch 1 test accuracy {acc:.4f}" if e == 2 else "", end="\n" if e == 2 else "")
+        perm = torch.randperm(n, generator=gen)
+        for b in range(per_epoch):
+            i = perm[b * bs:(b + 1) * bs]
+            opt.zero_grad()
+            lossf(net(xtr[i]), ytr[i]).backward()
+            opt.step()
+        acc = accuracy()
+        print(f"{name}: epoch {e} test accuracy {acc:.4f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     extra = batches < per_epoch
     print(f"{name}: torch {torch.__version__}, set_num_threads({a.threads}) "

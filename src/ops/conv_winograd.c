@@ -93,39 +93,6 @@ bool nbi_wino_applies(const nbi_conv_geom *g) {
         (t)[5] = 4 * (d1) - 5 * (d3) + (d5);                     \
     } while (0)
 
-/* V[pos][c..c+7] for one tile: d is the 6x6 input block (zeros outside). */
-static inline void input_transform(const v8f d[TILE][TILE], float *V, int64_t pos_stride) {
-    v8f t[TILE][TILE], r[TILE];
-    for (int j = 0; j < TILE; j++) {
-        BT6(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], r);
-        for (int i = 0; i < TILE; i++) t[i][j] = r[i];
-    }
-    for (int i = 0; i < TILE; i++) {
-        BT6(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], r);
-        for (int j = 0; j < TILE; j++) st8(V + (i * TILE + j) * pos_stride, r[j]);
-    }
-}
-
-/* Loads the 6x6 input block at (y0, x0) of image xi ([H, W, C]), channels
- * c..c+7, zero outside the image. */
-static inline void load_block(const float *xi, int64_t H, int64_t W, int64_t C, int64_t y0, int64_t x0,
-                              int64_t c, v8f d[TILE][TILE]) {
-    if (y0 >= 0 && x0 >= 0 && y0 + TILE <= H && x0 + TILE <= W) {
-        for (int i = 0; i < TILE; i++) {
-            const float *row = xi + ((y0 + i) * W + x0) * C + c;
-            for (int j = 0; j < TILE; j++) d[i][j] = ld8(row + j * C);
-        }
-        return;
-    }
-    for (int i = 0; i < TILE; i++) {
-        int64_t y = y0 + i;
-        for (int j = 0; j < TILE; j++) {
-            int64_t x = x0 + j;
-            d[i][j] = y >= 0 && y < H && x >= 0 && x < W ? ld8(xi + (y * W + x) * C + c) : bc8(0);
-        }
-    }
-}
-
 /*** Small products: C[i][j] (+)= sum_k A(i,k) B[k][j] ***/
 
 /* A(i,k) = a[i*ars + k*aks]; B row-major with ldb; MR x NR block of C. The
@@ -246,17 +213,47 @@ static int64_t block_tiles(int64_t c, int64_t o) {
     return tb < 12 ? 12 : tb > 120 ? 120 : tb;
 }
 
-/* Transforms the input blocks of tiles t0..t0+nb-1 into V[pos][nb][C]. */
-static void transform_inputs(const wgeom *g, const float *x, int64_t t0, int64_t nb, float *V) {
+/* Transforms the input blocks of tiles t0..t0+nb-1 into V[nb][pos][C].
+ * B^T d B is done as a vertical pass (B^T down each of the block's 6 input
+ * columns) then a horizontal one. Neighbouring tiles of a row overlap by 4
+ * columns, so the vertical results are kept in a ring of 6 column slots (slot
+ * = column mod 6) in col ([C/8][6 slots][6 rows][8]): a tile that follows its
+ * left neighbour transforms only its 2 new columns. */
+static void transform_inputs(const wgeom *g, const float *x, int64_t t0, int64_t nb, float *V, float *col) {
     int64_t per = g->th * g->tw;
-    v8f d[TILE][TILE];
+    int64_t prev = -2; /* tile index of the last tile transformed */
     for (int64_t b = 0; b < nb; b++) {
         int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
+        int64_t y0 = 2 * ty - g->pt, x0 = 2 * tx - g->pl;
+        int s0 = (int)(((x0 % TILE) + TILE) % TILE), j0 = t == prev + 1 && tx > 0 ? 4 : 0;
+        bool rows_in = y0 >= 0 && y0 + TILE <= g->h;
         const float *xi = x + n * g->h * g->w * g->c;
         for (int64_t c = 0; c < g->c; c += 8) {
-            load_block(xi, g->h, g->w, g->c, 2 * ty - g->pt, 2 * tx - g->pl, c, d);
-            input_transform((const v8f(*)[TILE])d, V + b * g->c + c, nb * g->c);
+            float *ct = col + c * NPOS; /* this chunk's [slot][row][8] */
+            for (int j = j0; j < TILE; j++) {
+                int64_t xc = x0 + j;
+                int slot = s0 + j < TILE ? s0 + j : s0 + j - TILE;
+                v8f d[TILE], o[TILE];
+                bool col_in = xc >= 0 && xc < g->w;
+                for (int i = 0; i < TILE; i++) {
+                    int64_t y = y0 + i;
+                    d[i] = col_in && (rows_in || (y >= 0 && y < g->h)) ? ld8(xi + (y * g->w + xc) * g->c + c)
+                                                                        : bc8(0);
+                }
+                BT6(d[0], d[1], d[2], d[3], d[4], d[5], o);
+                for (int i = 0; i < TILE; i++) st8(ct + (slot * TILE + i) * 8, o[i]);
+            }
+            for (int i = 0; i < TILE; i++) {
+                v8f h[TILE], o[TILE];
+                for (int j = 0; j < TILE; j++) {
+                    int slot = s0 + j < TILE ? s0 + j : s0 + j - TILE;
+                    h[j] = ld8(ct + (slot * TILE + i) * 8);
+                }
+                BT6(h[0], h[1], h[2], h[3], h[4], h[5], o);
+                for (int j = 0; j < TILE; j++) st8(V + (b * NPOS + i * TILE + j) * g->c + c, o[j]);
+            }
         }
+        prev = t;
     }
 }
 
@@ -266,13 +263,13 @@ static void wino_conv(const wgeom *g, const float *x, const float *U, float *y,
     int64_t T = g->n * g->th * g->tw, nblk = (T + tb - 1) / tb, per = g->th * g->tw;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t blk = 0; blk < nblk; blk++) {
-        float *V = scratch + (int64_t)omp_get_thread_num() * NPOS * tb * (g->c + g->o);
-        float *M = V + NPOS * tb * g->c;
+        float *V = scratch + (int64_t)omp_get_thread_num() * (NPOS * tb * (g->c + g->o) + NPOS * g->c);
+        float *M = V + NPOS * tb * g->c, *col = M + NPOS * tb * g->o;
         int64_t t0 = blk * tb, nb = t0 + tb <= T ? tb : T - t0;
-        transform_inputs(g, x, t0, nb, V);
+        transform_inputs(g, x, t0, nb, V, col);
         for (int p = 0; p < NPOS; p++)
-            small_gemm(nb, g->o, g->c, V + p * nb * g->c, g->c, 1, U + p * g->c * g->o, g->o,
-                       M + p * nb * g->o, g->o, false);
+            small_gemm(nb, g->o, g->c, V + p * g->c, NPOS * g->c, 1, U + p * g->c * g->o, g->o,
+                       M + p * g->o, NPOS * g->o, false);
         /* Y = A^T M A for each tile, 8 output channels at a time */
         for (int64_t b = 0; b < nb; b++) {
             int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
@@ -280,8 +277,8 @@ static void wino_conv(const wgeom *g, const float *x, const float *U, float *y,
             float *yi = y + ((n * g->oh + oy) * g->ow + ox) * g->o;
             bool y1 = oy + 1 < g->oh, x1 = ox + 1 < g->ow;
             for (int64_t o = 0; o < g->o; o += 8) {
-                const float *m = M + b * g->o + o;
-                int64_t ps = nb * g->o;
+                const float *m = M + b * NPOS * g->o + o;
+                int64_t ps = g->o;
                 v8f s0[TILE], s1[TILE];
                 for (int j = 0; j < TILE; j++) {
                     v8f m0 = ld8(m + (0 * TILE + j) * ps), m1 = ld8(m + (1 * TILE + j) * ps),
@@ -313,7 +310,7 @@ static nb_status run_forward(nbi_kctx *k, const wgeom *wg, const float *f, int64
                              bool rotate, const float *x, float *y) {
     int64_t tb = block_tiles(wg->c, wg->o), T = wg->n * wg->th * wg->tw;
     int nt = threads_for((T + tb - 1) / tb);
-    size_t usz = (size_t)(NPOS * wg->c * wg->o), per = (size_t)(NPOS * tb * (wg->c + wg->o));
+    size_t usz = (size_t)(NPOS * wg->c * wg->o), per = (size_t)(NPOS * tb * (wg->c + wg->o) + NPOS * wg->c);
     float *U = nbi_kscratch(k, nbi_mul_size(usz + (size_t)nt * per, sizeof(float)));
     if (!U) return NB_ERR_OUT_OF_MEMORY;
     filter_transform(f, fc, fo, rotate, U, nbi_num_threads());
@@ -346,9 +343,9 @@ static const float Ad[5][TILE] = {
     {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 0}, {0, 1, 1, 16, 16, 1},
 };
 
-/* W[pos][nb][O] = G' g G'^T for the 2x2 dy tiles of tiles t0..t0+nb-1. */
+/* W[nb][pos][O] = G' g G'^T for the 2x2 dy tiles of tiles t0..t0+nb-1. */
 static void transform_dy(const wgeom *g, const float *dy, int64_t t0, int64_t nb, float *W) {
-    int64_t per = g->th * g->tw, ps = nb * g->o;
+    int64_t per = g->th * g->tw;
     for (int64_t b = 0; b < nb; b++) {
         int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
         int64_t oy = 2 * ty, ox = 2 * tx;
@@ -361,7 +358,7 @@ static void transform_dy(const wgeom *g, const float *dy, int64_t t0, int64_t nb
             for (int i = 0; i < TILE; i++) {
                 v8f h0 = Gd[i][0] * q00 + Gd[i][1] * q10, h1 = Gd[i][0] * q01 + Gd[i][1] * q11;
                 for (int j = 0; j < TILE; j++)
-                    st8(W + (i * TILE + j) * ps + b * g->o + o, Gd[j][0] * h0 + Gd[j][1] * h1);
+                    st8(W + (b * NPOS + i * TILE + j) * g->o + o, Gd[j][0] * h0 + Gd[j][1] * h1);
             }
         }
     }
@@ -374,21 +371,22 @@ nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const fl
     int64_t C = g->c, O = g->o, tb = block_tiles(C, O), T = wg.n * wg.th * wg.tw;
     int64_t nblk = (T + tb - 1) / tb;
     int nt = threads_for(nblk);
-    size_t acc = (size_t)(NPOS * C * O), per = (size_t)(NPOS * tb * (C + O)) + acc;
+    size_t acc = (size_t)(NPOS * C * O), per = (size_t)(NPOS * tb * (C + O)) + acc + (size_t)(NPOS * C);
     float *scratch = nbi_kscratch(k, nbi_mul_size((size_t)nt * per, sizeof(float)));
     if (!scratch) return NB_ERR_OUT_OF_MEMORY;
 #pragma omp parallel num_threads(nt)
     {
         float *V = scratch + (size_t)omp_get_thread_num() * per, *W = V + NPOS * tb * C, *Macc = W + NPOS * tb * O;
+        float *col = Macc + acc;
         bool first = true;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t blk = 0; blk < nblk; blk++) {
             int64_t t0 = blk * tb, nb = t0 + tb <= T ? tb : T - t0;
-            transform_inputs(&wg, x, t0, nb, V);
+            transform_inputs(&wg, x, t0, nb, V, col);
             transform_dy(&wg, dy, t0, nb, W);
             /* Macc[pos][C][O] += V[pos]^T . W[pos] */
             for (int p = 0; p < NPOS; p++)
-                small_gemm(C, O, nb, V + p * nb * C, 1, C, W + p * nb * O, O, Macc + p * C * O, O, !first);
+                small_gemm(C, O, nb, V + p * C, 1, NPOS * C, W + p * O, NPOS * O, Macc + p * C * O, O, !first);
             first = false;
         }
         if (first) memset(Macc, 0, acc * sizeof(float));
