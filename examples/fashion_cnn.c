@@ -16,9 +16,10 @@
  * Batches of 64 in a fresh seeded permutation each epoch, copied into tensors
  * allocated before training (nb_tensor_data). Prints each epoch's time, mean
  * training loss and test accuracy; the loss curve, the per-epoch figures and
- * the graph go to logs/fashion_cnn for TensorBoard. Measured (seed 1, 1 thread):
- * 0.865, 0.877, 0.896, 0.903, 0.897 after epochs 1-5; the default of 8 epochs is
- * meant to reach the issue's 0.91 but was not yet verified.
+ * the graph go to logs/fashion_cnn for TensorBoard. Measured (seed 1, 2 threads,
+ * --epochs 10): test accuracy 0.865, 0.878, 0.893, 0.903, 0.894, 0.908, 0.913,
+ * 0.915, 0.912, 0.917 after epochs 1-10, so the default of 8 epochs reaches the
+ * issue's 0.91 (the TensorFlow tutorial convnet's published figure is 0.916).
  *
  * The data are Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist).
  * With --smoke (the tests) it trains 2 epochs on the first 512 training images,

@@ -14,9 +14,14 @@
  * last batch of an epoch holds the remainder). Each batch is copied, row by
  * row and scaled to [0, 1], into one of two tensors allocated before training
  * (nb_tensor_data), so the training loop allocates nothing of its own. Prints
- * each epoch's time, mean training loss and test accuracy (0.851-0.870 after
- * 5 epochs for seeds 1-3; the issue's aim of 0.87 is met by some seeds only); the loss every 10 steps, the per-epoch figures and the
- * graph go to logs/fashion_mlp for TensorBoard.
+ * each epoch's time, mean training loss and test accuracy; the loss every 10
+ * steps, the per-epoch figures and the graph go to logs/fashion_mlp for
+ * TensorBoard. Test accuracy after 5 epochs, seeds 1-8: 0.856, 0.872, 0.844,
+ * 0.872, 0.858, 0.866, 0.864, 0.860 (mean 0.862); PyTorch on the same recipe
+ * (bench/peer_mlp.py --epochs 5 --seed S, its default initializers): 0.864,
+ * 0.870, 0.873, 0.860, 0.869, 0.876, 0.862, 0.860 (mean 0.867). At this
+ * learning rate the last epoch's accuracy swings by +-1.5 points with the
+ * seed on both sides, so the issue's 0.87 is reached by some seeds only.
  *
  * The data are Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist).
  * With --smoke (the tests) it trains one epoch on the first 2,000 training
