@@ -3,7 +3,7 @@
 # each benchmark next to its peer in the same run, printing both figures, the
 # ratio and the thread settings of both sides. Never part of the tests.
 #
-# Usage: bench/run.sh [overhead|matmul|linreg|mlp|cnn ...]     (default: all five)
+# Usage: bench/run.sh [overhead|matmul|linreg|mlp|cnn|conv|events ...]   (default: all)
 # Environment: REPEAT=n (default 2) runs each nabla/peer pair n times, alternating,
 # and keeps each side's best figure, so a burst of load on the shared machine
 # hits both sides alike; NB_BENCH_NO_BUILD=1 skips the cmake step; CNN_BATCHES=n
@@ -37,7 +37,7 @@ if [ "${NB_BENCH_NO_BUILD:-0}" = 1 ]; then
 else
     echo "== building nabla (Release) in $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg bench_events bench_mlp bench_cnn >/dev/null
+    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg bench_events bench_mlp bench_cnn bench_conv >/dev/null
 fi
 
 # field KEY FILE: the value of KEY=... on the first RESULT line of FILE.
@@ -163,19 +163,36 @@ fashion() {
             "acc nabla $(field acc "$TMP/nb_$1_$t"), torch $(field acc "$TMP/pt_$1_$t")"
     done
 }
+# conv: the CNN's two convolution layers alone, forward and forward+backward
+# (bench_conv runs its peer, bench/peer_conv.py, itself, with OMP=T BLAS=1 and
+# nabla with nb_set_num_threads(T)); the best step time of REPEAT runs each.
+conv() {
+    echo "== the CNN's two conv layers (5x5x1x32, 5x5x32x64 SAME + ReLU + max-pool), batch 64:" \
+         "nabla nb_set_num_threads(T); PyTorch OMP=T BLAS=1 torch.set_num_threads(T)"
+    : >"$TMP/conv"
+    for _ in $(seq "$REPEAT"); do
+        (cd "$ROOT" && "$BUILD/bench_conv" --threads 1,2) | tee -a "$TMP/conv"
+    done
+    for t in 1 2; do
+        nb=$(grep "^RESULT threads=$t " "$TMP/conv" | tr ' ' '\n' | sed -n 's/^nabla_step_ms=//p' | sort -g | head -1)
+        pt=$(grep "^RESULT threads=$t " "$TMP/conv" | tr ' ' '\n' | sed -n 's/^torch_step_ms=//p' | sort -g | head -1)
+        row "conv layers fwd+bwd ms, ${t}T" "nabla $nb" "torch $pt" "x$(div "$pt" "$nb")" \
+            "nabla T=$t; torch OMP=$t BLAS=1 set_num_threads($t)"
+    done
+}
 mlp() { fashion mlp 0; }
 cnn() { fashion cnn "${CNN_BATCHES:-150}"; }
 
-[ $# -eq 0 ] && set -- overhead matmul linreg mlp cnn events
+[ $# -eq 0 ] && set -- overhead matmul linreg mlp cnn conv events
 for b in "$@"; do
     case "$b" in
-        overhead|matmul|linreg|mlp|cnn|events) "$b" ;;
-        *) echo "unknown benchmark '$b' (overhead, matmul, linreg, mlp, cnn, events)" >&2; exit 2 ;;
+        overhead|matmul|linreg|mlp|cnn|conv|events) "$b" ;;
+        *) echo "unknown benchmark '$b' (overhead, matmul, linreg, mlp, cnn, conv, events)" >&2; exit 2 ;;
     esac
 done
 
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "ratio: peer time / nabla time (overhead, linreg, mlp, cnn: higher is better for nabla; peak RSS: peer / nabla); nabla/raw GFLOP/s (matmul)"
+echo "ratio: peer time / nabla time (overhead, linreg, mlp, cnn, conv: higher is better for nabla; peak RSS: peer / nabla); nabla/raw GFLOP/s (matmul)"
 printf '%-34s | %-26s | %-30s | %-9s | %s\n' "benchmark" "nabla" "peer" "ratio" "threads"
 cat "$SUMMARY"
