@@ -122,6 +122,57 @@ TEST(compile_and_run) {
     nb_graph_free(m.g);
 }
 
+TEST(run_convolutions) {
+    /* each convolution algorithm's scratch: the direct kernel (1 input
+     * channel), Winograd (5x5, 8 -> 8 channels) and im2col (3x3), forward and
+     * both gradients; graph built before failures start */
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2, 6, 6, 1), "x");
+    nb_tensor *F1 = nb_tensor_fill(NB_FLOAT32, 4, (int64_t[]){5, 5, 1, 8}, 0.1);
+    nb_tensor *F2 = nb_tensor_fill(NB_FLOAT32, 4, (int64_t[]){5, 5, 8, 8}, 0.01);
+    nb_tensor *F3 = nb_tensor_fill(NB_FLOAT32, 4, (int64_t[]){3, 3, 8, 4}, 0.02);
+    nb_output f1 = nb_constant(g, F1, "f1"), f2 = nb_constant(g, F2, "f2"), f3 = nb_constant(g, F3, "f3");
+    nb_tensor_unref(F1), nb_tensor_unref(F2), nb_tensor_unref(F3);
+    int s1[4] = {1, 1, 1, 1};
+    nb_output h = nb_nn_conv2d(g, x, f1, s1, "SAME", NULL, NULL);
+    h = nb_nn_conv2d(g, h, f2, s1, "SAME", NULL, NULL);
+    h = nb_nn_conv2d(g, h, f3, s1, "VALID", NULL, NULL);
+    nb_output loss = nb_reduce_sum(g, nb_square(g, h, NULL), NULL, NB_ALL_AXES, false, NULL);
+    nb_output grads[3];
+    nb_gradients(g, &loss, 1, (nb_output[]){f1, f2, f3}, 3, NULL, grads);
+    CHECK_GRAPH_OK(g);
+    nb_tensor *X = nb_tensor_fill(NB_FLOAT32, 4, (int64_t[]){2, 6, 6, 1}, 0.5);
+    nb_feed feed = {x, X};
+    for (long n = 1; n < MAX_N; n++) {
+        nbi_alloc_fail_at(n);
+        nb_session *s = nb_session_new(g);
+        nb_status st = NB_ERR_OUT_OF_MEMORY;
+        nb_tensor *out[3] = {NULL, NULL, NULL};
+        if (s) {
+            st = nb_session_run(s, &feed, 1, grads, 3, out);
+            if (st != NB_OK && !is_oom_msg(nb_session_errmsg(s)))
+                FAILF("N=%ld: message '%s'", n, nb_session_errmsg(s));
+        }
+        bool pending = injected();
+        if (st != NB_OK) CHECK(st == NB_ERR_OUT_OF_MEMORY);
+        for (int i = 0; i < 3; i++) nb_tensor_unref(out[i]);
+        if (s) {
+            /* usable again once memory is back */
+            nb_tensor *again[3] = {NULL, NULL, NULL};
+            CHECK(nb_session_run(s, &feed, 1, grads, 3, again) == NB_OK);
+            for (int i = 0; i < 3; i++) nb_tensor_unref(again[i]);
+        }
+        nb_session_free(s);
+        if (pending) {
+            CHECK(st == NB_OK);
+            printf("run_convolutions: %ld allocations\n", n - 1);
+            break;
+        }
+    }
+    nb_tensor_unref(X);
+    nb_graph_free(g);
+}
+
 static char tmpdir[256];
 
 static const char *tmp(const char *name) {
