@@ -806,6 +806,34 @@ TEST(conv_winograd_matches_reference_and_im2col) {
     nb_set_winograd(prev);
 }
 
+TEST(conv_filter_gradient_is_reproducible) {
+    /* the filter gradient sums per-thread partials: at 2 threads, runs in fresh
+     * sessions must agree bit for bit, for Winograd and for im2col */
+    cfg cases[] = {
+        {.n = 9, .h = 14, .w = 14, .c = 16, .fh = 5, .fw = 5, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 9, .h = 14, .w = 14, .c = 16, .fh = 3, .fw = 3, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+    };
+    nb_set_num_threads(2);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cfg c = cases[i];
+        cfg_finish(&c);
+        int64_t xd[4] = {c.n, c.h, c.w, c.c}, fd[4] = {c.fh, c.fw, c.c, c.o}, yd[4] = {c.n, c.oh, c.ow, c.o};
+        nb_tensor *X = rand_tensor(NB_FLOAT32, 4, xd), *F = rand_tensor(NB_FLOAT32, 4, fd),
+                  *DY = rand_tensor(NB_FLOAT32, 4, yd);
+        nb_tensor *first[3] = {NULL, NULL, NULL};
+        run_conv3(&c, true, X, F, DY, first);
+        for (int r = 0; r < 4; r++) {
+            nb_tensor *again[3] = {NULL, NULL, NULL};
+            run_conv3(&c, true, X, F, DY, again);
+            for (int j = 0; j < 3; j++) CHECK(bitwise_equal(first[j], again[j]));
+            for (int j = 0; j < 3; j++) nb_tensor_unref(again[j]);
+        }
+        for (int j = 0; j < 3; j++) nb_tensor_unref(first[j]);
+        nb_tensor_unref(X), nb_tensor_unref(F), nb_tensor_unref(DY);
+    }
+    nb_set_num_threads(0);
+}
+
 TEST(conv_winograd_switch_and_environment) {
     /* on by default unless NABLA_WINOGRAD=0 was set when first asked (ctest
      * also runs this whole file so, test_conv_winograd_off); every test that

@@ -421,7 +421,9 @@ static nb_status conv_backprop_filter(nbi_kctx *k, const geom *g, nb_dtype dt, c
         char *acc = t == 0 ? df : part + (size_t)((t - 1) * KO) * es;
         memset(acc, 0, (size_t)KO * es);
         char *cb = col + (size_t)(t * br * K) * es;
-#pragma omp for schedule(dynamic, 1)
+        /* static: each thread's share of the blocks is fixed, so its partial
+         * sum, and the result, are the same on every run (per thread count) */
+#pragma omp for schedule(static)
         for (int64_t b = 0; b < nblk; b++) {
             int64_t r0 = b * br, r1 = r0 + br < R ? r0 + br : R;
             im2col(g, x, r0, r1, cb, es);

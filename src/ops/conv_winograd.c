@@ -385,7 +385,9 @@ nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const fl
         float *V = scratch + (size_t)omp_get_thread_num() * per, *W = V + NPOS * tb * C, *Macc = W + NPOS * tb * O;
         float *col = Macc + acc;
         bool first = true;
-#pragma omp for schedule(dynamic, 1)
+        /* static: a fixed share of blocks per thread, so the partial sums, and
+         * the gradient, are the same on every run (for a given thread count) */
+#pragma omp for schedule(static)
         for (int64_t blk = 0; blk < nblk; blk++) {
             int64_t t0 = blk * tb, nb = t0 + tb <= T ? tb : T - t0;
             transform_inputs(&wg, x, t0, nb, V, col);
