@@ -975,12 +975,14 @@ int nb_get_num_threads(void);
 /** Whether float32 Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter with a
  *  5x5 window, stride 1, no dilation and channel counts that are multiples of 8
  *  (>= 8) use Winograd's minimal filtering F(2x2, 5x5) instead of im2col + GEMM:
- *  2.8 times less arithmetic (the course CNN's second layer runs about 3 times
- *  faster), at the price of rounding errors of about 1e-5 of the outputs'
- *  magnitude (1e-6 forward, ~1e-5 for the filter gradient) instead of ~1e-7.
- *  On by default, as cuDNN's Winograd algorithms are in TensorFlow on GPUs; the
- *  environment variable NABLA_WINOGRAD=0 turns it off before the first run,
- *  nb_set_winograd at any time (process-wide, like nb_set_num_threads). */
+ *  2.8 times less arithmetic (the course CNN's second layer and its gradients
+ *  run about 2.5 times faster), at the price of rounding errors of about 1e-6
+ *  (forward, input gradient) and 1e-5 (filter gradient) of the outputs' largest
+ *  magnitude, against ~1e-7 for im2col. On by default, as cuDNN's Winograd
+ *  algorithms are for TensorFlow on GPUs. The environment variable
+ *  NABLA_WINOGRAD=0, read at the first convolution (or the first
+ *  nb_get_winograd), turns it off; nb_set_winograd changes it at any time,
+ *  process-wide like nb_set_num_threads. */
 void nb_set_winograd(bool on);
 bool nb_get_winograd(void);
 
