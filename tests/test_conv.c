@@ -777,6 +777,18 @@ TEST(conv_winograd_matches_reference_and_im2col) {
     };
     bool prev = nb_get_winograd();
     nb_set_winograd(true);
+    /* random shapes first: sizes 1..12 (partial tiles, images smaller than the
+     * window), channels 8..24, SAME or VALID, known or unknown shapes */
+    for (int r = 0; r < 16; r++) {
+        cfg c = {.n = rng_int(1, 3), .h = rng_int(1, 12), .w = rng_int(1, 12), .c = 8 * rng_int(1, 3),
+                 .fh = 5, .fw = 5, .o = 8 * rng_int(1, 3), .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                 .same = rng_uniform() < 0.5};
+        if (!c.same && (c.h < 5 || c.w < 5)) c.same = true;
+        cfg probe = c;
+        cfg_finish(&probe);
+        CHECK(takes_winograd(&probe, NB_FLOAT32));
+        check_conv(c, NB_FLOAT32, r % 2 == 1, 1 + r % 2);
+    }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cfg c = cases[i];
         cfg_finish(&c);
