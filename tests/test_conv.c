@@ -125,9 +125,9 @@ static double scaled_diff(const nb_tensor *t, const double *ref, int64_t n) {
     return m / big;
 }
 
-/* Whether nabla runs this conv with Winograd F(2x2,5x5) (nb_set_winograd). */
+/* Whether nabla runs this conv with Winograd, F(2x2,5x5) or F(4x4,3x3) (nb_set_winograd). */
 static bool takes_winograd(const cfg *c, nb_dtype dt) {
-    return dt == NB_FLOAT32 && nb_get_winograd() && c->fh == 5 && c->fw == 5 && c->sh == 1 && c->sw == 1 &&
+    return dt == NB_FLOAT32 && nb_get_winograd() && (c->fh == 5 || c->fh == 3) && c->fw == c->fh && c->sh == 1 && c->sw == 1 &&
            c->dh == 1 && c->dw == 1 && c->c % 8 == 0 && c->o % 8 == 0 && c->n > 0 && c->oh > 0 && c->ow > 0;
 }
 
@@ -729,9 +729,9 @@ TEST(conv_run_errors_name_the_node) {
     nb_graph_free(g);
 }
 
-/*** Winograd F(2x2, 5x5) ***/
+/*** Winograd F(2x2, 5x5) and F(4x4, 3x3) ***/
 
-/* Runs conv + both gradients of x[n,h,w,c] * f[5,5,c,o] (stride 1) with
+/* Runs conv + both gradients of x[n,h,w,c] * f[fh,fw,c,o] (stride 1) with
  * Winograd on or off; res gets y, dx, df. */
 static void run_conv3(const cfg *c, bool wino, const nb_tensor *X, const nb_tensor *F, const nb_tensor *DY,
                       nb_tensor **res) {
@@ -774,34 +774,40 @@ TEST(conv_winograd_matches_reference_and_im2col) {
         {.n = 1, .h = 5, .w = 6, .c = 8, .fh = 5, .fw = 5, .o = 24, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = false},
         {.n = 1, .h = 1, .w = 2, .c = 8, .fh = 5, .fw = 5, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
         {.n = 7, .h = 6, .w = 6, .c = 40, .fh = 5, .fw = 5, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        /* F(4x4, 3x3): a VGG-like layer, partial tiles, VALID */
+        {.n = 2, .h = 16, .w = 16, .c = 32, .fh = 3, .fw = 3, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 3, .h = 13, .w = 10, .c = 8, .fh = 3, .fw = 3, .o = 16, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 2, .h = 9, .w = 7, .c = 16, .fh = 3, .fw = 3, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = false},
+        {.n = 1, .h = 1, .w = 3, .c = 8, .fh = 3, .fw = 3, .o = 8, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
     };
     bool prev = nb_get_winograd();
     nb_set_winograd(true);
     /* random shapes first: sizes 1..12 (partial tiles, images smaller than the
      * window), channels 8..24, SAME or VALID, known or unknown shapes */
     for (int r = 0; r < 16; r++) {
+        int64_t fs = r % 2 ? 3 : 5;
         cfg c = {.n = rng_int(1, 3), .h = rng_int(1, 12), .w = rng_int(1, 12), .c = 8 * rng_int(1, 3),
-                 .fh = 5, .fw = 5, .o = 8 * rng_int(1, 3), .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                 .fh = fs, .fw = fs, .o = 8 * rng_int(1, 3), .sh = 1, .sw = 1, .dh = 1, .dw = 1,
                  .same = rng_uniform() < 0.5};
-        if (!c.same && (c.h < 5 || c.w < 5)) c.same = true;
+        if (!c.same && (c.h < fs || c.w < fs)) c.same = true;
         cfg probe = c;
         cfg_finish(&probe);
         CHECK(takes_winograd(&probe, NB_FLOAT32));
-        check_conv(c, NB_FLOAT32, r % 2 == 1, 1 + r % 2);
+        check_conv(c, NB_FLOAT32, r % 4 >= 2, 1 + r % 2);
     }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cfg c = cases[i];
         cfg_finish(&c);
         CHECK(takes_winograd(&c, NB_FLOAT32));
         for (int t = 1; t <= 2; t++) check_conv(c, NB_FLOAT32, i % 2 == 1, t);
-        int64_t xd[4] = {c.n, c.h, c.w, c.c}, fd[4] = {5, 5, c.c, c.o}, yd[4] = {c.n, c.oh, c.ow, c.o};
+        int64_t xd[4] = {c.n, c.h, c.w, c.c}, fd[4] = {c.fh, c.fw, c.c, c.o}, yd[4] = {c.n, c.oh, c.ow, c.o};
         nb_tensor *X = rand_tensor(NB_FLOAT32, 4, xd), *F = rand_tensor(NB_FLOAT32, 4, fd),
                   *DY = rand_tensor(NB_FLOAT32, 4, yd);
         nb_tensor *on[3] = {NULL, NULL, NULL}, *off[3] = {NULL, NULL, NULL};
         run_conv3(&c, true, X, F, DY, on);
         run_conv3(&c, false, X, F, DY, off);
         double *x = to_doubles(X), *f = to_doubles(F), *dy = to_doubles(DY);
-        int64_t ny = c.n * c.oh * c.ow * c.o, nx = c.n * c.h * c.w * c.c, nf = 25 * c.c * c.o;
+        int64_t ny = c.n * c.oh * c.ow * c.o, nx = c.n * c.h * c.w * c.c, nf = c.fh * c.fw * c.c * c.o;
         double *y = calloc((size_t)ny, sizeof *y), *dx = calloc((size_t)nx, sizeof *dx), *df = calloc((size_t)nf, sizeof *df);
         ref_conv(&c, x, f, dy, y, dx, df);
         double *refs[3] = {y, dx, df};
@@ -820,10 +826,12 @@ TEST(conv_winograd_matches_reference_and_im2col) {
 
 TEST(conv_filter_gradient_is_reproducible) {
     /* the filter gradient sums per-thread partials: at 2 threads, runs in fresh
-     * sessions must agree bit for bit, for Winograd and for im2col */
+     * sessions must agree bit for bit, for Winograd (5x5, 3x3) and for im2col
+     * (channels not multiples of 8) */
     cfg cases[] = {
         {.n = 9, .h = 14, .w = 14, .c = 16, .fh = 5, .fw = 5, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
         {.n = 9, .h = 14, .w = 14, .c = 16, .fh = 3, .fw = 3, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
+        {.n = 9, .h = 14, .w = 14, .c = 12, .fh = 3, .fw = 3, .o = 20, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
     };
     nb_set_num_threads(2);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -19,15 +19,15 @@ typedef struct nbi_conv_geom {
     int64_t pt, pl;      /* padding on top and left */
 } nbi_conv_geom;
 
-/* Winograd F(2x2, 5x5) (src/ops/conv_winograd.c): 5x5 filters, stride 1, no
- * dilation, enough channels on both sides for the transforms to pay. */
+/* Winograd F(2x2, 5x5) and F(4x4, 3x3) (src/ops/conv_winograd.c): 5x5 or 3x3
+ * filters, stride 1, no dilation, channel counts multiples of 8 (>= 8). */
 bool nbi_wino_applies(const nbi_conv_geom *g);
-/* y[N,OH,OW,O] = conv(x[N,H,W,C], f[5,5,C,O]) */
+/* y[N,OH,OW,O] = conv(x[N,H,W,C], f[r,r,C,O]) */
 nb_status nbi_wino_forward(nbi_kctx *k, const nbi_conv_geom *g, const float *x, const float *f, float *y);
 /* dx[N,H,W,C] from dy[N,OH,OW,O] and f */
 nb_status nbi_wino_backprop_input(nbi_kctx *k, const nbi_conv_geom *g, const float *f, const float *dy,
                                   float *dx);
-/* df[5,5,C,O] from x and dy */
+/* df[r,r,C,O] from x and dy */
 nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const float *x, const float *dy,
                                    float *df);
 

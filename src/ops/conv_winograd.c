@@ -1,36 +1,38 @@
 /*
- * conv_winograd.c — 5x5, stride-1 float32 convolutions by Winograd's minimal
- * filtering F(2x2, 5x5) (Lavin & Gray, "Fast Algorithms for Convolutional
- * Neural Networks", 2016), for Conv2D and both of its backprop ops.
+ * conv_winograd.c — 5x5 and 3x3, stride-1 float32 convolutions by Winograd's
+ * minimal filtering (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+ * Networks", 2016): F(2x2, 5x5) and F(4x4, 3x3), for Conv2D and both of its
+ * backprop ops.
  *
- * A 2x2 block of outputs ("tile") needs a 6x6 block of input. With the
+ * An m x m block of outputs ("tile") of an r x r filter needs a 6x6 block of
+ * input (m + r - 1 = 6: m = 2 for r = 5, m = 4 for r = 3). With the
  * interpolation points 0, 1, -1, 2, -2 and infinity,
  *
- *     Y = A^T [ (G g G^T) .* (B^T d B) ] A          (g: 5x5 filter, d: 6x6 input)
+ *     Y = A^T [ (G g G^T) .* (B^T d B) ] A          (g: r x r filter, d: 6x6 input)
  *
  * and summed over input channels the elementwise product becomes, for each of
  * the 36 transformed positions, a matrix product [tiles x C] . [C x O]: 36
- * multiplies per 4 outputs instead of 100, 2.8 times less arithmetic than
- * im2col + GEMM. The matrices (derived from the Vandermonde matrices of the
- * points, B^T rows scaled to integers) are written out in the transforms
- * below:
+ * multiplies per tile instead of m*m*r*r, 2.8 (5x5) and 4 (3x3) times less
+ * arithmetic than im2col + GEMM. The matrices come from the Vandermonde
+ * matrices of the points, with B^T's rows scaled to integers (gmat and amat
+ * below give G and A^T for any m, r); B^T is the same for every (m, r):
  *
- *   B^T = [ 4  0 -5  0  1  0 ]   G = [ 1/4     0     0     0    0 ]   A^T = [ 1 1  1 1  1 0 ]
- *         [ 0  4  4 -1 -1  0 ]       [ 1/6   1/6   1/6   1/6  1/6 ]         [ 0 1 -1 2 -2 1 ]
- *         [ 0 -4  4  1 -1  0 ]       [ 1/6  -1/6   1/6  -1/6  1/6 ]
- *         [ 0 -2 -1  2  1  0 ]       [ 1/24  1/12  1/6   1/3  2/3 ]
- *         [ 0  2 -1 -2  1  0 ]       [ 1/24 -1/12  1/6  -1/3  2/3 ]
- *         [ 0  4  0 -5  0  1 ]       [ 0     0     0     0    1   ]
+ *   B^T = [ 4  0 -5  0  1  0 ]   G (r = 5) = [ 1/4     0     0     0    0 ]   A^T (m = 2) = [ 1 1  1 1  1 0 ]
+ *         [ 0  4  4 -1 -1  0 ]               [ 1/6   1/6   1/6   1/6  1/6 ]                 [ 0 1 -1 2 -2 1 ]
+ *         [ 0 -4  4  1 -1  0 ]               [ 1/6  -1/6   1/6  -1/6  1/6 ]
+ *         [ 0 -2 -1  2  1  0 ]               [ 1/24  1/12  1/6   1/3  2/3 ]   (r = 3: the first three
+ *         [ 0  2 -1 -2  1  0 ]               [ 1/24 -1/12  1/6  -1/3  2/3 ]    columns, last row [0 0 1];
+ *         [ 0  4  0 -5  0  1 ]               [ 0     0     0     0    1   ]    m = 4: rows p^0..p^3)
  *
  * - Conv2D: per block of tiles, transform the input (B^T d B, 8 channels per
  *   vector), multiply by the transformed filter U = G g G^T, transform back.
  * - Conv2DBackpropInput is the same forward convolution of dy with the filter
- *   rotated by 180 degrees and its channel axes swapped, padded 4 - pad.
- * - Conv2DBackpropFilter is F(5x5, 2x2) with the same B^T: the 2x2 tile of dy
- *   plays the filter (G' = the 6x2 Vandermonde matrix below), the 6x6 input the
- *   data, and the 5x5 result, summed over all tiles in the transformed domain
- *   (one [C x tiles] . [tiles x O] product per position), is transformed back
- *   once by A'^T (5x6).
+ *   rotated by 180 degrees and its channel axes swapped, padded r - 1 - pad.
+ * - Conv2DBackpropFilter is F(r x r, m x m) with the same B^T: the m x m tile
+ *   of dy plays the filter (G' = gmat for m, 6 x m), the 6x6 input the data,
+ *   and the r x r result, summed over all tiles in the transformed domain (one
+ *   [C x tiles] . [tiles x O] product per position), is transformed back once
+ *   by A'^T (amat for r, r x 6).
  *
  * Tiles are processed in blocks small enough for a block's transformed input
  * and products to stay in L2; blocks are spread over OpenMP threads. The 36
@@ -40,9 +42,9 @@
  *
  * Accuracy: the transforms scale values by up to 25 before the products and
  * cancel afterwards, so the rounding error is about 1e-6 of the outputs'
- * largest magnitude forward and 1e-5 for the filter gradient (which sums over
- * every tile), against about 1e-7 for im2col; tests/test_conv.c bounds it at
- * 5e-5. nb_set_winograd(false) or NABLA_WINOGRAD=0 routes these shapes to
+ * largest magnitude forward (both sizes, by a float32 simulation) and 1e-5
+ * for the filter gradient (which sums over every tile), against about 1e-7
+ * for im2col; tests/test_conv.c bounds it at 5e-5. nb_set_winograd(false) or NABLA_WINOGRAD=0 routes these shapes to
  * im2col instead.
  */
 #include "conv_impl.h"
@@ -78,10 +80,29 @@ enum { TILE = 6, NPOS = 36 };
 #endif
 
 bool nbi_wino_applies(const nbi_conv_geom *g) {
-    return nb_get_winograd() && g->fh == 5 && g->fw == 5 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
-           g->c >= 8 && g->o >= 8 && g->c % 8 == 0 && g->o % 8 == 0 && g->pt >= 0 && g->pt <= 4 &&
-           g->pl >= 0 && g->pl <= 4 && g->n > 0 && g->oh > 0 && g->ow > 0 && g->h > 0 && g->w > 0;
+    return nb_get_winograd() && (g->fh == 5 || g->fh == 3) && g->fw == g->fh && g->sh == 1 && g->sw == 1 &&
+           g->dh == 1 && g->dw == 1 && g->c >= 8 && g->o >= 8 && g->c % 8 == 0 && g->o % 8 == 0 &&
+           g->pt >= 0 && g->pt < g->fh && g->pl >= 0 && g->pl < g->fw && g->n > 0 && g->oh > 0 && g->ow > 0 &&
+           g->h > 0 && g->w > 0;
 }
+
+/* The transforms' matrices, for the points 0, 1, -1, 2, -2 and infinity (the
+ * rows of B^T scaled to integers, G scaled back): G[j][k] = gs[j] * p_j^k for
+ * the finite points and [0 .. 0 1] for infinity; A^T[i][j] = p_j^i, with a 1
+ * for infinity in the last row only. The same six points serve F(2,5), F(4,3)
+ * and the filter gradients' F(5,2) and F(3,4). */
+static const double pts[5] = {0, 1, -1, 2, -2}, gs[5] = {1.0 / 4, 1.0 / 6, 1.0 / 6, 1.0 / 24, 1.0 / 24};
+
+static double ipow(double p, int k) {
+    double v = 1;
+    while (k-- > 0) v *= p;
+    return v;
+}
+
+/* G (6 x r): row j, column k */
+static double gmat(int j, int k, int r) { return j < 5 ? gs[j] * ipow(pts[j], k) : (double)(k == r - 1); }
+/* A^T (m x 6): row i, column j */
+static double amat(int i, int j, int m) { return j < 5 ? ipow(pts[j], i) : (double)(i == m - 1); }
 
 /*** Transforms ***/
 
@@ -97,6 +118,23 @@ bool nbi_wino_applies(const nbi_conv_geom *g) {
         (t)[3] = u_ + v_;                                        \
         (t)[4] = u_ - v_;                                        \
         (t)[5] = 4 * (d1) - 5 * (d3) + (d5);                     \
+    } while (0)
+
+/* A^T c for six vectors: F(2,5)'s 2 rows and F(4,3)'s 4 rows (see amat),
+ * sharing a = c1 + c2, b = c1 - c2, p = c3 + c4, q = c3 - c4. */
+#define AT2(c, o)                                                  \
+    do {                                                           \
+        (o)[0] = (c)[0] + ((c)[1] + (c)[2]) + ((c)[3] + (c)[4]);   \
+        (o)[1] = ((c)[1] - (c)[2]) + 2 * ((c)[3] - (c)[4]) + (c)[5]; \
+    } while (0)
+#define AT4(c, o)                                                  \
+    do {                                                           \
+        v8f a_ = (c)[1] + (c)[2], b_ = (c)[1] - (c)[2];            \
+        v8f p_ = (c)[3] + (c)[4], q_ = (c)[3] - (c)[4];            \
+        (o)[0] = (c)[0] + a_ + p_;                                 \
+        (o)[1] = b_ + 2 * q_;                                      \
+        (o)[2] = a_ + 4 * p_;                                      \
+        (o)[3] = b_ + 8 * q_ + (c)[5];                             \
     } while (0)
 
 /*** Small products: C[i][j] (+)= sum_k A(i,k) B[k][j] ***/
@@ -154,43 +192,43 @@ static void small_gemm(int64_t M, int64_t N, int64_t K, const float *a, int64_t 
 
 /*** Filter transform: U[pos][ci][co] = (G g G^T)[pos] ***/
 
-static const double Gm[TILE][5] = {
-    {1.0 / 4, 0, 0, 0, 0},
-    {1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6},
-    {1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6},
-    {1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
-    {1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3},
-    {0, 0, 0, 0, 1},
-};
-
-/* f: HWIO [5,5,C,O]. rotate: transform the filter of the input gradient,
- * f'[ky][kx][o][c] = f[4-ky][4-kx][c][o], into U[pos][O][C]; else U[pos][C][O]. */
-static void filter_transform(const float *f, int64_t C, int64_t O, bool rotate, float *U, int nt) {
+/* f: HWIO [r,r,C,O]. rotate: transform the filter of the input gradient,
+ * f'[ky][kx][o][c] = f[r-1-ky][r-1-kx][c][o], into U[pos][O][C]; else U[pos][C][O]. */
+static inline __attribute__((always_inline)) void filter_transform_r(const int r, const float *f, int64_t C,
+                                                                     int64_t O, bool rotate, float *U, int nt) {
     int64_t rows = rotate ? O : C, cols = rotate ? C : O;
+    double G[TILE][5];
+    for (int j = 0; j < TILE; j++)
+        for (int k = 0; k < r; k++) G[j][k] = gmat(j, k, r);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    for (int64_t row = 0; row < rows; row++) {
         for (int64_t q = 0; q < cols; q++) {
-            int64_t ci = rotate ? q : r, co = rotate ? r : q;
+            int64_t ci = rotate ? q : row, co = rotate ? row : q;
             double g[5][5], h[TILE][5];
-            for (int ky = 0; ky < 5; ky++)
-                for (int kx = 0; kx < 5; kx++) {
-                    int sy = rotate ? 4 - ky : ky, sx = rotate ? 4 - kx : kx;
-                    g[ky][kx] = f[((sy * 5 + sx) * C + ci) * O + co];
+            for (int ky = 0; ky < r; ky++)
+                for (int kx = 0; kx < r; kx++) {
+                    int sy = rotate ? r - 1 - ky : ky, sx = rotate ? r - 1 - kx : kx;
+                    g[ky][kx] = f[((sy * r + sx) * C + ci) * O + co];
                 }
             for (int i = 0; i < TILE; i++)
-                for (int kx = 0; kx < 5; kx++) {
-                    double s = 0;
-                    for (int ky = 0; ky < 5; ky++) s += Gm[i][ky] * g[ky][kx];
-                    h[i][kx] = s;
+                for (int kx = 0; kx < r; kx++) {
+                    double acc = 0;
+                    for (int ky = 0; ky < r; ky++) acc += G[i][ky] * g[ky][kx];
+                    h[i][kx] = acc;
                 }
             for (int i = 0; i < TILE; i++)
                 for (int j = 0; j < TILE; j++) {
-                    double s = 0;
-                    for (int kx = 0; kx < 5; kx++) s += Gm[j][kx] * h[i][kx];
-                    U[((int64_t)(i * TILE + j) * rows + r) * cols + q] = (float)s;
+                    double acc = 0;
+                    for (int kx = 0; kx < r; kx++) acc += G[j][kx] * h[i][kx];
+                    U[((int64_t)(i * TILE + j) * rows + row) * cols + q] = (float)acc;
                 }
         }
     }
+}
+
+static void filter_transform(const float *f, int r, int64_t C, int64_t O, bool rotate, float *U, int nt) {
+    if (r == 5) filter_transform_r(5, f, C, O, rotate, U, nt);
+    else filter_transform_r(3, f, C, O, rotate, U, nt);
 }
 
 /*** Forward convolution over tiles ***/
@@ -198,13 +236,15 @@ static void filter_transform(const float *f, int64_t C, int64_t O, bool rotate, 
 typedef struct {
     int64_t n, h, w, c;   /* input */
     int64_t oh, ow, o;    /* output */
-    int64_t pt, pl;       /* top/left padding (0..4) */
+    int64_t pt, pl;       /* top/left padding (0..r-1) */
+    int m, r;             /* outputs per tile side (2 or 4), filter size (5 or 3): m + r - 1 = 6 */
     int64_t th, tw;       /* tiles per column/row of an image */
 } wgeom;
 
 static wgeom wgeom_make(int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, int64_t o,
-                        int64_t pt, int64_t pl) {
-    wgeom g = {n, h, w, c, oh, ow, o, pt, pl, (oh + 1) / 2, (ow + 1) / 2};
+                        int64_t pt, int64_t pl, int r) {
+    int m = TILE + 1 - r;
+    wgeom g = {n, h, w, c, oh, ow, o, pt, pl, m, r, (oh + m - 1) / m, (ow + m - 1) / m};
     return g;
 }
 
@@ -221,17 +261,17 @@ static int64_t block_tiles(int64_t c, int64_t o) {
 
 /* Transforms the input blocks of tiles t0..t0+nb-1 into V[nb][pos][C].
  * B^T d B is done as a vertical pass (B^T down each of the block's 6 input
- * columns) then a horizontal one. Neighbouring tiles of a row overlap by 4
+ * columns) then a horizontal one. Neighbouring tiles of a row overlap by 6 - m
  * columns, so the vertical results are kept in a ring of 6 column slots (slot
  * = column mod 6) in col ([C/8][6 slots][6 rows][8]): a tile that follows its
- * left neighbour transforms only its 2 new columns. */
+ * left neighbour transforms only its m new columns. */
 static void transform_inputs(const wgeom *g, const float *x, int64_t t0, int64_t nb, float *V, float *col) {
     int64_t per = g->th * g->tw;
     int64_t prev = -2; /* tile index of the last tile transformed */
     for (int64_t b = 0; b < nb; b++) {
         int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
-        int64_t y0 = 2 * ty - g->pt, x0 = 2 * tx - g->pl;
-        int s0 = (int)(((x0 % TILE) + TILE) % TILE), j0 = t == prev + 1 && tx > 0 ? 4 : 0;
+        int64_t y0 = g->m * ty - g->pt, x0 = g->m * tx - g->pl;
+        int s0 = (int)(((x0 % TILE) + TILE) % TILE), j0 = t == prev + 1 && tx > 0 ? TILE - g->m : 0;
         bool rows_in = y0 >= 0 && y0 + TILE <= g->h;
         const float *xi = x + n * g->h * g->w * g->c;
         for (int64_t c = 0; c < g->c; c += 8) {
@@ -263,10 +303,48 @@ static void transform_inputs(const wgeom *g, const float *x, int64_t t0, int64_t
     }
 }
 
+/* Y = A^T M A for tiles t0..t0+nb-1 (products M[nb][pos][O]) into y, 8
+ * output channels at a time; MM (the tile's outputs per side) is a constant
+ * in each instance, so the loops unroll. */
+static inline __attribute__((always_inline)) void output_transform(const int MM, const wgeom *g, const float *M,
+                                                                   int64_t t0, int64_t nb, float *y) {
+    int64_t per = g->th * g->tw;
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
+        int64_t oy = MM * ty, ox = MM * tx;
+        int ny = oy + MM <= g->oh ? MM : (int)(g->oh - oy), nx = ox + MM <= g->ow ? MM : (int)(g->ow - ox);
+        float *yi = y + ((n * g->oh + oy) * g->ow + ox) * g->o;
+        for (int64_t o = 0; o < g->o; o += 8) {
+            const float *m = M + b * NPOS * g->o + o;
+            /* constant loop bounds (and guards inside) keep s and out in registers */
+            v8f s[4][TILE], out[4];
+#pragma GCC unroll 6
+            for (int j = 0; j < TILE; j++) {
+                v8f c[TILE];
+#pragma GCC unroll 6
+                for (int i = 0; i < TILE; i++) c[i] = ld8(m + (i * TILE + j) * g->o);
+                if (MM == 2) AT2(c, out);
+                else AT4(c, out);
+#pragma GCC unroll 4
+                for (int i = 0; i < MM; i++) s[i][j] = out[i];
+            }
+#pragma GCC unroll 4
+            for (int i = 0; i < MM; i++) {
+                if (i >= ny) break;
+                if (MM == 2) AT2(s[i], out);
+                else AT4(s[i], out);
+#pragma GCC unroll 4
+                for (int j = 0; j < MM; j++)
+                    if (j < nx) st8(yi + (i * g->ow + j) * g->o + o, out[j]);
+            }
+        }
+    }
+}
+
 /* y[N, OH, OW, O] from transformed filter U[pos][C][O]. */
 static void wino_conv(const wgeom *g, const float *x, const float *U, float *y,
                            float *scratch, int64_t tb, int nt) {
-    int64_t T = g->n * g->th * g->tw, nblk = (T + tb - 1) / tb, per = g->th * g->tw;
+    int64_t T = g->n * g->th * g->tw, nblk = (T + tb - 1) / tb;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t blk = 0; blk < nblk; blk++) {
         float *V = scratch + (int64_t)omp_get_thread_num() * (NPOS * tb * (g->c + g->o) + NPOS * g->c);
@@ -276,32 +354,8 @@ static void wino_conv(const wgeom *g, const float *x, const float *U, float *y,
         for (int p = 0; p < NPOS; p++)
             small_gemm(nb, g->o, g->c, V + p * g->c, NPOS * g->c, 1, U + p * g->c * g->o, g->o,
                        M + p * g->o, NPOS * g->o, false);
-        /* Y = A^T M A for each tile, 8 output channels at a time */
-        for (int64_t b = 0; b < nb; b++) {
-            int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
-            int64_t oy = 2 * ty, ox = 2 * tx;
-            float *yi = y + ((n * g->oh + oy) * g->ow + ox) * g->o;
-            bool y1 = oy + 1 < g->oh, x1 = ox + 1 < g->ow;
-            for (int64_t o = 0; o < g->o; o += 8) {
-                const float *m = M + b * NPOS * g->o + o;
-                int64_t ps = g->o;
-                v8f s0[TILE], s1[TILE];
-                for (int j = 0; j < TILE; j++) {
-                    v8f m0 = ld8(m + (0 * TILE + j) * ps), m1 = ld8(m + (1 * TILE + j) * ps),
-                        m2 = ld8(m + (2 * TILE + j) * ps), m3 = ld8(m + (3 * TILE + j) * ps),
-                        m4 = ld8(m + (4 * TILE + j) * ps), m5 = ld8(m + (5 * TILE + j) * ps);
-                    s0[j] = m0 + m1 + m2 + m3 + m4;
-                    s1[j] = m1 - m2 + 2 * (m3 - m4) + m5;
-                }
-                st8(yi + o, s0[0] + s0[1] + s0[2] + s0[3] + s0[4]);
-                if (x1) st8(yi + g->o + o, s0[1] - s0[2] + 2 * (s0[3] - s0[4]) + s0[5]);
-                if (y1) {
-                    float *yr = yi + g->ow * g->o;
-                    st8(yr + o, s1[0] + s1[1] + s1[2] + s1[3] + s1[4]);
-                    if (x1) st8(yr + g->o + o, s1[1] - s1[2] + 2 * (s1[3] - s1[4]) + s1[5]);
-                }
-            }
-        }
+        if (g->m == 2) output_transform(2, g, M, t0, nb, y);
+        else output_transform(4, g, M, t0, nb, y);
     }
 }
 
@@ -319,61 +373,92 @@ static nb_status run_forward(nbi_kctx *k, const wgeom *wg, const float *f, int64
     size_t usz = (size_t)(NPOS * wg->c * wg->o), per = (size_t)(NPOS * tb * (wg->c + wg->o) + NPOS * wg->c);
     float *U = nbi_kscratch(k, nbi_mul_size(usz + (size_t)nt * per, sizeof(float)));
     if (!U) return NB_ERR_OUT_OF_MEMORY;
-    filter_transform(f, fc, fo, rotate, U, nbi_num_threads());
+    filter_transform(f, wg->r, fc, fo, rotate, U, nbi_num_threads());
     wino_conv(wg, x, U, y, U + usz, tb, nt);
     return NB_OK;
 }
 
 nb_status nbi_wino_forward(nbi_kctx *k, const nbi_conv_geom *g, const float *x, const float *f, float *y) {
-    wgeom wg = wgeom_make(g->n, g->h, g->w, g->c, g->oh, g->ow, g->o, g->pt, g->pl);
+    wgeom wg = wgeom_make(g->n, g->h, g->w, g->c, g->oh, g->ow, g->o, g->pt, g->pl, (int)g->fh);
     return run_forward(k, &wg, f, g->c, g->o, false, x, y);
 }
 
 nb_status nbi_wino_backprop_input(nbi_kctx *k, const nbi_conv_geom *g, const float *f, const float *dy,
                                   float *dx) {
-    /* dx = conv(dy, rot180(f) with C and O swapped), padding 4 - pad */
-    wgeom wg = wgeom_make(g->n, g->oh, g->ow, g->o, g->h, g->w, g->c, 4 - g->pt, 4 - g->pl);
+    /* dx = conv(dy, rot180(f) with C and O swapped), padding r - 1 - pad */
+    wgeom wg = wgeom_make(g->n, g->oh, g->ow, g->o, g->h, g->w, g->c, g->fh - 1 - g->pt, g->fw - 1 - g->pl,
+                          (int)g->fh);
     return run_forward(k, &wg, f, g->c, g->o, true, dy, dx);
 }
 
-/*** Filter gradient: F(5x5, 2x2) ***/
+/*** Filter gradient: F(r x r, m x m) ***/
 
-/* G' (6x2) */
-static const float Gd[TILE][2] = {
-    {1.0f / 4, 0}, {1.0f / 6, 1.0f / 6}, {1.0f / 6, -1.0f / 6},
-    {1.0f / 24, 1.0f / 12}, {1.0f / 24, -1.0f / 12}, {0, 1},
+/* W[nb][pos][O] = G' g G'^T for the m x m dy tiles of tiles t0..t0+nb-1, with
+ * G' = gmat(., ., m) (6 x m); dy outside the output is 0. */
+/* G' = gmat(., ., m) for m = 2 and 4, as constants the compiler can fold
+ * (test_conv checks the algorithm end to end against reference loops). */
+static const float Gd2[TILE][4] = {
+    {1.0f / 4, 0}, {1.0f / 6, 1.0f / 6}, {1.0f / 6, -1.0f / 6}, {1.0f / 24, 1.0f / 12}, {1.0f / 24, -1.0f / 12}, {0, 1},
+};
+static const float Gd4[TILE][4] = {
+    {1.0f / 4, 0, 0, 0},
+    {1.0f / 6, 1.0f / 6, 1.0f / 6, 1.0f / 6},
+    {1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6},
+    {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3},
+    {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3},
+    {0, 0, 0, 1},
 };
 
-/* A'^T (5x6) */
-static const float Ad[5][TILE] = {
-    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 0}, {0, 1, 1, 16, 16, 1},
-};
-
-/* W[nb][pos][O] = G' g G'^T for the 2x2 dy tiles of tiles t0..t0+nb-1. */
-static void transform_dy(const wgeom *g, const float *dy, int64_t t0, int64_t nb, float *W) {
+static inline __attribute__((always_inline)) void transform_dy_m(const int m, const wgeom *g, const float *dy,
+                                                                 int64_t t0, int64_t nb, float *W) {
     int64_t per = g->th * g->tw;
+    const float(*Gd)[4] = m == 2 ? Gd2 : Gd4;
     for (int64_t b = 0; b < nb; b++) {
         int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
-        int64_t oy = 2 * ty, ox = 2 * tx;
-        bool y1 = oy + 1 < g->oh, x1 = ox + 1 < g->ow;
+        int64_t oy = m * ty, ox = m * tx;
+        int ny = oy + m <= g->oh ? m : (int)(g->oh - oy), nx = ox + m <= g->ow ? m : (int)(g->ow - ox);
         const float *di = dy + ((n * g->oh + oy) * g->ow + ox) * g->o;
         for (int64_t o = 0; o < g->o; o += 8) {
-            v8f q00 = ld8(di + o), q01 = x1 ? ld8(di + g->o + o) : bc8(0);
-            v8f q10 = y1 ? ld8(di + g->ow * g->o + o) : bc8(0);
-            v8f q11 = y1 && x1 ? ld8(di + (g->ow + 1) * g->o + o) : bc8(0);
-            for (int i = 0; i < TILE; i++) {
-                v8f h0 = Gd[i][0] * q00 + Gd[i][1] * q10, h1 = Gd[i][0] * q01 + Gd[i][1] * q11;
-                for (int j = 0; j < TILE; j++)
-                    st8(W + (b * NPOS + i * TILE + j) * g->o + o, Gd[j][0] * h0 + Gd[j][1] * h1);
-            }
+            v8f q[4][4], h[TILE][4];
+#pragma GCC unroll 4
+            for (int a = 0; a < m; a++)
+#pragma GCC unroll 4
+                for (int c = 0; c < m; c++) q[a][c] = a < ny && c < nx ? ld8(di + (a * g->ow + c) * g->o + o) : bc8(0);
+#pragma GCC unroll 6
+            for (int i = 0; i < TILE; i++)
+#pragma GCC unroll 4
+                for (int c = 0; c < m; c++) {
+                    v8f acc = bc8(0);
+#pragma GCC unroll 4
+                    for (int a = 0; a < m; a++) acc += Gd[i][a] * q[a][c];
+                    h[i][c] = acc;
+                }
+#pragma GCC unroll 6
+            for (int i = 0; i < TILE; i++)
+#pragma GCC unroll 6
+                for (int j = 0; j < TILE; j++) {
+                    v8f acc = bc8(0);
+#pragma GCC unroll 4
+                    for (int c = 0; c < m; c++) acc += Gd[j][c] * h[i][c];
+                    st8(W + (b * NPOS + i * TILE + j) * g->o + o, acc);
+                }
         }
     }
+}
+
+static void transform_dy(const wgeom *g, const float *dy, int64_t t0, int64_t nb, float *W) {
+    if (g->m == 2) transform_dy_m(2, g, dy, t0, nb, W);
+    else transform_dy_m(4, g, dy, t0, nb, W);
 }
 
 nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const float *x, const float *dy,
                                    float *df) {
     /* tiles of dy (the conv's output), each reading a 6x6 input block */
-    wgeom wg = wgeom_make(g->n, g->h, g->w, g->c, g->oh, g->ow, g->o, g->pt, g->pl);
+    wgeom wg = wgeom_make(g->n, g->h, g->w, g->c, g->oh, g->ow, g->o, g->pt, g->pl, (int)g->fh);
+    const int R = wg.r;
+    float Ad[5][TILE]; /* A'^T (r x 6) */
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < TILE; j++) Ad[i][j] = (float)amat(i, j, R);
     int64_t C = g->c, O = g->o, tb = block_tiles(C, O), T = wg.n * wg.th * wg.tw;
     int64_t nblk = (T + tb - 1) / tb;
     int nt = threads_for(nblk);
@@ -412,17 +497,17 @@ nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const fl
         for (int64_t o = 0; o < O; o += 8) {
             v8f m[TILE][TILE], h[5][TILE];
             for (int p = 0; p < NPOS; p++) m[p / TILE][p % TILE] = ld8(Macc + (p * C + c) * O + o);
-            for (int ky = 0; ky < 5; ky++)
+            for (int ky = 0; ky < R; ky++)
                 for (int j = 0; j < TILE; j++) {
                     v8f s = bc8(0);
                     for (int i = 0; i < TILE; i++) s += Ad[ky][i] * m[i][j];
                     h[ky][j] = s;
                 }
-            for (int ky = 0; ky < 5; ky++)
-                for (int kx = 0; kx < 5; kx++) {
+            for (int ky = 0; ky < R; ky++)
+                for (int kx = 0; kx < R; kx++) {
                     v8f s = bc8(0);
                     for (int j = 0; j < TILE; j++) s += Ad[kx][j] * h[ky][j];
-                    st8(df + ((ky * 5 + kx) * C + c) * O + o, s);
+                    st8(df + ((ky * R + kx) * C + c) * O + o, s);
                 }
         }
     return NB_OK;
