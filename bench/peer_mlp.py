@@ -94,8 +94,9 @@ def main(name="peer_mlp", make=model, lr=0.05, default_batches=0, shape=(784,)):
     acc = accuracy()
     # --epochs E > 1 (accuracy runs, not timed): whole epochs 2..E, each in a fresh
     # permutation from the same generator, the test accuracy printed after each
+    if a.epochs > 1:
+        print(f"{name}: epoch 1 test accuracy {acc:.4f}")
     for e in range(2, a.epochs + 1):
-        print(f"{name}: epoch 1 test accuracy {acc:.4f}" if e == 2 else "", end="\n" if e == 2 else "")
         perm = torch.randperm(n, generator=gen)
         for b in range(per_epoch):
             i = perm[b * bs:(b + 1) * bs]

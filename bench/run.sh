@@ -174,8 +174,9 @@ conv() {
         (cd "$ROOT" && "$BUILD/bench_conv" --threads 1,2) | tee -a "$TMP/conv"
     done
     for t in 1 2; do
-        nb=$(grep "^RESULT threads=$t " "$TMP/conv" | tr ' ' '\n' | sed -n 's/^nabla_step_ms=//p' | sort -g | head -1)
-        pt=$(grep "^RESULT threads=$t " "$TMP/conv" | tr ' ' '\n' | sed -n 's/^torch_step_ms=//p' | sort -g | head -1)
+        grep "^RESULT threads=$t " "$TMP/conv" >"$TMP/conv_$t"
+        nb=$(fmin nabla_step_ms "$TMP/conv_$t")
+        pt=$(fmin torch_step_ms "$TMP/conv_$t")
         row "conv layers fwd+bwd ms, ${t}T" "nabla $nb" "torch $pt" "x$(div "$pt" "$nb")" \
             "nabla T=$t; torch OMP=$t BLAS=1 set_num_threads($t)"
     done

@@ -241,12 +241,6 @@ static int64_t block_rows(int64_t total, int64_t kbytes, int nt) {
     return r < 1 ? 1 : r;
 }
 
-static int threads_for(int64_t tasks) {
-    int nt = nbi_num_threads();
-    if (nt > tasks) nt = (int)(tasks > 0 ? tasks : 1);
-    return nt < 1 ? 1 : nt;
-}
-
 /*** im2col / col2im ***/
 
 /* Writes the patch rows r0..r1-1 (global output pixel index n*OH*OW + p) of x
@@ -338,7 +332,7 @@ static nb_status conv_forward(nbi_kctx *k, const geom *g, nb_dtype dt, const cha
     }
     int nt = nbi_num_threads();
     int64_t br = block_rows(R, K * (int64_t)es, nt), nblk = (R + br - 1) / br;
-    nt = threads_for(nblk);
+    nt = nbi_conv_threads(nblk);
     char *col = nbi_kscratch(k, nbi_mul_size((size_t)(nt * br * K), es));
     if (!col) return NB_ERR_OUT_OF_MEMORY;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -372,7 +366,7 @@ static nb_status conv_backprop_input(nbi_kctx *k, const geom *g, nb_dtype dt, co
     int64_t ipb = block_rows(g->n * P, K * (int64_t)es, nt) / P;
     if (ipb < 1) ipb = 1;
     int64_t nblk = (g->n + ipb - 1) / ipb;
-    nt = threads_for(nblk);
+    nt = nbi_conv_threads(nblk);
     char *col = nbi_kscratch(k, nbi_mul_size((size_t)(nt * ipb * P * K), es));
     if (!col) return NB_ERR_OUT_OF_MEMORY;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -409,7 +403,7 @@ static nb_status conv_backprop_filter(nbi_kctx *k, const geom *g, nb_dtype dt, c
     }
     int nt = nbi_num_threads();
     int64_t br = block_rows(R, K * (int64_t)es, nt), nblk = (R + br - 1) / br;
-    nt = threads_for(nblk);
+    nt = nbi_conv_threads(nblk);
     /* layout: nt patch blocks, then nt - 1 partials (thread 0 sums into df) */
     size_t colsz = nbi_mul_size((size_t)(nt * br * K), es);
     char *col = nbi_kscratch(k, colsz + nbi_mul_size((size_t)((nt - 1) * KO), es));
@@ -683,7 +677,7 @@ static nb_status k_pool(nbi_kctx *k) {
     if (!y) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = y;
     if (y->size == 0) return NB_OK;
-    int nt = threads_for(g.n * g.oh);
+    int nt = nbi_conv_threads(g.n * g.oh);
     bool f32 = x->dtype == NB_FLOAT32;
     if (k->op->type == NBI_OP_MAX_POOL) {
         if (f32) maxpool_f32(&g, x->data, y->data, nt);
@@ -712,7 +706,7 @@ static nb_status k_max_pool_grad(nbi_kctx *k) {
         memset(dx->data, 0, dx->nbytes);
         return NB_OK;
     }
-    int nt = threads_for(g.n);
+    int nt = nbi_conv_threads(g.n);
     size_t es = nbi_dtype_size(x->dtype);
     /* per thread: C offsets (int64) then C values, padded to 64 bytes */
     size_t stride = (nbi_mul_size((size_t)g.c, es + sizeof(int64_t)) + 63) & ~(size_t)63;
@@ -736,7 +730,7 @@ static nb_status k_avg_pool_grad(nbi_kctx *k) {
     if (!dx) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = dx;
     if (dx->size == 0) return NB_OK;
-    int nt = threads_for(g.n);
+    int nt = nbi_conv_threads(g.n);
     if (dy->dtype == NB_FLOAT32) avgpool_grad_f32(&g, dy->data, dx->data, nt);
     else avgpool_grad_f64(&g, dy->data, dx->data, nt);
     return NB_OK;

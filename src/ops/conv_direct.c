@@ -240,8 +240,7 @@ nb_status nbi_convd_forward(nbi_kctx *k, const geom *g, const float *x, const fl
     plan p;
     make_plan(g, nt, &p);
     int64_t tasks = g->n * p.nbands;
-    if (nt > tasks) nt = (int)tasks;
-    if (nt < 1) nt = 1;
+    nt = nbi_conv_threads(tasks);
     bool pack = p.op != g->o; /* filter rows copied to a multiple of 8 */
     size_t offsz = round16(nbi_mul_size((size_t)p.K, 2)), fsz = pack ? round16((size_t)(p.K * p.op)) : 0;
     size_t slabsz = round16(nbi_mul_size((size_t)p.srows, (size_t)p.ws));
@@ -341,8 +340,7 @@ nb_status nbi_convd_backprop_filter(nbi_kctx *k, const geom *g, const float *x, 
     plan p;
     make_plan(g, nt, &p);
     int64_t tasks = g->n * p.nbands;
-    if (nt > tasks) nt = (int)tasks;
-    if (nt < 1) nt = 1;
+    nt = nbi_conv_threads(tasks);
     bool pad = p.op != g->o; /* dy rows copied to a multiple of 8 */
     size_t offsz = round16(nbi_mul_size((size_t)K, 2)), partsz = round16((size_t)(K * p.op));
     size_t slabsz = round16(nbi_mul_size((size_t)p.srows, (size_t)p.ws));

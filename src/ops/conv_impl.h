@@ -19,6 +19,14 @@ typedef struct nbi_conv_geom {
     int64_t pt, pl;      /* padding on top and left */
 } nbi_conv_geom;
 
+/* Threads for `tasks` independent pieces of work: nbi_num_threads(), but
+ * never more than the tasks and at least 1. */
+static inline int nbi_conv_threads(int64_t tasks) {
+    int nt = nbi_num_threads();
+    if (nt > tasks) nt = (int)(tasks > 0 ? tasks : 1);
+    return nt < 1 ? 1 : nt;
+}
+
 /* Winograd F(2x2, 5x5) and F(4x4, 3x3) (src/ops/conv_winograd.c): 5x5 or 3x3
  * filters, stride 1, no dilation, channel counts multiples of 8 (>= 8). */
 bool nbi_wino_applies(const nbi_conv_geom *g);

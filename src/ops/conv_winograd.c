@@ -74,10 +74,7 @@ static inline v8f ld8(const float *p) { return *(const v8f_u *)p; }
 static inline void st8(float *p, v8f v) { *(v8f_u *)p = v; }
 static inline v8f bc8(float s) { return (v8f){s, s, s, s, s, s, s, s}; }
 
-enum { TILE = 6, NPOS = 36 };
-#ifndef NB_WINO_KIB
-#define NB_WINO_KIB 640
-#endif
+enum { TILE = 6, NPOS = 36, L2_BUDGET = 640 * 1024 /* bytes; see block_tiles */ };
 
 bool nbi_wino_applies(const nbi_conv_geom *g) {
     return nb_get_winograd() && (g->fh == 5 || g->fh == 3) && g->fw == g->fh && g->sh == 1 && g->sw == 1 &&
@@ -253,7 +250,7 @@ static wgeom wgeom_make(int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, 
  * accumulator) [36][c][o] that every block reads, should stay within L2 (taken
  * as 640 KiB of a typical 1 MiB); a multiple of the product kernel's 6 rows. */
 static int64_t block_tiles(int64_t c, int64_t o) {
-    int64_t budget = (int64_t)NB_WINO_KIB * 1024 - NPOS * c * o * (int64_t)sizeof(float);
+    int64_t budget = (int64_t)L2_BUDGET - NPOS * c * o * (int64_t)sizeof(float);
     int64_t tb = budget / (NPOS * (c + o) * (int64_t)sizeof(float));
     tb -= tb % 6;
     return tb < 12 ? 12 : tb > 120 ? 120 : tb;
@@ -359,17 +356,11 @@ static void wino_conv(const wgeom *g, const float *x, const float *U, float *y,
     }
 }
 
-static int threads_for(int64_t tasks) {
-    int nt = nbi_num_threads();
-    if (nt > tasks) nt = (int)(tasks > 0 ? tasks : 1);
-    return nt < 1 ? 1 : nt;
-}
-
 /* Runs a forward convolution with geometry wg and filter f (rotated or not). */
 static nb_status run_forward(nbi_kctx *k, const wgeom *wg, const float *f, int64_t fc, int64_t fo,
                              bool rotate, const float *x, float *y) {
     int64_t tb = block_tiles(wg->c, wg->o), T = wg->n * wg->th * wg->tw;
-    int nt = threads_for((T + tb - 1) / tb);
+    int nt = nbi_conv_threads((T + tb - 1) / tb);
     size_t usz = (size_t)(NPOS * wg->c * wg->o), per = (size_t)(NPOS * tb * (wg->c + wg->o) + NPOS * wg->c);
     float *U = nbi_kscratch(k, nbi_mul_size(usz + (size_t)nt * per, sizeof(float)));
     if (!U) return NB_ERR_OUT_OF_MEMORY;
@@ -461,7 +452,7 @@ nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const fl
         for (int j = 0; j < TILE; j++) Ad[i][j] = (float)amat(i, j, R);
     int64_t C = g->c, O = g->o, tb = block_tiles(C, O), T = wg.n * wg.th * wg.tw;
     int64_t nblk = (T + tb - 1) / tb;
-    int nt = threads_for(nblk);
+    int nt = nbi_conv_threads(nblk);
     size_t acc = (size_t)(NPOS * C * O), per = (size_t)(NPOS * tb * (C + O)) + acc + (size_t)(NPOS * C);
     float *scratch = nbi_kscratch(k, nbi_mul_size((size_t)nt * per, sizeof(float)));
     if (!scratch) return NB_ERR_OUT_OF_MEMORY;
@@ -492,7 +483,7 @@ nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const fl
     }
     const float *Macc = scratch + NPOS * tb * (C + O);
     /* df[ky][kx][c][o] = (A'^T M A')[ky][kx] */
-#pragma omp parallel for num_threads(threads_for(C)) schedule(static)
+#pragma omp parallel for num_threads(nbi_conv_threads(C)) schedule(static)
     for (int64_t c = 0; c < C; c++)
         for (int64_t o = 0; o < O; o += 8) {
             v8f m[TILE][TILE], h[5][TILE];
