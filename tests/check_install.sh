@@ -1,16 +1,47 @@
 #!/usr/bin/env bash
-# `cmake --install` into a temporary prefix, then build examples/hello.c the way a
-# user would: with pkg-config, against the installed header and library.
+# `cmake --install` into a temporary prefix that is not the one CMake was
+# configured with, then build examples/hello.c as a user would, twice:
+#   1. with pkg-config (nabla.pc is relocatable: its paths are ${pcfiledir}-relative);
+#   2. with CMake's find_package(nabla) and target_link_libraries(app nabla::nabla),
+#      and again against nabla::nabla_static.
+# The prefix is then moved elsewhere and (1) is repeated: nothing may point back.
 set -euo pipefail
 build=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-pcdir=$(dirname "$(find "$tmp/prefix" -name nabla.pc | head -1)")
-export PKG_CONFIG_PATH="$pcdir"
-# the .pc file names the prefix CMake was configured with; point it at the temporary one
-sed -i "s|^prefix=.*|prefix=$tmp/prefix|" "$pcdir/nabla.pc"
-cc "$src/examples/hello.c" $(pkg-config --cflags nabla) $(pkg-config --libs --static nabla) -o "$tmp/hello"
-LD_LIBRARY_PATH="$(pkg-config --variable=libdir nabla)" "$tmp/hello"
+configured=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+[ "$configured" != "$tmp/prefix" ] || { echo "the test prefix must differ from the configured one"; exit 1; }
+
+with_pkgconfig() { # $1 = prefix
+  local pcdir
+  pcdir=$(dirname "$(find "$1" -name nabla.pc | head -1)")
+  PKG_CONFIG_PATH="$pcdir" cc "$src/examples/hello.c" $(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags nabla) \
+    $(PKG_CONFIG_PATH="$pcdir" pkg-config --libs --static nabla) -o "$tmp/hello_pc"
+  LD_LIBRARY_PATH="$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=libdir nabla)" "$tmp/hello_pc" | grep -qF 'a + b = 5'
+}
+with_pkgconfig "$tmp/prefix"
 echo "install + pkg-config: ok"
+
+mkdir -p "$tmp/app"
+cp "$src/examples/hello.c" "$tmp/app/hello.c"
+cat > "$tmp/app/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.16)
+project(app C)
+find_package(nabla 0.1 REQUIRED)
+add_executable(hello_shared hello.c)
+target_link_libraries(hello_shared nabla::nabla)
+add_executable(hello_static hello.c)
+target_link_libraries(hello_static nabla::nabla_static)
+CM
+cmake -S "$tmp/app" -B "$tmp/app/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/app/build" >/dev/null
+LD_LIBRARY_PATH="$(dirname "$(find "$tmp/prefix" -name 'libnabla.so.0' | head -1)")" \
+  "$tmp/app/build/hello_shared" | grep -qF 'a + b = 5'
+"$tmp/app/build/hello_static" | grep -qF 'a + b = 5'
+echo "install + find_package(nabla): ok"
+
+mv "$tmp/prefix" "$tmp/moved"
+with_pkgconfig "$tmp/moved"
+echo "moved prefix + pkg-config: ok"
