@@ -442,8 +442,22 @@ nb_output nb_greater_equal(nb_graph *g, nb_output x, nb_output y, const char *na
 nb_output nb_logical_and(nb_graph *g, nb_output x, nb_output y, const char *name);
 nb_output nb_logical_or(nb_graph *g, nb_output x, nb_output y, const char *name);
 nb_output nb_logical_not(nb_graph *g, nb_output x, const char *name);
-/** where(cond, x, y): x where cond is true, else y (op Select; cond, x, y broadcast). */
+/** TF1's tf.where(cond, x, y) (op Select): x where cond is true, else y.
+ *  x and y must have the same shape (and dtype); cond is bool and either a
+ *  scalar (picks x or y whole), of x's shape (elementwise), or, when x has rank
+ *  >= 2, a vector of length x's first dimension (picks whole rows: out[i, ...] =
+ *  cond[i] ? x[i, ...] : y[i, ...]). No broadcasting: NB_ERR_SHAPE with TF1's
+ *  texts ("'then' and 'else' must have the same size.  but are: [2,3] vs. [3]",
+ *  "'then' and 'cond' must have the same size.  but are: ...", "Number of batches
+ *  of 'then' must match size of 'cond', but saw: 4 vs. 3"), at build time when
+ *  the shapes are known, else at run time. NB_ERR_DTYPE for a non-bool cond or
+ *  x, y of different dtypes. Gradient: dy routed to x where cond, to y elsewhere
+ *  (none to cond). A GraphDef with Select means the same to TensorFlow 1.x. */
 nb_output nb_where(nb_graph *g, nb_output cond, nb_output x, nb_output y, const char *name);
+/** tf.where_v2 / TF2's tf.where (op SelectV2): like nb_where, but cond, x and y
+ *  broadcast together numpy-style (out shape = broadcast of all three). Gradient:
+ *  dy routed as in nb_where, then summed back to x's and y's shapes. */
+nb_output nb_where_v2(nb_graph *g, nb_output cond, nb_output x, nb_output y, const char *name);
 /** Converts to another dtype (tf.cast; op Cast). */
 nb_output nb_cast(nb_graph *g, nb_output x, nb_dtype dtype, const char *name);
 

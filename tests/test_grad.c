@@ -31,6 +31,11 @@ B1(b_sigmoid, nb_sigmoid(g, x[0], NULL))
 B1(b_tanh, nb_tanh(g, x[0], NULL))
 B1(b_relu, nb_relu(g, x[0], NULL))
 B1(b_select, nb_where(g, nb_greater(g, x[0], x[1], NULL), x[0], x[1], NULL))
+/* TF1's row-picking Select: a bool vector chooses whole rows of x or y */
+B1(b_select_rows, nb_where(g, nb_constant_array(g, NB_BOOL, 1, (int64_t[]){3}, (const uint8_t[]){1, 0, 1}, NULL), x[0], x[1], NULL))
+B1(b_select_scalar, nb_where(g, nb_less(g, nb_reduce_sum(g, x[0], NULL, NB_ALL_AXES, false, NULL),
+                                        nb_constant_f64(g, 100.0, NULL), NULL), x[0], x[1], NULL))
+B1(b_select_v2, nb_where_v2(g, nb_greater(g, x[0], x[1], NULL), x[0], x[1], NULL))
 B1(b_cast, nb_cast(g, nb_multiply(g, x[0], x[0], NULL), NB_FLOAT64, NULL))
 B1(b_identity, nb_identity(g, x[0], NULL))
 B1(b_sum_all, nb_reduce_sum(g, x[0], NULL, NB_ALL_AXES, false, NULL))
@@ -118,6 +123,9 @@ static const gcase cases[] = {
     {"tanh", 1, {2}, {{2, 3}}, -2, 2, b_tanh, false},
     {"relu", 1, {1}, {{8}}, -2, 2, b_relu, false},
     {"select", 2, {1, 1}, {{6}, {6}}, -2, 2, b_select, false},
+    {"select_rows", 2, {2, 2}, {{3, 2}, {3, 2}}, -2, 2, b_select_rows, false},
+    {"select_scalar_cond", 2, {2, 2}, {{2, 2}, {2, 2}}, -2, 2, b_select_scalar, false},
+    {"select_v2_broadcast", 2, {2, 1}, {{2, 3}, {3}}, -2, 2, b_select_v2, false},
     {"cast", 1, {1}, {{4}}, -2, 2, b_cast, false},
     {"check_numerics", 1, {2}, {{2, 3}}, -2, 2, b_check_numerics, false},
     {"identity", 1, {2}, {{2, 2}}, -2, 2, b_identity, false},

@@ -937,7 +937,7 @@ TEST(default_node_names) {
 
 /*** Select ***/
 
-TEST(select_with_broadcasting) {
+TEST(select_v2_with_broadcasting) {
     nb_dtype dts[] = {NB_FLOAT32, NB_FLOAT64, NB_INT32, NB_INT64, NB_UINT8, NB_BOOL};
     struct {
         int rc, rx, ry;
@@ -967,18 +967,116 @@ TEST(select_with_broadcasting) {
                            : yv[src_offset(r, od, i, cases[c].ry, cases[c].dy)];
             nb_graph *g = nb_graph_new();
             nb_output cond = cst(g, NB_BOOL, cases[c].rc, cases[c].dc, cv);
-            nb_output y = nb_where(g, cond, cst(g, dts[d], cases[c].rx, cases[c].dx, xv),
-                                   cst(g, dts[d], cases[c].ry, cases[c].dy, yv), NULL);
+            nb_output y = nb_where_v2(g, cond, cst(g, dts[d], cases[c].rx, cases[c].dx, xv),
+                                      cst(g, dts[d], cases[c].ry, cases[c].dy, yv), NULL);
             CHECK_GRAPH_OK(g);
             CHECK(shape_is(nb_output_shape(y), r, od));
             CHECK(nb_output_dtype(y) == dts[d]);
             nb_tensor *t = eval1(g, y, NULL, 0);
             char ctx[64];
-            snprintf(ctx, sizeof ctx, "select %s case %zu", nb_dtype_name(dts[d]), c);
+            snprintf(ctx, sizeof ctx, "select_v2 %s case %zu", nb_dtype_name(dts[d]), c);
+            CHECK(!strcmp(nb_op_type(y.op), "SelectV2"));
             check_tensor(ctx, t, dts[d], r, od, e, 0);
             nb_tensor_unref(t);
             nb_graph_free(g);
         }
+}
+
+/* TF1's Select: a scalar condition picks x or y whole, one of x's shape picks
+ * elementwise, and a vector of x's first dimension picks whole rows. Expected
+ * values are written out by hand. */
+TEST(select_tf1_rules) {
+    nb_graph *g = nb_graph_new();
+    const double xv[6] = {1, 2, 3, 4, 5, 6}, yv[6] = {-1, -2, -3, -4, -5, -6};
+    int64_t d32[2] = {3, 2}, d3[1] = {3}, d0[2] = {0, 2};
+    nb_output x = cst(g, NB_FLOAT32, 2, d32, xv), y = cst(g, NB_FLOAT32, 2, d32, yv);
+    nb_output rows = cst(g, NB_BOOL, 1, d3, (const double[]){1, 0, 1});
+    nb_output elem = cst(g, NB_BOOL, 2, d32, (const double[]){1, 0, 0, 1, 1, 0});
+    nb_output sc_t = cst(g, NB_BOOL, 0, NULL, (const double[]){1});
+    nb_output sc_f = cst(g, NB_BOOL, 0, NULL, (const double[]){0});
+    nb_output r_rows = nb_where(g, rows, x, y, NULL);
+    nb_output r_elem = nb_where(g, elem, x, y, NULL);
+    nb_output r_t = nb_where(g, sc_t, x, y, NULL);
+    nb_output r_f = nb_where(g, sc_f, x, y, NULL);
+    /* scalar x and y with a scalar condition; empty x and y with an empty row vector */
+    nb_output r_s = nb_where(g, sc_f, cst(g, NB_INT32, 0, NULL, (const double[]){7}),
+                             cst(g, NB_INT32, 0, NULL, (const double[]){9}), NULL);
+    nb_output r_e = nb_where(g, cst(g, NB_BOOL, 1, (int64_t[]){0}, NULL), cst(g, NB_FLOAT64, 2, d0, NULL),
+                             cst(g, NB_FLOAT64, 2, d0, NULL), NULL);
+    CHECK_GRAPH_OK(g);
+    CHECK(!strcmp(nb_op_type(r_rows.op), "Select"));
+    CHECK(shape_is(nb_output_shape(r_rows), 2, d32));
+    nb_tensor *t = eval1(g, r_rows, NULL, 0);
+    check_tensor("select rows", t, NB_FLOAT32, 2, d32, (const double[]){1, 2, -3, -4, 5, 6}, 0);
+    nb_tensor_unref(t);
+    t = eval1(g, r_elem, NULL, 0);
+    check_tensor("select elementwise", t, NB_FLOAT32, 2, d32, (const double[]){1, -2, -3, 4, 5, -6}, 0);
+    nb_tensor_unref(t);
+    t = eval1(g, r_t, NULL, 0);
+    check_tensor("select scalar true", t, NB_FLOAT32, 2, d32, xv, 0);
+    nb_tensor_unref(t);
+    t = eval1(g, r_f, NULL, 0);
+    check_tensor("select scalar false", t, NB_FLOAT32, 2, d32, yv, 0);
+    nb_tensor_unref(t);
+    t = eval1(g, r_s, NULL, 0);
+    check_tensor("select scalars", t, NB_INT32, 0, NULL, (const double[]){9}, 0);
+    nb_tensor_unref(t);
+    t = eval1(g, r_e, NULL, 0);
+    check_tensor("select empty", t, NB_FLOAT64, 2, d0, NULL, 0);
+    nb_tensor_unref(t);
+    nb_graph_free(g);
+
+    /* unknown dims: x's shape is completed from y's; rows picked from a fed vector */
+    g = nb_graph_new();
+    nb_output px = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 2), "px");
+    nb_output py = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(3, NB_DIM_UNKNOWN), "py");
+    nb_output pc = nb_placeholder(g, NB_BOOL, NB_SHAPE_UNKNOWN_RANK, "pc");
+    nb_output r = nb_where(g, pc, px, py, NULL);
+    CHECK_GRAPH_OK(g);
+    CHECK(shape_is(nb_output_shape(r), 2, d32));
+    nb_tensor *xt = nb_tensor_new(NB_FLOAT32, 2, d32, (const float[]){1, 2, 3, 4, 5, 6});
+    nb_tensor *yt = nb_tensor_new(NB_FLOAT32, 2, d32, (const float[]){-1, -2, -3, -4, -5, -6});
+    nb_tensor *ct = nb_tensor_new(NB_BOOL, 1, d3, (const uint8_t[]){0, 1, 0});
+    nb_feed f[3] = {{px, xt}, {py, yt}, {pc, ct}};
+    t = eval1(g, r, f, 3);
+    check_tensor("select fed rows", t, NB_FLOAT32, 2, d32, (const double[]){-1, -2, 3, 4, -5, -6}, 0);
+    nb_tensor_unref(t);
+    /* a fed condition of the wrong length fails at run time with TF1's text */
+    nb_tensor *c4 = nb_tensor_zeros(NB_BOOL, 1, (int64_t[]){4});
+    f[2].value = c4;
+    char msg[1024];
+    CHECK_STATUS(run_error(g, r, f, 3, msg, sizeof msg), NB_ERR_SHAPE);
+    CHECK_STR_CONTAINS(msg, "Number of batches of 'then' must match size of 'cond', but saw: 3 vs. 4");
+    nb_tensor_unref(c4);
+    nb_tensor_unref(xt);
+    nb_tensor_unref(yt);
+    nb_tensor_unref(ct);
+    nb_graph_free(g);
+}
+
+/* What SelectV2 broadcasts, Select refuses, with TF1's texts. */
+TEST(select_tf1_refuses_broadcasting) {
+    struct {
+        int rc, rx, ry;
+        int64_t dc[2], dx[2], dy[2];
+        const char *msg;
+    } bad[] = {
+        {2, 2, 1, {2, 3}, {2, 3}, {3}, "'then' and 'else' must have the same size.  but are: [2,3] vs. [3]"},
+        {2, 2, 2, {2, 1}, {2, 3}, {2, 3}, "'then' and 'cond' must have the same size.  but are: [2,3] vs. [2,1]"},
+        {1, 2, 2, {3}, {2, 3}, {2, 3}, "Number of batches of 'then' must match size of 'cond', but saw: 2 vs. 3"},
+        {1, 1, 1, {3}, {2}, {2}, "'then' and 'cond' must have the same size.  but are: [2] vs. [3]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nb_graph *g = nb_graph_new();
+        nb_output c = nb_zeros(g, NB_BOOL, nb_shape_make(bad[i].rc, bad[i].dc), NULL);
+        nb_output x = nb_zeros(g, NB_FLOAT32, nb_shape_make(bad[i].rx, bad[i].dx), NULL);
+        nb_output y = nb_zeros(g, NB_FLOAT32, nb_shape_make(bad[i].ry, bad[i].dy), NULL);
+        CHECK(nb_output_is_nil(nb_where(g, c, x, y, "pick")));
+        CHECK_STATUS(nb_graph_status(g), NB_ERR_SHAPE);
+        CHECK_STR_CONTAINS(nb_graph_errmsg(g), bad[i].msg);
+        CHECK_STR_CONTAINS(nb_graph_errmsg(g), "for 'pick' (op: 'Select')");
+        nb_graph_free(g);
+    }
 }
 
 TEST(select_errors) {
@@ -1194,13 +1292,13 @@ TEST(broadcast_rank4_against_reference) {
 /*** Coverage: every op of math.def has a row above ***/
 
 TEST(every_math_op_is_covered) {
-    static const char *const others[] = {"AddN", "Select", "Cast"}; /* tested by their own TESTs */
+    static const char *const others[] = {"AddN", "Select", "SelectV2", "Cast"}; /* tested by their own TESTs */
     for (int e = NBI_OP_ADD; e <= NBI_OP_CAST; e++) {
         const char *name = nbi_registry_names[e];
         bool found = false;
         for (int o = 0; o < N_BINOPS && !found; o++) found = strcmp(binops[o].type, name) == 0;
         for (int o = 0; o < N_UNOPS && !found; o++) found = strcmp(unops[o].type, name) == 0;
-        for (int o = 0; o < 3 && !found; o++) found = strcmp(others[o], name) == 0;
+        for (size_t o = 0; o < sizeof others / sizeof others[0] && !found; o++) found = strcmp(others[o], name) == 0;
         checks_++;
         if (!found) FAILF("math op %s has no test row", name);
     }

@@ -100,6 +100,7 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     /* Math */
     [NBI_OP_ADD_N] = ROWS({"N", A_N}, T0),
     [NBI_OP_SELECT] = ROWS({"T", A_T_IN1}),
+    [NBI_OP_SELECT_V2] = ROWS({"T", A_T_IN1}),
     [NBI_OP_CAST] = ROWS({"DstT", A_DTYPE}, {"SrcT", A_T_IN0}, {"Truncate", A_FALSE}),
     [NBI_OP_LOGICAL_AND] = NO_ATTRS,
     [NBI_OP_LOGICAL_OR] = NO_ATTRS,

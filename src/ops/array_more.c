@@ -1095,7 +1095,7 @@ static void g_uss(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     nb_output gathered = nb_gather(g, dy[0], safe, 0, NULL);
     nb_output keep = nb_greater_equal(g, ids, zero, NULL);
     for (int i = ir; i < dr; i++) keep = nb_expand_dims(g, keep, -1, NULL);
-    dx[0] = nb_where(g, keep, gathered, nb_zeros_like(g, gathered, NULL), NULL);
+    dx[0] = nb_where_v2(g, keep, gathered, nb_zeros_like(g, gathered, NULL), NULL);
 }
 
 const nbi_opdef nbi_opdef_UNSORTED_SEGMENT_SUM = {"UnsortedSegmentSum", 3, 0, infer_uss, k_uss, g_uss};

@@ -9,6 +9,7 @@
  */
 #include "nb_internal.h"
 
+#include <inttypes.h>
 #include <math.h>
 
 /*** Row-function generators ***/
@@ -428,7 +429,86 @@ static nb_status k_add_n(nbi_kctx *k) {
 
 /*** Select and Cast ***/
 
+/* TF1's Select: x and y of one shape; cond a scalar (picks x or y whole), of
+ * x's shape (elementwise), or a vector whose length is x's first dimension
+ * (picks whole rows) when x has rank >= 2. Messages are TF1's kernel texts. */
+static bool select_cond_fits(const nb_shape *c, const nb_shape *x, char *why, size_t n) {
+    char cs[128], xs[128];
+    if (c->rank < 0 || x->rank < 0 || c->rank == 0) return true;
+    nbi_dims_string(c->rank, c->dims, false, cs, sizeof cs);
+    nbi_dims_string(x->rank, x->dims, false, xs, sizeof xs);
+    if (c->rank == 1 && x->rank >= 2) {
+        if (c->dims[0] >= 0 && x->dims[0] >= 0 && c->dims[0] != x->dims[0]) {
+            snprintf(why, n, "Number of batches of 'then' must match size of 'cond', but saw: %" PRId64 " vs. %" PRId64,
+                     x->dims[0], c->dims[0]);
+            return false;
+        }
+        return true;
+    }
+    bool same = c->rank == x->rank;
+    for (int i = 0; same && i < c->rank; i++)
+        if (c->dims[i] >= 0 && x->dims[i] >= 0 && c->dims[i] != x->dims[i]) same = false;
+    if (!same) snprintf(why, n, "'then' and 'cond' must have the same size.  but are: %s vs. %s", xs, cs);
+    return same;
+}
+
+static bool select_same_shape(const nb_shape *x, const nb_shape *y, char *why, size_t n) {
+    if (x->rank < 0 || y->rank < 0) return true;
+    bool same = x->rank == y->rank;
+    for (int i = 0; same && i < x->rank; i++)
+        if (x->dims[i] >= 0 && y->dims[i] >= 0 && x->dims[i] != y->dims[i]) same = false;
+    if (!same) {
+        char xs[128], ys[128];
+        nbi_dims_string(x->rank, x->dims, false, xs, sizeof xs);
+        nbi_dims_string(y->rank, y->dims, false, ys, sizeof ys);
+        snprintf(why, n, "'then' and 'else' must have the same size.  but are: %s vs. %s", xs, ys);
+    }
+    return same;
+}
+
 static nb_status infer_select(nb_op *op) {
+    if (nbi_in_dtype(op, 0) != NB_BOOL)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "condition must be bool, got %s",
+                               nbi_dtype_tfname(nbi_in_dtype(op, 0)));
+    if (nbi_in_dtype(op, 1) != nbi_in_dtype(op, 2))
+        return nbi_infer_error(op, NB_ERR_DTYPE, "'x' and 'y' must have the same dtype, got %s and %s",
+                               nbi_dtype_tfname(nbi_in_dtype(op, 1)), nbi_dtype_tfname(nbi_in_dtype(op, 2)));
+    const nb_shape *c = nbi_in_shape(op, 0), *x = nbi_in_shape(op, 1), *y = nbi_in_shape(op, 2);
+    char why[320];
+    if (!select_same_shape(x, y, why, sizeof why) || !select_cond_fits(c, x, why, sizeof why))
+        return nbi_infer_error(op, NB_ERR_SHAPE, "%s", why);
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = nbi_in_dtype(op, 1);
+    nb_shape out = *x;
+    if (out.rank >= 0 && y->rank == out.rank) /* fill x's unknown dims from y's */
+        for (int i = 0; i < out.rank; i++)
+            if (out.dims[i] < 0) out.dims[i] = y->dims[i];
+    op->out_shape[0] = x->rank >= 0 ? out : *y;
+    return NB_OK;
+}
+
+static nb_status k_select(nbi_kctx *k) {
+    const nb_tensor *c = k->in[0], *x = k->in[1], *y = k->in[2];
+    nb_shape cs = nb_shape_make(c->rank, c->dims), xs = nb_shape_make(x->rank, x->dims),
+             ys = nb_shape_make(y->rank, y->dims);
+    char why[320];
+    if (!select_same_shape(&xs, &ys, why, sizeof why) || !select_cond_fits(&cs, &xs, why, sizeof why))
+        return nbi_kerror(k, NB_ERR_SHAPE, "%s", why);
+    nb_tensor *o = nbi_kalloc(k, x->dtype, x->rank, x->dims);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = o;
+    const uint8_t *cd = c->data;
+    size_t es = nb_dtype_size(x->dtype);
+    /* rows: one condition value per block of `row` elements (the whole tensor
+     * for a scalar condition, one element for an elementwise one) */
+    int64_t n_conds = c->rank == 0 ? 1 : c->size, row = n_conds ? x->size / n_conds : 0;
+    size_t rb = (size_t)row * es;
+    for (int64_t i = 0; i < n_conds; i++)
+        memcpy((char *)o->data + (size_t)i * rb, (const char *)(cd[i] ? x : y)->data + (size_t)i * rb, rb);
+    return NB_OK;
+}
+
+static nb_status infer_select_v2(nb_op *op) {
     if (nbi_in_dtype(op, 0) != NB_BOOL)
         return nbi_infer_error(op, NB_ERR_DTYPE, "condition must be bool, got %s",
                                nbi_dtype_tfname(nbi_in_dtype(op, 0)));
@@ -456,7 +536,7 @@ static int64_t bcast_offset(const nb_tensor *t, int r, const int64_t *idx) {
     return off;
 }
 
-static nb_status k_select(nbi_kctx *k) {
+static nb_status k_select_v2(nbi_kctx *k) {
     const nb_tensor *c = k->in[0], *x = k->in[1], *y = k->in[2];
     int r1, r;
     int64_t d1[NB_MAX_RANK], d[NB_MAX_RANK];
@@ -653,11 +733,18 @@ static void g_reciprocal_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_ou
     dx[0] = nb_multiply(g, b, nb_multiply(g, nb_multiply(g, scalar_like(g, -2.0, y), d, NULL), y, NULL), NULL);
     dx[1] = grad_op(g, NBI_OP_RECIPROCAL_GRAD, y, b);
 }
+static void g_select_v2(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    nb_output c = op->inputs[0];
+    nb_output zeros = nb_zeros_like(g, dy[0], NULL);
+    dx[1] = nbi_sum_to_shape_of(g, nb_where_v2(g, c, dy[0], zeros, NULL), op->inputs[1]);
+    dx[2] = nbi_sum_to_shape_of(g, nb_where_v2(g, c, zeros, dy[0], NULL), op->inputs[2]);
+}
+/* TF1's Select: x and y (and dy) share one shape, so the same condition routes dy. */
 static void g_select(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     nb_output c = op->inputs[0];
     nb_output zeros = nb_zeros_like(g, dy[0], NULL);
-    dx[1] = nbi_sum_to_shape_of(g, nb_where(g, c, dy[0], zeros, NULL), op->inputs[1]);
-    dx[2] = nbi_sum_to_shape_of(g, nb_where(g, c, zeros, dy[0], NULL), op->inputs[2]);
+    dx[1] = nb_where(g, c, dy[0], zeros, NULL);
+    dx[2] = nb_where(g, c, zeros, dy[0], NULL);
 }
 static void g_cast(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     nb_dtype src = nbi_in_dtype(op, 0);
@@ -712,6 +799,7 @@ UNDEF(RELU, "Relu", 0, g_relu)
 UNDEF(LOGICAL_NOT, "LogicalNot", NBI_NO_GRAD, NULL)
 const nbi_opdef nbi_opdef_ADD_N = {"AddN", -1, 0, infer_add_n, k_add_n, g_add_n};
 const nbi_opdef nbi_opdef_SELECT = {"Select", 3, 0, infer_select, k_select, g_select};
+const nbi_opdef nbi_opdef_SELECT_V2 = {"SelectV2", 3, 0, infer_select_v2, k_select_v2, g_select_v2};
 const nbi_opdef nbi_opdef_CAST = {"Cast", 1, 0, infer_cast, k_cast, g_cast};
 
 /*** Constructors ***/
@@ -769,6 +857,11 @@ nb_output nb_add_n(nb_graph *g, const nb_output *xs, int n, const char *name) {
 nb_output nb_where(nb_graph *g, nb_output cond, nb_output x, nb_output y, const char *name) {
     nb_output in[3] = {cond, x, y};
     return nbi_op_finish(nbi_op_new(g, NBI_OP_SELECT, name, NULL, in, 3));
+}
+
+nb_output nb_where_v2(nb_graph *g, nb_output cond, nb_output x, nb_output y, const char *name) {
+    nb_output in[3] = {cond, x, y};
+    return nbi_op_finish(nbi_op_new(g, NBI_OP_SELECT_V2, name, NULL, in, 3));
 }
 
 nb_output nb_cast(nb_graph *g, nb_output x, nb_dtype dtype, const char *name) {
