@@ -469,7 +469,12 @@ nb_output nb_cast(nb_graph *g, nb_output x, nb_dtype dtype, const char *name);
 /** tf.reduce_sum(x, axis, keep_dims): axes may be negative (counted from the end).
  *  The axes become a Const input ("<name>/reduction_indices"; "Const" for all axes).
  *  Output shape: x's shape without the reduced axes, or with them set to 1 when keep_dims.
- *  Default names "Sum", "Mean", "Prod", "Max", "Min". */
+ *  Default names "Sum", "Mean", "Prod", "Max", "Min".
+ *  Gradients: Sum and Mean broadcast dy back (Mean divided by the group size);
+ *  Prod gives each element the product of the other elements of its group, never
+ *  dividing by a zero (one zero in a group: the others get 0 and the zero gets the
+ *  product of the rest; two zeros: 0 for all); Max and Min share dy equally among
+ *  the elements equal to the extreme. */
 nb_output nb_reduce_sum(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
                         const char *name);
 nb_output nb_reduce_mean(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,

@@ -712,6 +712,97 @@ TEST(argmax_errors) {
 
 /*** Coverage: every op of reduce.def is tested ***/
 
+/*** Prod's gradient where inputs are zero ***/
+
+/* d prod(x over a group) / d x_i is the product of the OTHER elements of x_i's
+ * group: one zero gives the others 0 and itself the product of the rest; two
+ * zeros give 0 to all. Checked against that product computed by a naive loop
+ * here, and against central finite differences of the forward op (exact up to
+ * rounding: prod is linear in each x_i). Shapes known and unknown, keep_dims
+ * on and off, several axis sets. */
+static void prod_grad_case(const char *ctx, int rank, const int64_t *dims, const int *axes, int n_axes,
+                           bool keep, bool unknown, const double *v) {
+    int64_t n = numel(rank, dims);
+    nb_graph *g = nb_graph_new();
+    int64_t ud[NB_MAX_RANK];
+    for (int i = 0; i < rank; i++) ud[i] = unknown ? NB_DIM_UNKNOWN : dims[i];
+    nb_output x = nb_placeholder(g, NB_FLOAT64, nb_shape_make(rank, ud), "x");
+    nb_output y = nb_reduce_prod(g, x, axes, n_axes, keep, "p");
+    nb_output loss = nb_reduce_sum(g, y, NULL, NB_ALL_AXES, false, NULL);
+    nb_output dx;
+    nb_gradients(g, &loss, 1, &x, 1, NULL, &dx);
+    CHECK_GRAPH_OK(g);
+    bool red[NB_MAX_RANK] = {false};
+    for (int a = 0; a < n_axes; a++) red[(axes[a] + rank) % rank] = true;
+    double want[64], fd[64];
+    for (int64_t i = 0; i < n; i++) { /* naive: product over j in i's group, j != i */
+        double prod = 1;
+        for (int64_t j = 0; j < n; j++) {
+            if (j == i) continue;
+            bool same = true;
+            int64_t ri = i, rj = j;
+            for (int d = rank - 1; d >= 0; d--) {
+                if (!red[d] && ri % dims[d] != rj % dims[d]) same = false;
+                ri /= dims[d];
+                rj /= dims[d];
+            }
+            if (same) prod *= v[j];
+        }
+        want[i] = prod;
+    }
+    nb_tensor *xt = mk(NB_FLOAT64, rank, dims, v);
+    nb_feed f = {x, xt};
+    nb_tensor *gt = eval1(g, dx, &f, 1);
+    check_tensor(ctx, gt, NB_FLOAT64, rank, dims, want, 1e-12);
+    const double h = 1e-3;
+    for (int64_t i = 0; i < n; i++) {
+        double *xv = nb_tensor_data(xt);
+        xv[i] = v[i] + h;
+        nb_tensor *lp = eval1(g, loss, &f, 1);
+        xv[i] = v[i] - h;
+        nb_tensor *lm = eval1(g, loss, &f, 1);
+        xv[i] = v[i];
+        fd[i] = (nb_tensor_scalar_f64(lp) - nb_tensor_scalar_f64(lm)) / (2 * h);
+        nb_tensor_unref(lp);
+        nb_tensor_unref(lm);
+    }
+    char c2[160];
+    snprintf(c2, sizeof c2, "%s (finite differences)", ctx);
+    check_tensor(c2, gt, NB_FLOAT64, rank, dims, fd, 1e-8);
+    nb_tensor_unref(gt);
+    nb_tensor_unref(xt);
+    nb_graph_free(g);
+}
+
+TEST(prod_gradient_with_zeros) {
+    const int64_t d23[2] = {2, 3}, d234[3] = {2, 3, 4}, d5[1] = {5};
+    /* negative values; one zero in a group; two zeros in a group; a group of zeros */
+    const double a[6] = {-1.5, 2, 0.5, 3, -0.25, 4};
+    const double b[6] = {-1.5, 0, 0.5, 3, -0.25, 4};
+    const double c[6] = {0, 0, 0.5, 3, 0, 4};
+    const double e[5] = {2, 0, -3, 0.5, 1.5};
+    const double *vs[3] = {a, b, c};
+    const int ax0[1] = {0}, ax1[1] = {-1}, ax01[2] = {0, 1};
+    char ctx[128];
+    for (int k = 0; k < 3; k++)
+        for (int unk = 0; unk < 2; unk++)
+            for (int keep = 0; keep < 2; keep++) {
+                snprintf(ctx, sizeof ctx, "prod grad v%d axis 0 keep %d unknown %d", k, keep, unk);
+                prod_grad_case(ctx, 2, d23, ax0, 1, keep, unk, vs[k]);
+                snprintf(ctx, sizeof ctx, "prod grad v%d axis -1 keep %d unknown %d", k, keep, unk);
+                prod_grad_case(ctx, 2, d23, ax1, 1, keep, unk, vs[k]);
+                snprintf(ctx, sizeof ctx, "prod grad v%d all axes keep %d unknown %d", k, keep, unk);
+                prod_grad_case(ctx, 2, d23, ax01, 2, keep, unk, vs[k]);
+            }
+    prod_grad_case("prod grad vector with one zero", 1, d5, ax0, 1, false, false, e);
+    double w[24];
+    for (int i = 0; i < 24; i++) w[i] = (i % 7 == 3) ? 0 : (i % 2 ? -1.0 : 1.0) * (0.5 + 0.1 * i);
+    const int ax02[2] = {0, 2}, ax1b[1] = {1};
+    prod_grad_case("prod grad rank 3 axes {0,2}", 3, d234, ax02, 2, false, false, w);
+    prod_grad_case("prod grad rank 3 axes {0,2} unknown", 3, d234, ax02, 2, true, true, w);
+    prod_grad_case("prod grad rank 3 axis 1", 3, d234, ax1b, 1, false, false, w);
+}
+
 TEST(every_reduce_op_is_covered) {
     for (int e = NBI_OP_SUM; e <= NBI_OP_ARG_MIN; e++) {
         const char *name = nbi_registry_names[e];

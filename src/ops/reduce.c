@@ -388,14 +388,33 @@ static void g_mean(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     dx[0] = nb_divide(g, sum, div, NULL);
 }
 
+static nb_output reduce_t(nb_graph *g, int type, nb_output x, nb_output axes, bool keep,
+                          const char *name);
+
+/* d prod / d x_i = the product of the other elements of x_i's reduction group,
+ * which must not be computed as prod / x_i where x_i is zero (TF never divides
+ * there either). With z = the number of zeros in the group and p = the product
+ * of its non-zero elements:
+ *   x_i != 0: z == 0 ? p / x_i : 0
+ *   x_i == 0: z == 1 ? p       : 0
+ * Built from ordinary ops, for any axes and known or unknown shapes. */
 static void g_prod(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    /* d prod / d x_i = prod / x_i; inputs containing zeros are not supported. */
     bool mask[NB_MAX_RANK], known;
     nb_output kd = kept_dims(g, op, dy[0], mask, &known);
-    nb_output pk = kept_dims(g, op, nbi_out(op, 0), mask, &known);
-    if (!kd.op || !pk.op) return;
-    nb_output t = nb_divide(g, nb_multiply(g, kd, pk, NULL), op->inputs[0], NULL);
-    dx[0] = t;
+    if (!kd.op) return;
+    nb_output x = op->inputs[0], axes = op->inputs[1];
+    nb_dtype dt = nbi_in_dtype(op, 0);
+    nb_output zeros = nb_zeros_like(g, x, NULL);
+    nb_output is_zero = nb_equal(g, x, zeros, NULL);
+    nb_output x_safe = nb_where(g, is_zero, nb_ones_like(g, x, NULL), x, NULL);
+    nb_output p = reduce_t(g, NBI_OP_PROD, x_safe, axes, true, NULL);
+    nb_output z = reduce_t(g, NBI_OP_SUM, nb_cast(g, is_zero, dt, NULL), axes, true, NULL);
+    nb_output no_zero = nb_equal(g, z, nb_zeros_like(g, z, NULL), NULL);
+    nb_output one_zero = nb_equal(g, z, nb_ones_like(g, z, NULL), NULL);
+    nb_output at_nonzero = nb_where_v2(g, no_zero, nb_divide(g, p, x_safe, NULL), zeros, NULL);
+    nb_output at_zero = nb_where_v2(g, one_zero, nb_add(g, p, zeros, NULL), zeros, NULL);
+    nb_output others = nb_where(g, is_zero, at_zero, at_nonzero, NULL);
+    dx[0] = nb_multiply(g, others, kd, NULL);
 }
 
 static void g_maxmin(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
