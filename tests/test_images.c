@@ -859,7 +859,7 @@ TEST(broken_and_oversized_files_get_clear_errors) {
     /* JPEG: the 15-byte file is cut inside its DHT; the complete DHT (23 bytes) has counts summing to 512 */
     static const unsigned char huff15[15] = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0xFF,
                                              0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-    expect_error("broken/huff15.jpg", huff15, 15, "corrupt JPEG (decoding stopped after byte 4 of 15): Premature end of JPEG file");
+    expect_error("broken/huff15.jpg", huff15, 15, "corrupt JPEG (decoding stopped after byte 15 of 15): Premature end of JPEG file");
     unsigned char huff23[23] = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};
     memset(huff23 + 7, 0x20, 16);
     expect_error("broken/huff23.jpg", huff23, 23, "corrupt JPEG (decoding stopped after byte 4 of 23): Bogus Huffman table definition");

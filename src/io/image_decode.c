@@ -299,7 +299,10 @@ static nbi_image_result decode_jpeg(jpeg_ctx *c, const unsigned char *data, int 
     /* The one place libjpeg's errors land (see the top of the file). */
     if (setjmp(c->jb)) {
         int code = c->pub.msg_code;
+        /* libjpeg's readers keep their position in locals between sync points:
+         * the source's is where the last segment or MCU row began. */
         size_t at = cinfo->src ? c->len - cinfo->src->bytes_in_buffer : 0;
+        if (code == JWRN_JPEG_EOF || at > c->len) at = c->len;
         jpeg_destroy_decompress(cinfo);
         nbi_free(c->px);
         nbi_free(c->row);
