@@ -687,6 +687,27 @@ TEST(jpeg_pixels_match_stb_image_within_idct_tolerance) {
     compare_decoders("cmpj/x.jpg", 6, 10, NULL, JPEG_TOL, &worst);
     compare_decoders("cmpj/y.JPG", 10, 6, NULL, JPEG_TOL, &worst);
     printf("  JPEG: the library and stb_image differ by at most %d levels of 255\n", worst);
+    /* stray bytes between two segments (libjpeg's "extraneous bytes before marker"
+     * warning) lose nothing: the same pixels as without them */
+    size_t n = 0;
+    unsigned char *j = slurp("cmpj/smooth420.jpg", &n);
+    size_t sos = 2;
+    while (j && sos + 1 < n && !(j[sos] == 0xFF && j[sos + 1] == 0xDA)) sos++;
+    if (j && sos + 1 < n) {
+        unsigned char *k = malloc(n + 3);
+        memcpy(k, j, sos);
+        memcpy(k + sos, "\x01\x02\x03", 3);
+        memcpy(k + sos + 3, j + sos, n - sos);
+        write_bytes("cmpj/stray.jpg", k, n + 3);
+        free(k);
+        uint8_t *a = decode_nb("cmpj/smooth420.jpg", H, W, 3), *b = decode_nb("cmpj/stray.jpg", H, W, 3);
+        CHECK(a && b && !memcmp(a, b, (size_t)W * H * 3));
+        free(a);
+        free(b);
+    } else {
+        FAILF("no SOS marker in smooth420.jpg");
+    }
+    free(j);
     /* and the smooth image comes back close to what was written (quality 95, 4:4:4) */
     uint8_t *a = decode_nb("cmpj/smooth444.jpg", H, W, 3);
     if (a) {

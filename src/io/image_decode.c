@@ -80,7 +80,8 @@ static void convert_row(const uint8_t *src, int n, uint8_t *dst, int ch, int w) 
  * on the 16-bit values and then cut to 8 bits, as stb_image did. */
 static void convert_row16_to_grey(const uint8_t *src, int n, uint8_t *dst, int w) {
     for (int x = 0; x < w; x++, src += 2 * n) {
-        uint32_t r = (uint32_t)src[0] << 8 | src[1], g = (uint32_t)src[2] << 8 | src[3], b = (uint32_t)src[4] << 8 | src[5];
+        uint32_t r = (uint32_t)src[0] << 8 | src[1], g = (uint32_t)src[2] << 8 | src[3];
+        uint32_t b = (uint32_t)src[4] << 8 | src[5];
         dst[x] = (uint8_t)(((r * 77 + g * 150 + b * 29) >> 8) >> 8);
     }
 }
@@ -438,7 +439,8 @@ static nbi_image_result decode_bmp(const unsigned char *d, size_t len, int chann
         w = (int32_t)le32(d + 18), h = (int32_t)le32(d + 22);
         bpp = le16(d + 28), comp = le32(d + 30), colors = le32(d + 46);
     } else {
-        snprintf(why, why_n, "BMP header of %u bytes at byte 14 is not one this reader knows (12, 40, 52, 56, 64, 108, 124)",
+        snprintf(why, why_n,
+                 "BMP header of %u bytes at byte 14 is not one this reader knows (12, 40, 52, 56, 64, 108, 124)",
                  hsize);
         return NBI_IMAGE_BAD;
     }
@@ -451,7 +453,8 @@ static nbi_image_result decode_bmp(const unsigned char *d, size_t len, int chann
     }
     /* compression 0: none; 3 and 6: bit fields (16 and 32 bits only); RLE, JPEG, PNG: not read. */
     if (comp != 0 && !((comp == 3 || comp == 6) && (bpp == 16 || bpp == 32))) {
-        snprintf(why, why_n, "BMP compression %u with %u bits per pixel is not supported (only uncompressed and bit fields)",
+        snprintf(why, why_n,
+                 "BMP compression %u with %u bits per pixel is not supported (only uncompressed and bit fields)",
                  comp, bpp);
         return NBI_IMAGE_BAD;
     }
@@ -464,7 +467,8 @@ static nbi_image_result decode_bmp(const unsigned char *d, size_t len, int chann
             /* the masks follow a 40-byte header, or are inside a longer one */
             size_t at = 14 + 40;
             if (len < at + 12) {
-                snprintf(why, why_n, "truncated BMP: the bit-field masks at byte %zu end past the file's %zu bytes", at, len);
+                snprintf(why, why_n, "truncated BMP: the bit-field masks at byte %zu end past the file's %zu bytes", at,
+                         len);
                 return NBI_IMAGE_BAD;
             }
             r = le32(d + at), g = le32(d + at + 4), b = le32(d + at + 8);
@@ -484,8 +488,8 @@ static nbi_image_result decode_bmp(const unsigned char *d, size_t len, int chann
         /* a shorter palette (the pixels start sooner) is common, as in stb_image */
         if (data_off >= at && (data_off - at) / entry < n_pal) n_pal = (uint32_t)((data_off - at) / entry);
         if (len < at + n_pal * entry) {
-            snprintf(why, why_n, "truncated BMP: the %u-colour palette at byte %zu ends past the file's %zu bytes", n_pal,
-                     at, len);
+            snprintf(why, why_n, "truncated BMP: the %u-colour palette at byte %zu ends past the file's %zu bytes",
+                     n_pal, at, len);
             return NBI_IMAGE_BAD;
         }
         for (uint32_t i = 0; i < n_pal; i++) {
@@ -515,7 +519,8 @@ static nbi_image_result decode_bmp(const unsigned char *d, size_t len, int chann
                              (long long)y, idx, n_pal);
                     return NBI_IMAGE_BAD;
                 }
-                rgb[0] = (uint8_t)(palette[idx] >> 16), rgb[1] = (uint8_t)(palette[idx] >> 8), rgb[2] = (uint8_t)palette[idx];
+                rgb[0] = (uint8_t)(palette[idx] >> 16), rgb[1] = (uint8_t)(palette[idx] >> 8);
+                rgb[2] = (uint8_t)palette[idx];
             } else if (bpp == 24) {
                 const unsigned char *p = row + 3 * x;
                 rgb[0] = p[2], rgb[1] = p[1], rgb[2] = p[0];
@@ -643,7 +648,8 @@ nbi_image_result nbi_image_decode(const unsigned char *data, size_t len, int cha
         if (r == NBI_IMAGE_OK) *px = c.px, *height = c.h, *width = c.w;
         return r;
     }
-    if (len >= 2 && data[0] == 'B' && data[1] == 'M') return decode_bmp(data, len, channels, px, height, width, why, why_n);
+    if (len >= 2 && data[0] == 'B' && data[1] == 'M')
+        return decode_bmp(data, len, channels, px, height, width, why, why_n);
     if (len >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6'))
         return decode_pnm(data, len, channels, px, height, width, why, why_n);
     if (len >= 2 && data[0] == 'P' && data[1] >= '1' && data[1] <= '7') {
