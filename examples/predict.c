@@ -5,14 +5,17 @@
  *
  * The graph must have a float placeholder (default "input") of shape
  * [?, H, W, C] or [?, H*W*C] and an output of class probabilities (default
- * "probabilities"). Images are binary PGM (P5, gray) or PPM (P6, RGB), scaled
- * to [0, 1] and resized to H x W by nearest neighbour. For each image it
- * prints the top class and every class's probability.
+ * "probabilities"); C must be 1 (gray) or 3 (RGB). Images (PNG, JPEG, BMP,
+ * binary PGM/PPM, told apart by their first bytes, not their names) are
+ * decoded by nb_image_load, scaled to [0, 1] and resized bilinearly to H x W.
+ * For each image it prints the top class and every class's probability.
  *
  * --smoke (the tests) builds a tiny classifier of 8x8 gray images itself,
  * trains it a few steps, freezes it to a temporary .pb, writes generated
- * images, classifies them through the loaded file, and checks the
- * predictions match the original session's.
+ * images (PGMs with '#' comment lines, some named .PGM), classifies them
+ * through the loaded file, and checks the predictions match the original
+ * session's; and checks that a model whose input is too large for an image
+ * is refused with a message.
  *
  * Usage: predict MODEL.pb [--input NAME] [--output NAME] [--labels a,b,c] IMAGE...
  *        predict --smoke
@@ -25,50 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* A PGM/PPM image as floats in [0, 1]: *c channels. NULL on error (printed). */
-static float *load_pnm(const char *path, int *h, int *w, int *c) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        return NULL;
-    }
-    char magic[3] = {0};
-    int maxv = 0;
-    float *px = NULL;
-    if (fscanf(f, "%2s %d %d %d", magic, w, h, &maxv) != 4 || (strcmp(magic, "P5") && strcmp(magic, "P6")) ||
-        *w <= 0 || *h <= 0 || *w > 16384 || *h > 16384 || maxv <= 0 || maxv > 255) {
-        fprintf(stderr, "%s: not a binary PGM/PPM image with 8-bit samples\n", path);
-        goto out;
-    }
-    fgetc(f); /* the one whitespace byte before the pixels */
-    *c = magic[1] == '5' ? 1 : 3;
-    size_t n = (size_t)*h * (size_t)*w * (size_t)*c;
-    unsigned char *raw = malloc(n);
-    px = malloc(n * sizeof *px);
-    if (!raw || !px || fread(raw, 1, n, f) != n) {
-        fprintf(stderr, "%s: truncated image\n", path);
-        free(px);
-        px = NULL;
-    } else {
-        for (size_t i = 0; i < n; i++) px[i] = (float)raw[i] / (float)maxv;
-    }
-    free(raw);
-out:
-    fclose(f);
-    return px;
-}
-
-/* One image as the model's input row: resized to h x w, converted to ch channels. */
-static void fit(const float *px, int ih, int iw, int ic, float *out, int h, int w, int ch) {
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            const float *p = px + ((size_t)(y * ih / h) * (size_t)iw + (size_t)(x * iw / w)) * (size_t)ic;
-            float gray = ic == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0];
-            for (int k = 0; k < ch; k++) out[((size_t)y * (size_t)w + (size_t)x) * (size_t)ch + (size_t)k] =
-                ch == ic ? p[k] : gray;
-        }
-}
 
 typedef struct model {
     nb_graph *g;
@@ -93,7 +52,20 @@ static int model_load(model *m, const char *pb, const char *in_name, const char 
     }
     nb_shape s = nb_output_shape(m->input);
     m->rank = s.rank;
-    if (s.rank == 4 && s.dims[1] > 0 && s.dims[2] > 0 && s.dims[3] > 0) {
+    /* nb_image_load's limit: 2^26 pixels (and so the input tensor below 2^28 floats) */
+    const int64_t max_px = (int64_t)1 << 26;
+    if ((s.rank == 4 && s.dims[1] > 0 && s.dims[2] > 0 &&
+         (s.dims[1] > max_px || s.dims[2] > max_px / s.dims[1])) ||
+        (s.rank == 2 && s.dims[1] > max_px)) {
+        char dims[128] = "";
+        for (int i = 0; i < s.rank && i < 4; i++)
+            snprintf(dims + strlen(dims), sizeof dims - strlen(dims), s.dims[i] < 0 ? "%s?" : "%s%lld", i ? "," : "",
+                     (long long)s.dims[i]);
+        fprintf(stderr, "%s: input '%s' of shape [%s] is too large for an image (at most %lld pixels)\n", pb, in_name,
+                dims, (long long)max_px);
+        return -1;
+    }
+    if (s.rank == 4 && s.dims[1] > 0 && s.dims[2] > 0 && (s.dims[3] == 1 || s.dims[3] == 3)) {
         m->h = (int)s.dims[1], m->w = (int)s.dims[2], m->ch = (int)s.dims[3];
     } else if (s.rank == 2 && s.dims[1] > 0) {
         int side = (int)lround(sqrt((double)s.dims[1]));
@@ -104,7 +76,7 @@ static int model_load(model *m, const char *pb, const char *in_name, const char 
         }
         m->h = m->w = side, m->ch = 1;
     } else {
-        fprintf(stderr, "%s: input '%s' must be [?, H, W, C] or [?, H*W]\n", pb, in_name);
+        fprintf(stderr, "%s: input '%s' must be [?, H, W, C] with C 1 or 3, or [?, H*W]\n", pb, in_name);
         return -1;
     }
     m->s = nb_session_new(m->g);
@@ -120,27 +92,20 @@ static void model_free(model *m) {
 static nb_tensor *classify(model *m, const char *path) {
     int64_t d4[4] = {1, m->h, m->w, m->ch}, d2[2] = {1, (int64_t)m->h * m->w * m->ch};
     nb_tensor *x = m->rank == 4 ? nb_tensor_new(NB_FLOAT32, 4, d4, NULL) : nb_tensor_new(NB_FLOAT32, 2, d2, NULL);
-    size_t len = strlen(path);
-    if (len > 4 && (!strcmp(path + len - 4, ".pgm") || !strcmp(path + len - 4, ".ppm"))) {
-        int ih, iw, ic;
-        float *px = load_pnm(path, &ih, &iw, &ic);
-        if (!px) {
-            nb_tensor_unref(x);
-            return NULL;
-        }
-        fit(px, ih, iw, ic, nb_tensor_data(x), m->h, m->w, m->ch);
-        free(px);
-    } else { /* JPEG, PNG, BMP: decoded and resized by the library */
-        nb_error err;
-        nb_tensor *img = nb_image_load(path, m->h, m->w, m->ch == 1 ? 1 : 3, &err);
-        if (!img) {
-            fprintf(stderr, "%s\n", err.message);
-            nb_tensor_unref(x);
-            return NULL;
-        }
-        memcpy(nb_tensor_data(x), nb_tensor_data_const(img), nb_tensor_nbytes(x));
-        nb_tensor_unref(img);
+    if (!x) {
+        fprintf(stderr, "%s: out of memory for an input of %dx%dx%d\n", path, m->h, m->w, m->ch);
+        return NULL;
     }
+    /* decoded (PNG, JPEG, BMP, PGM/PPM) and resized by the library */
+    nb_error err;
+    nb_tensor *img = nb_image_load(path, m->h, m->w, m->ch, &err);
+    if (!img) {
+        fprintf(stderr, "%s\n", err.message);
+        nb_tensor_unref(x);
+        return NULL;
+    }
+    memcpy(nb_tensor_data(x), nb_tensor_data_const(img), nb_tensor_nbytes(x));
+    nb_tensor_unref(img);
     nb_feed f = {m->input, x};
     nb_tensor *p = nb_session_eval(m->s, m->output, &f, 1);
     if (!p) fprintf(stderr, "%s: %s\n", path, nb_session_errmsg(m->s));
@@ -239,10 +204,11 @@ static int smoke(void) {
     char *labels[NC] = {"top", "left", "diagonal"};
     for (int i = 0; i < 6; i++) {
         char path[300];
-        snprintf(path, sizeof path, "%s/image%d.pgm", dir, i);
+        /* odd images named .PGM; every header carries comment lines */
+        snprintf(path, sizeof path, "%s/image%d.%s", dir, i, i % 2 ? "PGM" : "pgm");
         gen_image(i % NC, 5000u + (unsigned)i, px);
         FILE *f = fopen(path, "wb");
-        fprintf(f, "P5\n%d %d\n255\n", S, S);
+        fprintf(f, "P5\n# a generated image\n%d %d # width height\n255\n", S, S);
         fwrite(px, 1, sizeof px, f);
         fclose(f);
         nb_tensor *p = classify(&m, path);
@@ -266,6 +232,21 @@ static int smoke(void) {
         unlink(path);
     }
     model_free(&m);
+    /* A model whose input is too large for an image is refused at load. */
+    nb_graph *huge = nb_graph_new();
+    nb_output hx = nb_placeholder(huge, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 100000, 100000, 3), "input");
+    nb_identity(huge, hx, "probabilities");
+    bool refused = false;
+    if (nb_graph_save_graphdef(huge, pb, &err) != NB_OK) {
+        fprintf(stderr, "save: %s\n", err.message);
+    } else {
+        model mh;
+        fprintf(stderr, "(expected:) ");
+        refused = model_load(&mh, pb, "input", "probabilities") != 0;
+        model_free(&mh);
+    }
+    nb_graph_free(huge);
+    if (!refused) failures++;
     unlink(pb);
     rmdir(dir);
     printf("smoke check: frozen-graph predictions %s the training session's; %d/6 correct: %s\n",

@@ -845,12 +845,21 @@ nb_output nb_layers_flatten(nb_graph *g, nb_output x, const char *name);
  *     dir/n02085782-Japanese_spaniel/...
  * Class names are the sub-folder names in byte order; label i is the i-th
  * name. Within a class, files are taken in name order. Files whose names end
- * in .jpg .jpeg .png .bmp (any case) are images; other files, hidden entries
- * and deeper folders are ignored. Decoding is stb_image's (baseline and
- * progressive JPEG, PNG of 1-16 bits, BMP); each image is converted
- * to 1 channel (luminance) or 3 (RGB; grey is replicated, alpha dropped) and
- * resized bilinearly to height x width, sampling at pixel centres (TF's
- * resize_bilinear with half_pixel_centers, no antialiasing), then rounded.
+ * in .jpg .jpeg .png .bmp .pgm .ppm .pnm (any case) are images; other files,
+ * hidden entries and deeper folders are ignored. The format is told by the
+ * file's first bytes, not its name. JPEG (baseline, progressive, arithmetic;
+ * grey, YCbCr, RGB, CMYK) is decoded by libjpeg-turbo and PNG (1-16 bits,
+ * palette, interlaced) by libpng; BMP (uncompressed 1, 4, 8, 24, 32 bits and
+ * 16/32-bit bit fields; no RLE) and binary PGM/PPM (P5, P6; maxval up to
+ * 65535, scaled to 0..255; '#' comments) by nabla's own readers. A JPEG whose
+ * data is cut short or corrupt (libjpeg's "premature end", "bad Huffman code"
+ * warnings) is an error, not a grey-filled image. Images wider or taller than
+ * 32768 pixels or of more than 2^26 pixels are refused before any pixel
+ * memory is allocated. Each image is converted to 1 channel (luminance,
+ * (77 R + 150 G + 29 B) >> 8) or 3 (RGB; grey is replicated, alpha dropped;
+ * 16-bit samples keep their high byte) and resized bilinearly to height x
+ * width, sampling at pixel centres (TF's resize_bilinear with
+ * half_pixel_centers, no antialiasing), then rounded.
  *
  * Memory: every image is decoded and resized once, when the dataset is opened,
  * and kept as uint8, height*width*channels bytes per image (Stanford Dogs' 20,580
@@ -877,7 +886,7 @@ enum {
  *  NB_ERR_INVALID_ARGUMENT for bad sizes; NB_ERR_OUT_OF_MEMORY. */
 nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, int channels,
                                         unsigned flags, nb_error *err);
-/** Decodes one JPEG, PNG or BMP file and resizes it (bilinear, half-pixel centres) to
+/** Decodes one JPEG, PNG, BMP, PGM or PPM file (as described above) and resizes it (bilinear, half-pixel centres) to
  *  height x width with 1 (grey) or 3 (RGB) channels: a new float32 [height, width,
  *  channels] tensor in [0, 1], or NULL with err naming the file (NB_ERR_NOT_FOUND,
  *  NB_ERR_IO for a corrupt or truncated image, NB_ERR_OUT_OF_MEMORY). */

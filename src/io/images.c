@@ -1,20 +1,20 @@
 /*
  * images.c — an image-folder dataset (one sub-folder of JPEG/PNG files per
  * class, the Stanford Dogs layout; Keras' image_dataset_from_directory):
- * listing, decoding with stb_image, bilinear resizing, shuffled mini-batches.
+ * listing, decoding (image_decode.c: libpng, libjpeg-turbo, our BMP and
+ * PGM/PPM readers), bilinear resizing, shuffled mini-batches.
  *
  * Everything is decoded once at open and kept as uint8 (a quarter of float32's
  * memory); batches are converted to float32 in [0, 1] on demand. Files are read
  * into memory by us (so an unreadable file gets the system's reason) and
- * decoded by stb_image from memory. stb_image is compiled here only, with
- * internal linkage, our allocator, no assert() and only the JPEG, PNG and BMP
- * decoders, so a hostile file meets as little code as possible.
+ * decoded from memory; the format is told by the file's first bytes.
  *
  * Resizing is TensorFlow's resize_bilinear with half_pixel_centers=True: the
  * output pixel (y, x) samples the source at ((y + 0.5) * H / OH - 0.5, ...),
  * clamped to the image, interpolating the four neighbours.
  */
 #include "nb_internal.h"
+#include "image_decode.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -23,53 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-
-#define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_STATIC
-#define STBI_NO_STDIO
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_PNG
-#define STBI_ONLY_BMP
-#define STBI_NO_HDR
-#define STBI_NO_LINEAR
-#define STBI_MAX_DIMENSIONS (1 << 15)
-/* stb sizes some buffers from header fields before it has seen the data (a
- * PNG chunk length, say), so a few corrupt bytes could ask for gigabytes:
- * refuse any single request above this and report the file as corrupt. */
-#define STB_MAX_ALLOC ((size_t)1 << 29)
-static _Thread_local bool stb_refused;
-static void *stb_malloc(size_t n) {
-    if (n > STB_MAX_ALLOC) {
-        stb_refused = true;
-        return NULL;
-    }
-    return nbi_malloc(n);
-}
-static void *stb_realloc(void *p, size_t n) {
-    if (n > STB_MAX_ALLOC) {
-        stb_refused = true;
-        return NULL;
-    }
-    return nbi_realloc(p, n);
-}
-#define STBI_MALLOC(sz) stb_malloc(sz)
-#define STBI_REALLOC(p, newsz) stb_realloc(p, newsz)
-#define STBI_FREE(p) nbi_free(p)
-#define STBI_ASSERT(x) ((void)0)
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcast-qual"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#endif
-#include <stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 /* Files larger than this are not images we want (and not read into memory). */
 #define MAX_FILE_BYTES ((size_t)1 << 28)
@@ -131,7 +84,8 @@ static bool has_image_ext(const char *name) {
     size_t n = strlen(dot + 1);
     if (n == 0 || n >= sizeof ext) return false;
     for (size_t i = 0; i <= n; i++) ext[i] = (char)tolower((unsigned char)dot[1 + i]);
-    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png") || !strcmp(ext, "bmp");
+    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png") || !strcmp(ext, "bmp") ||
+           !strcmp(ext, "pgm") || !strcmp(ext, "ppm") || !strcmp(ext, "pnm");
 }
 
 /* Entries of dir that are directories (want_dirs) or image files, sorted.
@@ -251,35 +205,13 @@ static bool decode_resize(const char *path, int height, int width, int channels,
     size_t len = 0;
     unsigned char *bytes = read_file(path, &len, why, why_n);
     if (!bytes) return false;
-    if (len > (size_t)INT32_MAX) {
-        nbi_free(bytes);
-        snprintf(why, why_n, "file too large");
-        return false;
-    }
-    int w = 0, h = 0, comp = 0;
-    stb_refused = false;
-    unsigned char *img = stbi_load_from_memory(bytes, (int)len, &w, &h, &comp, channels);
+    int w = 0, h = 0;
+    uint8_t *img = NULL;
+    nbi_image_result r = nbi_image_decode(bytes, len, channels, &img, &h, &w, why, why_n);
     nbi_free(bytes);
-    if (!img || w <= 0 || h <= 0) {
-        const char *r = stbi_failure_reason();
-        if (stb_refused) {
-            stbi_image_free(img);
-            snprintf(why, why_n, "corrupt or too large: decoding would need more than %zu MiB",
-                     STB_MAX_ALLOC >> 20);
-            return false;
-        }
-        if (r && !strcmp(r, "outofmem")) { /* our allocator said no: not the file's fault */
-            stbi_image_free(img);
-            snprintf(why, why_n, "out of memory");
-            return false;
-        }
-        snprintf(why, why_n, "cannot decode image (%s)",
-                 !r ? "unknown error" : !strcmp(r, "unknown image type") ? "not a JPEG, PNG or BMP image" : r);
-        stbi_image_free(img);
-        return false;
-    }
+    if (r != NBI_IMAGE_OK) return false; /* why: "out of memory" for NBI_IMAGE_NOMEM */
     resize_bilinear(img, h, w, channels, dst, height, width);
-    stbi_image_free(img);
+    nbi_free(img);
     return true;
 }
 
@@ -313,7 +245,7 @@ nb_tensor *nb_image_load(const char *path, int height, int width, int channels, 
         return NULL;
     }
     float *f = t->data;
-    for (size_t i = 0; i < n; i++) f[i] = (float)px[i] * (1.0f / 255.0f);
+    for (size_t i = 0; i < n; i++) f[i] = (float)px[i] / 255.0f; /* as nb_image_dataset_gather */
     nbi_free(px);
     return t;
 }
