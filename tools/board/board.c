@@ -421,7 +421,9 @@ static enum MHD_Result api(board *bd, struct MHD_Connection *c, const char *what
         } else {
             const bd_tag *t = bd_run_tag(run, (bd_kind)kind, tname);
             if (!tname) ret = send_error(c, 400, "%smissing parameter tag", "");
-            else if (!t) ret = send_error(c, 404, "no such tag '%s' in the run", tname);
+            else if (!t)
+                ret = send_error(c, 404, "run '%s' has no %s tag '%s'", run->name,
+                                 kind == BD_SCALARS ? "scalar" : kind == BD_HISTOGRAMS ? "histogram" : "image", tname);
             else if (!strcmp(what, "image")) ret = serve_image(c, t);
             else if (kind == BD_SCALARS) {
                 ret = api_scalars(c, t, run->name, &b);

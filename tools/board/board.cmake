@@ -32,6 +32,9 @@ if(Python3_FOUND)
   add_test(NAME board_load COMMAND Python3::Interpreter ${CMAKE_SOURCE_DIR}/tools/board/tests/test_board.py
            load ${NB_BOARD_TEST_ARGS})
   set_tests_properties(board_api board_load PROPERTIES TIMEOUT 600)
+  if(NABLA_SANITIZE)
+    set_tests_properties(board_load PROPERTIES ENVIRONMENT "NB_BOARD_SANITIZED=1")
+  endif()
   # In a real Chromium (Debian's chromium, headless, through the DevTools protocol).
   find_program(NB_CHROMIUM NAMES chromium chromium-browser)
   if(NB_CHROMIUM)

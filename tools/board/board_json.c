@@ -11,7 +11,7 @@
 
 static int grow(bd_buf *b, size_t extra) {
     if (b->oom) return 0;
-    if (b->n + extra + 1 <= b->cap) return 1;
+    if (b->p && b->n + extra + 1 <= b->cap) return 1;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->n + extra + 1) cap *= 2;
     char *p = realloc(b->p, cap);
@@ -21,11 +21,12 @@ static int grow(bd_buf *b, size_t extra) {
     }
     b->p = p;
     b->cap = cap;
+    b->p[b->n] = 0;
     return 1;
 }
 
 void bd_add(bd_buf *b, const void *s, size_t n) {
-    if (!grow(b, n)) return;
+    if (!grow(b, n) || n == 0) return; /* s may be NULL when n is 0 (an empty protobuf bytes field) */
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = 0;

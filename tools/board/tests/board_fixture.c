@@ -18,6 +18,10 @@
  *                              DIR/garbage (4 KiB that are no records),
  *                              DIR/hugelen (a header announcing 2^40 bytes, its
  *                              CRC right), DIR/good (10 points).
+ *   board_fixture read DIR     reads every event file under DIR with nabla's reader
+ *                              (nb_event_reader_*) and prints the file, record and
+ *                              scalar counts and the seconds it took (the benchmark's
+ *                              baseline).
  *   board_fixture many DIR RUNS POINTS
  *                              RUNS runs DIR/run00000.. each with POINTS points of
  *                              scalar "loss" = step mod 1000.
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static int failed;
 #define CHECK(c, ...)                                                                              \
@@ -225,6 +230,33 @@ static void write_many(const char *root, int runs, long points) {
     }
 }
 
+static void read_all(const char *root) {
+    char **files, **runs;
+    int n;
+    nb_error err;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (nb_events_list_files(root, &files, &runs, &n, &err) != NB_OK) {
+        CHECK(0, "%s", err.message);
+        return;
+    }
+    long long records = 0, scalars = 0;
+    for (int i = 0; i < n; i++) {
+        nb_event_reader *r = nb_event_reader_open(files[i], &err);
+        const nb_event *ev;
+        while (r && nb_event_reader_next(r, &ev, &err) == NB_OK && ev) {
+            records++;
+            for (int k = 0; k < nb_event_num_values(ev); k++)
+                if (nb_event_value_kind(ev, k) == NB_VALUE_SCALAR) scalars += nb_event_value_scalar(ev, k) == nb_event_value_scalar(ev, k);
+        }
+        nb_event_reader_close(r);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("%d files, %lld records, %lld scalars read in %.3f s\n", n, records, scalars,
+           (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    nb_events_list_free(files, runs, n);
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "logs")) write_logs(argv[2]);
     else if (argc == 5 && !strcmp(argv[1], "append")) {
@@ -234,9 +266,10 @@ int main(int argc, char **argv) {
             done(w);
         }
     } else if (argc == 3 && !strcmp(argv[1], "bad")) write_bad(argv[2]);
+    else if (argc == 3 && !strcmp(argv[1], "read")) read_all(argv[2]);
     else if (argc == 5 && !strcmp(argv[1], "many")) write_many(argv[2], atoi(argv[3]), atol(argv[4]));
     else {
-        fprintf(stderr, "usage: board_fixture logs DIR | append RUN STEP VALUE | bad DIR | many DIR RUNS POINTS\n");
+        fprintf(stderr, "usage: board_fixture logs DIR | append RUN STEP VALUE | bad DIR | read DIR | many DIR RUNS POINTS\n");
         return 2;
     }
     return failed;
