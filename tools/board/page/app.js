@@ -9,6 +9,7 @@ const S = {
   graph: null, graphRun: null, expanded: new Set(), selected: null,
   imageIndex: new Map(), reload: 2, charts: new Map(),
 };
+const MAX_SERIES = 100;
 const PALETTE = ['#ff7043', '#0077bb', '#cc3311', '#33bbee', '#ee3377', '#009988', '#bbbbbb', '#f9a825',
   '#7b1fa2', '#2e7d32', '#5d4037', '#1565c0'];
 const $ = (id) => document.getElementById(id);
@@ -203,7 +204,9 @@ function drawChart(card, tag, series) {
   const dl = card.querySelector('.downloads') || card.appendChild(el('div', { class: 'downloads' }));
   dl.textContent = '';
   for (const p of prepared) {
-    dl.append(el('span', {}, p.s.run + ': '));
+    const sw = el('span', { class: 'swatch legend' });
+    sw.style.background = color(p.s.run);
+    dl.append(sw, el('span', {}, p.s.run + ': '));
     for (const f of ['csv', 'json']) {
       const a = el('a', { href: '/api/scalars?' + q({ run: p.s.run, tag, format: f }),
         download: (p.s.run + '_' + tag).replace(/[^A-Za-z0-9_.-]+/g, '_') + '.' + f }, f.toUpperCase());
@@ -220,7 +223,14 @@ function tr(cells) {
 async function renderScalars(view) {
   const re = regex(S.tagFilter) || /(?:)/;
   const tags = new Map();
-  for (const r of S.runs) for (const t of r.scalars) if (re.test(t)) {
+  // at most MAX_SERIES runs per chart (a logdir may hold thousands): the first
+  // ones the run filter and the toggles leave
+  const shown = visibleRuns().filter((r) => runOn(r.name)).slice(0, MAX_SERIES);
+  const note = $('series-note');
+  const total = visibleRuns().filter((r) => runOn(r.name)).length;
+  note.hidden = total <= MAX_SERIES;
+  note.textContent = 'Charts show the first ' + MAX_SERIES + ' of ' + total + ' runs; filter the runs to see others.';
+  for (const r of shown) for (const t of r.scalars) if (re.test(t)) {
     if (!tags.has(t)) tags.set(t, []);
     tags.get(t).push(r.name);
   }
@@ -764,7 +774,7 @@ function init() {
     r.addEventListener('change', () => { S.xaxis = r.value; redrawScalars(); });
   $('logy').addEventListener('change', () => { S.logy = $('logy').checked; redrawScalars(); });
   $('tag-filter').addEventListener('input', () => { S.tagFilter = $('tag-filter').value; render(); });
-  $('run-filter').addEventListener('input', () => { S.runFilter = $('run-filter').value; drawRuns(); });
+  $('run-filter').addEventListener('input', () => { S.runFilter = $('run-filter').value; render(); });
   $('graph-run').addEventListener('change', () => { S.graphRun = $('graph-run').value; S.graph = null; render(); });
   $('graph-search').addEventListener('change', () => findNode($('graph-search').value));
   window.board = { state: S, findNode, render };
