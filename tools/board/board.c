@@ -565,6 +565,9 @@ int nb_board_main(int argc, char **argv) {
         loopback = (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
     else if (ai->ai_family == AF_INET6)
         loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+    if (!loopback) /* said before binding, so that it is said even when the bind fails */
+        fprintf(stderr, "nabla board: WARNING: listening on %s, not a loopback address: the board has no "
+                        "authentication, anyone who can reach this port reads every run under '%s'\n", host, logdir);
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -615,9 +618,6 @@ int nb_board_main(int argc, char **argv) {
         bd_index_free(&bd.ix);
         return 1;
     }
-    if (!loopback)
-        fprintf(stderr, "nabla board: WARNING: listening on %s, not a loopback address: the board has no "
-                        "authentication, anyone who can reach this port reads every run under '%s'\n", host, logdir);
     int v6 = strchr(host, ':') != NULL;
     printf("nabla board: serving '%s' at http://%s%s%s:%d/ (Ctrl-C stops)\n", logdir, v6 ? "[" : "", host,
            v6 ? "]" : "", bound_port);

@@ -201,6 +201,11 @@ def api():
         p = subprocess.run([nabla, 'board', '--logdir', logs, '--port', str(b.port)], capture_output=True, timeout=30)
         check(p.returncode == 1 and b'already in use' in p.stderr and b'--port' in p.stderr,
               f'a taken port: {p.stderr.decode().strip()}')
+        # a non-loopback host warns; tried on the taken port so that nothing listens beyond loopback
+        p = subprocess.run([nabla, 'board', '--logdir', logs, '--host', '0.0.0.0', '--port', str(b.port)],
+                           capture_output=True, timeout=30)
+        check(p.returncode == 1 and b'WARNING: listening on 0.0.0.0, not a loopback address' in p.stderr and
+              b'no authentication' in p.stderr, 'a non-loopback host prints the warning')
         p = subprocess.run([nabla, 'board', '--logdir', os.path.join(work, 'nonexistent')], capture_output=True, timeout=30)
         check(p.returncode == 1 and b'cannot open logdir' in p.stderr, f'a missing logdir: {p.stderr.decode().strip()}')
         p = subprocess.run([nabla, 'board', '--port', '99999', '--logdir', logs], capture_output=True, timeout=30)
