@@ -85,6 +85,9 @@ def api():
     secret_file = os.path.join(outside, 'secret', os.listdir(os.path.join(outside, 'secret'))[0])
     os.symlink(secret_file, os.path.join(logs, 'linkfile', 'events.out.tfevents.1.link'))
     os.symlink(os.path.join(logs, 'lr_0.5'), os.path.join(logs, 'inside_link'))
+    # names that are not clean UTF-8 text: a byte 0xff, a tab, a quote and a backslash
+    subprocess.run([fixture.encode(), b'append', os.path.join(logs, 'odd').encode() + b'/bad\xffname', b'0', b'1'], check=True)
+    subprocess.run([fixture, 'append', os.path.join(logs, 'odd', 'tab\t"q"\\'), '0', '1'], check=True)
 
     b = Board(nabla, logs, log=os.path.join(work, 'board.log'))
     try:
@@ -92,11 +95,14 @@ def api():
         runs = {r['name']: r for r in b.json('/api/runs')['runs']}
         xss = '<img src=x onerror=alert(1)>'
         check(set(runs) == {'hw2', 'train', 'lr_0.01', 'lr_0.1', 'lr_0.5', 'hist', 'images', xss, 'escape',
-                            'linkfile', 'inside_link'}, f'/api/runs lists the runs: {sorted(runs)}')
+                            'linkfile', 'inside_link', 'odd/bad\ufffdname', 'odd/tab\t"q"\\'},
+              f'/api/runs lists the runs: {sorted(runs)}')
         check(runs['lr_0.1']['scalars'] == ['loss'] and runs['hist']['histograms'] == ['weights'] and
               runs['images']['images'] == ['pattern'] and runs['hw2']['graph'] and not runs['lr_0.1']['graph'],
               'tags and graphs per run')
         raw = b.get('/api/runs')[2]
+        check(b'"odd/bad\\ufffdname"' in raw and b'"odd/tab\\u0009\\"q\\"\\\\"' in raw,
+              'a byte that is not UTF-8 becomes U+FFFD; tab, quote and backslash are escaped')
         check(b'<img' not in raw and b'\\u003cimg src=x onerror=alert(1)\\u003e' in raw,
               'names go out JSON-escaped, < and > as \\u003c \\u003e')
 
