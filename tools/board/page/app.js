@@ -42,7 +42,7 @@ function fmt(v) {
   if (v === null || v === undefined) return 'NaN';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(3);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(3).replace(/\.?0+e/, 'e').replace('e+', 'e');
   return String(+v.toPrecision(5));
 }
 function fmtTime(sec) {
@@ -146,9 +146,12 @@ function drawChart(card, tag, series) {
   svg.setAttribute('data-x0', x0); svg.setAttribute('data-x1', x1); svg.setAttribute('data-xaxis', S.xaxis);
   svg.setAttribute('data-top', T); svg.setAttribute('data-bottom', H - B);
   svg.setAttribute('data-logy', S.logy ? '1' : '0');
-  for (const t of ticks(y0, y1, 5)) {
+  // log scale: ticks at whole powers of ten when the range spans one, labelled with the value
+  const yt = S.logy && y1 - y0 >= 2 ? ticks(Math.ceil(y0), Math.floor(y1), 5).filter((t) => t === Math.round(t))
+    : ticks(y0, y1, 5);
+  for (const t of yt) {
     svg.append(sv('line', { class: 'grid', x1: L, x2: W - R, y1: py(t), y2: py(t) }));
-    svg.append(sv('text', { class: 'tick', x: L - 4, y: py(t) + 3, 'text-anchor': 'end' }, S.logy ? '1e' + fmt(t) : fmt(t)));
+    svg.append(sv('text', { class: 'tick', x: L - 4, y: py(t) + 3, 'text-anchor': 'end' }, S.logy ? fmt(Math.pow(10, t)) : fmt(t)));
   }
   for (const t of ticks(x0, x1, 5)) {
     const label = S.xaxis === 'step' ? fmt(t) : S.xaxis === 'relative' ? fmtTime(t)
@@ -170,6 +173,8 @@ function drawChart(card, tag, series) {
     const c = color(p.s.run);
     svg.append(sv('path', { class: 'raw', d: path(p.xs, p.raw), stroke: c, 'data-run': p.s.run, 'data-points': p.xs.length }));
     svg.append(sv('path', { class: 'smoothed', d: path(p.xs, p.sy), stroke: c, 'data-run': p.s.run }));
+    if (p.xs.length === 1 && p.raw[0] !== null) // one point: a dot, as a path of one point draws nothing
+      svg.append(sv('circle', { class: 'dot', cx: px(p.xs[0]), cy: py(p.raw[0]), r: 3, fill: c, 'data-run': p.s.run }));
   }
   const hover = sv('line', { class: 'axis', y1: T, y2: H - B, visibility: 'hidden' });
   svg.append(hover);
