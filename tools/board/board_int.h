@@ -8,6 +8,7 @@
 #include <nabla.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -101,7 +102,7 @@ typedef struct bd_index {
     int loading;             /* 1 until the first scan has read every file */
     int open_readers;
     long long points;        /* scalar points read, all runs */
-    volatile int stop;       /* set to end a scan early (shutdown) */
+    atomic_int stop;         /* set to end a scan early (shutdown) */
 } bd_index;
 
 int bd_index_init(bd_index *ix, const char *logdir, size_t max_scalars, size_t max_histograms,
