@@ -5,13 +5,24 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcsv-dev python3-numpy
       libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libstb-dev
       libgraphviz-dev libplplot-dev plplot-driver-cairo
-      zlib1g-dev libcjson-dev libpng-dev libjpeg62-turbo-dev)
-# `setup.sh --fuzz` adds the fuzzing toolchain (clang 14 with libFuzzer), which
-# only the fuzz build (fuzz/, -DNABLA_FUZZ=ON) needs.
-if [ "${1:-}" = "--fuzz" ]; then PKGS+=(clang-14 libclang-rt-14-dev); fi
-# `setup.sh --examples` adds Fashion-MNIST (under /usr/share/datasets/fashion-mnist/),
-# which the course's programs train on; the tests do not need it.
-if [ "${1:-}" = "--examples" ]; then PKGS+=(dataset-fashion-mnist); fi
+      zlib1g-dev libcjson-dev libpng-dev libjpeg62-turbo-dev
+      libmicrohttpd-dev)
+# libmicrohttpd-dev: `nabla board`'s server.
+# Options (any number of them):
+#   --fuzz      the fuzzing toolchain (clang 14 with libFuzzer) for the fuzz build
+#               (fuzz/, -DNABLA_FUZZ=ON);
+#   --examples  Fashion-MNIST (under /usr/share/datasets/fashion-mnist/), which the
+#               course's programs train on (the tests do not need it);
+#   --tests     what only the test suite needs: chromium for `nabla board`'s browser
+#               test (headless; as root it runs with --no-sandbox, which the test adds).
+for opt in "$@"; do
+  case "$opt" in
+    --fuzz) PKGS+=(clang-14 libclang-rt-14-dev) ;;
+    --examples) PKGS+=(dataset-fashion-mnist) ;;
+    --tests) PKGS+=(chromium) ;;
+    *) echo "setup.sh: unknown option '$opt' (known: --fuzz --examples --tests)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

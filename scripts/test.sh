@@ -4,7 +4,7 @@
 # The examples run as tests too (in --smoke mode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 jobs=$(nproc)
 echo "== normal build =="
 scripts/build.sh build

@@ -129,6 +129,9 @@ static const char usage_text[] =
     "      Draw every run's curve of one scalar tag (value against step) on one\n"
     "      figure, one line per run, e.g. the three learning rates of\n"
     "      logs/learning_rate. Written atomically.\n"
+    "  board --logdir DIR [--port N] [--host ADDR]\n"
+    "      Serve TensorBoard's views of DIR at http://127.0.0.1:6006/ (`nabla board\n"
+    "      --help`; tools/board/README.md).\n"
     "\n"
     "Options:\n"
     "  -h, --help       this text\n"
@@ -1110,6 +1113,8 @@ static int cmd_plot(int argc, char **argv) {
 
 /*** main ***/
 
+int nb_board_main(int argc, char **argv); /* `nabla board`: tools/board/board.c */
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -1127,6 +1132,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "events")) return cmd_events(argc - 2, argv + 2);
     if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 2, argv + 2);
+    if (!strcmp(cmd, "board")) return nb_board_main(argc - 1, argv + 1); /* tools/board/ */
     if (cmd[0] == '-') return usage_error("unknown option '%s'", cmd);
-    return usage_error("unknown command '%s' (commands: events, graph, plot)", cmd);
+    return usage_error("unknown command '%s' (commands: events, graph, plot, board)", cmd);
 }
