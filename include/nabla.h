@@ -248,7 +248,12 @@ static inline bool nb_output_is_nil(nb_output o) { return o.op == NULL; }
 /** A new, empty graph; NULL only when out of memory. Free with nb_graph_free. */
 nb_graph *nb_graph_new(void);
 /** Frees the graph and every op in it. Accepts NULL. Sessions keep their own
- *  reference, so a graph may be freed before its sessions. */
+ *  reference, so a graph may be freed before its sessions. Threads: sessions
+ *  on one graph may be created, run and freed from several threads at once
+ *  (the reference count is atomic), and nb_graph_free may race with them.
+ *  Building (adding ops, scopes, control dependencies) is not thread-safe, as
+ *  in TensorFlow: build from one thread, and not while a session on the graph
+ *  runs in another. */
 void nb_graph_free(nb_graph *g);
 
 /** The graph's sticky status: NB_OK, or the first error any building call met. */
@@ -280,7 +285,10 @@ void nb_name_scope_pop(nb_graph *g);
 const char *nb_name_scope_current(const nb_graph *g);
 
 /** Makes later ops depend on these ops (tf.control_dependencies): each op
- *  created until the matching pop gets them as control inputs. */
+ *  created until the matching pop gets them as control inputs. An op of another
+ *  graph puts g in error (NB_ERR_INVALID_ARGUMENT "control_dependencies:
+ *  dependency 0 comes from another graph ('name')"); the frame is pushed anyway,
+ *  so the matching pop stays balanced. */
 void nb_control_dependencies_push(nb_graph *g, const nb_output *deps, int n);
 void nb_control_dependencies_pop(nb_graph *g);
 

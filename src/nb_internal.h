@@ -11,6 +11,7 @@
 #include "nabla.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__GNUC__)
@@ -50,7 +51,7 @@ nb_status nbi_set_error(nb_error *err, nb_status code, const char *fmt, ...) NBI
 /*** Tensors (src/core/tensor.c) *********************************************/
 
 struct nb_tensor {
-    int refcount;
+    atomic_int refcount; /* see nbi_ref */
     nb_dtype dtype;
     int rank;
     int64_t dims[NB_MAX_RANK];
@@ -62,7 +63,11 @@ struct nb_tensor {
     void *deleter_ctx;
     nb_tensor *base;  /* a view holds a reference on the tensor whose data it shares */
     bool owns_data;   /* data came from nbi_aligned_alloc */
-    int pool_index;   /* position in a session plan's buffer pool, or -1 */
+    /* Position in a session plan's buffer pool, or -1. Atomic: a fetched pool
+     * tensor may be fed to another session (which reads it) while its own
+     * plan moves or frees its pool entries (which write it). Only a hint: the
+     * pool compares pointers before trusting it. */
+    atomic_int pool_index;
     bool step_view;   /* a view header cached by a plan step (nbi_kview) */
 };
 
@@ -85,15 +90,15 @@ static inline size_t nbi_dtype_size(nb_dtype dt) {
  * the caller's thread while another thread runs the session (which tests
  * refcount == 1 to reuse a buffer; see nbi_refcount). */
 static inline nb_tensor *nbi_ref(nb_tensor *t) {
-    if (t) __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
+    if (t) atomic_fetch_add_explicit(&t->refcount, 1, memory_order_relaxed);
     return t;
 }
 static inline int nbi_refcount(const nb_tensor *t) {
-    return __atomic_load_n(&t->refcount, __ATOMIC_ACQUIRE);
+    return atomic_load_explicit(&t->refcount, memory_order_acquire);
 }
 static inline void nbi_unref(nb_tensor *t) {
-    if (t && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
-        t->refcount = 1; /* the out-of-line path frees it */
+    if (t && atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) == 1) {
+        atomic_store_explicit(&t->refcount, 1, memory_order_relaxed); /* the out-of-line path frees it */
         nb_tensor_unref(t);
     }
 }
@@ -230,7 +235,9 @@ struct nb_graph {
     void **owned;           /* objects freed with the graph (optimizers) */
     int n_owned, cap_owned;
     void (**owned_free)(void *);
-    int refcount;           /* the graph's handle + one per session */
+    /* The graph's handle + one per session. Atomic: sessions on one graph are
+     * made and freed from several threads (nb_session_new, nbi_graph_unref). */
+    atomic_int refcount;
 };
 
 /* Records the graph's first error (later ones are ignored). Returns code. */

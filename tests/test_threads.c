@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define NT 4
 #define K 25
@@ -134,6 +135,229 @@ TEST(concurrent_training_matches_serial) {
     nb_tensor_unref(x);
     nb_tensor_unref(y);
     nb_session_free(ser);
+    nb_session_free(s);
+    nb_graph_free(m.g);
+}
+
+
+/*** Sessions on one graph from several threads (issue 18) ***/
+
+#define NT8 8
+#define ROUNDS 40
+
+typedef struct {
+    model *m;
+    const nb_tensor *x;      /* shared by every thread (fed, never written) */
+    const nb_tensor *want;   /* the prediction of a serial session */
+    nb_tensor *shared;       /* one tensor every thread refs and drops */
+    int rounds, failures;
+} sess_job;
+
+/* Each round: a new session on the shared graph, initialize, predict, compare,
+ * free the session. The graph's count of sessions goes up and down from 8
+ * threads at once: with a plain int some updates are lost and the graph is
+ * freed under a live session (ASan: heap-use-after-free) or never (a leak). */
+static void *session_rounds(void *arg) {
+    sess_job *j = arg;
+    for (int r = 0; r < j->rounds; r++) {
+        nb_tensor *mine = nb_tensor_ref(j->shared);
+        nb_session *s = nb_session_new(j->m->g);
+        nb_tensor *pred = NULL;
+        nb_feed f = {j->m->x, j->x};
+        if (!s || nb_session_run(s, NULL, 0, &j->m->init, 1, NULL) != NB_OK ||
+            nb_session_run(s, &f, 1, &j->m->pred, 1, &pred) != NB_OK ||
+            !nb_tensor_equal(pred, j->want))
+            j->failures++;
+        nb_session_free(s);
+        /* the fetched tensor outlives its session */
+        if (!pred || !nb_tensor_equal(pred, j->want)) j->failures++;
+        nb_tensor_unref(pred);
+        nb_tensor_unref(mine);
+        /* many short-lived sessions: the count changes often, so a race shows */
+        for (int i = 0; i < 1000; i++) nb_session_free(nb_session_new(j->m->g));
+    }
+    return NULL;
+}
+
+TEST(sessions_on_one_graph_from_8_threads) {
+    model m;
+    build(&m);
+    CHECK_GRAPH_OK(m.g);
+    nb_tensor *x = batch(16, 8, 5);
+    nb_session *ser = nb_session_new(m.g);
+    nb_feed f = {m.x, x};
+    nb_tensor *want = NULL;
+    CHECK(nb_session_run(ser, NULL, 0, &m.init, 1, NULL) == NB_OK);
+    CHECK(nb_session_run(ser, &f, 1, &m.pred, 1, &want) == NB_OK);
+    nb_session_free(ser);
+    nb_tensor *shared = nb_tensor_new(NB_FLOAT32, 1, (int64_t[]){1024}, NULL);
+    sess_job jobs[NT8];
+    pthread_t th[NT8];
+    for (int t = 0; t < NT8; t++)
+        jobs[t] = (sess_job){.m = &m, .x = x, .want = want, .shared = shared, .rounds = ROUNDS};
+    for (int t = 0; t < NT8; t++) pthread_create(&th[t], NULL, session_rounds, &jobs[t]);
+    for (int t = 0; t < NT8; t++) pthread_join(th[t], NULL);
+    for (int t = 0; t < NT8; t++) CHECK(jobs[t].failures == 0);
+    nb_tensor_unref(shared);
+    nb_tensor_unref(want);
+    nb_tensor_unref(x);
+    /* The last reference: with lost updates the graph is gone already (a double
+     * free) or stays allocated (a leak LeakSanitizer reports at exit). */
+    nb_graph_free(m.g);
+}
+
+/* The graph's handle is dropped while 8 threads still run sessions on it: the
+ * last session to go frees it. */
+typedef struct {
+    nb_session *s;
+    model *m;
+    const nb_tensor *x, *want;
+    int failures;
+} late_job;
+
+static void *run_then_free(void *arg) {
+    late_job *j = arg;
+    nb_feed f = {j->m->x, j->x};
+    for (int r = 0; r < 10; r++) {
+        nb_tensor *pred = NULL;
+        if (nb_session_run(j->s, &f, 1, &j->m->pred, 1, &pred) != NB_OK ||
+            !nb_tensor_equal(pred, j->want))
+            j->failures++;
+        nb_tensor_unref(pred);
+    }
+    nb_session_free(j->s);
+    return NULL;
+}
+
+TEST(graph_freed_before_its_sessions) {
+    model m;
+    build(&m);
+    nb_tensor *x = batch(4, 8, 9);
+    nb_feed f = {m.x, x};
+    late_job jobs[NT8];
+    nb_tensor *want = NULL;
+    for (int t = 0; t < NT8; t++) {
+        jobs[t] = (late_job){.s = nb_session_new(m.g), .m = &m, .x = x};
+        CHECK(nb_session_run(jobs[t].s, NULL, 0, &m.init, 1, NULL) == NB_OK);
+    }
+    CHECK(nb_session_run(jobs[0].s, &f, 1, &m.pred, 1, &want) == NB_OK);
+    for (int t = 0; t < NT8; t++) jobs[t].want = want;
+    nb_graph_free(m.g); /* the sessions keep it alive */
+    pthread_t th[NT8];
+    for (int t = 0; t < NT8; t++) pthread_create(&th[t], NULL, run_then_free, &jobs[t]);
+    for (int t = 0; t < NT8; t++) pthread_join(th[t], NULL);
+    for (int t = 0; t < NT8; t++) CHECK(jobs[t].failures == 0);
+    nb_tensor_unref(want);
+    nb_tensor_unref(x);
+}
+
+/* One session, 8 threads: 4 run it and hand every fetched tensor to a partner
+ * thread, which checks and drops it while the session keeps running (a pool
+ * buffer is reused only once its count is back to 1: if the count or the pool
+ * raced, a buffer would be overwritten while the partner still reads it). One
+ * more thread keeps setting the process-wide thread count and Winograd switch. */
+#define QCAP 8
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    nb_tensor *q[QCAP];
+    int head, tail;
+    bool done;
+} queue;
+
+typedef struct {
+    nb_session *s;
+    model *m;
+    const nb_tensor *x, *want;
+    queue q;
+    int failures;
+} pair_job;
+
+static void *producer(void *arg) {
+    pair_job *j = arg;
+    nb_feed f = {j->m->x, j->x};
+    for (int r = 0; r < 60; r++) {
+        nb_tensor *pred = NULL;
+        if (nb_session_run(j->s, &f, 1, &j->m->pred, 1, &pred) != NB_OK) j->failures++;
+        pthread_mutex_lock(&j->q.mu);
+        while (j->q.tail - j->q.head == QCAP) pthread_cond_wait(&j->q.cv, &j->q.mu);
+        j->q.q[j->q.tail++ % QCAP] = pred;
+        pthread_cond_broadcast(&j->q.cv);
+        pthread_mutex_unlock(&j->q.mu);
+    }
+    pthread_mutex_lock(&j->q.mu);
+    j->q.done = true;
+    pthread_cond_broadcast(&j->q.cv);
+    pthread_mutex_unlock(&j->q.mu);
+    return NULL;
+}
+
+static void *consumer(void *arg) {
+    pair_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->q.mu);
+        while (j->q.tail == j->q.head && !j->q.done) pthread_cond_wait(&j->q.cv, &j->q.mu);
+        if (j->q.tail == j->q.head) {
+            pthread_mutex_unlock(&j->q.mu);
+            return NULL;
+        }
+        nb_tensor *t = j->q.q[j->q.head++ % QCAP];
+        pthread_cond_broadcast(&j->q.cv);
+        pthread_mutex_unlock(&j->q.mu);
+        /* read it twice, a while apart: a reused buffer would change under us */
+        bool ok = t && nb_tensor_equal(t, j->want);
+        for (volatile int spin = 0; spin < 20000; spin++) {}
+        ok = ok && nb_tensor_equal(t, j->want);
+        if (!ok) j->failures++;
+        nb_tensor_unref(t);
+    }
+}
+
+static atomic_bool settings_stop;
+static void *settings_toggler(void *arg) {
+    (void)arg;
+    int n = nb_get_num_threads();
+    while (!atomic_load(&settings_stop)) {
+        nb_set_num_threads(n);
+        nb_set_winograd(nb_get_winograd());
+    }
+    return NULL;
+}
+
+TEST(one_session_outputs_dropped_on_other_threads) {
+    model m;
+    build(&m);
+    nb_session *s = nb_session_new(m.g);
+    CHECK(nb_session_run(s, NULL, 0, &m.init, 1, NULL) == NB_OK);
+    enum { NP = 4 };
+    pair_job jobs[NP];
+    for (int t = 0; t < NP; t++) {
+        jobs[t] = (pair_job){.s = s, .m = &m, .x = batch(8 + 4 * t, 8, (uint64_t)t + 20)};
+        pthread_mutex_init(&jobs[t].q.mu, NULL);
+        pthread_cond_init(&jobs[t].q.cv, NULL);
+        nb_tensor *w = NULL;
+        nb_feed f = {m.x, jobs[t].x};
+        CHECK(nb_session_run(s, &f, 1, &m.pred, 1, &w) == NB_OK);
+        jobs[t].want = w;
+    }
+    atomic_store(&settings_stop, false);
+    pthread_t th[2 * NP], tog;
+    pthread_create(&tog, NULL, settings_toggler, NULL);
+    for (int t = 0; t < NP; t++) {
+        pthread_create(&th[2 * t], NULL, producer, &jobs[t]);
+        pthread_create(&th[2 * t + 1], NULL, consumer, &jobs[t]);
+    }
+    for (int t = 0; t < 2 * NP; t++) pthread_join(th[t], NULL);
+    atomic_store(&settings_stop, true);
+    pthread_join(tog, NULL);
+    for (int t = 0; t < NP; t++) {
+        CHECK(jobs[t].failures == 0);
+        union { const nb_tensor *c; nb_tensor *m; } u = {jobs[t].want}, v = {jobs[t].x};
+        nb_tensor_unref(u.m);
+        nb_tensor_unref(v.m);
+        pthread_mutex_destroy(&jobs[t].q.mu);
+        pthread_cond_destroy(&jobs[t].q.cv);
+    }
     nb_session_free(s);
     nb_graph_free(m.g);
 }

@@ -73,7 +73,8 @@ struct nb_session {
 
 /*** threads ***/
 
-static int g_threads;
+/* 0 until nb_set_num_threads; atomic, as kernels on any thread read it. */
+static atomic_int g_threads;
 
 static int cores(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -84,11 +85,14 @@ void nb_set_num_threads(int n) {
     int c = cores();
     if (n < 1) n = 1;
     if (n > c) n = c;
-    g_threads = n;
+    atomic_store_explicit(&g_threads, n, memory_order_relaxed);
     openblas_set_num_threads(n);
 }
 
-int nb_get_num_threads(void) { return g_threads ? g_threads : cores(); }
+int nb_get_num_threads(void) {
+    int n = atomic_load_explicit(&g_threads, memory_order_relaxed);
+    return n ? n : cores();
+}
 int nbi_num_threads(void) { return nb_get_num_threads(); }
 
 /*** convolution algorithm ***/
@@ -181,7 +185,7 @@ nb_session *nb_session_new(nb_graph *g) {
         return s;
     }
     s->graph = g;
-    g->refcount++;
+    atomic_fetch_add_explicit(&g->refcount, 1, memory_order_relaxed);
     uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
     s->session_seed = t * 0x9E3779B97F4A7C15ull;
     if (g->status != NB_OK)
