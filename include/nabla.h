@@ -488,7 +488,10 @@ nb_output nb_argmin(nb_graph *g, nb_output x, int axis, const char *name);
 
 /** Matrix product (tf.matmul). Rank 2: [m,k]x[k,n] -> [m,n], with optional
  *  transposes (op MatMul, through BLAS for floats). Rank >= 3: batched over the
- *  leading dims, which broadcast (op BatchMatMulV2). Default name "MatMul". */
+ *  leading dims, which broadcast (op BatchMatMulV2). When an input's rank is
+ *  unknown the op is BatchMatMulV2 (as in TF1), which also takes rank-2 values;
+ *  its static shape is then unknown. Dimensions above 2^31-1 are computed in
+ *  blocks the BLAS can take. Default name "MatMul". */
 nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, bool transpose_b,
                     const char *name);
 

@@ -274,8 +274,11 @@ TEST(matmul_shape_inference_with_unknown_dims) {
     CHECK(shape_is(nb_output_shape(y), 2, (int64_t[]){-1, 4}));
     nb_output yt = nb_matmul(g, w, x, true, true, NULL);
     CHECK(shape_is(nb_output_shape(yt), 2, (int64_t[]){4, -1}));
+    /* an unknown rank makes a BatchMatMulV2 (as tf.matmul does) of unknown shape */
     nb_output u = nb_placeholder(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK, "u");
-    CHECK(shape_is(nb_output_shape(nb_matmul(g, u, w, false, false, NULL)), 2, (int64_t[]){-1, -1}));
+    nb_output uw = nb_matmul(g, u, w, false, false, NULL);
+    CHECK(nb_output_shape(uw).rank == -1);
+    CHECK(!strcmp(nb_op_type(uw.op), "BatchMatMulV2"));
     nb_output bx = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 2, 3), "bx");
     CHECK(shape_is(nb_output_shape(nb_matmul(g, bx, w, false, false, NULL)), 3, (int64_t[]){-1, 2, 4}));
     CHECK_GRAPH_OK(g);
@@ -286,6 +289,41 @@ TEST(matmul_shape_inference_with_unknown_dims) {
     CHECK(c && nb_tensor_dim(c, 0) == 5 && nb_tensor_dim(c, 1) == 4);
     nb_tensor_unref(c);
     nb_tensor_unref(xv);
+    nb_graph_free(g);
+}
+
+/* Issue 18: tf.matmul of two unknown-rank inputs builds BatchMatMulV2 (the
+ * old MatMul failed at run time on rank-3 values); rank-3, rank-2 and mixed
+ * values then all run, checked against the naive loop. */
+TEST(matmul_of_unknown_ranks_is_batch_matmul) {
+    nb_graph *g = nb_graph_new();
+    nb_output a = nb_placeholder(g, NB_FLOAT64, NB_SHAPE_UNKNOWN_RANK, "a");
+    nb_output b = nb_placeholder(g, NB_FLOAT64, NB_SHAPE_UNKNOWN_RANK, "b");
+    nb_output y = nb_matmul(g, a, b, false, true, "prod");
+    CHECK_GRAPH_OK(g);
+    CHECK(!strcmp(nb_op_type(y.op), "BatchMatMulV2"));
+    CHECK(nb_output_shape(y).rank == -1);
+    static const int64_t shapes[][2][3] = {
+        {{2, 3, 4}, {2, 5, 4}}, /* rank 3 both: 2 products [3,4]x[4,5] */
+        {{3, 4, 0}, {5, 4, 0}}, /* rank 2 both (third entry unused) */
+        {{2, 3, 4}, {5, 4, 0}}, /* rank 3 x rank 2: b broadcast */
+    };
+    static const int ranks[][2] = {{3, 3}, {2, 2}, {3, 2}};
+    for (int c = 0; c < 3; c++) {
+        nb_tensor *av = rand_tensor(NB_FLOAT64, ranks[c][0], shapes[c][0]);
+        nb_tensor *bv = rand_tensor(NB_FLOAT64, ranks[c][1], shapes[c][1]);
+        nb_feed f[2] = {{a, av}, {b, bv}};
+        nb_tensor *out = eval1(g, y, f, 2);
+        int batches = ranks[c][0] == 3 ? 2 : 1;
+        CHECK(out && nb_tensor_rank(out) == ranks[c][0]);
+        if (out)
+            for (int t = 0; t < batches; t++)
+                check_product("unknown-rank matmul", av, t * 12, bv, ranks[c][1] == 3 ? t * 20 : 0,
+                              out, t * 15, 3, 5, 4, false, true, 1e-13);
+        nb_tensor_unref(out);
+        nb_tensor_unref(av);
+        nb_tensor_unref(bv);
+    }
     nb_graph_free(g);
 }
 
@@ -399,13 +437,14 @@ TEST(matmul_mismatch_at_run_time) {
     nb_tensor_unref(av);
     nb_tensor_unref(bv);
 
-    /* an unknown-rank operand fed with rank 3 to a MatMul */
+    /* an unknown-rank operand fed with rank 1: below BatchMatMulV2's rank 2 */
     nb_output u = nb_placeholder(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK, "u");
     nb_output y2 = nb_matmul(g, u, u, false, false, "mm2");
     CHECK_GRAPH_OK(g);
-    nb_tensor *uv = nb_tensor_zeros(NB_FLOAT32, 3, (int64_t[]){2, 2, 2});
+    nb_tensor *uv = nb_tensor_zeros(NB_FLOAT32, 1, (int64_t[]){2});
     nb_feed fu = {u, uv};
     CHECK_STATUS(run_error(g, y2, &fu, 1, msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "must be at least rank 2: [2], [2]");
     CHECK_STR_CONTAINS(msg, "mm2");
     nb_tensor_unref(uv);
 

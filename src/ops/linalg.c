@@ -213,7 +213,9 @@ nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, boo
                     const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
     nb_shape sa = nb_output_shape(a), sb = nb_output_shape(b);
-    bool batch = sa.rank > 2 || sb.rank > 2;
+    /* TF1's tf.matmul: BatchMatMulV2 when a rank is above 2 or unknown (a
+     * MatMul would fail at run time on a rank-3 value). */
+    bool batch = sa.rank > 2 || sb.rank > 2 || sa.rank < 0 || sb.rank < 0;
     return mm(g, batch ? NBI_OP_BATCH_MATMUL : NBI_OP_MATMUL, a, b, transpose_a, transpose_b,
               name ? name : "MatMul");
 }
