@@ -389,6 +389,25 @@ nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
 /* Number of threads the kernels may use. */
 int nbi_num_threads(void);
 
+/*** BLAS (src/ops/linalg.c) ************************************************/
+
+/* The largest size or leading dimension the BLAS takes: its integer (blasint)
+ * is 32-bit in Debian's OpenBLAS. */
+int64_t nbi_blas_max(void);
+/* C = op(A)·op(B) + beta·C for float32/float64 through cblas_?gemm (row-major,
+ * alpha 1): op(A) is [m,k], op(B) [k,n], C [m,n] with leading dims lda, ldb, ldc.
+ * Sizes or leading dims above nbi_blas_max() would be refused by the BLAS (which
+ * prints a message and leaves C as it was): such products are split into blocks
+ * that fit. A block that still has a leading dimension too large is cut to one
+ * stored row, whose leading dimension then does not matter. Never allocates. */
+void nbi_gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+              int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc);
+/* nbi_gemm with `lim` in place of nbi_blas_max(), so tests can check the
+ * blocking on small matrices. */
+void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+                  int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc,
+                  int64_t lim);
+
 /*** Elementwise machinery (src/ops/elementwise.c) ****************************/
 
 /* Applies a binary "row" function over broadcast operands: fn(n, a, sa, b, sb, out)

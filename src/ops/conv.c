@@ -24,7 +24,6 @@
 #include "conv_impl.h"
 #include "nb_internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -216,18 +215,11 @@ static nb_status infer_conv_family(nb_op *op) {
 
 /*** BLAS and thread helpers ***/
 
-/* C[m,n] = A[m,k] B[k,n] + beta C, row-major, optional transposes. */
+/* C[m,n] = A[m,k] B[k,n] + beta C, row-major, optional transposes; sizes
+ * beyond the BLAS's 32-bit integers go in blocks (nbi_gemm). */
 static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
                  int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc) {
-    if (m == 0 || n == 0) return;
-    if (dt == NB_FLOAT32)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b, (blasint)ldb,
-                    (float)beta, c, (blasint)ldc);
-    else
-        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (blasint)m, (blasint)n, (blasint)k, 1.0, a, (blasint)lda, b, (blasint)ldb, beta,
-                    c, (blasint)ldc);
+    nbi_gemm(dt, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* Rows of patches per block: enough for an efficient GEMM, small enough for the
