@@ -117,6 +117,21 @@ void nbi_tensor_relabel(nb_tensor *t, nb_dtype dtype, int rank, const int64_t *d
 /* Element i converted to/from double. */
 double nbi_load(const void *data, nb_dtype dt, int64_t i);
 void nbi_store(void *data, nb_dtype dt, int64_t i, double v);
+/* Element i of an integer tensor, exactly (int64 through a double would round
+ * beyond 2^53, and 2^63-1 would become 2^63: a float-cast overflow); other
+ * dtypes go through nbi_load, saturating. */
+static inline int64_t nbi_load_int(const void *data, nb_dtype dt, int64_t i) {
+    switch (dt) {
+    case NB_INT32: return ((const int32_t *)data)[i];
+    case NB_INT64: return ((const int64_t *)data)[i];
+    case NB_UINT8: case NB_BOOL: return ((const uint8_t *)data)[i];
+    default: {
+        double v = nbi_load(data, dt, i);
+        return v != v ? 0 : v <= -9223372036854775808.0 ? INT64_MIN
+                          : v >= 9223372036854775808.0 ? INT64_MAX : (int64_t)v;
+    }
+    }
+}
 /* Converts n elements between dtypes (numpy astype rules: float->int truncates). */
 void nbi_convert(const void *src, nb_dtype sdt, void *dst, nb_dtype ddt, int64_t n);
 bool nbi_dtype_valid(nb_dtype dt);

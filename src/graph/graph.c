@@ -502,7 +502,7 @@ const nb_tensor *nbi_const_input(nb_op *op, int i) {
 int nbi_const_ints(nb_op *op, int i, int64_t *out, int max) {
     const nb_tensor *t = nbi_const_input(op, i);
     if (!t || !nbi_dtype_is_int(t->dtype) || t->rank > 1 || t->size > max) return -1;
-    for (int64_t k = 0; k < t->size; k++) out[k] = (int64_t)nbi_load(t->data, t->dtype, k);
+    for (int64_t k = 0; k < t->size; k++) out[k] = nbi_load_int(t->data, t->dtype, k);
     return (int)t->size;
 }
 
