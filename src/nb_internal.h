@@ -68,7 +68,11 @@ struct nb_tensor {
      * plan moves or frees its pool entries (which write it). Only a hint: the
      * pool compares pointers before trusting it. */
     atomic_int pool_index;
-    bool step_view;   /* a view header cached by a plan step (nbi_kview) */
+    /* The session plan whose step caches this view header (nbi_kview), NULL
+     * once no step does: only that plan may take "2 references" to mean "a
+     * value slot and the cache". Atomic: other sessions (the view fed to
+     * them) read it while its plan's session changes it. */
+    _Atomic(const void *) view_plan;
 };
 
 /* Element count of dims, or -1 on a negative dim or overflow. */

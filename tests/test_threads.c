@@ -362,6 +362,38 @@ TEST(one_session_outputs_dropped_on_other_threads) {
     nb_graph_free(m.g);
 }
 
+/* A reshape's output is a view its step caches for the next run. Once the step
+ * has moved on to a new view, a fetched old one belongs to the caller alone:
+ * feeding it to another session must not let that session detach its data
+ * (release_value took "2 references" for "the slot and a step's cache"). */
+TEST(fetched_view_fed_to_another_session_keeps_its_data) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2, 3), "x");
+    nb_output r = nb_reshape(g, x, 2, (int64_t[]){3, 2}, "r");
+    nb_output y = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(3, 2), "y");
+    nb_output ys = nb_reduce_sum(g, y, NULL, NB_ALL_AXES, false, "ys");
+    CHECK_GRAPH_OK(g);
+    nb_tensor *xv = nb_tensor_new(NB_FLOAT32, 2, (int64_t[]){2, 3}, (float[]){1, 2, 3, 4, 5, 6});
+    nb_session *a = nb_session_new(g), *b = nb_session_new(g);
+    nb_feed fx = {x, xv};
+    nb_tensor *v1 = NULL, *v2 = NULL, *sum = NULL;
+    CHECK(nb_session_run(a, &fx, 1, &r, 1, &v1) == NB_OK);
+    CHECK(nb_session_run(a, &fx, 1, &r, 1, &v2) == NB_OK); /* the step caches a new view */
+    nb_tensor_unref(v2);
+    nb_feed fy = {y, v1};
+    CHECK(nb_session_run(b, &fy, 1, &ys, 1, &sum) == NB_OK);
+    CHECK(sum && nb_tensor_scalar_f64(sum) == 21.0);
+    /* v1 still has its data after b let go of it */
+    CHECK(v1 && nb_tensor_data(v1) != NULL);
+    if (v1 && nb_tensor_data(v1)) CHECK(nb_tensor_get_flat(v1, 5) == 6.0);
+    nb_tensor_unref(sum);
+    nb_tensor_unref(v1);
+    nb_tensor_unref(xv);
+    nb_session_free(a);
+    nb_session_free(b);
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) {
 #ifdef UNDER_TSAN
     /* libgomp (the kernels' and OpenBLAS's OpenMP) is not instrumented: TSan would

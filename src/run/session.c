@@ -152,6 +152,7 @@ static void plan_free(nbi_plan *p) {
         nbi_free(p->steps[i].in_slot);
         nbi_free(p->steps[i].release);
         nbi_free(p->steps[i].hint);
+        if (p->steps[i].view) atomic_store(&p->steps[i].view->view_plan, NULL);
         nb_tensor_unref(p->steps[i].view);
         nbi_aligned_free(p->steps[i].scratch);
     }
@@ -366,17 +367,19 @@ nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims
         nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory making a view");
         return NULL;
     }
+    if (st->view) atomic_store(&st->view->view_plan, NULL); /* the caller's alone now */
     nb_tensor_unref(st->view);
-    nv->step_view = true;
+    atomic_store(&nv->view_plan, (const void *)k->plan);
     st->view = nb_tensor_ref(nv);
     return nv;
 }
 
-/* Drops a value. A view whose only other holder is its step's cache lets go of
- * its base at once, so the base's buffer is free again (pool) or writable in
- * place (a variable). */
-static inline void release_value(nb_tensor *t) {
-    if (t && nbi_refcount(t) == 2 && t->step_view && t->base) {
+/* Drops a value of plan p. A view whose only other holder is its step's cache
+ * (in this plan) lets go of its base at once, so the base's buffer is free
+ * again (pool) or writable in place (a variable). */
+static inline void release_value(const nbi_plan *p, nb_tensor *t) {
+    if (t && atomic_load_explicit(&t->view_plan, memory_order_relaxed) == (const void *)p &&
+        nbi_refcount(t) == 2 && t->base) {
         nb_tensor *b = t->base;
         t->base = NULL;
         t->data = NULL;
@@ -633,7 +636,7 @@ static nb_status check_args(nb_session *s, const nb_feed *feeds, int n_feeds,
 
 static void clear_values(nbi_plan *p) {
     for (int i = 0; i < p->n_slots; i++) {
-        release_value(p->values[i]);
+        release_value(p, p->values[i]);
         p->values[i] = NULL;
     }
 }
@@ -730,7 +733,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         }
         for (int r = 0; r < stp->n_release; r++) {
             int slot = stp->release[r];
-            release_value(p->values[slot]);
+            release_value(p, p->values[slot]);
             p->values[slot] = NULL;
         }
     }
@@ -746,7 +749,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         }
     }
     for (int e = 0; e < p->n_end; e++) {
-        release_value(p->values[p->end_slots[e]]);
+        release_value(p, p->values[p->end_slots[e]]);
         p->values[p->end_slots[e]] = NULL;
     }
     return NB_OK;
