@@ -308,6 +308,9 @@ static void *consumer(void *arg) {
         bool ok = t && nb_tensor_equal(t, j->want);
         for (volatile int spin = 0; spin < 20000; spin++) {}
         ok = ok && nb_tensor_equal(t, j->want);
+        /* the process-wide settings, read here while the toggler writes them */
+        ok = ok && nb_get_num_threads() >= 1;
+        (void)nb_get_winograd();
         if (!ok) j->failures++;
         nb_tensor_unref(t);
     }
