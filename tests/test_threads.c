@@ -4,13 +4,18 @@
  * (same fetches, different feeds per thread) and training steps (the final
  * weights after 4 x K gradient steps on the same batch, whose updates commute
  * only in order: so we compare the set of losses seen, and the weights against
- * a serial run of the same number of steps). Built with -DNABLA_TSAN=ON this
- * also runs under ThreadSanitizer.
+ * a serial run of the same number of steps). Issue 18's cases: sessions on one
+ * graph created, run and freed from 8 threads (the graph's count of sessions),
+ * the graph freed before its 8 sessions, fetched outputs dropped on partner
+ * threads while the session keeps reusing its buffers and another thread sets
+ * the process-wide settings, and a fetched view fed to a second session.
+ * Built with -DNABLA_TSAN=ON this also runs under ThreadSanitizer (scripts/test.sh).
  */
 #include "harness.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #define NT 4
 #define K 25
@@ -323,6 +328,7 @@ static void *settings_toggler(void *arg) {
     while (!atomic_load(&settings_stop)) {
         nb_set_num_threads(n);
         nb_set_winograd(nb_get_winograd());
+        nanosleep(&(struct timespec){0, 100000}, NULL); /* 0.1 ms: set often, not constantly */
     }
     return NULL;
 }
