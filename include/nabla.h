@@ -945,7 +945,9 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
 /** Evaluates one output (tf.Tensor.eval): a new reference, or NULL on error
  *  (message on the session). */
 nb_tensor *nb_session_eval(nb_session *s, nb_output x, const nb_feed *feeds, int n_feeds);
-/** The last run's status and message ("" when none). Borrowed; valid until the next run. */
+/** The last run's status and message ("" when none): the last run (or failed
+ *  nb_session_set_variable) this thread made on s, else the last of any
+ *  thread. Borrowed; valid until this thread's next run of any session. */
 nb_status nb_session_status(const nb_session *s);
 const char *nb_session_errmsg(const nb_session *s);
 /** The graph a session runs (borrowed). */
@@ -961,8 +963,10 @@ nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor 
  * session are serialized by a mutex (each run holds it from start to end), so
  * they do not overlap; use one session per thread for parallel throughput.
  * Tensors returned by a run may be dropped from any thread. nb_session_status and
- * nb_session_errmsg report the most recent run of any thread: with concurrent
- * runs, branch on each run's returned status instead. */
+ * nb_session_errmsg report the calling thread's own last run on the session
+ * (kept per thread, so a concurrent run of another thread neither clears nor
+ * overwrites it); a thread that has not run the session sees the most recent
+ * run of any thread. */
 
 /*** Debugging ***************************************************************/
 

@@ -403,6 +403,53 @@ TEST(fetched_view_fed_to_another_session_keeps_its_data) {
     nb_graph_free(g);
 }
 
+/* One session, two threads: one keeps feeding a wrong dtype, the other runs
+ * fine. Each thread must read its own run's message: the other thread's runs
+ * reset and rewrote the one shared message (and raced with the reader). */
+typedef struct {
+    nb_session *s;
+    model *m;
+    const nb_tensor *x;
+    bool bad;
+    int failures;
+} msg_job;
+
+static void *msg_runs(void *arg) {
+    msg_job *j = arg;
+    nb_feed f = {j->m->x, j->x};
+    for (int r = 0; r < 300; r++) {
+        nb_status st = nb_session_run(j->s, &f, 1, &j->m->pred, 1, NULL);
+        const char *msg = nb_session_errmsg(j->s);
+        if (j->bad ? st != NB_ERR_DTYPE || nb_session_status(j->s) != NB_ERR_DTYPE ||
+                         strcmp(msg, "Cannot feed value of dtype float64 for Tensor 'x:0', "
+                                     "which has dtype float32") != 0
+                   : st != NB_OK || nb_session_status(j->s) != NB_OK || msg[0] != 0)
+            j->failures++;
+    }
+    return NULL;
+}
+
+TEST(each_thread_reads_its_own_run_message) {
+    model m;
+    build(&m);
+    nb_session *s = nb_session_new(m.g);
+    CHECK(nb_session_run(s, NULL, 0, &m.init, 1, NULL) == NB_OK);
+    nb_tensor *good = batch(4, 8, 3);
+    nb_tensor *bad = nb_tensor_zeros(NB_FLOAT64, 2, (int64_t[]){4, 8});
+    msg_job jobs[2] = {{.s = s, .m = &m, .x = good}, {.s = s, .m = &m, .x = bad, .bad = true}};
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, msg_runs, &jobs[t]);
+    for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+    CHECK(jobs[0].failures == 0);
+    CHECK(jobs[1].failures == 0);
+    /* this thread ran only the initializer: its own last result */
+    CHECK(nb_session_status(s) == NB_OK && nb_session_errmsg(s)[0] == 0);
+    nb_tensor_unref(good);
+    nb_tensor_unref(bad);
+    nb_session_free(s);
+    nb_graph_free(m.g);
+}
+
 int main(int argc, char **argv) {
 #ifdef UNDER_TSAN
     /* libgomp (the kernels' and OpenBLAS's OpenMP) is not instrumented: TSan would

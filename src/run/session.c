@@ -65,6 +65,7 @@ struct nb_session {
     int n_plans, cap_plans;
     nb_status status;
     char errmsg[4096];
+    uint64_t id;          /* unique in the process: names the session in tl_last */
     /* Runs from several threads are serialized: a plan's value slots, pool and
      * scratch, the variables and the random-op counters are shared state. */
     pthread_mutex_t lock;
@@ -140,8 +141,34 @@ nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) {
     return code;
 }
 
-nb_status nb_session_status(const nb_session *s) { return s ? s->status : NB_ERR_INVALID_ARGUMENT; }
-const char *nb_session_errmsg(const nb_session *s) { return s ? s->errmsg : "session is NULL"; }
+/* The calling thread's last result on one session (nb_session_status and
+ * nb_session_errmsg): a run of another thread, which resets and rewrites the
+ * session's own status and message under the lock, cannot clear or overwrite
+ * it, nor race with the caller reading it. */
+static _Thread_local struct {
+    uint64_t id; /* nb_session.id; 0: none */
+    nb_status status;
+    char msg[4096];
+} tl_last;
+static atomic_uint_fast64_t next_session_id = 1;
+
+/* Copies s's status and message for this thread; called with s->lock held. */
+static nb_status remember(const nb_session *s, nb_status ret) {
+    tl_last.id = s->id;
+    tl_last.status = s->status;
+    size_t n = strlen(s->errmsg);
+    memcpy(tl_last.msg, s->errmsg, n + 1);
+    return ret;
+}
+
+nb_status nb_session_status(const nb_session *s) {
+    if (!s) return NB_ERR_INVALID_ARGUMENT;
+    return tl_last.id == s->id ? tl_last.status : s->status;
+}
+const char *nb_session_errmsg(const nb_session *s) {
+    if (!s) return "session is NULL";
+    return tl_last.id == s->id ? tl_last.msg : s->errmsg;
+}
 nb_graph *nb_session_graph(const nb_session *s) { return s ? s->graph : NULL; }
 
 /*** lifetime ***/
@@ -181,6 +208,7 @@ nb_session *nb_session_new(nb_graph *g) {
         nbi_free(s);
         return NULL;
     }
+    s->id = atomic_fetch_add(&next_session_id, 1);
     if (!g) {
         sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_new: the graph is NULL");
         return s;
@@ -648,7 +676,7 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
                          const nb_output *fetches, int n_fetches, nb_tensor **outputs) {
     if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
     pthread_mutex_lock(&s->lock);
-    nb_status st = session_run(s, feeds, n_feeds, fetches, n_fetches, outputs);
+    nb_status st = remember(s, session_run(s, feeds, n_feeds, fetches, n_fetches, outputs));
     pthread_mutex_unlock(&s->lock);
     return st;
 }
@@ -794,22 +822,33 @@ nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom) {
     return t;
 }
 
+/* set_variable's errors: recorded under the lock, as a run's are. */
+static nb_status set_var_error(nb_session *s, nb_status code, const char *msg, const char *name) {
+    pthread_mutex_lock(&s->lock);
+    if (name) sess_error(s, code, "%s '%s'", msg, name);
+    else sess_error(s, code, "%s", msg);
+    remember(s, code);
+    pthread_mutex_unlock(&s->lock);
+    return code;
+}
+
 nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor *value) {
     if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
     nb_op *v = nb_variable_op(var);
     if (!v || v->graph != s->graph)
-        return sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_set_variable: not a variable of this graph");
+        return set_var_error(s, NB_ERR_INVALID_ARGUMENT,
+                             "nb_session_set_variable: not a variable of this graph", NULL);
     if (!value || value->dtype != v->attrs.dtype ||
         !nbi_shape_compatible(&v->attrs.shape, value->rank, value->dims))
-        return sess_error(s, NB_ERR_SHAPE,
-                          "nb_session_set_variable: value does not match variable '%s'", v->name);
+        return set_var_error(s, NB_ERR_SHAPE, "nb_session_set_variable: value does not match variable",
+                             v->name);
     nb_tensor *c = nb_tensor_copy(value);
-    if (!c) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!c) return set_var_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory", NULL);
     pthread_mutex_lock(&s->lock);
     if (!grow_state(s)) {
         pthread_mutex_unlock(&s->lock);
         nb_tensor_unref(c);
-        return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        return set_var_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory", NULL);
     }
     nb_tensor_unref(s->vars[v->var_index]);
     s->vars[v->var_index] = c;
