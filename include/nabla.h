@@ -248,7 +248,12 @@ static inline bool nb_output_is_nil(nb_output o) { return o.op == NULL; }
 /** A new, empty graph; NULL only when out of memory. Free with nb_graph_free. */
 nb_graph *nb_graph_new(void);
 /** Frees the graph and every op in it. Accepts NULL. Sessions keep their own
- *  reference, so a graph may be freed before its sessions. */
+ *  reference, so a graph may be freed before its sessions. Threads: sessions
+ *  on one graph may be created, run and freed from several threads at once
+ *  (the reference count is atomic), and nb_graph_free may race with them.
+ *  Building (adding ops, scopes, control dependencies) is not thread-safe, as
+ *  in TensorFlow: build from one thread, and not while a session on the graph
+ *  runs in another. */
 void nb_graph_free(nb_graph *g);
 
 /** The graph's sticky status: NB_OK, or the first error any building call met. */
@@ -280,7 +285,10 @@ void nb_name_scope_pop(nb_graph *g);
 const char *nb_name_scope_current(const nb_graph *g);
 
 /** Makes later ops depend on these ops (tf.control_dependencies): each op
- *  created until the matching pop gets them as control inputs. */
+ *  created until the matching pop gets them as control inputs. An op of another
+ *  graph puts g in error (NB_ERR_INVALID_ARGUMENT "control_dependencies:
+ *  dependency 0 comes from another graph ('name')"); the frame is pushed anyway,
+ *  so the matching pop stays balanced. */
 void nb_control_dependencies_push(nb_graph *g, const nb_output *deps, int n);
 void nb_control_dependencies_pop(nb_graph *g);
 
@@ -499,7 +507,10 @@ nb_output nb_argmin(nb_graph *g, nb_output x, int axis, const char *name);
 
 /** Matrix product (tf.matmul). Rank 2: [m,k]x[k,n] -> [m,n], with optional
  *  transposes (op MatMul, through BLAS for floats). Rank >= 3: batched over the
- *  leading dims, which broadcast (op BatchMatMulV2). Default name "MatMul". */
+ *  leading dims, which broadcast (op BatchMatMulV2). When an input's rank is
+ *  unknown the op is BatchMatMulV2 (as in TF1), which also takes rank-2 values;
+ *  its static shape is then unknown. Dimensions above 2^31-1 are computed in
+ *  blocks the BLAS can take. Default name "MatMul". */
 nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, bool transpose_b,
                     const char *name);
 
@@ -962,7 +973,9 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
 /** Evaluates one output (tf.Tensor.eval): a new reference, or NULL on error
  *  (message on the session). */
 nb_tensor *nb_session_eval(nb_session *s, nb_output x, const nb_feed *feeds, int n_feeds);
-/** The last run's status and message ("" when none). Borrowed; valid until the next run. */
+/** The last run's status and message ("" when none): the last run (or failed
+ *  nb_session_set_variable) this thread made on s, else the last of any
+ *  thread. Borrowed; valid until this thread's next run of any session. */
 nb_status nb_session_status(const nb_session *s);
 const char *nb_session_errmsg(const nb_session *s);
 /** The graph a session runs (borrowed). */
@@ -978,8 +991,10 @@ nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor 
  * session are serialized by a mutex (each run holds it from start to end), so
  * they do not overlap; use one session per thread for parallel throughput.
  * Tensors returned by a run may be dropped from any thread. nb_session_status and
- * nb_session_errmsg report the most recent run of any thread: with concurrent
- * runs, branch on each run's returned status instead. */
+ * nb_session_errmsg report the calling thread's own last run on the session
+ * (kept per thread, so a concurrent run of another thread neither clears nor
+ * overwrites it); a thread that has not run the session sees the most recent
+ * run of any thread. */
 
 /*** Debugging ***************************************************************/
 

@@ -11,6 +11,7 @@
 #include "nabla.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__GNUC__)
@@ -50,7 +51,7 @@ nb_status nbi_set_error(nb_error *err, nb_status code, const char *fmt, ...) NBI
 /*** Tensors (src/core/tensor.c) *********************************************/
 
 struct nb_tensor {
-    int refcount;
+    atomic_int refcount; /* see nbi_ref */
     nb_dtype dtype;
     int rank;
     int64_t dims[NB_MAX_RANK];
@@ -62,8 +63,16 @@ struct nb_tensor {
     void *deleter_ctx;
     nb_tensor *base;  /* a view holds a reference on the tensor whose data it shares */
     bool owns_data;   /* data came from nbi_aligned_alloc */
-    int pool_index;   /* position in a session plan's buffer pool, or -1 */
-    bool step_view;   /* a view header cached by a plan step (nbi_kview) */
+    /* Position in a session plan's buffer pool, or -1. Atomic: a fetched pool
+     * tensor may be fed to another session (which reads it) while its own
+     * plan moves or frees its pool entries (which write it). Only a hint: the
+     * pool compares pointers before trusting it. */
+    atomic_int pool_index;
+    /* The session plan whose step caches this view header (nbi_kview), NULL
+     * once no step does: only that plan may take "2 references" to mean "a
+     * value slot and the cache". Atomic: other sessions (the view fed to
+     * them) read it while its plan's session changes it. */
+    _Atomic(const void *) view_plan;
 };
 
 /* Element count of dims, or -1 on a negative dim or overflow. */
@@ -85,15 +94,15 @@ static inline size_t nbi_dtype_size(nb_dtype dt) {
  * the caller's thread while another thread runs the session (which tests
  * refcount == 1 to reuse a buffer; see nbi_refcount). */
 static inline nb_tensor *nbi_ref(nb_tensor *t) {
-    if (t) __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
+    if (t) atomic_fetch_add_explicit(&t->refcount, 1, memory_order_relaxed);
     return t;
 }
 static inline int nbi_refcount(const nb_tensor *t) {
-    return __atomic_load_n(&t->refcount, __ATOMIC_ACQUIRE);
+    return atomic_load_explicit(&t->refcount, memory_order_acquire);
 }
 static inline void nbi_unref(nb_tensor *t) {
-    if (t && __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
-        t->refcount = 1; /* the out-of-line path frees it */
+    if (t && atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) == 1) {
+        atomic_store_explicit(&t->refcount, 1, memory_order_relaxed); /* the out-of-line path frees it */
         nb_tensor_unref(t);
     }
 }
@@ -112,6 +121,21 @@ void nbi_tensor_relabel(nb_tensor *t, nb_dtype dtype, int rank, const int64_t *d
 /* Element i converted to/from double. */
 double nbi_load(const void *data, nb_dtype dt, int64_t i);
 void nbi_store(void *data, nb_dtype dt, int64_t i, double v);
+/* Element i of an integer tensor, exactly (int64 through a double would round
+ * beyond 2^53, and 2^63-1 would become 2^63: a float-cast overflow); other
+ * dtypes go through nbi_load, saturating. */
+static inline int64_t nbi_load_int(const void *data, nb_dtype dt, int64_t i) {
+    switch (dt) {
+    case NB_INT32: return ((const int32_t *)data)[i];
+    case NB_INT64: return ((const int64_t *)data)[i];
+    case NB_UINT8: case NB_BOOL: return ((const uint8_t *)data)[i];
+    default: {
+        double v = nbi_load(data, dt, i);
+        return v != v ? 0 : v <= -9223372036854775808.0 ? INT64_MIN
+                          : v >= 9223372036854775808.0 ? INT64_MAX : (int64_t)v;
+    }
+    }
+}
 /* Converts n elements between dtypes (numpy astype rules: float->int truncates). */
 void nbi_convert(const void *src, nb_dtype sdt, void *dst, nb_dtype ddt, int64_t n);
 bool nbi_dtype_valid(nb_dtype dt);
@@ -230,7 +254,9 @@ struct nb_graph {
     void **owned;           /* objects freed with the graph (optimizers) */
     int n_owned, cap_owned;
     void (**owned_free)(void *);
-    int refcount;           /* the graph's handle + one per session */
+    /* The graph's handle + one per session. Atomic: sessions on one graph are
+     * made and freed from several threads (nb_session_new, nbi_graph_unref). */
+    atomic_int refcount;
 };
 
 /* Records the graph's first error (later ones are ignored). Returns code. */
@@ -381,6 +407,25 @@ nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
 #define NBI_PAR_MIN 32768
 /* Number of threads the kernels may use. */
 int nbi_num_threads(void);
+
+/*** BLAS (src/ops/linalg.c) ************************************************/
+
+/* The largest size or leading dimension the BLAS takes: its integer (blasint)
+ * is 32-bit in Debian's OpenBLAS. */
+int64_t nbi_blas_max(void);
+/* C = op(A)·op(B) + beta·C for float32/float64 through cblas_?gemm (row-major,
+ * alpha 1): op(A) is [m,k], op(B) [k,n], C [m,n] with leading dims lda, ldb, ldc.
+ * Sizes or leading dims above nbi_blas_max() would be refused by the BLAS (which
+ * prints a message and leaves C as it was): such products are split into blocks
+ * that fit. A block that still has a leading dimension too large is cut to one
+ * stored row, whose leading dimension then does not matter. Never allocates. */
+void nbi_gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+              int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc);
+/* nbi_gemm with `lim` in place of nbi_blas_max(), so tests can check the
+ * blocking on small matrices. */
+void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+                  int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc,
+                  int64_t lim);
 
 /*** Elementwise machinery (src/ops/elementwise.c) ****************************/
 

@@ -331,6 +331,58 @@ TEST(conv_direct_small_channels) {
         for (int t = 1; t <= 2; t++) check_conv(fixed[j], NB_FLOAT32, t == 2, t);
 }
 
+/* Issue 18: strides and dilations up to 2^31-1 (what a GraphDef may hold):
+ * the direct kernel sized its slab from (7 strides + the dilated window), and
+ * a stride of 2^31-1 asked for 180 GB of scratch to compute a 1x1 output.
+ * Now: the right answer (checked against the reference loops, forward and both
+ * gradients), with scratch that follows the output. */
+TEST(conv_huge_strides_and_dilations) {
+    const int64_t B = 2147483647; /* INT32_MAX, the largest attr */
+    cfg cases[] = {
+        /* 1x1 outputs from huge strides, direct (C = 3) and im2col (C = 8) sizes */
+        {.n = 2, .h = 5, .w = 6, .c = 3, .fh = 2, .fw = 2, .o = 4, .sh = B, .sw = B, .dh = 1, .dw = 1, .same = false},
+        {.n = 2, .h = 5, .w = 6, .c = 3, .fh = 2, .fw = 2, .o = 4, .sh = B, .sw = B, .dh = 1, .dw = 1, .same = true},
+        {.n = 1, .h = 4, .w = 7, .c = 8, .fh = 3, .fw = 2, .o = 8, .sh = B, .sw = 3, .dh = 1, .dw = 1, .same = true},
+        /* a huge dilation with SAME: the dilated taps fall outside, only padding */
+        {.n = 1, .h = 5, .w = 5, .c = 3, .fh = 2, .fw = 2, .o = 4, .sh = 1, .sw = 1, .dh = B, .dw = B, .same = true},
+        {.n = 1, .h = 6, .w = 3, .c = 2, .fh = 3, .fw = 1, .o = 8, .sh = 2, .sw = 1, .dh = B, .dw = 1, .same = true},
+        /* strides just past the direct kernel's limit (16), dilation 17 */
+        {.n = 1, .h = 40, .w = 40, .c = 1, .fh = 3, .fw = 3, .o = 8, .sh = 17, .sw = 17, .dh = 17, .dw = 1, .same = true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_conv(cases[i], NB_FLOAT32, false, 2);
+        check_conv(cases[i], NB_FLOAT64, true, 1);
+    }
+    /* VALID with a huge dilation: TF's negative-size error, computed without overflow */
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(1, 5, 5, 3), "x");
+    nb_output f = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2, 2, 3, 4), "f");
+    CHECK(nb_output_is_nil(nb_nn_conv2d(g, x, f, (int[]){1, 1, 1, 1}, "VALID", (int[]){1, (int)B, 1, 1}, "c")));
+    char want[256];
+    snprintf(want, sizeof want, "Computed output size would be negative: %lld [input_size: 5, "
+             "effective_filter_size: %lld, stride: 1]", (long long)(5 - (B + 1) + 1), (long long)(B + 1));
+    CHECK_STR_CONTAINS(nb_graph_errmsg(g), want);
+    nb_graph_free(g);
+    /* filter_sizes of 2^62 rows with a dilation of 2^31-1: (fh - 1) * d + 1
+     * overflows int64 (was undefined behaviour); a clear error instead */
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(1, 5, 5, 3), "x");
+    nb_output fs = nb_placeholder(g, NB_INT64, NB_SHAPE(4), "fs");
+    nb_output dy = nb_placeholder(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK, "dy");
+    nb_output bf = nb_nn_conv2d_backprop_filter(g, x, fs, dy, (int[]){1, 1, 1, 1}, "SAME",
+                                                (int[]){1, (int)B, 1, 1}, "bf");
+    CHECK_GRAPH_OK(g);
+    nb_tensor *X = nb_tensor_zeros(NB_FLOAT32, 4, (int64_t[]){1, 5, 5, 3});
+    nb_tensor *FS = nb_tensor_new(NB_INT64, 1, (int64_t[]){4}, (int64_t[]){(int64_t)1 << 62, 1, 3, 4});
+    nb_tensor *DY = nb_tensor_zeros(NB_FLOAT32, 4, (int64_t[]){1, 5, 5, 4});
+    char msg[1024];
+    CHECK(run_error(g, bf, (nb_feed[]){{x, X}, {fs, FS}, {dy, DY}}, 3, msg, sizeof msg) == NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "The effective filter height (filter_size - 1) * dilation + 1 overflows int64: "
+                            "filter_size 4611686018427387904, dilation 2147483647\n\t [[{{node bf}}");
+    nb_tensor_unref(X), nb_tensor_unref(FS), nb_tensor_unref(DY);
+    nb_graph_free(g);
+}
+
 /*** Pooling ***/
 
 /* Naive pools and their gradients. */
@@ -432,6 +484,44 @@ TEST(pools_match_reference_loops) {
         if (!c.same && (c.fh > c.h || c.fw > c.w)) c.same = true;
         check_pool(c, r % 2, r % 3 ? NB_FLOAT32 : NB_FLOAT64, r % 4 == 0, 1 + r % 2, r % 5 == 0);
     }
+}
+
+/* Pools with a window of 2^31-1 (SAME, stride 1): every window covers the
+ * whole image, so each output is the image's max / mean per channel (computed
+ * here by a plain loop); VALID gives TF's negative-size error. */
+TEST(pools_with_huge_windows) {
+    const int K = 2147483647;
+    int64_t xd[4] = {2, 3, 4, 2};
+    nb_tensor *X = rand_tensor(NB_FLOAT64, 4, xd);
+    nb_graph *g = nb_graph_new();
+    nb_output px = nb_placeholder(g, NB_FLOAT64, NB_SHAPE_UNKNOWN_RANK, "x");
+    nb_output mp = nb_nn_max_pool(g, px, (int[]){1, K, K, 1}, (int[]){1, 1, 1, 1}, "SAME", "mp");
+    nb_output ap = nb_nn_avg_pool(g, px, (int[]){1, K, 2, 1}, (int[]){1, 1, K, 1}, "SAME", "ap");
+    nb_output vp = nb_nn_max_pool(g, px, (int[]){1, K, 1, 1}, (int[]){1, 1, 1, 1}, "VALID", "vp");
+    CHECK_GRAPH_OK(g);
+    nb_feed f = {px, X};
+    nb_tensor *M = eval1(g, mp, &f, 1), *A = eval1(g, ap, &f, 1);
+    CHECK(M && nb_tensor_rank(M) == 4 && nb_tensor_dim(M, 1) == 3 && nb_tensor_dim(M, 2) == 4);
+    /* ap: window K x 2, stride (1, K): output 3 x 1, column window [0, 2) shifted
+     * by SAME's left pad ((1-1)*K + 2 - 4 < 0: none): columns 0 and 1 */
+    CHECK(A && nb_tensor_rank(A) == 4 && nb_tensor_dim(A, 1) == 3 && nb_tensor_dim(A, 2) == 1);
+    for (int64_t n = 0; M && A && n < 2; n++)
+        for (int64_t c = 0; c < 2; c++) {
+            double mx = -INFINITY, sum = 0;
+            for (int64_t i = 0; i < 12; i++) {
+                double v = nb_tensor_get_flat(X, (n * 12 + i) * 2 + c);
+                if (v > mx) mx = v;
+                if (i % 4 < 2) sum += v;
+            }
+            for (int64_t p = 0; p < 12; p++) CHECK(nb_tensor_get_flat(M, (n * 12 + p) * 2 + c) == mx);
+            for (int64_t r = 0; r < 3; r++) CHECK_NEAR(nb_tensor_get_flat(A, (n * 3 + r) * 2 + c), sum / 6, 1e-12);
+        }
+    char msg[1024];
+    CHECK(run_error(g, vp, &f, 1, msg, sizeof msg) == NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "Computed output size would be negative: -2147483643 [input_size: 3, "
+                            "effective_filter_size: 2147483647, stride: 1]");
+    nb_tensor_unref(M), nb_tensor_unref(A), nb_tensor_unref(X);
+    nb_graph_free(g);
 }
 
 TEST(max_pool_grad_ties_go_to_first_max) {

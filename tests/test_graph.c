@@ -329,6 +329,39 @@ TEST(assign_shape_checks) {
     nb_graph_free(g);
 }
 
+/* Issue 18: a control dependency on another graph's op was accepted, and the
+ * run indexed this graph's tables with the foreign op's id (out of bounds, or
+ * after free once that graph is gone). */
+TEST(control_dependency_from_another_graph_is_rejected) {
+    nb_graph *other = nb_graph_new();
+    nb_output c = other ? nb_constant_f32(other, 1.0f, "far") : nb_nil;
+    for (int i = 0; i < 40; i++) nb_constant_f32(other, (float)i, NULL); /* a large id */
+    nb_output far = nb_identity(other, c, "far_id");
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_constant_f32(g, 2.0f, "x");
+    nb_control_dependencies_push(g, &far, 1);
+    CHECK_STATUS(nb_graph_status(g), NB_ERR_INVALID_ARGUMENT);
+    CHECK(!strcmp(nb_graph_errmsg(g),
+                  "control_dependencies: dependency 0 comes from another graph ('far_id')"));
+    nb_graph_free(other); /* nothing of g may refer to it now */
+    nb_output y = nb_identity(g, x, "y");
+    CHECK(nb_output_is_nil(y));
+    nb_control_dependencies_pop(g);
+    nb_session *s = nb_session_new(g);
+    nb_tensor *t = (nb_tensor *)1;
+    CHECK_STATUS(nb_session_run(s, NULL, 0, &x, 1, &t), NB_ERR_INVALID_ARGUMENT);
+    CHECK(t == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(s), "comes from another graph");
+    nb_session_free(s);
+    nb_graph_free(g);
+    /* a NULL array with a positive count is an error too, not a crash */
+    g = nb_graph_new();
+    nb_control_dependencies_push(g, NULL, 2);
+    CHECK_STATUS(nb_graph_status(g), NB_ERR_INVALID_ARGUMENT);
+    nb_control_dependencies_pop(g);
+    nb_graph_free(g);
+}
+
 TEST(control_dependencies_and_groups) {
     nb_graph *g = nb_graph_new();
     nb_output v = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE_SCALAR, NULL), "counter");

@@ -475,4 +475,87 @@ TEST(checkpoint_into_imported_graph_and_freeze) {
     unlink(pb);
 }
 
+/* Issue 18: a Conv2D / MaxPool node with strides, dilations or ksize of
+ * 2^31-1 (the largest the importer takes) computes the right answer; 2^31 is
+ * refused naming the node. The conv's 1x1 output is checked by hand. */
+static buf conv_graphdef(const char *op, int64_t sh, int64_t dil, const char *padding) {
+    buf gd = {.n = 0};
+    int64_t xd[4] = {2, 5, 6, 3}, fd[4] = {2, 2, 3, 4};
+    const char *names[2] = {"x", "f"};
+    for (int i = 0; i < (strcmp(op, "Conv2D") ? 1 : 2); i++) {
+        buf p = node(names[i], "Placeholder", NULL, 0);
+        attr_type(&p, "dtype", 2); /* DT_DOUBLE */
+        buf sp = shape(4, i ? fd : xd), v = {.n = 0};
+        put_msg(&v, 7, &sp);
+        attr(&p, "shape", &v);
+        put_msg(&gd, 1, &p);
+    }
+    const char *in[2] = {"x", "f"};
+    buf c = node("c", op, in, strcmp(op, "Conv2D") ? 1 : 2);
+    attr_type(&c, "T", 2);
+    const char *lists[3] = {"strides", "dilations", "ksize"};
+    for (int l = 0; l < 3; l++) {
+        if (strcmp(op, "Conv2D") ? l == 1 : l == 2) continue;
+        int64_t v[4] = {1, l == 0 ? sh : l == 1 ? dil : 2, l == 0 ? sh : l == 1 ? 1 : 2, 1};
+        buf lv = {.n = 0}, av = {.n = 0};
+        for (int i = 0; i < 4; i++) put_int(&lv, 3, v[i]); /* ListValue.i */
+        put_msg(&av, 1, &lv);                              /* AttrValue.list */
+        attr(&c, lists[l], &av);
+    }
+    buf pv = {.n = 0};
+    put_str(&pv, 2, padding); /* AttrValue.s */
+    attr(&c, "padding", &pv);
+    put_msg(&gd, 1, &c);
+    return gd;
+}
+
+TEST(import_conv_with_huge_strides_and_dilations) {
+    const int64_t B = 2147483647;
+    int64_t xd[4] = {2, 5, 6, 3}, fd[4] = {2, 2, 3, 4};
+    nb_tensor *X = nb_tensor_new(NB_FLOAT64, 4, xd, NULL), *F = nb_tensor_new(NB_FLOAT64, 4, fd, NULL);
+    double *x = nb_tensor_data(X), *f = nb_tensor_data(F);
+    for (int i = 0; i < 180; i++) x[i] = (double)((i * 7) % 11) - 5;
+    for (int i = 0; i < 48; i++) f[i] = (double)((i * 5) % 9) - 4;
+    for (int pad = 0; pad < 2; pad++) {
+        buf gd = conv_graphdef("Conv2D", B, 1, pad ? "SAME" : "VALID");
+        nb_graph *g = nb_graph_new();
+        nb_error err;
+        CHECK_STATUS(nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err), NB_OK);
+        nb_output px = nb_graph_find_output(g, "x"), pf = nb_graph_find_output(g, "f");
+        nb_output c = nb_graph_find_output(g, "c");
+        nb_tensor *y = c.op ? eval1(g, c, (nb_feed[]){{px, X}, {pf, F}}, 2) : NULL;
+        /* one output pixel per image, the window at the origin (SAME pads
+         * nothing: (1 - 1) * stride + 2 - 5 < 0) */
+        CHECK(y && nb_tensor_rank(y) == 4 && nb_tensor_dim(y, 1) == 1 && nb_tensor_dim(y, 2) == 1);
+        for (int n = 0; y && n < 2; n++)
+            for (int o = 0; o < 4; o++) {
+                double acc = 0;
+                for (int a = 0; a < 2; a++)
+                    for (int b = 0; b < 2; b++)
+                        for (int ch = 0; ch < 3; ch++)
+                            acc += x[((n * 5 + a) * 6 + b) * 3 + ch] * f[((a * 2 + b) * 3 + ch) * 4 + o];
+                CHECK_NEAR(nb_tensor_get_flat(y, n * 4 + o), acc, 1e-12);
+            }
+        nb_tensor_unref(y);
+        nb_graph_free(g);
+    }
+    /* a dilation of 2^31-1 with VALID: TF's negative-size error at import */
+    buf gd = conv_graphdef("Conv2D", 1, B, "VALID");
+    nb_graph *g = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.message, "Computed output size would be negative: -2147483642 [input_size: 5, "
+                                    "effective_filter_size: 2147483648, stride: 1]");
+    nb_graph_free(g);
+    /* strides of 2^31: beyond the attrs nabla takes, refused naming the node */
+    gd = conv_graphdef("MaxPool", B + 1, 1, "SAME");
+    g = nb_graph_new();
+    CHECK_STATUS(nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(!strcmp(err.message, "node 'c' (op: 'MaxPool'): attr 'strides' must be [1, h, w, 1] with "
+                               "1 <= h, w <= 2147483647 (NHWC)"));
+    nb_graph_free(g);
+    nb_tensor_unref(X);
+    nb_tensor_unref(F);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }

@@ -7,8 +7,12 @@
  * dims; names; build-time and run-time errors.
  */
 #include "harness.h"
+#include "nb_internal.h" /* nbi_gemm_lim: the blocking with a small limit */
 
 #include <stdint.h>
+#include <sys/mman.h>
+
+#include <cblas.h>
 
 static bool shape_is(nb_shape s, int rank, const int64_t *dims) {
     if (s.rank != rank) return false;
@@ -274,8 +278,11 @@ TEST(matmul_shape_inference_with_unknown_dims) {
     CHECK(shape_is(nb_output_shape(y), 2, (int64_t[]){-1, 4}));
     nb_output yt = nb_matmul(g, w, x, true, true, NULL);
     CHECK(shape_is(nb_output_shape(yt), 2, (int64_t[]){4, -1}));
+    /* an unknown rank makes a BatchMatMulV2 (as tf.matmul does) of unknown shape */
     nb_output u = nb_placeholder(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK, "u");
-    CHECK(shape_is(nb_output_shape(nb_matmul(g, u, w, false, false, NULL)), 2, (int64_t[]){-1, -1}));
+    nb_output uw = nb_matmul(g, u, w, false, false, NULL);
+    CHECK(nb_output_shape(uw).rank == -1);
+    CHECK(!strcmp(nb_op_type(uw.op), "BatchMatMulV2"));
     nb_output bx = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 2, 3), "bx");
     CHECK(shape_is(nb_output_shape(nb_matmul(g, bx, w, false, false, NULL)), 3, (int64_t[]){-1, 2, 4}));
     CHECK_GRAPH_OK(g);
@@ -287,6 +294,146 @@ TEST(matmul_shape_inference_with_unknown_dims) {
     nb_tensor_unref(c);
     nb_tensor_unref(xv);
     nb_graph_free(g);
+}
+
+/* Issue 18: tf.matmul of two unknown-rank inputs builds BatchMatMulV2 (the
+ * old MatMul failed at run time on rank-3 values); rank-3, rank-2 and mixed
+ * values then all run, checked against the naive loop. */
+TEST(matmul_of_unknown_ranks_is_batch_matmul) {
+    nb_graph *g = nb_graph_new();
+    nb_output a = nb_placeholder(g, NB_FLOAT64, NB_SHAPE_UNKNOWN_RANK, "a");
+    nb_output b = nb_placeholder(g, NB_FLOAT64, NB_SHAPE_UNKNOWN_RANK, "b");
+    nb_output y = nb_matmul(g, a, b, false, true, "prod");
+    CHECK_GRAPH_OK(g);
+    CHECK(!strcmp(nb_op_type(y.op), "BatchMatMulV2"));
+    CHECK(nb_output_shape(y).rank == -1);
+    static const int64_t shapes[][2][3] = {
+        {{2, 3, 4}, {2, 5, 4}}, /* rank 3 both: 2 products [3,4]x[4,5] */
+        {{3, 4, 0}, {5, 4, 0}}, /* rank 2 both (third entry unused) */
+        {{2, 3, 4}, {5, 4, 0}}, /* rank 3 x rank 2: b broadcast */
+    };
+    static const int ranks[][2] = {{3, 3}, {2, 2}, {3, 2}};
+    for (int c = 0; c < 3; c++) {
+        nb_tensor *av = rand_tensor(NB_FLOAT64, ranks[c][0], shapes[c][0]);
+        nb_tensor *bv = rand_tensor(NB_FLOAT64, ranks[c][1], shapes[c][1]);
+        nb_feed f[2] = {{a, av}, {b, bv}};
+        nb_tensor *out = eval1(g, y, f, 2);
+        int batches = ranks[c][0] == 3 ? 2 : 1;
+        CHECK(out && nb_tensor_rank(out) == ranks[c][0]);
+        if (out)
+            for (int t = 0; t < batches; t++)
+                check_product("unknown-rank matmul", av, t * 12, bv, ranks[c][1] == 3 ? t * 20 : 0,
+                              out, t * 15, 3, 5, 4, false, true, 1e-13);
+        nb_tensor_unref(out);
+        nb_tensor_unref(av);
+        nb_tensor_unref(bv);
+    }
+    nb_graph_free(g);
+}
+
+/* Issue 18: sizes above 2^31-1 were passed to OpenBLAS as 32-bit ints; it
+ * refused them and the run returned OK with zeros. nbi_gemm splits such
+ * products into blocks. The blocking is the same code with any limit, so it is
+ * checked here with limits 1..5 on small matrices (every transpose, padded
+ * leading dims whose padding holds NaN and must be neither read nor written,
+ * beta 0 over NaN and beta 0.5) against a naive double loop. */
+TEST(gemm_blocking_with_small_limits) {
+    static const int64_t sizes[][3] = {{7, 5, 9}, {1, 6, 4}, {4, 1, 7}, {10, 3, 3}, {3, 3, 10}, {2, 2, 1}};
+    for (int dti = 0; dti < 2; dti++) {
+        nb_dtype dt = dti ? NB_FLOAT64 : NB_FLOAT32;
+        for (int64_t lim = 1; lim <= 5; lim++)
+            for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+                for (int tr = 0; tr < 8; tr++) {
+                    bool ta = tr & 1, tb = tr & 2, half = tr & 4;
+                    int64_t m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+                    int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+                    int64_t lda = ac + 2, ldb = bc + 1, ldc = n + 3;
+                    double *A = malloc(sizeof(double) * (size_t)(ar * lda));
+                    double *B = malloc(sizeof(double) * (size_t)(br * ldb));
+                    double *C = malloc(sizeof(double) * (size_t)(m * ldc));
+                    float *Af = malloc(sizeof(float) * (size_t)(ar * lda));
+                    float *Bf = malloc(sizeof(float) * (size_t)(br * ldb));
+                    float *Cf = malloc(sizeof(float) * (size_t)(m * ldc));
+                    for (int64_t i = 0; i < ar * lda; i++) A[i] = i % lda < ac ? 2 * rng_uniform() - 1 : NAN;
+                    for (int64_t i = 0; i < br * ldb; i++) B[i] = i % ldb < bc ? 2 * rng_uniform() - 1 : NAN;
+                    for (int64_t i = 0; i < m * ldc; i++)
+                        C[i] = i % ldc < n && half ? 2 * rng_uniform() - 1 : NAN;
+                    for (int64_t i = 0; i < ar * lda; i++) Af[i] = (float)(A[i] = (float)A[i]);
+                    for (int64_t i = 0; i < br * ldb; i++) Bf[i] = (float)(B[i] = (float)B[i]);
+                    for (int64_t i = 0; i < m * ldc; i++) Cf[i] = (float)(C[i] = (float)C[i]);
+                    double beta = half ? 0.5 : 0.0;
+                    void *c = dt == NB_FLOAT32 ? (void *)Cf : (void *)C;
+                    /* the expected values, before C is overwritten (float64 case) */
+                    double *want = malloc(sizeof(double) * (size_t)(m * n));
+                    for (int64_t i = 0; i < m; i++)
+                        for (int64_t j = 0; j < n; j++) {
+                            double acc = half ? 0.5 * C[i * ldc + j] : 0.0;
+                            for (int64_t p = 0; p < k; p++)
+                                acc += (ta ? A[p * lda + i] : A[i * lda + p]) *
+                                       (tb ? B[j * ldb + p] : B[p * ldb + j]);
+                            want[i * n + j] = acc;
+                        }
+                    if (dt == NB_FLOAT32) nbi_gemm_lim(dt, ta, tb, m, n, k, Af, lda, Bf, ldb, beta, c, ldc, lim);
+                    else nbi_gemm_lim(dt, ta, tb, m, n, k, A, lda, B, ldb, beta, c, ldc, lim);
+                    int bad = 0;
+                    for (int64_t i = 0; i < m && !bad; i++)
+                        for (int64_t j = 0; j < ldc && !bad; j++) {
+                            double got = dt == NB_FLOAT32 ? Cf[i * ldc + j] : C[i * ldc + j];
+                            if (j >= n) bad = got == got; /* padding: still NaN */
+                            else bad = !(fabs(got - want[i * n + j]) <= (dt == NB_FLOAT32 ? 1e-5 : 1e-13) * (1 + fabs(want[i * n + j])));
+                            if (bad)
+                                FAILF("lim %lld %s m=%lld n=%lld k=%lld ta=%d tb=%d beta=%g: C[%lld,%lld] = %g, expected %g",
+                                      (long long)lim, nb_dtype_name(dt), (long long)m, (long long)n, (long long)k, ta, tb,
+                                      beta, (long long)i, (long long)j, got, j < n ? want[i * n + j] : NAN);
+                        }
+                    checks_++;
+                    free(A), free(B), free(C), free(Af), free(Bf), free(Cf), free(want);
+                }
+    }
+    /* The limit the library uses is the BLAS's integer. */
+    CHECK(nbi_blas_max() == (sizeof(blasint) >= 8 ? INT64_MAX : INT32_MAX));
+}
+
+static void unmap(void *data, size_t nbytes, void *ctx) {
+    (void)ctx;
+    munmap(data, nbytes);
+}
+
+/* Virtual memory that reads as zeros and costs no RAM until written. */
+static nb_tensor *zero_pages(int rank, const int64_t *dims) {
+    size_t nbytes = (size_t)(dims[0] * dims[1]) * sizeof(float);
+    void *p = mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    (void)madvise(p, nbytes, MADV_HUGEPAGE); /* fewer faults where THP allows it */
+    return nb_tensor_wrap(NB_FLOAT32, rank, dims, p, nbytes, unmap, NULL);
+}
+
+/* The real kernel with an inner dimension of 2^31 + 64: a [1,K] x [K,1] product
+ * of two 8 GiB tensors of (untouched, so never allocated) zero pages with a few
+ * nonzero entries on both sides of 2^31. Before the blocking, OpenBLAS refused
+ * K and the run returned OK with 0. */
+TEST(matmul_inner_dimension_above_int32) {
+    const int64_t K = ((int64_t)1 << 31) + 64;
+    nb_tensor *a = zero_pages(2, (int64_t[]){1, K}), *b = zero_pages(2, (int64_t[]){K, 1});
+    CHECK(a && b);
+    if (a && b) {
+        float *A = nb_tensor_data(a), *B = nb_tensor_data(b);
+        A[3] = 1.5f, B[3] = 2.0f;                       /*  3 */
+        A[INT32_MAX - 1] = 0.25f, B[INT32_MAX - 1] = 4; /*  1, the last of the first block */
+        A[K - 5] = -1.0f, B[K - 5] = 4.0f;              /* -4 */
+        A[K - 1] = 0.5f, B[K - 1] = 8.0f;               /*  4 */
+        nb_graph *g = nb_graph_new(); /* fed, not constants: a feed is not copied */
+        nb_output pa = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(1, NB_DIM_UNKNOWN), "a");
+        nb_output pb = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 1), "b");
+        nb_output y = nb_matmul(g, pa, pb, false, false, NULL);
+        nb_feed f[2] = {{pa, a}, {pb, b}};
+        nb_tensor *c = eval1(g, y, f, 2);
+        CHECK(c && nb_tensor_size(c) == 1 && nb_tensor_get_flat(c, 0) == 4.0);
+        nb_tensor_unref(c);
+        nb_graph_free(g);
+    }
+    nb_tensor_unref(a);
+    nb_tensor_unref(b);
 }
 
 TEST(matmul_default_names) {
@@ -399,13 +546,14 @@ TEST(matmul_mismatch_at_run_time) {
     nb_tensor_unref(av);
     nb_tensor_unref(bv);
 
-    /* an unknown-rank operand fed with rank 3 to a MatMul */
+    /* an unknown-rank operand fed with rank 1: below BatchMatMulV2's rank 2 */
     nb_output u = nb_placeholder(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK, "u");
     nb_output y2 = nb_matmul(g, u, u, false, false, "mm2");
     CHECK_GRAPH_OK(g);
-    nb_tensor *uv = nb_tensor_zeros(NB_FLOAT32, 3, (int64_t[]){2, 2, 2});
+    nb_tensor *uv = nb_tensor_zeros(NB_FLOAT32, 1, (int64_t[]){2});
     nb_feed fu = {u, uv};
     CHECK_STATUS(run_error(g, y2, &fu, 1, msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "must be at least rank 2: [2], [2]");
     CHECK_STR_CONTAINS(msg, "mm2");
     nb_tensor_unref(uv);
 

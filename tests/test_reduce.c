@@ -607,6 +607,63 @@ TEST(reduce_errors) {
     nb_graph_free(g);
 }
 
+/* Issue 18: duplicate axes were accepted and reduced once. TF: "Invalid
+ * reduction arguments: Axes contains duplicate dimension: N", N normalized. */
+TEST(reduce_duplicate_axes) {
+    static const int cases[][2] = {{0, 0}, {1, -1}, {-2, 0}};
+    static const int want[] = {0, 1, 0};
+    for (int c = 0; c < 3; c++) {
+        nb_graph *g = nb_graph_new();
+        nb_output x = nb_zeros(g, NB_FLOAT32, NB_SHAPE(2, 3), NULL);
+        CHECK(nb_output_is_nil(nb_reduce_sum(g, x, cases[c], 2, false, NULL)));
+        CHECK_STATUS(nb_graph_status(g), NB_ERR_INVALID_ARGUMENT);
+        char m[200];
+        snprintf(m, sizeof m,
+                 "Invalid reduction arguments: Axes contains duplicate dimension: %d for 'Sum' "
+                 "(op: 'Sum') with input shapes: [2,3], [2].", want[c]);
+        CHECK(!strcmp(nb_graph_errmsg(g), m));
+        nb_graph_free(g);
+    }
+    /* fed: at run time, for every reduction */
+    nb_graph *g = nb_graph_new();
+    nb_output p = nb_placeholder(g, NB_FLOAT64, NB_SHAPE_UNKNOWN_RANK, "p");
+    nb_output ax = nb_placeholder(g, NB_INT64, NB_SHAPE(NB_DIM_UNKNOWN), "ax");
+    nb_output ops[3] = {nb_reduce_sum_t(g, p, ax, false, "s"), nb_reduce_mean_t(g, p, ax, true, "m"),
+                        nb_reduce_max(g, p, (int[]){1, -1}, 2, false, "mx")};
+    CHECK_GRAPH_OK(g);
+    nb_tensor *pv = nb_tensor_ones(NB_FLOAT64, 2, (int64_t[]){2, 3});
+    nb_tensor *av = mk(NB_INT64, 1, (int64_t[]){2}, (double[]){1, -1});
+    nb_feed f[2] = {{p, pv}, {ax, av}};
+    char msg[1024];
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(run_error(g, ops[i], f, i < 2 ? 2 : 1, msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
+        CHECK_STR_CONTAINS(msg, "Invalid reduction arguments: Axes contains duplicate dimension: 1\n"
+                                "\t [[{{node ");
+        CHECK_STR_CONTAINS(msg, i == 0 ? "node s}}" : i == 1 ? "node m}}" : "node mx}}");
+    }
+    /* distinct axes still reduce: sum over {1, 0} of ones(2,3) is 6 */
+    nb_tensor_unref(av);
+    av = mk(NB_INT64, 1, (int64_t[]){2}, (double[]){1, 0});
+    f[1].value = av;
+    nb_tensor *t = eval1(g, ops[0], f, 2);
+    CHECK(t && nb_tensor_rank(t) == 0 && nb_tensor_scalar_f64(t) == 6.0);
+    nb_tensor_unref(t);
+    /* an int64 axis is read exactly (through a double 2^62 + 1 became 2^62) */
+    nb_tensor_unref(av);
+    av = nb_tensor_new(NB_INT64, 1, (int64_t[]){1}, (int64_t[]){((int64_t)1 << 62) + 1});
+    f[1].value = av;
+    CHECK_STATUS(run_error(g, ops[0], f, 2, msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "Invalid reduction dimension 4611686018427387905 for input with 2 dimensions");
+    nb_tensor_unref(av);
+    av = nb_tensor_new(NB_INT64, 1, (int64_t[]){1}, (int64_t[]){INT64_MAX});
+    f[1].value = av;
+    CHECK_STATUS(run_error(g, ops[0], f, 2, msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "Invalid reduction dimension 9223372036854775807 for input");
+    nb_tensor_unref(av);
+    nb_tensor_unref(pv);
+    nb_graph_free(g);
+}
+
 /*** ArgMax, ArgMin ***/
 
 static void arg_case(nb_dtype dt, int rank, const int64_t *dims, int axis, const double *v) {
@@ -705,7 +762,11 @@ TEST(argmax_errors) {
     nb_feed f = {p, pv};
     char msg[1024];
     CHECK_STATUS(run_error(g, am, &f, 1, msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
-    CHECK_STR_CONTAINS(msg, "am");
+    /* TF's text names the axis as given and the shape */
+    CHECK_STR_CONTAINS(msg, "Reduction axis 1 is empty in shape [2,0]\n\t [[{{node am}} = ArgMax]]");
+    nb_output an = nb_argmin(g, p, -1, "an");
+    CHECK_STATUS(run_error(g, an, &f, 1, msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "Reduction axis -1 is empty in shape [2,0]\n\t [[{{node an}} = ArgMin]]");
     nb_tensor_unref(pv);
     nb_graph_free(g);
 }

@@ -4,16 +4,21 @@
  */
 #include "nb_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static long fail_countdown; /* 0: never fail; n: the n-th next allocation fails */
+/* 0: never fail; n: the n-th next allocation fails. Atomic: every allocation of
+ * every thread reads it (a relaxed load, as cheap as a plain one). */
+static atomic_long fail_countdown;
 
-void nbi_alloc_fail_at(long n) { fail_countdown = n; }
+void nbi_alloc_fail_at(long n) { atomic_store(&fail_countdown, n); }
 
 static bool should_fail(void) {
-    if (fail_countdown <= 0) return false;
-    return --fail_countdown == 0;
+    long n = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+    while (n > 0) /* decrement only while positive, so one allocation fails */
+        if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1)) return n == 1;
+    return false;
 }
 
 void *nbi_malloc(size_t n) {

@@ -111,8 +111,8 @@ static nb_tensor *tensor_header(nb_dtype dtype, int rank, const int64_t *dims) {
     if (n < 0 || nbi_mul_size((size_t)n, nb_dtype_size(dtype)) == SIZE_MAX) return NULL;
     nb_tensor *t = nbi_calloc(1, sizeof *t);
     if (!t) return NULL;
-    t->refcount = 1;
-    t->pool_index = -1;
+    atomic_init(&t->refcount, 1);
+    atomic_init(&t->pool_index, -1);
     t->dtype = dtype;
     t->rank = rank;
     for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
@@ -236,7 +236,7 @@ nb_tensor *nb_tensor_ref(nb_tensor *t) {
 }
 
 void nb_tensor_unref(nb_tensor *t) {
-    if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) > 0) return;
+    if (!t || atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) > 1) return;
     if (t->base)
         nb_tensor_unref(t->base);
     else if (t->owns_data)

@@ -85,7 +85,7 @@ void nbi_map_free(nbi_map *m) {
 nb_graph *nb_graph_new(void) {
     nb_graph *g = nbi_calloc(1, sizeof *g);
     if (!g) return NULL;
-    g->refcount = 1;
+    atomic_init(&g->refcount, 1);
     return g;
 }
 
@@ -118,7 +118,9 @@ static void graph_destroy(nb_graph *g) {
 }
 
 void nbi_graph_unref(nb_graph *g) {
-    if (g && --g->refcount == 0) graph_destroy(g);
+    /* acq_rel: every session's use of the graph happens before its destruction */
+    if (g && atomic_fetch_sub_explicit(&g->refcount, 1, memory_order_acq_rel) == 1)
+        graph_destroy(g);
 }
 
 void nb_graph_free(nb_graph *g) { nbi_graph_unref(g); }
@@ -307,8 +309,22 @@ void nb_control_dependencies_push(nb_graph *g, const nb_output *deps, int n) {
         return;
     }
     int k = 0;
-    for (int i = 0; i < n; i++)
+    if (n > 0 && !deps)
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT,
+                        "control_dependencies: %d dependencies but the array is NULL", n);
+    for (int i = 0; deps && i < n; i++) {
+        const nb_op *d = deps[i].op;
+        if (d && d->graph != g) {
+            /* Running it would index this graph's tables with another graph's
+             * op id. The frame is still pushed (empty), so pops stay balanced. */
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT,
+                            "control_dependencies: dependency %d comes from another graph ('%s')", i,
+                            d->name);
+            k = 0;
+            break;
+        }
         if (deps[i].op) ops[k++] = deps[i].op;
+    }
     g->ctrl[g->n_ctrl] = ops;
     g->ctrl_n[g->n_ctrl++] = k;
 }
@@ -486,7 +502,7 @@ const nb_tensor *nbi_const_input(nb_op *op, int i) {
 int nbi_const_ints(nb_op *op, int i, int64_t *out, int max) {
     const nb_tensor *t = nbi_const_input(op, i);
     if (!t || !nbi_dtype_is_int(t->dtype) || t->rank > 1 || t->size > max) return -1;
-    for (int64_t k = 0; k < t->size; k++) out[k] = (int64_t)nbi_load(t->data, t->dtype, k);
+    for (int64_t k = 0; k < t->size; k++) out[k] = nbi_load_int(t->data, t->dtype, k);
     return (int)t->size;
 }
 

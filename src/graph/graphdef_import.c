@@ -294,7 +294,7 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST || !v->list || v->list->n_i != 4 ||
                 v->list->i[0] != 1 || v->list->i[3] != 1 || v->list->i[1] < 1 || v->list->i[2] < 1 ||
                 v->list->i[1] > INT32_MAX || v->list->i[2] > INT32_MAX) {
-                *why = "must be [1, h, w, 1] with h, w >= 1 (NHWC)";
+                *why = "must be [1, h, w, 1] with 1 <= h, w <= 2147483647 (NHWC)";
                 return false;
             }
             int at = rows[r].src == A_STRIDES ? 0 : 2;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,12 +31,12 @@ nb_status nbi_write_atomic(const char *path, const void *const *data, const size
                            nb_error *err) {
     if (!path || !*path || (n > 0 && (!data || !len)))
         return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "write: no path or data");
-    static unsigned counter;
+    static atomic_uint counter; /* several threads may save at once */
     char *tmp = NULL;
     int fd = -1;
     for (int tries = 0; tries < 100 && fd < 0; tries++) {
         nbi_free(tmp);
-        tmp = nbi_asprintf("%s.tmp.%ld.%u", path, (long)getpid(), counter++);
+        tmp = nbi_asprintf("%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
         if (!tmp) return nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST) break;

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -153,9 +154,9 @@ static bool write_data(FILE *f, const nb_tensor *t) {
 
 /* Creates a new temporary file next to path (mode 0666 less the umask). */
 static FILE *open_temp(const char *path, char **tmp_out, int *err_out) {
-    static unsigned counter;
+    static atomic_uint counter; /* several threads may save at once */
     for (int attempt = 0; attempt < 100; attempt++) {
-        char *tmp = nbi_asprintf("%s.tmp.%ld.%u", path, (long)getpid(), counter++);
+        char *tmp = nbi_asprintf("%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
         if (!tmp) {
             *err_out = ENOMEM;
             return NULL;

@@ -24,7 +24,6 @@
 #include "conv_impl.h"
 #include "nb_internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -35,38 +34,52 @@ enum { A_SH, A_SW, A_DH, A_DW, A_SAME, A_N };
 
 typedef nbi_conv_geom geom; /* conv_impl.h */
 
-/* TF's windowed output size; false when it would be negative. in < 0: unknown. */
-static bool win_size(int64_t in, int64_t k, int64_t d, int64_t s, bool same, int64_t *out,
-                     int64_t *pad) {
-    int64_t ek = (k - 1) * d + 1;
+/* TF's windowed output size (GetWindowedOutputSizeVerbose), in arithmetic that
+ * cannot overflow for any sizes, strides and dilations up to 2^63-1: WIN_OK,
+ * WIN_NEGATIVE (the size would be negative) or WIN_OVERFLOW (the effective
+ * filter size (k - 1) * d + 1 does not fit in int64). in < 0: unknown. */
+enum { WIN_OK, WIN_NEGATIVE, WIN_OVERFLOW };
+static int win_size(int64_t in, int64_t k, int64_t d, int64_t s, bool same, int64_t *out,
+                    int64_t *pad, int64_t *ek_out) {
+    int64_t ek;
     *pad = 0;
-    if (in < 0) {
-        *out = -1;
-        return true;
-    }
+    *out = -1;
+    if (k < 1 || d < 1 || s < 1 || __builtin_mul_overflow(k - 1, d, &ek) || ek == INT64_MAX)
+        return WIN_OVERFLOW;
+    *ek_out = ++ek;
+    if (in < 0) return WIN_OK;
     if (same) {
-        *out = (in + s - 1) / s;
-        int64_t tot = (*out - 1) * s + ek - in;
+        *out = in / s + (in % s != 0); /* ceil(in / s) */
+        /* (out - 1) * s + ek - in, as ek - (in - (out - 1) * s): in - (out-1)*s is in [1, s] */
+        int64_t tot = *out > 0 ? ek - (in - (*out - 1) * s) : ek - in - s;
         *pad = tot > 0 ? tot / 2 : 0;
     } else {
-        *out = (in - ek + s) / s;
+        /* (in - ek + s) / s, truncating toward zero as C++ does */
+        *out = in >= ek ? (in - ek) / s + 1 : (s - (ek - in)) / s;
     }
-    return *out >= 0;
+    return *out >= 0 ? WIN_OK : WIN_NEGATIVE;
 }
 
 /* Fills g's spatial output fields from its input, window and attrs. On a
- * negative size writes a message into msg and returns false. */
+ * negative size or an overflow writes a message into msg and returns false. */
 static bool geom_out(geom *g, const nbi_attrs *a, char *msg, size_t n) {
     bool same = a->ints[A_SAME] != 0;
-    if (!win_size(g->h, g->fh, g->dh, g->sh, same, &g->oh, &g->pt)) {
-        snprintf(msg, n, "Computed output size would be negative: %lld [input_size: %lld, effective_filter_size: %lld, stride: %lld]",
-                 (long long)g->oh, (long long)g->h, (long long)((g->fh - 1) * g->dh + 1), (long long)g->sh);
-        return false;
-    }
-    if (!win_size(g->w, g->fw, g->dw, g->sw, same, &g->ow, &g->pl)) {
-        snprintf(msg, n, "Computed output size would be negative: %lld [input_size: %lld, effective_filter_size: %lld, stride: %lld]",
-                 (long long)g->ow, (long long)g->w, (long long)((g->fw - 1) * g->dw + 1), (long long)g->sw);
-        return false;
+    for (int i = 0; i < 2; i++) {
+        int64_t in = i ? g->w : g->h, k = i ? g->fw : g->fh, d = i ? g->dw : g->dh, s = i ? g->sw : g->sh;
+        int64_t *out = i ? &g->ow : &g->oh, *pad = i ? &g->pl : &g->pt, ek = 0;
+        switch (win_size(in, k, d, s, same, out, pad, &ek)) {
+        case WIN_NEGATIVE:
+            snprintf(msg, n, "Computed output size would be negative: %lld [input_size: %lld, effective_filter_size: %lld, stride: %lld]",
+                     (long long)*out, (long long)in, (long long)ek, (long long)s);
+            return false;
+        case WIN_OVERFLOW:
+            snprintf(msg, n, "The effective filter %s (filter_size - 1) * dilation + 1 overflows int64: "
+                             "filter_size %lld, dilation %lld",
+                     i ? "width" : "height", (long long)k, (long long)d);
+            return false;
+        default:
+            break;
+        }
     }
     return true;
 }
@@ -216,18 +229,11 @@ static nb_status infer_conv_family(nb_op *op) {
 
 /*** BLAS and thread helpers ***/
 
-/* C[m,n] = A[m,k] B[k,n] + beta C, row-major, optional transposes. */
+/* C[m,n] = A[m,k] B[k,n] + beta C, row-major, optional transposes; sizes
+ * beyond the BLAS's 32-bit integers go in blocks (nbi_gemm). */
 static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
                  int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc) {
-    if (m == 0 || n == 0) return;
-    if (dt == NB_FLOAT32)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b, (blasint)ldb,
-                    (float)beta, c, (blasint)ldc);
-    else
-        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (blasint)m, (blasint)n, (blasint)k, 1.0, a, (blasint)lda, b, (blasint)ldb, beta,
-                    c, (blasint)ldc);
+    nbi_gemm(dt, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* Rows of patches per block: enough for an efficient GEMM, small enough for the
@@ -238,6 +244,7 @@ static int64_t block_rows(int64_t total, int64_t kbytes, int nt) {
     if (r > 4096) r = 4096;
     int64_t bal = (total + 4 * nt - 1) / (4 * nt);
     if (nt > 1 && bal < r) r = bal < 32 ? 32 : bal;
+    if (r > total) r = total; /* scratch follows the output: 1 row for a 1x1 output */
     return r < 1 ? 1 : r;
 }
 
@@ -333,7 +340,7 @@ static nb_status conv_forward(nbi_kctx *k, const geom *g, nb_dtype dt, const cha
     int nt = nbi_num_threads();
     int64_t br = block_rows(R, K * (int64_t)es, nt), nblk = (R + br - 1) / br;
     nt = nbi_conv_threads(nblk);
-    char *col = nbi_kscratch(k, nbi_mul_size((size_t)(nt * br * K), es));
+    char *col = nbi_kscratch(k, nbi_mul_size(nbi_mul_size((size_t)nt, (size_t)br), nbi_mul_size((size_t)K, es)));
     if (!col) return NB_ERR_OUT_OF_MEMORY;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < nblk; b++) {
@@ -367,7 +374,8 @@ static nb_status conv_backprop_input(nbi_kctx *k, const geom *g, nb_dtype dt, co
     if (ipb < 1) ipb = 1;
     int64_t nblk = (g->n + ipb - 1) / ipb;
     nt = nbi_conv_threads(nblk);
-    char *col = nbi_kscratch(k, nbi_mul_size((size_t)(nt * ipb * P * K), es));
+    char *col = nbi_kscratch(k, nbi_mul_size(nbi_mul_size((size_t)nt, (size_t)ipb),
+                                             nbi_mul_size(nbi_mul_size((size_t)P, (size_t)K), es)));
     if (!col) return NB_ERR_OUT_OF_MEMORY;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < nblk; b++) {
@@ -405,8 +413,9 @@ static nb_status conv_backprop_filter(nbi_kctx *k, const geom *g, nb_dtype dt, c
     int64_t br = block_rows(R, K * (int64_t)es, nt), nblk = (R + br - 1) / br;
     nt = nbi_conv_threads(nblk);
     /* layout: nt patch blocks, then nt - 1 partials (thread 0 sums into df) */
-    size_t colsz = nbi_mul_size((size_t)(nt * br * K), es);
-    char *col = nbi_kscratch(k, colsz + nbi_mul_size((size_t)((nt - 1) * KO), es));
+    size_t colsz = nbi_mul_size(nbi_mul_size((size_t)nt, (size_t)br), nbi_mul_size((size_t)K, es));
+    size_t partsz = nbi_mul_size((size_t)(nt - 1), nbi_mul_size((size_t)KO, es));
+    char *col = nbi_kscratch(k, colsz > SIZE_MAX - partsz ? SIZE_MAX : colsz + partsz);
     if (!col) return NB_ERR_OUT_OF_MEMORY;
     char *part = col + colsz;
 #pragma omp parallel num_threads(nt)
@@ -446,7 +455,7 @@ static nb_status read_sizes(nbi_kctx *k, int i, const char *what, int64_t *out) 
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s must be a vector of 4 ints, got %lld values", what,
                           (long long)t->size);
     for (int j = 0; j < 4; j++) {
-        out[j] = (int64_t)nbi_load(t->data, t->dtype, j);
+        out[j] = nbi_load_int(t->data, t->dtype, j);
         if (out[j] < 0)
             return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s must not be negative", what);
     }

@@ -113,9 +113,15 @@ enum {
     BT = 6,    /* backprop: taps per block, at most */
 };
 
+/* The slab holds (MAXPX - 1) strides past the last output pixel and the whole
+ * dilated window: with strides or dilations beyond a few pixels it would be far
+ * larger than the data (a stride of 2^31-1 asked for 180 GB), so those go to
+ * im2col, whose scratch follows the output. */
+enum { MAX_STEP = 16 };
 bool nbi_convd_applies(const nbi_conv_geom *g) {
     return g->c >= 1 && g->c <= 4 && g->fh >= 1 && g->fw >= 1 && g->o >= 1 && g->sh >= 1 && g->sw >= 1 &&
-           g->dh >= 1 && g->dw >= 1 && g->n >= 0 && g->h >= 0 && g->w >= 0 && g->oh >= 0 && g->ow >= 0;
+           g->dh >= 1 && g->dw >= 1 && g->n >= 0 && g->h >= 0 && g->w >= 0 && g->oh >= 0 && g->ow >= 0 &&
+           g->sh <= MAX_STEP && g->sw <= MAX_STEP && g->dh <= MAX_STEP && g->dw <= MAX_STEP;
 }
 
 /*** Slabs ***/
@@ -242,7 +248,7 @@ nb_status nbi_convd_forward(nbi_kctx *k, const geom *g, const float *x, const fl
     int64_t tasks = g->n * p.nbands;
     nt = nbi_conv_threads(tasks);
     bool pack = p.op != g->o; /* filter rows copied to a multiple of 8 */
-    size_t offsz = round16(nbi_mul_size((size_t)p.K, 2)), fsz = pack ? round16((size_t)(p.K * p.op)) : 0;
+    size_t offsz = round16(nbi_mul_size((size_t)p.K, 2)), fsz = pack ? round16(nbi_mul_size((size_t)p.K, (size_t)p.op)) : 0;
     size_t slabsz = round16(nbi_mul_size((size_t)p.srows, (size_t)p.ws));
     size_t total = nbi_mul_size((size_t)nt, slabsz);
     total = total > SIZE_MAX - offsz - fsz ? SIZE_MAX : total + offsz + fsz;
@@ -342,7 +348,7 @@ nb_status nbi_convd_backprop_filter(nbi_kctx *k, const geom *g, const float *x, 
     int64_t tasks = g->n * p.nbands;
     nt = nbi_conv_threads(tasks);
     bool pad = p.op != g->o; /* dy rows copied to a multiple of 8 */
-    size_t offsz = round16(nbi_mul_size((size_t)K, 2)), partsz = round16((size_t)(K * p.op));
+    size_t offsz = round16(nbi_mul_size((size_t)K, 2)), partsz = round16(nbi_mul_size((size_t)K, (size_t)p.op));
     size_t slabsz = round16(nbi_mul_size((size_t)p.srows, (size_t)p.ws));
     size_t dysz = pad ? round16(nbi_mul_size((size_t)(p.rb * g->ow), (size_t)p.op)) : 0;
     size_t per = partsz + slabsz;

@@ -74,6 +74,10 @@ static inline v8f ld8(const float *p) { return *(const v8f_u *)p; }
 static inline void st8(float *p, v8f v) { *(v8f_u *)p = v; }
 static inline v8f bc8(float s) { return (v8f){s, s, s, s, s, s, s, s}; }
 
+/* a + b, or SIZE_MAX when it would not fit (SIZE_MAX, nbi_mul_size's overflow,
+ * stays SIZE_MAX, which nbi_kscratch refuses). */
+static size_t add_size(size_t a, size_t b) { return a >= SIZE_MAX - b ? SIZE_MAX : a + b; }
+
 enum { TILE = 6, NPOS = 36, L2_BUDGET = 640 * 1024 /* bytes; see block_tiles */ };
 
 bool nbi_wino_applies(const nbi_conv_geom *g) {
@@ -361,8 +365,11 @@ static nb_status run_forward(nbi_kctx *k, const wgeom *wg, const float *f, int64
                              bool rotate, const float *x, float *y) {
     int64_t tb = block_tiles(wg->c, wg->o), T = wg->n * wg->th * wg->tw;
     int nt = nbi_conv_threads((T + tb - 1) / tb);
-    size_t usz = (size_t)(NPOS * wg->c * wg->o), per = (size_t)(NPOS * tb * (wg->c + wg->o) + NPOS * wg->c);
-    float *U = nbi_kscratch(k, nbi_mul_size(usz + (size_t)nt * per, sizeof(float)));
+    /* sizes from the filter (data: C*O*r*r floats exist) and tb tiles of output */
+    size_t usz = nbi_mul_size(NPOS, nbi_mul_size((size_t)wg->c, (size_t)wg->o));
+    size_t per = add_size(nbi_mul_size(nbi_mul_size(NPOS, (size_t)tb), (size_t)(wg->c + wg->o)),
+                              nbi_mul_size(NPOS, (size_t)wg->c));
+    float *U = nbi_kscratch(k, nbi_mul_size(add_size(usz, nbi_mul_size((size_t)nt, per)), sizeof(float)));
     if (!U) return NB_ERR_OUT_OF_MEMORY;
     filter_transform(f, wg->r, fc, fo, rotate, U, nbi_num_threads());
     wino_conv(wg, x, U, y, U + usz, tb, nt);
@@ -453,8 +460,10 @@ nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const fl
     int64_t C = g->c, O = g->o, tb = block_tiles(C, O), T = wg.n * wg.th * wg.tw;
     int64_t nblk = (T + tb - 1) / tb;
     int nt = nbi_conv_threads(nblk);
-    size_t acc = (size_t)(NPOS * C * O), per = (size_t)(NPOS * tb * (C + O)) + acc + (size_t)(NPOS * C);
-    float *scratch = nbi_kscratch(k, nbi_mul_size((size_t)nt * per, sizeof(float)));
+    size_t acc = nbi_mul_size(NPOS, nbi_mul_size((size_t)C, (size_t)O));
+    size_t per = add_size(add_size(nbi_mul_size(nbi_mul_size(NPOS, (size_t)tb), (size_t)(C + O)), acc),
+                              nbi_mul_size(NPOS, (size_t)C));
+    float *scratch = nbi_kscratch(k, nbi_mul_size(nbi_mul_size((size_t)nt, per), sizeof(float)));
     if (!scratch) return NB_ERR_OUT_OF_MEMORY;
 #pragma omp parallel num_threads(nt)
     {

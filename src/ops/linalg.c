@@ -54,6 +54,88 @@ static nb_status infer_matmul(nb_op *op) {
     return NB_OK;
 }
 
+/*** BLAS calls that fit the BLAS's integers ***/
+
+int64_t nbi_blas_max(void) { return sizeof(blasint) >= 8 ? INT64_MAX : INT32_MAX; }
+
+/* One call, every size and leading dimension <= the BLAS's limit. */
+static void blas_call(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                      const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
+                      int64_t ldc) {
+    if (dt == NB_FLOAT32)
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b, (blasint)ldb,
+                    (float)beta, c, (blasint)ldc);
+    else
+        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    (blasint)m, (blasint)n, (blasint)k, 1.0, a, (blasint)lda, b, (blasint)ldb, beta,
+                    c, (blasint)ldc);
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+                  int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc,
+                  int64_t lim) {
+    if (m <= 0 || n <= 0) return;
+    if (lim < 1) lim = 1;
+    size_t es = nb_dtype_size(dt);
+    if (k <= 0) { /* C = beta C: the BLAS may not be asked with k = 0 everywhere */
+        for (int64_t i = 0; i < m; i++) {
+            char *row = (char *)c + (size_t)(i * ldc) * es;
+            for (int64_t j = 0; j < n; j++) {
+                if (dt == NB_FLOAT32)
+                    ((float *)row)[j] = beta == 0 ? 0.0f : (float)beta * ((float *)row)[j];
+                else
+                    ((double *)row)[j] = beta == 0 ? 0.0 : beta * ((double *)row)[j];
+            }
+        }
+        return;
+    }
+    if (m <= lim && n <= lim && k <= lim && lda <= lim && ldb <= lim && ldc <= lim) {
+        blas_call(dt, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    /* Block sizes: each at most lim; a matrix whose leading dimension is too
+     * large is taken one stored row at a time (A is stored [m,k], or [k,m] when
+     * transposed; B [k,n] or [n,k]; C [m,n]). */
+    int64_t bm = min64(m, lim), bn = min64(n, lim), bk = min64(k, lim);
+    if (lda > lim) {
+        if (ta) bk = 1;
+        else bm = 1;
+    }
+    if (ldb > lim) {
+        if (tb) bn = 1;
+        else bk = 1;
+    }
+    if (ldc > lim) bm = 1;
+    const char *A = a, *B = b;
+    char *C = c;
+    for (int64_t i0 = 0; i0 < m; i0 += bm) {
+        int64_t mi = min64(bm, m - i0);
+        for (int64_t j0 = 0; j0 < n; j0 += bn) {
+            int64_t nj = min64(bn, n - j0);
+            for (int64_t p0 = 0; p0 < k; p0 += bk) {
+                int64_t kp = min64(bk, k - p0);
+                /* A(i,p) is at a[i*lda + p], or a[p*lda + i] when transposed */
+                const char *ab = A + (size_t)(ta ? p0 * lda + i0 : i0 * lda + p0) * es;
+                const char *bb = B + (size_t)(tb ? j0 * ldb + p0 : p0 * ldb + j0) * es;
+                char *cb = C + (size_t)(i0 * ldc + j0) * es;
+                /* one stored row: its leading dimension is only its length */
+                int64_t la = (ta ? kp : mi) == 1 ? (ta ? mi : kp) : lda;
+                int64_t lb = (tb ? nj : kp) == 1 ? (tb ? kp : nj) : ldb;
+                int64_t lc = mi == 1 ? nj : ldc;
+                blas_call(dt, ta, tb, mi, nj, kp, ab, la, bb, lb, p0 == 0 ? beta : 1.0, cb, lc);
+            }
+        }
+    }
+}
+
+void nbi_gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
+              int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc) {
+    nbi_gemm_lim(dt, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, nbi_blas_max());
+}
+
 /* One [m,k] x [k,n] product (with transposes) into c (row-major). */
 static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk, const void *a,
                  const void *b, void *c) {
@@ -63,7 +145,8 @@ static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk
         memset(c, 0, (size_t)(m * n) * nb_dtype_size(dt));
         return;
     }
-    if ((dt == NB_FLOAT32 || dt == NB_FLOAT64) && m * n * kk <= 1024) {
+    if ((dt == NB_FLOAT32 || dt == NB_FLOAT64) && m <= 1024 && n <= 1024 && kk <= 1024 &&
+        m * n * kk <= 1024) {
         /* Tiny products: a BLAS call costs more than the arithmetic. */
         int64_t asi = ta ? 1 : lda, asp = ta ? lda : 1; /* A(i,p) = a[i*asi + p*asp] */
         int64_t bsp = tb ? 1 : ldb, bsj = tb ? ldb : 1; /* B(p,j) = b[p*bsp + j*bsj] */
@@ -88,14 +171,8 @@ static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk
         }
         return;
     }
-    if (dt == NB_FLOAT32) {
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (blasint)m, (blasint)n, (blasint)kk, 1.0f, a, (blasint)lda, b, (blasint)ldb,
-                    0.0f, c, (blasint)n);
-    } else if (dt == NB_FLOAT64) {
-        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (blasint)m, (blasint)n, (blasint)kk, 1.0, a, (blasint)lda, b, (blasint)ldb, 0.0,
-                    c, (blasint)n);
+    if (dt == NB_FLOAT32 || dt == NB_FLOAT64) {
+        nbi_gemm(dt, ta, tb, m, n, kk, a, lda, b, ldb, 0.0, c, n);
     } else {
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) {
@@ -213,7 +290,9 @@ nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, boo
                     const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
     nb_shape sa = nb_output_shape(a), sb = nb_output_shape(b);
-    bool batch = sa.rank > 2 || sb.rank > 2;
+    /* TF1's tf.matmul: BatchMatMulV2 when a rank is above 2 or unknown (a
+     * MatMul would fail at run time on a rank-3 value). */
+    bool batch = sa.rank > 2 || sb.rank > 2 || sa.rank < 0 || sb.rank < 0;
     return mm(g, batch ? NBI_OP_BATCH_MATMUL : NBI_OP_MATMUL, a, b, transpose_a, transpose_b,
               name ? name : "MatMul");
 }

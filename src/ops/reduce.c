@@ -24,19 +24,31 @@ static int rkind(int type) {
     }
 }
 
-/* Normalizes axes against rank into a mask; false on an out-of-range axis. */
-static bool axes_mask(const int64_t *ax, int n, int rank, bool *mask, int64_t *bad) {
+/* Normalizes axes against rank into a mask: AX_OK, AX_RANGE (*bad: the axis
+ * out of range) or AX_DUP (*bad: the dimension named twice, normalized, as
+ * TF reports it: {1, -1} of a matrix names 1 twice). */
+enum { AX_OK, AX_RANGE, AX_DUP };
+static int axes_mask(const int64_t *ax, int n, int rank, bool *mask, int64_t *bad) {
     for (int i = 0; i < rank; i++) mask[i] = false;
     for (int i = 0; i < n; i++) {
         int64_t a = ax[i];
         if (a < -rank || a >= rank) {
             *bad = a;
-            return false;
+            return AX_RANGE;
         }
-        mask[a < 0 ? a + rank : a] = true;
+        if (a < 0) a += rank;
+        if (mask[a]) {
+            *bad = a;
+            return AX_DUP;
+        }
+        mask[a] = true;
     }
-    return true;
+    return AX_OK;
 }
+
+/* TF's texts for the two errors of axes_mask. */
+#define AX_RANGE_MSG "Invalid reduction dimension %lld for input with %d dimensions"
+#define AX_DUP_MSG "Invalid reduction arguments: Axes contains duplicate dimension: %lld"
 
 static nb_status infer_reduce(nb_op *op) {
     nb_dtype dt = nbi_in_dtype(op, 0), adt = nbi_in_dtype(op, 1);
@@ -57,9 +69,14 @@ static nb_status infer_reduce(nb_op *op) {
     }
     bool mask[NB_MAX_RANK];
     int64_t bad;
-    if (!axes_mask(ax, n, s->rank, mask, &bad))
-        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Invalid reduction dimension %lld for input with %d dimensions",
-                               (long long)bad, s->rank);
+    switch (axes_mask(ax, n, s->rank, mask, &bad)) {
+    case AX_RANGE:
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, AX_RANGE_MSG, (long long)bad, s->rank);
+    case AX_DUP:
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, AX_DUP_MSG, (long long)bad);
+    default:
+        break;
+    }
     nb_shape o;
     o.rank = 0;
     for (int i = 0; i < s->rank; i++) {
@@ -206,12 +223,17 @@ static nb_status k_reduce(nbi_kctx *k) {
     if (at->rank > 1 || at->size > 2 * NB_MAX_RANK)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "reduction indices must be a scalar or vector");
     int64_t ax[2 * NB_MAX_RANK];
-    for (int i = 0; i < at->size; i++) ax[i] = (int64_t)nbi_load(at->data, at->dtype, i);
+    for (int i = 0; i < at->size; i++) ax[i] = nbi_load_int(at->data, at->dtype, i);
     bool mask[NB_MAX_RANK];
     int64_t bad;
-    if (!axes_mask(ax, (int)at->size, x->rank, mask, &bad))
-        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Invalid reduction dimension %lld for input with %d dimensions",
-                          (long long)bad, x->rank);
+    switch (axes_mask(ax, (int)at->size, x->rank, mask, &bad)) {
+    case AX_RANGE:
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, AX_RANGE_MSG, (long long)bad, x->rank);
+    case AX_DUP:
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, AX_DUP_MSG, (long long)bad);
+    default:
+        break;
+    }
     int64_t od[NB_MAX_RANK];
     int orank = 0;
     for (int i = 0; i < x->rank; i++) {
@@ -318,7 +340,7 @@ static nb_output kept_dims(nb_graph *g, nb_op *op, nb_output dy, bool *mask, boo
     const nb_shape *s = nbi_in_shape(op, 0);
     int64_t ax[2 * NB_MAX_RANK], bad;
     int n = nbi_const_ints(op, 1, ax, 2 * NB_MAX_RANK);
-    *known = s->rank >= 0 && n >= 0 && axes_mask(ax, n, s->rank, mask, &bad);
+    *known = s->rank >= 0 && n >= 0 && axes_mask(ax, n, s->rank, mask, &bad) == AX_OK;
     if (op->attrs.keep_dims) return dy;
     if (!*known) {
         /* Axes or rank known only at run time: kept = shape - (shape - 1) * mask,
@@ -458,13 +480,16 @@ static nb_status infer_arg(nb_op *op) {
 
 static nb_status k_arg(nbi_kctx *k) {
     const nb_tensor *x = k->in[0];
-    int64_t ax = (int64_t)nbi_load(k->in[1]->data, k->in[1]->dtype, 0);
+    int64_t ax = nbi_load_int(k->in[1]->data, k->in[1]->dtype, 0), dim = ax;
     if (ax < -x->rank || ax >= x->rank || x->rank == 0)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Expected dimension in the range [%d, %d), but got %lld",
                           -x->rank, x->rank, (long long)ax);
     if (ax < 0) ax += x->rank;
-    if (x->dims[ax] == 0)
-        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Reduction axis %lld is empty in shape", (long long)ax);
+    if (x->dims[ax] == 0) { /* TF names the axis as given, and the shape */
+        char sh[256];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Reduction axis %lld is empty in shape %s",
+                          (long long)dim, nbi_dims_string(x->rank, x->dims, false, sh, sizeof sh));
+    }
     int64_t od[NB_MAX_RANK], outer = 1, inner = 1, n = x->dims[ax];
     int r = 0;
     for (int i = 0; i < x->rank; i++) {

@@ -65,6 +65,7 @@ struct nb_session {
     int n_plans, cap_plans;
     nb_status status;
     char errmsg[4096];
+    uint64_t id;          /* unique in the process: names the session in tl_last */
     /* Runs from several threads are serialized: a plan's value slots, pool and
      * scratch, the variables and the random-op counters are shared state. */
     pthread_mutex_t lock;
@@ -73,7 +74,8 @@ struct nb_session {
 
 /*** threads ***/
 
-static int g_threads;
+/* 0 until nb_set_num_threads; atomic, as kernels on any thread read it. */
+static atomic_int g_threads;
 
 static int cores(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -84,11 +86,14 @@ void nb_set_num_threads(int n) {
     int c = cores();
     if (n < 1) n = 1;
     if (n > c) n = c;
-    g_threads = n;
+    atomic_store_explicit(&g_threads, n, memory_order_relaxed);
     openblas_set_num_threads(n);
 }
 
-int nb_get_num_threads(void) { return g_threads ? g_threads : cores(); }
+int nb_get_num_threads(void) {
+    int n = atomic_load_explicit(&g_threads, memory_order_relaxed);
+    return n ? n : cores();
+}
 int nbi_num_threads(void) { return nb_get_num_threads(); }
 
 /*** convolution algorithm ***/
@@ -136,8 +141,34 @@ nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) {
     return code;
 }
 
-nb_status nb_session_status(const nb_session *s) { return s ? s->status : NB_ERR_INVALID_ARGUMENT; }
-const char *nb_session_errmsg(const nb_session *s) { return s ? s->errmsg : "session is NULL"; }
+/* The calling thread's last result on one session (nb_session_status and
+ * nb_session_errmsg): a run of another thread, which resets and rewrites the
+ * session's own status and message under the lock, cannot clear or overwrite
+ * it, nor race with the caller reading it. */
+static _Thread_local struct {
+    uint64_t id; /* nb_session.id; 0: none */
+    nb_status status;
+    char msg[4096];
+} tl_last;
+static atomic_uint_fast64_t next_session_id = 1;
+
+/* Copies s's status and message for this thread; called with s->lock held. */
+static nb_status remember(const nb_session *s, nb_status ret) {
+    tl_last.id = s->id;
+    tl_last.status = s->status;
+    size_t n = strlen(s->errmsg);
+    memcpy(tl_last.msg, s->errmsg, n + 1);
+    return ret;
+}
+
+nb_status nb_session_status(const nb_session *s) {
+    if (!s) return NB_ERR_INVALID_ARGUMENT;
+    return tl_last.id == s->id ? tl_last.status : s->status;
+}
+const char *nb_session_errmsg(const nb_session *s) {
+    if (!s) return "session is NULL";
+    return tl_last.id == s->id ? tl_last.msg : s->errmsg;
+}
 nb_graph *nb_session_graph(const nb_session *s) { return s ? s->graph : NULL; }
 
 /*** lifetime ***/
@@ -148,6 +179,7 @@ static void plan_free(nbi_plan *p) {
         nbi_free(p->steps[i].in_slot);
         nbi_free(p->steps[i].release);
         nbi_free(p->steps[i].hint);
+        if (p->steps[i].view) atomic_store(&p->steps[i].view->view_plan, NULL);
         nb_tensor_unref(p->steps[i].view);
         nbi_aligned_free(p->steps[i].scratch);
     }
@@ -176,12 +208,13 @@ nb_session *nb_session_new(nb_graph *g) {
         nbi_free(s);
         return NULL;
     }
+    s->id = atomic_fetch_add(&next_session_id, 1);
     if (!g) {
         sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_new: the graph is NULL");
         return s;
     }
     s->graph = g;
-    g->refcount++;
+    atomic_fetch_add_explicit(&g->refcount, 1, memory_order_relaxed);
     uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
     s->session_seed = t * 0x9E3779B97F4A7C15ull;
     if (g->status != NB_OK)
@@ -362,17 +395,19 @@ nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims
         nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory making a view");
         return NULL;
     }
+    if (st->view) atomic_store(&st->view->view_plan, NULL); /* the caller's alone now */
     nb_tensor_unref(st->view);
-    nv->step_view = true;
+    atomic_store(&nv->view_plan, (const void *)k->plan);
     st->view = nb_tensor_ref(nv);
     return nv;
 }
 
-/* Drops a value. A view whose only other holder is its step's cache lets go of
- * its base at once, so the base's buffer is free again (pool) or writable in
- * place (a variable). */
-static inline void release_value(nb_tensor *t) {
-    if (t && nbi_refcount(t) == 2 && t->step_view && t->base) {
+/* Drops a value of plan p. A view whose only other holder is its step's cache
+ * (in this plan) lets go of its base at once, so the base's buffer is free
+ * again (pool) or writable in place (a variable). */
+static inline void release_value(const nbi_plan *p, nb_tensor *t) {
+    if (t && atomic_load_explicit(&t->view_plan, memory_order_relaxed) == (const void *)p &&
+        nbi_refcount(t) == 2 && t->base) {
         nb_tensor *b = t->base;
         t->base = NULL;
         t->data = NULL;
@@ -629,7 +664,7 @@ static nb_status check_args(nb_session *s, const nb_feed *feeds, int n_feeds,
 
 static void clear_values(nbi_plan *p) {
     for (int i = 0; i < p->n_slots; i++) {
-        release_value(p->values[i]);
+        release_value(p, p->values[i]);
         p->values[i] = NULL;
     }
 }
@@ -641,7 +676,7 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
                          const nb_output *fetches, int n_fetches, nb_tensor **outputs) {
     if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
     pthread_mutex_lock(&s->lock);
-    nb_status st = session_run(s, feeds, n_feeds, fetches, n_fetches, outputs);
+    nb_status st = remember(s, session_run(s, feeds, n_feeds, fetches, n_fetches, outputs));
     pthread_mutex_unlock(&s->lock);
     return st;
 }
@@ -726,7 +761,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         }
         for (int r = 0; r < stp->n_release; r++) {
             int slot = stp->release[r];
-            release_value(p->values[slot]);
+            release_value(p, p->values[slot]);
             p->values[slot] = NULL;
         }
     }
@@ -742,7 +777,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         }
     }
     for (int e = 0; e < p->n_end; e++) {
-        release_value(p->values[p->end_slots[e]]);
+        release_value(p, p->values[p->end_slots[e]]);
         p->values[p->end_slots[e]] = NULL;
     }
     return NB_OK;
@@ -787,22 +822,33 @@ nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom) {
     return t;
 }
 
+/* set_variable's errors: recorded under the lock, as a run's are. */
+static nb_status set_var_error(nb_session *s, nb_status code, const char *msg, const char *name) {
+    pthread_mutex_lock(&s->lock);
+    if (name) sess_error(s, code, "%s '%s'", msg, name);
+    else sess_error(s, code, "%s", msg);
+    remember(s, code);
+    pthread_mutex_unlock(&s->lock);
+    return code;
+}
+
 nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor *value) {
     if (!s) return nbi_error(NB_ERR_INVALID_ARGUMENT);
     nb_op *v = nb_variable_op(var);
     if (!v || v->graph != s->graph)
-        return sess_error(s, NB_ERR_INVALID_ARGUMENT, "nb_session_set_variable: not a variable of this graph");
+        return set_var_error(s, NB_ERR_INVALID_ARGUMENT,
+                             "nb_session_set_variable: not a variable of this graph", NULL);
     if (!value || value->dtype != v->attrs.dtype ||
         !nbi_shape_compatible(&v->attrs.shape, value->rank, value->dims))
-        return sess_error(s, NB_ERR_SHAPE,
-                          "nb_session_set_variable: value does not match variable '%s'", v->name);
+        return set_var_error(s, NB_ERR_SHAPE, "nb_session_set_variable: value does not match variable",
+                             v->name);
     nb_tensor *c = nb_tensor_copy(value);
-    if (!c) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!c) return set_var_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory", NULL);
     pthread_mutex_lock(&s->lock);
     if (!grow_state(s)) {
         pthread_mutex_unlock(&s->lock);
         nb_tensor_unref(c);
-        return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        return set_var_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory", NULL);
     }
     nb_tensor_unref(s->vars[v->var_index]);
     s->vars[v->var_index] = c;
