@@ -1303,7 +1303,8 @@ nb_status nb_figure_save(const nb_figure *fig, const char *path, nb_error *err);
  *  [rows, n_cols] tensor of dtype. With has_header the first line names the
  *  columns and `columns` may select by name; otherwise by index ("0", "2").
  *  columns NULL (n_cols 0) takes every column. Returns a new reference, or
- *  NULL with err naming the file, line and column of what was wrong. */
+ *  NULL with err naming the file, line and column of what was wrong (a row
+ *  longer than nb_csv_set_max_row_bytes allows is one such error). */
 nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *columns,
                        int n_cols, nb_dtype dtype, nb_error *err);
 /** Sets the most bytes nb_csv_read may hold for one row (line, with any quoted
