@@ -1033,6 +1033,7 @@ TEST(list_runs_symlink_cycles) {
     CHECK(symlink(other, p) == 0);
     char **files, **runs;
     int n = 0;
+    alarm(120); /* the walk once looped forever here: end the test instead of hanging */
     CHECK_STATUS(nb_events_list_files(dir, &files, &runs, &n, &err), NB_OK);
     CHECK(n == 3);
     if (n == 3) {
@@ -1050,6 +1051,7 @@ TEST(list_runs_symlink_cycles) {
     CHECK_STATUS(nb_events_list_files(p, &files, &runs, &n, &err), NB_OK);
     CHECK(n == 3);
     nb_events_list_free(files, runs, n);
+    alarm(0);
 }
 
 int main(int argc, char **argv) { return run_tests(argc, argv); }
