@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of a NABLA_FUZZ build for FUZZ_SECONDS each (default 60),
 # on a copy of its seed corpus (fuzz/corpus/<target>/) so the committed seeds stay
-# small. Usage: fuzz/run.sh BUILD_DIR [target...]. Exits non-zero on any crash,
+# small, with fuzz/<target>.dict as libFuzzer's dictionary when there is one.
+# Usage: fuzz/run.sh BUILD_DIR [target...]. Exits non-zero on any crash,
 # leak or sanitizer report; the reproducer is left in BUILD_DIR/fuzz-artifacts/.
+#
+#   FUZZ_RUNS=20000 fuzz/run.sh build-fuzz    # CI's short pass: fixed inputs, seed 1
+#   FUZZ_SECONDS=600 fuzz/run.sh build-fuzz fuzz_events   # a long run of one target
+#
+# After a long run, fold what it found into the committed seeds, minimized:
+#   build-fuzz/fuzz_events -merge=1 fuzz/corpus/fuzz_events build-fuzz/fuzz-corpus/fuzz_events
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:?usage: fuzz/run.sh BUILD_DIR [target...]}"
@@ -25,7 +32,9 @@ for t in "${targets[@]}"; do
   seeds="$here/corpus/$t"
   [ -d "$seeds" ] || seeds=""
   if [ -n "${FUZZ_RUNS:-}" ]; then echo "== $t: $FUZZ_RUNS runs from seed 1 =="; else echo "== $t: ${secs}s =="; fi
-  if ! "$build/$t" "${budget[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
+  dict=()
+  [ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
+  if ! "$build/$t" "${budget[@]}" ${dict[@]+"${dict[@]}"} -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
         -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
         "$work" ${seeds:+"$seeds"} 2>"$build/fuzz-artifacts/$t.log"; then
     echo "FAIL: $t (log: $build/fuzz-artifacts/$t.log)"
@@ -33,5 +42,7 @@ for t in "${targets[@]}"; do
     status=1
   fi
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-artifacts/$t.log" | sed "s/^/  $t /" || true
+  # the last coverage line: cov (edges) and ft (features) reached
+  grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$build/fuzz-artifacts/$t.log" | tail -1 | sed "s/^/  $t /" || true
 done
 exit $status

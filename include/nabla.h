@@ -1346,9 +1346,17 @@ nb_status nb_figure_save(const nb_figure *fig, const char *path, nb_error *err);
  *  [rows, n_cols] tensor of dtype. With has_header the first line names the
  *  columns and `columns` may select by name; otherwise by index ("0", "2").
  *  columns NULL (n_cols 0) takes every column. Returns a new reference, or
- *  NULL with err naming the file, line and column of what was wrong. */
+ *  NULL with err naming the file, line and column of what was wrong (a row
+ *  longer than nb_csv_set_max_row_bytes allows is one such error). */
 nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *columns,
                        int n_cols, nb_dtype dtype, nb_error *err);
+/** Sets the most bytes nb_csv_read may hold for one row (line, with any quoted
+ *  line breaks): the row's text plus 16 bytes per field. n 0 restores the
+ *  default, 64 MiB. A longer row fails with NB_ERR_IO, "FILE:LINE: the row
+ *  starting on this line is longer than the limit of N bytes ...", before the
+ *  reader holds much more than the limit. Process-wide and thread-safe; a read
+ *  already running keeps the limit it started with. Returns the previous limit. */
+size_t nb_csv_set_max_row_bytes(size_t n);
 
 
 /*** TensorBoard *************************************************************/
@@ -1394,7 +1402,11 @@ nb_status nb_summary_writer_add_graph(nb_summary_writer *w, const nb_graph *g);
 /** Writes a scalar (float32) for tag at step. By default in TF1's form
  *  (Summary.Value.simple_value); after nb_summary_writer_set_tensor_scalars(w, true)
  *  in the tensor form (a rank-0 DT_FLOAT tensor, with "scalars" plugin metadata
- *  on the first value of each tag in the file). */
+ *  on the first value of each tag in the file).
+ *  Every add call needs a non-empty tag of valid UTF-8 (a protobuf string, which
+ *  TensorBoard and protoc check): otherwise NB_ERR_INVALID_ARGUMENT, nothing is
+ *  written, and nb_summary_writer_errmsg says "... tag '<tag, bad bytes as
+ *  \xNN>' is not valid UTF-8 (byte K is 0xNN); ...". */
 nb_status nb_summary_writer_add_scalar(nb_summary_writer *w, const char *tag, int64_t step,
                                        double value);
 void nb_summary_writer_set_tensor_scalars(nb_summary_writer *w, bool tensor_form);
@@ -1412,7 +1424,8 @@ nb_status nb_summary_writer_add_image(nb_summary_writer *w, const char *tag, int
                                       const nb_tensor *t);
 /** Writes a Summary produced by a summary op (the uint8 vector of serialized
  *  bytes that nb_summary_scalar, nb_summary_merge_all, ... evaluate to) at step
- *  (FileWriter.add_summary). NB_ERR_INVALID_ARGUMENT when the bytes are not a Summary. */
+ *  (FileWriter.add_summary). NB_ERR_INVALID_ARGUMENT when the bytes are not a
+ *  Summary or a value's tag is not valid UTF-8. */
 nb_status nb_summary_writer_add_summary(nb_summary_writer *w, const nb_tensor *summary,
                                         int64_t step);
 /** Writes buffered events to the file. */
@@ -1506,6 +1519,10 @@ const void *nb_event_value_image(const nb_event *ev, int i, size_t *len, int *he
  *  "tfevents". path may also be one event file. *files receives the paths and
  *  *runs each file's run (its directory relative to path, "." for path itself),
  *  sorted by run then file name (TensorBoard's reading order); *n their count.
+ *  Symbolic links are followed, but each directory is entered and each file
+ *  listed once, by (device, inode): a link to an ancestor ends there, and a run
+ *  reachable by two paths is listed under the first (in each directory, entries
+ *  that are not links come first, then by name).
  *  Free both with nb_events_list_free. Returns NB_ERR_NOT_FOUND or NB_ERR_IO
  *  with err naming the path. */
 nb_status nb_events_list_files(const char *path, char ***files, char ***runs, int *n,

@@ -261,6 +261,13 @@ struct nb_graph {
 
 /* Records the graph's first error (later ones are ignored). Returns code. */
 nb_status nbi_graph_error(nb_graph *g, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+/* UTF-8 (src/core/utf8.c): the offset of the first invalid byte of s, or
+ * (size_t)-1; s rendered printably into out (invalid and control bytes as
+ * \xNN, "..." when cut); and a node-name check (scope + name, or name alone
+ * when it ends in '/') that records the graph's error. */
+size_t nbi_utf8_invalid_at(const char *s);
+void nbi_utf8_show(const char *s, char *out, size_t cap);
+bool nbi_utf8_name_ok(nb_graph *g, const char *scope, const char *name);
 /* The graph of the first non-nil input, checking all belong to g. */
 bool nbi_graph_ok(const nb_graph *g);
 void nbi_graph_unref(nb_graph *g);

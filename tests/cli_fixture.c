@@ -15,11 +15,16 @@
  *   DIR/bad/corrupt/    the first train file with one byte of record 5 flipped
  *   DIR/bad/truncated/  the first train file cut inside record 7
  *   DIR/bad/zgood/      the second train file, intact
+ *   DIR/many/           one run with 30000 scalar tags "tag_00000".."tag_29999",
+ *                       each at steps 1 and 2 (value 2*i, then 2*i+1)
+ *   DIR/badutf8/        a file from another writer whose tags are not UTF-8:
+ *                       "a\xffb" (step 1, value 1.5) and "\xc3(" (step 2, 2.5)
  *
  * Wall times are the writer's real clock; the goldens use --no-wall-time.
  */
 #include <nabla.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +197,40 @@ static void make_dir(const char *p) {
     }
 }
 
+/* One TFRecord: length, masked CRC-32C of the length, payload, masked CRC-32C. */
+static void put_record(FILE *f, const unsigned char *p, size_t n) {
+    if (!f) return;
+    unsigned char len[8], c[4];
+    for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)n >> (8 * i));
+    uint32_t lc = nb_crc32c_mask(nb_crc32c(len, 8)), pc = nb_crc32c_mask(nb_crc32c(p, n));
+    fwrite(len, 1, 8, f);
+    for (int i = 0; i < 4; i++) c[i] = (unsigned char)(lc >> (8 * i));
+    fwrite(c, 1, 4, f);
+    fwrite(p, 1, n, f);
+    for (int i = 0; i < 4; i++) c[i] = (unsigned char)(pc >> (8 * i));
+    fwrite(c, 1, 4, f);
+}
+
+/* An Event {step, summary {value {tag, simple_value}}} by hand (short tags). */
+static void put_scalar(FILE *f, const char *tag, int step, float v) {
+    unsigned char b[64];
+    size_t tl = strlen(tag), n = 0;
+    b[n++] = 0x10; /* Event.step, varint */
+    b[n++] = (unsigned char)step;
+    b[n++] = 0x2a; /* Event.summary */
+    b[n++] = (unsigned char)(tl + 9);
+    b[n++] = 0x0a; /* Summary.value */
+    b[n++] = (unsigned char)(tl + 7);
+    b[n++] = 0x0a; /* Value.tag */
+    b[n++] = (unsigned char)tl;
+    memcpy(b + n, tag, tl);
+    n += tl;
+    b[n++] = 0x15; /* Value.simple_value, fixed32 */
+    memcpy(b + n, &v, 4);
+    n += 4;
+    put_record(f, b, n);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: cli_fixture DIR\n");
@@ -238,5 +277,30 @@ int main(int argc, char **argv) {
     }
     free(b1);
     free(b2);
+
+    /* Many tags (nabla events --summary once took quadratic time in them). */
+    make_dir(P("%s/many", dir));
+    nb_error err;
+    nb_summary_writer *w = nb_summary_writer_open(buf, NULL, &err);
+    CHECK(w != NULL, "%s", err.message);
+    for (int step = 1; w && step <= 2; step++)
+        for (int i = 0; i < 30000; i++) {
+            char tag[32];
+            snprintf(tag, sizeof tag, "tag_%05d", i);
+            CHECK(nb_summary_writer_add_scalar(w, tag, step, 2.0 * i + step - 1) == NB_OK, "%s",
+                  nb_summary_writer_errmsg(w));
+        }
+    nb_summary_writer_close(w);
+
+    /* Tags that are not UTF-8, as another writer could leave them: records
+     * made by hand (nabla's own writer refuses such tags). */
+    make_dir(P("%s/badutf8", dir));
+    FILE *f = fopen(P("%s/badutf8/events.out.tfevents.0000000001.fixture", dir), "wb");
+    CHECK(f != NULL, "cannot create %s", buf);
+    static const unsigned char first[] = {0x1a, 13, 'b', 'r', 'a', 'i', 'n', '.', 'E', 'v', 'e', 'n', 't', ':', '2'};
+    put_record(f, first, sizeof first);
+    put_scalar(f, "a\xff" "b", 1, 1.5f);
+    put_scalar(f, "\xc3(", 2, 2.5f);
+    CHECK(f && fclose(f) == 0, "writing %s", buf);
     return failed;
 }

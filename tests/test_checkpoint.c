@@ -366,13 +366,20 @@ TEST(corrupt_headers) {
         {"{\"w\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, 0, "dtype"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4, 0, "outside"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8, 0, "outside"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, 0, "need"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, 0,
+         "tensor 'w' has 8 bytes of data, but its dtype (float32) and shape [3] need 12 bytes"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
          "\"v\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, 0, "overlap"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
          "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16, 0, "twice"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, 0, "dimension"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}}", 8, 0, "need"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}}", 8, 0,
+         "and shape [4294967296,4294967296,4294967296] need more than 18446744073709551614 bytes (the size overflows)"},
+        /* 0 bytes for a huge shape once said "need 0" */
+        {"{\"w\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", 0, 0,
+         "tensor 'w' has 0 bytes of data, but its dtype (float64) and shape [4294967296,4294967296] need more than"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[0,7],\"data_offsets\":[0,4]}}", 4, 0,
+         "has 4 bytes of data, but its dtype (float32) and shape [0,7] need 0 bytes"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0.5,8]}}", 8, 0, "data_offsets"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, 0, "data_offsets"},
         {"{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, 0, "dtype"},

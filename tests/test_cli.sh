@@ -236,6 +236,50 @@ if run plotnotag 1 plot logs --tag no_such_tag -o x.png && has plotnotag.err "no
 else fail "plot: unknown tag: $(cat plotnotag.err)"; fi
 if run plotusage 2 plot logs -o x.png && has plotusage.err "--tag"; then pass "plot: missing --tag"
 else fail "plot: missing --tag: $(cat plotusage.err)"; fi
+if run plotnoval 2 plot logs -o x.png --tag && has plotnoval.err "plot: --tag needs a value" &&
+    ! has plotnoval.err "unknown option"; then pass "plot: --tag without a value"
+else fail "plot: --tag without a value: $(cat plotnoval.err)"; fi
+
+# --- interop and hostile inputs (issue 18) -----------------------------------
+# --tag that matches nothing says so, with the tags there are, and exits 1
+if run notag 1 events logs/train --tag nosuchtag --no-wall-time &&
+    has notag.err "no value tagged 'nosuchtag' under 'logs/train'; tags: loss, accuracy, weights, input" &&
+    [ "$(cat notag.out)" = "run,tag,step,kind,value,count,min,max,mean,width,height" ]; then
+    pass "events --tag with no match"
+else fail "events --tag with no match: $(cat notag.err)"; fi
+# a logdir with links to itself: listed once, not forever (timeout ends the old hang)
+mkdir -p loop/run && cp logs/train/* loop/run/ && ln -s . loop/a && ln -s . loop/b && ln -s . loop/run/again
+run loopref 0 events loop/run --no-wall-time
+if timeout 60 "$nabla" events loop --no-wall-time >loop.out 2>loop.err &&
+    [ "$(tail -n +2 loop.out | sed 's/^run,//')" = "$(tail -n +2 loopref.out | sed 's/^\.,//')" ] &&
+    [ "$(wc -l <loop.out)" -gt 10 ]; then
+    pass "events: a logdir with symlinks to itself lists each run once"
+else fail "events: symlink loop: $(wc -l <loop.out) lines; $(head -3 loop.err)"; fi
+# --summary over 30000 tags: one row per tag, first and last values (kept fast:
+# it was quadratic in the tags)
+if timeout 120 "$nabla" events --summary many >many.out 2>many.err &&
+    [ "$(wc -l <many.out)" = 30001 ] &&
+    [ "$(sed -n 2p many.out)" = ".,tag_00000,scalar,2,1,0,2,1" ] &&
+    has many.out ".,tag_29999,scalar,2,1,59998,2,59999" &&
+    [ "$(cut -d, -f2 many.out | sort -u | wc -l)" = 30001 ]; then
+    pass "events --summary: 30000 tags"
+else fail "events --summary, many tags: $(wc -l <many.out) lines; $(head -3 many.err)"; fi
+# tags that are not UTF-8 (another writer's): JSON stays valid, U+FFFD per bad byte
+if run badutf8 0 events badutf8 --format json --no-wall-time &&
+    has badutf8.out '"tag": "a\ufffdb"' && has badutf8.out '"tag": "\ufffd("'; then
+    pass "events --format json: tags that are not UTF-8 are escaped"
+else fail "events json, bad UTF-8: $(cat badutf8.out badutf8.err)"; fi
+if [ -n "$py" ]; then
+    for f in badutf8.out; do
+        if "$py" -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' "$f" >/dev/null 2>&1
+        then pass "$f is valid JSON in UTF-8"
+        else fail "$f is not valid JSON in UTF-8"; fi
+    done
+fi
+if run badutf8s 0 events --summary --format json badutf8 && has badutf8s.out '"tag": "a\ufffdb"'; then
+    pass "events --summary --format json: tags that are not UTF-8 are escaped"
+else fail "events --summary json, bad UTF-8: $(cat badutf8s.out)"; fi
+
 if ls -a | grep -q '\.tmp'; then fail "temporary files left: $(ls -a | grep '\.tmp')"; else pass "no temporary files left"; fi
 
 if [ "$fails" -ne 0 ]; then

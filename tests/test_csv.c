@@ -514,6 +514,68 @@ TEST(large_file) {
     nb_tensor_unref(t);
 }
 
+/* The row-size limit: a row over it fails naming the file and the row's first
+ * line, whether the row is one long field (longer than a read chunk, so it is
+ * caught while libcsv still holds it) or many short fields; rows under it read. */
+TEST(row_size_limit) {
+    size_t prev = nb_csv_set_max_row_bytes(4096);
+    CHECK(prev == (size_t)64 << 20); /* the documented default */
+    size_t big = 200000;
+    char *text = malloc(big + 64);
+    CHECK(text != NULL);
+    if (!text) return;
+    /* line 3 holds a 200000-byte field */
+    size_t n = (size_t)sprintf(text, "a,b\n1,2\n");
+    for (size_t i = 0; i < big; i++) text[n++] = '7';
+    n += (size_t)sprintf(text + n, ",3\n4,5\n");
+    const char *p = write_tmp_n(1, text, n);
+    CHECK(p != NULL);
+    nb_error err;
+    nb_tensor *t = p ? nb_csv_read(p, true, NULL, 0, NB_FLOAT64, &err) : NULL;
+    CHECK(t == NULL);
+    nb_tensor_unref(t);
+    CHECK_STATUS(err.code, NB_ERR_IO);
+    CHECK_STR_CONTAINS(err.message, ":3: the row starting on this line is longer than the limit of 4096 bytes");
+    if (p) unlink(p);
+    free(text);
+
+    /* many short fields: 1000 fields of "1" hold 1000 * (2 + 16) bytes > 4096 */
+    char row[2100];
+    size_t k = 0;
+    for (int i = 0; i < 1000; i++) k += (size_t)sprintf(row + k, "%s1", i ? "," : "");
+    row[k++] = '\n';
+    row[k] = 0;
+    expect_error(row, false, NULL, 0, NB_FLOAT32, NB_ERR_IO,
+                 ":1: the row starting on this line is longer than the limit of 4096 bytes", NULL);
+
+    /* 100 fields (100 * 18 bytes) and a 3000-byte quoted field spanning lines read fine */
+    char ok[8000];
+    k = 0;
+    for (int i = 0; i < 100; i++) k += (size_t)sprintf(ok + k, "%s%d", i ? "," : "", i);
+    k += (size_t)sprintf(ok + k, "\n");
+    for (int i = 0; i < 100; i++) k += (size_t)sprintf(ok + k, "%s%d", i ? "," : "", 2 * i);
+    ok[k] = 0;
+    t = read_text(ok, false, NULL, 0, NB_FLOAT32, &err);
+    CHECK(t && nb_tensor_dim(t, 0) == 2 && nb_tensor_dim(t, 1) == 100);
+    if (t) CHECK(at(t, 1, 99) == 198.0 && at(t, 0, 42) == 42.0);
+    nb_tensor_unref(t);
+    k = (size_t)sprintf(ok, "x,note\n1,\"");
+    for (int i = 0; i < 3000; i++) ok[k++] = (i % 50 == 49) ? '\n' : 'q';
+    k += (size_t)sprintf(ok + k, "\"\n2,x\n");
+    ok[k] = 0;
+    const char *xcol[] = {"x"};
+    t = read_text(ok, true, xcol, 1, NB_FLOAT32, &err);
+    CHECK(t && nb_tensor_dim(t, 0) == 2);
+    if (t) CHECK(at(t, 0, 0) == 1.0 && at(t, 1, 0) == 2.0);
+    nb_tensor_unref(t);
+    /* a bad cell after that row: header line 1, the row from line 2 with 60 breaks, then line 63 */
+    ok[k - 4] = 'y';
+    expect_error(ok, true, xcol, 1, NB_FLOAT32, NB_ERR_IO, ":63: column 1 ('x'): 'y' is not a number", NULL);
+
+    CHECK(nb_csv_set_max_row_bytes(0) == 4096);
+    CHECK(nb_csv_set_max_row_bytes(0) == (size_t)64 << 20);
+}
+
 TEST(allocation_failures) {
     const char *text = "a,\"b c\",d\n1,2,3\n4,5,6\n7,8,9\n";
     const char *p = write_tmp_n(2, text, strlen(text));

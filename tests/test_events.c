@@ -799,6 +799,162 @@ TEST(unwritable_logdir) {
     nb_graph_free(g);
 }
 
+/*** UTF-8: tags and node names are protobuf strings ***/
+
+TEST(utf8_validator) {
+    /* (bytes, offset of the first invalid byte or -1), decided by RFC 3629's table */
+    static const struct {
+        const char *s;
+        long bad;
+    } cases[] = {
+        {"", -1},
+        {"loss", -1},
+        {"caf\xc3\xa9", -1},              /* U+00E9 */
+        {"\xe6\x8d\x9f\xe5\xa4\xb1", -1}, /* two CJK characters */
+        {"\xf0\x9f\x98\x80", -1},         /* U+1F600 */
+        {"\xef\xbf\xbf", -1},             /* U+FFFF */
+        {"\xf4\x8f\xbf\xbf", -1},         /* U+10FFFF, the last code point */
+        {"a\xff" "b", 1},
+        {"\x80", 0},                      /* a lone continuation byte */
+        {"ab\xc3", 2},                    /* cut short */
+        {"\xc3(", 0},
+        {"\xc0\xaf", 0},                  /* overlong '/' */
+        {"\xc1\xbf", 0},
+        {"\xe0\x80\xaf", 0},              /* overlong */
+        {"\xf0\x80\x80\xaf", 0},          /* overlong */
+        {"x\xed\xa0\x80", 1},             /* U+D800, a surrogate */
+        {"\xed\x9f\xbf", -1},             /* U+D7FF, just below */
+        {"\xf4\x90\x80\x80", 0},          /* U+110000 */
+        {"\xf5\x80\x80\x80", 0},
+        {"\xe2\x82", 0},                  /* cut short */
+        {"\xe2\x82\xac\xe2(", 3},         /* a good euro sign, then a bad one */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t got = nbi_utf8_invalid_at(cases[i].s);
+        long g = got == (size_t)-1 ? -1 : (long)got;
+        if (g != cases[i].bad) FAILF("case %zu: invalid at %ld, expected %ld", i, g, cases[i].bad);
+        checks_++;
+    }
+    char show[32];
+    nbi_utf8_show("a\xff\n\xc3\xa9", show, sizeof show);
+    CHECK(!strcmp(show, "a\\xff\\x0a\xc3\xa9"));
+}
+
+TEST(tags_must_be_utf8) {
+    char *dir = tmpdir();
+    nb_error err;
+    nb_summary_writer *w = nb_summary_writer_open(dir, NULL, &err);
+    CHECK(w != NULL);
+    if (!w) return;
+    float px[4] = {0, 1, 2, 3};
+    nb_tensor *img = nb_tensor_new(NB_FLOAT32, 2, (int64_t[]){2, 2}, px);
+    CHECK_STATUS(nb_summary_writer_add_scalar(w, "loss\xff", 1, 0.5), NB_ERR_INVALID_ARGUMENT);
+    CHECK(!strcmp(nb_summary_writer_errmsg(w), "a scalar tag 'loss\\xff' is not valid UTF-8 (byte 4 is 0xff); TensorBoard cannot read it"));
+    CHECK_STATUS(nb_summary_writer_add_histogram(w, "\xc0\xafh", 1, img), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(nb_summary_writer_errmsg(w), "a histogram tag '\\xc0\\xafh' is not valid UTF-8 (byte 0 is 0xc0)");
+    CHECK_STATUS(nb_summary_writer_add_image(w, "im\xed\xa0\x80", 1, img), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(nb_summary_writer_errmsg(w), "an image tag 'im\\xed\\xa0\\x80' is not valid UTF-8 (byte 2 is 0xed)");
+    /* valid UTF-8 beyond ASCII is written and read back byte for byte */
+    CHECK_STATUS(nb_summary_writer_add_scalar(w, "co\xc3\xbbt/\xe6\x8d\x9f", 2, 0.25), NB_OK);
+    /* a Summary (as summary ops make) with a bad tag in its second value */
+    Tensorflow__Summary sm = TENSORFLOW__SUMMARY__INIT;
+    Tensorflow__Summary__Value v1 = TENSORFLOW__SUMMARY__VALUE__INIT, v2 = TENSORFLOW__SUMMARY__VALUE__INIT;
+    Tensorflow__Summary__Value *vs[2] = {&v1, &v2};
+    char t1[] = "fine", t2[] = "bad\x80";
+    v1.tag = t1;
+    v1.value_case = v2.value_case = TENSORFLOW__SUMMARY__VALUE__VALUE_SIMPLE_VALUE;
+    v2.tag = t2;
+    sm.n_value = 2;
+    sm.value = vs;
+    size_t len = 0;
+    uint8_t *bytes = nbi_tb_pack(&sm.base, &len);
+    int64_t n = (int64_t)len;
+    nb_tensor *st = nb_tensor_new(NB_UINT8, 1, &n, bytes);
+    nbi_free(bytes);
+    CHECK_STATUS(nb_summary_writer_add_summary(w, st, 3), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(nb_summary_writer_errmsg(w), "tag 'bad\\x80' is not valid UTF-8 (byte 3 is 0x80)");
+    nb_tensor_unref(st);
+    nb_tensor_unref(img);
+    char path[300];
+    snprintf(path, sizeof path, "%s", nb_summary_writer_path(w));
+    CHECK_STATUS(nb_summary_writer_close(w), NB_OK);
+    /* only the first event and the valid scalar are in the file */
+    nb_event_reader *r = nb_event_reader_open(path, &err);
+    CHECK(r != NULL);
+    int events = 0, values = 0;
+    const nb_event *ev;
+    while (r && nb_event_reader_next(r, &ev, &err) == NB_OK && ev) {
+        events++;
+        for (int i = 0; i < nb_event_num_values(ev); i++) {
+            values++;
+            CHECK(!strcmp(nb_event_value_tag(ev, i), "co\xc3\xbbt/\xe6\x8d\x9f"));
+            CHECK(nb_event_value_scalar(ev, i) == 0.25);
+        }
+    }
+    CHECK(events == 2 && values == 1);
+    nb_event_reader_close(r);
+}
+
+TEST(summary_op_tag_must_be_utf8) {
+    /* A ScalarSummary whose tags input is fed bytes that are not UTF-8. */
+    nb_graph *g = nb_graph_new();
+    nb_output tags = nb_placeholder(g, NB_UINT8, NB_SHAPE(NB_DIM_UNKNOWN), "tags");
+    nb_output x = nb_constant_f32(g, 1.0f, "x");
+    nb_op *op = nbi_op_new(g, NBI_OP_SCALAR_SUMMARY, "s", NULL, (nb_output[]){tags, x}, 2);
+    nb_output s = op ? nbi_op_finish(op) : nb_nil;
+    CHECK_GRAPH_OK(g);
+    nb_session *sess = nb_session_new(g);
+    int64_t n = 4;
+    nb_tensor *bad = nb_tensor_new(NB_UINT8, 1, &n, "ab\xfe" "c");
+    nb_tensor *out = nb_session_eval(sess, s, &(nb_feed){tags, bad}, 1);
+    CHECK(out == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(sess), "tag 'ab\\xfec' is not valid UTF-8 (byte 2 is 0xfe)");
+    nb_tensor_unref(out);
+    nb_tensor *good = nb_tensor_new(NB_UINT8, 1, &n, "ab\xc3\xa9");
+    out = nb_session_eval(sess, s, &(nb_feed){tags, good}, 1);
+    CHECK(out != NULL);
+    nb_tensor_unref(out);
+    nb_tensor_unref(bad);
+    nb_tensor_unref(good);
+    nb_session_free(sess);
+    nb_graph_free(g);
+}
+
+TEST(node_names_must_be_utf8) {
+    /* a scope ending in '/' is taken verbatim: the name check must still see it */
+    nb_graph *g = nb_graph_new();
+    nb_name_scope_push(g, "sc\xe9/");
+    nb_constant_f32(g, 1.0f, "c");
+    nb_name_scope_pop(g);
+    CHECK_STATUS(nb_graph_status(g), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(nb_graph_errmsg(g), "node name 'sc\\xe9/c' is not valid UTF-8 (byte 2 is 0xe9)");
+    nb_graph_free(g);
+    /* ... and a GraphDef node whose name is not UTF-8 stays rejected */
+    g = nb_graph_new();
+    nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2), "pqrs");
+    void *gd = NULL;
+    size_t len = 0;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &gd, &len), NB_OK);
+    nb_graph_free(g);
+    unsigned char *b = gd;
+    for (size_t i = 0; b && i + 4 <= len; i++)
+        if (!memcmp(b + i, "pqrs", 4)) b[i + 2] = 0xff;
+    g = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g, gd, len, NULL, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.message, "is not a valid node name"); /* the ASCII rule catches it first */
+    free(gd);
+    nb_graph_free(g);
+    /* names in UTF-8 beyond ASCII through a verbatim scope are fine */
+    g = nb_graph_new();
+    nb_name_scope_push(g, "\xc3\xa9t\xc3\xa9/");
+    nb_output c = nb_constant_f32(g, 1.0f, "c");
+    nb_name_scope_pop(g);
+    CHECK_GRAPH_OK(g);
+    if (c.op) CHECK(!strcmp(nb_op_name(c.op), "\xc3\xa9t\xc3\xa9/c"));
+    nb_graph_free(g);
+}
+
 /*** Log directory walk ***/
 
 TEST(list_runs) {
@@ -844,6 +1000,58 @@ TEST(list_runs) {
     CHECK_STATUS(nb_events_list_files(sub, &files, &runs, &n, &err), NB_ERR_NOT_FOUND);
     CHECK_STATUS(nb_events_list_files("/nonexistent_nb_dir", &files, &runs, &n, &err), NB_ERR_NOT_FOUND);
     CHECK_STR_CONTAINS(err.message, "/nonexistent_nb_dir");
+}
+
+/* Symbolic links are followed once: two links to the logdir itself (which made
+ * the walk run forever), a link to an ancestor further down, a second name for a
+ * run and for a file, a dangling link, and a link to a run outside the tree. */
+TEST(list_runs_symlink_cycles) {
+    char *dir = tmpdir(), *other = tmpdir();
+    char p[400], q[400];
+    nb_error err;
+    snprintf(p, sizeof p, "%s/train", dir);
+    nb_summary_writer *w = nb_summary_writer_open(p, NULL, &err);
+    CHECK(w != NULL);
+    char train_file[400];
+    snprintf(train_file, sizeof train_file, "%s", w ? nb_summary_writer_path(w) : "");
+    nb_summary_writer_close(w);
+    nb_summary_writer_close(nb_summary_writer_open(dir, NULL, &err));
+    nb_summary_writer_close(nb_summary_writer_open(other, NULL, &err));
+    snprintf(p, sizeof p, "%s/a", dir);
+    CHECK(symlink(".", p) == 0);
+    snprintf(p, sizeof p, "%s/b", dir);
+    CHECK(symlink(".", p) == 0);
+    snprintf(p, sizeof p, "%s/alias", dir);
+    CHECK(symlink("train", p) == 0);
+    snprintf(p, sizeof p, "%s/train/up", dir);
+    CHECK(symlink("..", p) == 0);
+    snprintf(p, sizeof p, "%s/train/events.out.tfevents.same", dir);
+    CHECK(symlink(train_file, p) == 0);
+    snprintf(p, sizeof p, "%s/dangling.tfevents", dir);
+    CHECK(symlink("/nonexistent_nb_target", p) == 0);
+    snprintf(p, sizeof p, "%s/ext", dir);
+    CHECK(symlink(other, p) == 0);
+    char **files, **runs;
+    int n = 0;
+    alarm(120); /* the walk once looped forever here: end the test instead of hanging */
+    CHECK_STATUS(nb_events_list_files(dir, &files, &runs, &n, &err), NB_OK);
+    CHECK(n == 3);
+    if (n == 3) {
+        CHECK(!strcmp(runs[0], "."));
+        CHECK(!strcmp(runs[1], "ext"));
+        CHECK(!strcmp(runs[2], "train"));
+        CHECK(!strcmp(files[2], train_file));
+        snprintf(q, sizeof q, "%s/ext/", dir);
+        CHECK(!strncmp(files[1], q, strlen(q)));
+    }
+    nb_events_list_free(files, runs, n);
+    /* the same with the logdir named through a link to it */
+    snprintf(p, sizeof p, "%s/a", dir);
+    n = 0;
+    CHECK_STATUS(nb_events_list_files(p, &files, &runs, &n, &err), NB_OK);
+    CHECK(n == 3);
+    nb_events_list_free(files, runs, n);
+    alarm(0);
 }
 
 int main(int argc, char **argv) { return run_tests(argc, argv); }

@@ -21,6 +21,7 @@
 #include <nabla.h>
 
 #include "graph.pb-c.h"
+#include "../src/core/utf8.h"
 
 #include <gvc.h>
 
@@ -268,14 +269,22 @@ static void put_csv_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* A JSON string; bytes that are not UTF-8 (a tag from another writer) become
+ * U+FFFD, one per byte, so the output stays valid JSON. */
 static void put_json_string(FILE *f, const char *s) {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p == '\n') fputs("\\n", f);
-        else if (*p == '\t') fputs("\\t", f);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        int k = nbi_utf8_len(p + i, n - i);
+        if (!k) fputs("\\ufffd", f), k = 1;
+        else if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fwrite(p + i, 1, (size_t)k, f);
+        i += (size_t)k;
     }
     fputc('"', f);
 }
@@ -294,9 +303,17 @@ typedef struct events_ctx {
     bool wall_time;
     bool summary;
     long rows;
-    /* --summary: entries in order of first appearance */
+    long matched; /* values that passed the --tag filter (graphs included) */
+    /* --summary: entries in order of first appearance, found through an
+     * open-addressing hash of (run, tag) so many tags stay linear */
     summary_entry *entries;
     int n_entries, cap_entries;
+    int *slots; /* entry index + 1, 0 empty; n_slots a power of two */
+    size_t n_slots;
+    /* --tag: the first distinct tags that did not match, while nothing has */
+    char *other[8];
+    int n_other;
+    bool more_other;
 } events_ctx;
 
 static void print_row(events_ctx *c, const char *run, const char *tag, const nb_event *ev,
@@ -353,20 +370,47 @@ static void print_row(events_ctx *c, const char *run, const char *tag, const nb_
     c->rows++;
 }
 
+/* FNV-1a of run, a NUL, and tag. */
+static size_t hash_run_tag(const char *run, const char *tag) {
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)run; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    h *= 1099511628211ull;
+    for (const unsigned char *p = (const unsigned char *)tag; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot holding (run, tag), or the empty slot where it goes. */
+static int *find_slot(events_ctx *c, const char *run, const char *tag) {
+    size_t mask = c->n_slots - 1;
+    for (size_t i = hash_run_tag(run, tag) & mask;; i = (i + 1) & mask) {
+        int k = c->slots[i];
+        if (!k || (!strcmp(c->entries[k - 1].tag, tag) && !strcmp(c->entries[k - 1].run, run)))
+            return &c->slots[i];
+    }
+}
+
+/* Keeps the table at most half full. */
+static void grow_slots(events_ctx *c) {
+    if ((size_t)c->n_entries + 1 <= c->n_slots / 2) return;
+    free(c->slots);
+    c->n_slots = c->n_slots ? 2 * c->n_slots : 64;
+    c->slots = xmalloc(c->n_slots * sizeof *c->slots);
+    memset(c->slots, 0, c->n_slots * sizeof *c->slots);
+    for (int k = 0; k < c->n_entries; k++) *find_slot(c, c->entries[k].run, c->entries[k].tag) = k + 1;
+}
+
 static void add_to_summary(events_ctx *c, const char *run, const char *tag, const nb_event *ev,
                            const value_info *v) {
-    summary_entry *e = NULL;
-    for (int i = c->n_entries - 1; i >= 0; i--)
-        if (!strcmp(c->entries[i].tag, tag) && !strcmp(c->entries[i].run, run)) {
-            e = &c->entries[i];
-            break;
-        }
+    grow_slots(c);
+    int *slot = find_slot(c, run, tag);
+    summary_entry *e = *slot ? &c->entries[*slot - 1] : NULL;
     if (!e) {
         if (c->n_entries == c->cap_entries) {
             c->cap_entries = c->cap_entries ? 2 * c->cap_entries : 16;
             c->entries = xrealloc(c->entries, (size_t)c->cap_entries * sizeof *c->entries);
         }
         e = &c->entries[c->n_entries++];
+        *slot = c->n_entries;
         memset(e, 0, sizeof *e);
         e->run = xstrdup(run);
         e->tag = xstrdup(tag);
@@ -377,6 +421,15 @@ static void add_to_summary(events_ctx *c, const char *run, const char *tag, cons
     e->points++;
     e->last_step = nb_event_step(ev);
     e->last = *v;
+}
+
+/* Keeps the first few distinct tags seen, for the message when --tag matches nothing. */
+static void remember_tag(events_ctx *c, const char *tag) {
+    if (c->matched) return;
+    for (int i = 0; i < c->n_other; i++)
+        if (!strcmp(c->other[i], tag)) return;
+    if (c->n_other < (int)(sizeof c->other / sizeof *c->other)) c->other[c->n_other++] = xstrdup(tag);
+    else c->more_other = true;
 }
 
 static void on_event(void *ctx, const char *run, const char *file, const nb_event *ev) {
@@ -397,7 +450,11 @@ static void on_event(void *ctx, const char *run, const char *file, const nb_even
     int n = nb_event_num_values(ev);
     for (int i = 0; i < n; i++) {
         const char *tag = nb_event_value_tag(ev, i);
-        if (c->tag && strcmp(c->tag, tag)) continue;
+        if (c->tag && strcmp(c->tag, tag)) {
+            remember_tag(c, tag);
+            continue;
+        }
+        c->matched++;
         get_value(ev, i, &v);
         if (c->summary) add_to_summary(c, run, tag, ev, &v);
         else print_row(c, run, tag, ev, &v);
@@ -438,6 +495,7 @@ static void print_summary(events_ctx *c) {
         free(c->entries[i].tag);
     }
     free(c->entries);
+    free(c->slots);
 }
 
 static int cmd_events(int argc, char **argv) {
@@ -484,6 +542,20 @@ static int cmd_events(int argc, char **argv) {
     int rc = for_each_event(path, NULL, on_event, &c, NULL);
     if (c.summary) print_summary(&c);
     else if (c.format == FMT_JSON) printf("%s]\n", c.rows ? "\n" : "");
+    if (c.tag && !c.matched && rc == 0) {
+        /* An empty table alone would read as "the tag has no values yet". */
+        fprintf(stderr, "%s: no value tagged '%s' under '%s'", prog, c.tag, path);
+        if (c.n_other) {
+            fprintf(stderr, "; tags:");
+            for (int i = 0; i < c.n_other; i++) fprintf(stderr, "%s %s", i ? "," : "", c.other[i]);
+            if (c.more_other) fprintf(stderr, ", ...");
+        } else {
+            fprintf(stderr, "; the event files hold no tagged values");
+        }
+        fprintf(stderr, "\n");
+        rc = 1;
+    }
+    for (int i = 0; i < c.n_other; i++) free(c.other[i]);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: writing the output failed: %s\n", prog, strerror(errno));
         rc = 1;
@@ -1067,9 +1139,14 @@ static int cmd_plot(int argc, char **argv) {
     const char *path = NULL, *tag = NULL, *out = NULL, *title = NULL;
     bool log_y = false;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--tag") && i + 1 < argc) tag = argv[++i];
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--title") && i + 1 < argc) title = argv[++i];
+        const char *a = argv[i];
+        if (!strcmp(a, "--tag") || !strcmp(a, "-o") || !strcmp(a, "--title")) {
+            if (i + 1 >= argc) return usage_error("plot: %s needs a value", a);
+            if (!strcmp(a, "--tag")) tag = argv[++i];
+            else if (!strcmp(a, "-o")) out = argv[++i];
+            else title = argv[++i];
+        } else if (!strncmp(a, "--tag=", 6)) tag = a + 6;
+        else if (!strncmp(a, "--title=", 8)) title = a + 8;
         else if (!strcmp(argv[i], "--log-y")) log_y = true;
         else if (argv[i][0] == '-') return usage_error("plot: unknown option '%s'", argv[i]);
         else if (!path) path = argv[i];

@@ -376,6 +376,7 @@ nb_op *nbi_op_new(nb_graph *g, int type, const char *name, const char *default_n
         nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "'%s' is not a valid node name", name);
         return NULL;
     }
+    if (!nbi_utf8_name_ok(g, nb_name_scope_current(g), base)) return NULL;
     nb_op *op = nbi_calloc(1, sizeof *op);
     if (!op) goto oom;
     op->graph = g;

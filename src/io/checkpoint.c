@@ -247,10 +247,17 @@ static nb_status ckpt_open(ckpt_file *f, const char *path, nb_error *err) {
                        (unsigned long long)e->end, f->data_len);
         int64_t numel = nbi_numel(e->rank, e->dims);
         size_t want = numel < 0 ? SIZE_MAX : nbi_mul_size((size_t)numel, nbi_dtype_size(e->dtype));
-        if (want == SIZE_MAX || want != e->end - e->begin)
+        if (want == SIZE_MAX || want != e->end - e->begin) {
+            char dims[160], need[96];
+            nbi_dims_string(e->rank, e->dims, false, dims, sizeof dims);
+            if (want == SIZE_MAX)
+                snprintf(need, sizeof need, "more than %zu bytes (the size overflows)", SIZE_MAX - 1);
+            else
+                snprintf(need, sizeof need, "%zu bytes", want);
             return BAD("%s: corrupt safetensors file: tensor '%s' has %llu bytes of data, but "
-                       "its dtype and shape need %zu", path, name,
-                       (unsigned long long)(e->end - e->begin), want == SIZE_MAX ? (size_t)0 : want);
+                       "its dtype (%s) and shape %s need %s", path, name,
+                       (unsigned long long)(e->end - e->begin), nb_dtype_name(e->dtype), dims, need);
+        }
     }
     /* No two tensors share bytes, and no name appears twice. */
     ckpt_entry *sorted = nbi_malloc((f->n ? (size_t)f->n : 1) * sizeof *sorted);

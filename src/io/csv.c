@@ -19,6 +19,10 @@
  *     in the C locale; a finite value too big for float32 is an error. Integer
  *     dtypes take decimal integers, or a float text with an integral value
  *     ("3.0", "1e3"); fractions and values out of the dtype's range are errors.
+ *   - One row is held at a time, and it may hold at most nb_csv_max_row_bytes
+ *     (default 64 MiB): its text plus 16 bytes of bookkeeping per field. A longer
+ *     row is an error naming its line, found before the reader holds much more
+ *     than the limit (a 1 GiB line once took 17 times its size in memory).
  */
 #include "nb_internal.h"
 
@@ -28,7 +32,17 @@
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+/*** The row-size limit ********************************************************/
+
+#define CSV_DEFAULT_MAX_ROW ((size_t)64 << 20)
+static _Atomic size_t g_max_row = CSV_DEFAULT_MAX_ROW;
+
+size_t nb_csv_set_max_row_bytes(size_t n) {
+    return atomic_exchange(&g_max_row, n ? n : CSV_DEFAULT_MAX_ROW);
+}
 
 /*** State shared by the libcsv callbacks ************************************/
 
@@ -52,6 +66,7 @@ typedef struct csv_state {
     long long row_breaks;     /* line breaks inside quoted fields of the row */
     int prev_term;            /* terminator of the previous row: '\r', '\n' or 0 */
     long long blank_line;     /* first blank line not yet followed by data; 0: none */
+    size_t max_row;           /* bytes one row may hold (text + fields) */
 
     /* Fixed by the first row. */
     bool have_layout;
@@ -367,11 +382,24 @@ static long long count_breaks(const char *s, size_t n) {
     return c;
 }
 
+/* Fails when the row, with `pending` more bytes of field text, would hold more
+ * than the limit: its text (with a NUL per field) and its field table. */
+static bool row_too_big(csv_state *st, size_t pending) {
+    size_t held = st->buf_len + (st->nf + 1) * (sizeof *st->fld + 1);
+    if (pending <= st->max_row && held <= st->max_row - pending) return false;
+    fail(st, NB_ERR_IO,
+         "%.200s:%lld: the row starting on this line is longer than the limit of %zu bytes "
+         "(its text plus %zu bytes per field; see nb_csv_set_max_row_bytes)",
+         st->path, st->line, st->max_row, sizeof *st->fld);
+    return true;
+}
+
 /* libcsv: one field of the current row. */
 static void on_field(void *s, size_t n, void *data) {
     csv_state *st = data;
     if (st->status != NB_OK) return;
     if (!s) n = 0;
+    if (row_too_big(st, n)) return;
     if (!reserve((void **)&st->buf, &st->buf_cap, st->buf_len + n + 1) ||
         !reserve((void **)&st->fld, &st->fld_cap, (st->nf + 1) * sizeof *st->fld)) {
         oom(st);
@@ -453,6 +481,7 @@ static void parse_file(csv_state *st, FILE *f) {
     }
     csv_set_realloc_func(&p, nbi_realloc);
     csv_set_free_func(&p, nbi_free);
+    csv_set_blk_size(&p, 65536); /* libcsv grows a field's buffer by this step */
     char chunk[16384];
     bool first = true;
     size_t n;
@@ -462,6 +491,8 @@ static void parse_file(csv_state *st, FILE *f) {
         first = false;
         size_t done = csv_parse(&p, s, n, on_field, on_row, st);
         if (st->status != NB_OK) break;
+        /* A field still open (one long field) counts against the row's limit too. */
+        if (row_too_big(st, p.entry_pos)) break;
         if (done != n) {
             if (csv_error(&p) == CSV_EPARSE)
                 fail(st, NB_ERR_IO,
@@ -519,6 +550,7 @@ nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *col
     st.req = n_cols > 0 ? columns : NULL;
     st.n_req = n_cols;
     st.line = 1;
+    st.max_row = atomic_load(&g_max_row);
     st.cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 
     FILE *f = fopen(path, "rb");

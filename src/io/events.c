@@ -459,12 +459,24 @@ nb_status nb_summary_writer_add_graph(nb_summary_writer *w, const nb_graph *g) {
     return st;
 }
 
-static bool check_tag(const char *tag) { return tag && *tag; }
+/* A tag must be non-empty and valid UTF-8: it is a protobuf string, and
+ * TensorBoard and protoc reject a file whose tag is not UTF-8. */
+static nb_status check_tag(nb_summary_writer *w, const char *what, const char *tag) {
+    if (!tag || !*tag) return werr(w, NB_ERR_INVALID_ARGUMENT, "%s needs a non-empty tag", what);
+    size_t bad = nbi_utf8_invalid_at(tag);
+    if (bad == (size_t)-1) return NB_OK;
+    char show[160];
+    nbi_utf8_show(tag, show, sizeof show);
+    return werr(w, NB_ERR_INVALID_ARGUMENT,
+                "%s tag '%s' is not valid UTF-8 (byte %zu is 0x%02x); TensorBoard cannot read it",
+                what, show, bad, (unsigned char)tag[bad]);
+}
 
 nb_status nb_summary_writer_add_scalar(nb_summary_writer *w, const char *tag, int64_t step,
                                        double value) {
     if (!w) return nbi_error(NB_ERR_INVALID_ARGUMENT);
-    if (!check_tag(tag)) return werr(w, NB_ERR_INVALID_ARGUMENT, "a scalar needs a non-empty tag");
+    nb_status tst = check_tag(w, "a scalar", tag);
+    if (tst != NB_OK) return tst;
     Tensorflow__Summary__Value v = TENSORFLOW__SUMMARY__VALUE__INIT;
     v.tag = unconst(tag);
     if (!w->tensor_scalars) {
@@ -501,7 +513,8 @@ nb_status nb_summary_writer_add_scalar(nb_summary_writer *w, const char *tag, in
 nb_status nb_summary_writer_add_histogram(nb_summary_writer *w, const char *tag, int64_t step,
                                           const nb_tensor *t) {
     if (!w) return nbi_error(NB_ERR_INVALID_ARGUMENT);
-    if (!check_tag(tag)) return werr(w, NB_ERR_INVALID_ARGUMENT, "a histogram needs a non-empty tag");
+    nb_status tst = check_tag(w, "a histogram", tag);
+    if (tst != NB_OK) return tst;
     Tensorflow__HistogramProto h;
     char msg[256];
     nb_status st = nbi_tb_histogram(t, &h, msg, sizeof msg);
@@ -518,7 +531,8 @@ nb_status nb_summary_writer_add_histogram(nb_summary_writer *w, const char *tag,
 nb_status nb_summary_writer_add_image(nb_summary_writer *w, const char *tag, int64_t step,
                                       const nb_tensor *t) {
     if (!w) return nbi_error(NB_ERR_INVALID_ARGUMENT);
-    if (!check_tag(tag)) return werr(w, NB_ERR_INVALID_ARGUMENT, "an image needs a non-empty tag");
+    nb_status tst = check_tag(w, "an image", tag);
+    if (tst != NB_OK) return tst;
     Tensorflow__Summary__Image img;
     char msg[256];
     nb_status st = nbi_tb_image(t, &img, msg, sizeof msg);
@@ -543,7 +557,11 @@ nb_status nb_summary_writer_add_summary(nb_summary_writer *w, const nb_tensor *s
     if (!s)
         return werr(w, NB_ERR_INVALID_ARGUMENT, "add_summary: the %zu bytes are not a Summary protobuf",
                     summary->nbytes);
+    nb_status tst = NB_OK;
+    for (size_t i = 0; i < s->n_value && tst == NB_OK; i++)
+        if (s->value[i]->tag && *s->value[i]->tag) tst = check_tag(w, "a summary value's", s->value[i]->tag);
     tensorflow__summary__free_unpacked(s, &pb_allocator);
+    if (tst != NB_OK) return tst;
     /* The Summary's bytes go in unchanged as Event field 5 after wall_time and step. */
     Tensorflow__Event ev = TENSORFLOW__EVENT__INIT;
     ev.wall_time = now_wall();
@@ -845,37 +863,96 @@ static bool list_push(file_list *l, const char *file, const char *run) {
     return true;
 }
 
-/* Walks dir (run name `run`), depth-limited so symbolic-link cycles end. */
-static nb_status walk(file_list *l, const char *dir, const char *run, int depth, nb_error *err) {
-    if (depth > 32) return NB_OK;
+/* The walk follows symbolic links, but enters each directory and lists each
+ * file once, by (device, inode): a link to an ancestor (`ln -s . a`) ends
+ * there instead of looping, and a run reachable by two paths is listed once. */
+typedef struct walk_state {
+    file_list *l;
+    nbi_map seen; /* "dev:ino" of every directory entered and file listed */
+} walk_state;
+
+/* Marks (dev, ino) seen; returns 1 if it was new, 0 if seen before, -1 on OOM. */
+static int mark_seen(walk_state *w, const struct stat *sb) {
+    char key[48];
+    snprintf(key, sizeof key, "%llx:%llx", (unsigned long long)sb->st_dev, (unsigned long long)sb->st_ino);
+    if (nbi_map_get(&w->seen, key)) return 0;
+    return nbi_map_put(&w->seen, key, (void *)1) ? 1 : -1;
+}
+
+typedef struct dir_entry {
+    char *name;
+    bool link;
+} dir_entry;
+
+/* Entries not links first (so a real directory wins over a link to it), then by name. */
+static int cmp_entry(const void *a, const void *b) {
+    const dir_entry *x = a, *y = b;
+    if (x->link != y->link) return x->link ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+/* Walks dir (run name `run`), already marked seen; depth-limited as well. */
+static nb_status walk(walk_state *w, const char *dir, const char *run, int depth, nb_error *err) {
+    if (depth > 64) return NB_OK;
     DIR *d = opendir(dir);
     if (!d) return nbi_set_error(err, NB_ERR_IO, "cannot read directory '%s': %s", dir, strerror(errno));
     nb_status st = NB_OK;
+    dir_entry *ents = NULL;
+    size_t n = 0, cap = 0;
     struct dirent *e;
     while (st == NB_OK && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *p = nbi_asprintf("%s/%s", dir, e->d_name);
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            dir_entry *ne = nbi_realloc(ents, nbi_mul_size(nc, sizeof *ne));
+            if (!ne) {
+                st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory listing '%s'", dir);
+                break;
+            }
+            ents = ne;
+            cap = nc;
+        }
+        ents[n].name = nbi_strdup(e->d_name);
+        ents[n].link = e->d_type == DT_LNK;
+        if (e->d_type == DT_UNKNOWN && ents[n].name) {
+            char *q = nbi_asprintf("%s/%s", dir, e->d_name);
+            struct stat lb;
+            ents[n].link = q && lstat(q, &lb) == 0 && S_ISLNK(lb.st_mode);
+            nbi_free(q);
+        }
+        if (!ents[n].name) st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory listing '%s'", dir);
+        else n++;
+    }
+    closedir(d);
+    if (st == NB_OK && n > 1) qsort(ents, n, sizeof *ents, cmp_entry);
+    for (size_t i = 0; i < n && st == NB_OK; i++) {
+        const char *name = ents[i].name;
+        char *p = nbi_asprintf("%s/%s", dir, name);
         if (!p) {
             st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory listing '%s'", dir);
             break;
         }
         struct stat sb;
-        if (stat(p, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode)) {
-                char *sub = strcmp(run, ".") ? nbi_asprintf("%s/%s", run, e->d_name) : nbi_strdup(e->d_name);
+        if (stat(p, &sb) == 0 && (S_ISDIR(sb.st_mode) || (S_ISREG(sb.st_mode) && strstr(name, "tfevents")))) {
+            int fresh = mark_seen(w, &sb);
+            if (fresh < 0) {
+                st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory listing '%s'", dir);
+            } else if (fresh && S_ISDIR(sb.st_mode)) {
+                char *sub = strcmp(run, ".") ? nbi_asprintf("%s/%s", run, name) : nbi_strdup(name);
                 if (!sub) st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory listing '%s'", dir);
-                else st = walk(l, p, sub, depth + 1, err);
+                else st = walk(w, p, sub, depth + 1, err);
                 /* An unreadable subdirectory is skipped, as TensorBoard does. */
                 if (st == NB_ERR_IO) st = NB_OK;
                 nbi_free(sub);
-            } else if (S_ISREG(sb.st_mode) && strstr(e->d_name, "tfevents")) {
-                if (!list_push(l, p, run))
+            } else if (fresh) {
+                if (!list_push(w->l, p, run))
                     st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory listing '%s'", dir);
             }
         }
         nbi_free(p);
     }
-    closedir(d);
+    for (size_t i = 0; i < n; i++) nbi_free(ents[i].name);
+    nbi_free(ents);
     return st;
 }
 
@@ -911,7 +988,11 @@ nb_status nb_events_list_files(const char *path, char ***files, char ***runs, in
         if (!root) return nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory");
         size_t k = strlen(root);
         while (k > 1 && root[k - 1] == '/') root[--k] = 0;
-        st = walk(&l, root, ".", 0, err);
+        walk_state w = {&l, {0}};
+        int fresh = mark_seen(&w, &sb);
+        st = fresh < 0 ? nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory")
+                       : walk(&w, root, ".", 0, err);
+        nbi_map_free(&w.seen);
         nbi_free(root);
     } else if (!list_push(&l, path, ".")) {
         st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory");

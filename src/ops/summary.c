@@ -75,6 +75,16 @@ static char *tag_of(const nb_tensor *t) {
     return s;
 }
 
+/* A tag that is not UTF-8 would make the event file unreadable to TensorBoard. */
+static nb_status bad_tag(nbi_kctx *k, const char *tag) {
+    size_t bad = nbi_utf8_invalid_at(tag);
+    if (bad == (size_t)-1) return NB_OK;
+    char show[160];
+    nbi_utf8_show(tag, show, sizeof show);
+    return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "tag '%s' is not valid UTF-8 (byte %zu is 0x%02x)", show,
+                      bad, (unsigned char)tag[bad]);
+}
+
 static nb_status emit_bytes(nbi_kctx *k, const uint8_t *buf, size_t len) {
     int64_t n = (int64_t)len;
     nb_tensor *o = nbi_kalloc(k, NB_UINT8, 1, &n);
@@ -92,6 +102,11 @@ static nb_status k_scalar_summary(nbi_kctx *k) {
                           nbi_dims_string(x->rank, x->dims, false, b, sizeof b));
     }
     char *tag = tag_of(k->in[0]);
+    nb_status bst = tag ? bad_tag(k, tag) : NB_OK;
+    if (bst != NB_OK) {
+        nbi_free(tag);
+        return bst;
+    }
     size_t len = 0;
     uint8_t *buf = tag ? nbi_tb_scalar_summary(tag, (float)nbi_load(x->data, x->dtype, 0), &len) : NULL;
     nbi_free(tag);
@@ -109,6 +124,12 @@ static nb_status k_histogram_summary(nbi_kctx *k) {
         return nbi_kerror(k, st, "Nan in summary histogram for: %s (%s)", k->op->name, msg);
     if (st != NB_OK) return nbi_kerror(k, st, "%s", msg);
     char *tag = tag_of(k->in[0]);
+    st = tag ? bad_tag(k, tag) : NB_OK;
+    if (st != NB_OK) {
+        nbi_free(tag);
+        nbi_tb_histogram_clear(&h);
+        return st;
+    }
     Tensorflow__Summary s = TENSORFLOW__SUMMARY__INIT;
     Tensorflow__Summary__Value v = TENSORFLOW__SUMMARY__VALUE__INIT;
     Tensorflow__Summary__Value *vp = &v;
