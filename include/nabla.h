@@ -552,6 +552,15 @@ nb_output nb_ones_like(nb_graph *g, nb_output x, const char *name);
 nb_output nb_shape_of(nb_graph *g, nb_output x, const char *name);
 nb_output nb_size(nb_graph *g, nb_output x, const char *name);
 nb_output nb_rank(nb_graph *g, nb_output x, const char *name);
+/** tf.shape(x, out_type) and tf.size(x, out_type): as nb_shape_of / nb_size, with
+ *  the output dtype out_type, NB_INT32 (TF's default) or NB_INT64. With int32, a run
+ *  whose dim (Shape) or element count (Size) is above 2^31-1 fails with TF's
+ *  "Shape output type is 32-bit  but dim I is N" / "Number of elements was larger
+ *  than representable by 32-bit output type" (invalid argument) instead of
+ *  wrapping; ask for NB_INT64 for such tensors. Another out_type records a dtype
+ *  error on the graph. Default names "Shape", "Size". */
+nb_output nb_shape_of_ex(nb_graph *g, nb_output x, nb_dtype out_type, const char *name);
+nb_output nb_size_ex(nb_graph *g, nb_output x, nb_dtype out_type, const char *name);
 /** [start, start+delta, ...) stopping before limit (tf.range; op Range). The three
  *  inputs are scalars of one dtype. Default "range". */
 nb_output nb_range(nb_graph *g, nb_output start, nb_output limit, nb_output delta, const char *name);

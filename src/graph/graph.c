@@ -475,7 +475,11 @@ const nb_tensor *nbi_const_input(nb_op *op, int i) {
             int64_t r = s->rank;
             nb_tensor *t = nbi_tensor_alloc(in->out_dtype[0], 1, &r);
             if (!t) return NULL;
-            for (int k = 0; k < s->rank; k++) nbi_store(t->data, t->dtype, k, (double)s->dims[k]);
+            for (int k = 0; k < s->rank; k++)
+                if (!nbi_store_int(t->data, t->dtype, k, s->dims[k])) { /* int32 cannot hold it: */
+                    nb_tensor_unref(t);                                  /* the kernel says so */
+                    return NULL;
+                }
             in->value = t;
         }
         return in->value;
@@ -486,7 +490,7 @@ const nb_tensor *nbi_const_input(nb_op *op, int i) {
 int nbi_const_ints(nb_op *op, int i, int64_t *out, int max) {
     const nb_tensor *t = nbi_const_input(op, i);
     if (!t || !nbi_dtype_is_int(t->dtype) || t->rank > 1 || t->size > max) return -1;
-    for (int64_t k = 0; k < t->size; k++) out[k] = (int64_t)nbi_load(t->data, t->dtype, k);
+    for (int64_t k = 0; k < t->size; k++) out[k] = nbi_load_int(t->data, t->dtype, k);
     return (int)t->size;
 }
 
