@@ -602,4 +602,15 @@ TEST(size_out_type_int32_refuses_big_counts) {
     nb_graph_free(g);
 }
 
+/* Found by fuzz_graphdef: fetching a variable never assigned returned OK and NULL. */
+TEST(fetch_of_an_uninitialized_variable_fails) {
+    nb_graph *g = nb_graph_new();
+    nb_output v = nb_variable(g, nb_constant_f32(g, 1, NULL), "w");
+    nb_output raw = {nb_variable_op(v), 0};
+    CHECK_GRAPH_OK(g);
+    CHECK_RUN_FAILS(g, raw, NULL, 0, NB_ERR_FAILED_PRECONDITION, "Attempting to use uninitialized value w");
+    CHECK_RUN_FAILS(g, v, NULL, 0, NB_ERR_FAILED_PRECONDITION, "Attempting to use uninitialized value w");
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }
