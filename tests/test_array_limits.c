@@ -613,4 +613,36 @@ TEST(fetch_of_an_uninitialized_variable_fails) {
     nb_graph_free(g);
 }
 
+/* Found by fuzz_graphdef: an Assign whose ref is a Const dereferenced NULL at run time. */
+TEST(assign_to_a_non_variable_from_a_graphdef) {
+    pb gd = {.n = 0};
+    pb_const(&gd, "c", 3, 0, NULL, D(1), 1);
+    pb_const(&gd, "v", 3, 0, NULL, D(2), 1);
+    pb nd = {.n = 0};
+    pb_str(&nd, 1, "Assign");
+    pb_str(&nd, 2, "Assign");
+    pb_str(&nd, 3, "c");
+    pb_str(&nd, 3, "v");
+    pb_attr_type(&nd, "T", 3);
+    pb_sub(&gd, 1, &nd);
+    nb_graph *g = nb_graph_new();
+    nb_error err;
+    CHECK(nb_graph_import_graphdef(g, gd.b, gd.n, "imp", &err) == NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.message, "Input 0 of node imp/Assign was passed int32 from imp/c:0 incompatible with expected int32_ref.");
+    nb_graph_free(g);
+}
+
+/* Found by fuzz_graph: the gradient of a gather from params of shape [3, 2, 2^63-1]
+ * multiplied the dims in int64 (UBSan: signed overflow). */
+TEST(gather_gradient_of_an_impossible_shape) {
+    nb_graph *g = nb_graph_new();
+    nb_output p = nb_placeholder(g, NB_FLOAT32, nb_shape_make(3, D(3, 2, INT64_MAX)), "p");
+    nb_output y = nb_gather(g, p, nb_constant_i32(g, 0, NULL), 0, "G");
+    nb_output l = nb_reduce_sum(g, y, NULL, NB_ALL_AXES, false, NULL);
+    nb_output dp;
+    nb_gradients(g, &l, 1, &p, 1, NULL, &dp);
+    CHECK_GRAPH_FAILS(g, "Encountered overflow when multiplying 6 with 9223372036854775807, result: -1", "'G'");
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }

@@ -740,6 +740,13 @@ static void g_gather(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     int64_t flat = -1;
     nb_output ids = nb_reshape(g, indices, 1, &flat, NULL);
     if (nbi_shape_known(ps) && ps->rank >= 1) {
+        int64_t oa, ob;
+        if (nbi_numel_overflow(ps->rank, ps->dims, &oa, &ob) >= 0) { /* no tensor has that shape */
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT,
+                            "gradient of '%s': Encountered overflow when multiplying %lld with %lld, result: -1",
+                            op->name, (long long)oa, (long long)ob);
+            return;
+        }
         int64_t outer = prod(ps->dims, 0, (int)ax), inner = prod(ps->dims, (int)ax + 1, ps->rank);
         if (outer * inner == 0) {
             dx[0] = nb_zeros_like(g, params, NULL);
