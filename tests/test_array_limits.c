@@ -645,4 +645,30 @@ TEST(gather_gradient_of_an_impossible_shape) {
     nb_graph_free(g);
 }
 
+/* Found by fuzz_graph: a batch matmul of empty operands with a huge inner dim
+ * ([0, 3, 2^62] x [0, 2^62, 2]) multiplied 3 * 2^62 in int64 (UBSan). */
+TEST(batch_matmul_of_empty_operands_with_huge_dims) {
+    int64_t q = (int64_t)1 << 62;
+    nb_graph *g = nb_graph_new();
+    nb_output a = nb_placeholder(g, NB_FLOAT32, nb_shape_make(3, D(-1, -1, -1)), "a");
+    nb_output b = nb_placeholder(g, NB_FLOAT32, nb_shape_make(3, D(-1, -1, -1)), "b");
+    nb_output y = nb_matmul(g, a, b, false, false, "M");
+    nb_tensor *av = empty(3, D(0, 3, q)), *bv = empty(3, D(0, q, 2));
+    nb_feed f[2] = {{a, av}, {b, bv}};
+    nb_status st;
+    nb_tensor *t = run(g, y, f, 2, &st);
+    CHECK(tdims_are(t, 3, D(0, 3, 2)));
+    if (!t) fprintf(stderr, "  %s\n", msg);
+    nb_tensor_unref(t);
+    /* [1, 2, 0] x [1, 0, 3]: a sum over nothing is 0 (by hand) */
+    nb_tensor *a2 = empty(3, D(1, 2, 0)), *b2 = empty(3, D(1, 0, 3));
+    nb_feed f2[2] = {{a, a2}, {b, b2}};
+    t = run(g, y, f2, 2, &st);
+    CHECK(tdims_are(t, 3, D(1, 2, 3)));
+    if (t) for (int i = 0; i < 6; i++) CHECK(((float *)nb_tensor_data(t))[i] == 0.0f);
+    nb_tensor_unref(t);
+    nb_tensor_unref(av); nb_tensor_unref(bv); nb_tensor_unref(a2); nb_tensor_unref(b2);
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }
