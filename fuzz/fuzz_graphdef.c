@@ -61,7 +61,8 @@ static void pb_float(pbuf *o, int field, float f) {
 /*** Drawn values ***/
 
 static int draw_dtype(reader *r) {
-    static const int dts[] = {1, 1, 3, 9, 2, 10, 4, 7 /* DT_STRING */, 0, 101 /* float ref */};
+    /* mostly float, int32 and int64; now and then double, bool, uint8, string, none, a ref */
+    static const int dts[] = {1, 1, 1, 1, 1, 3, 3, 3, 9, 9, 9, 2, 10, 4, 7, 0, 101};
     unsigned b = take(r);
     return dts[b % (sizeof dts / sizeof *dts)];
 }
@@ -184,7 +185,11 @@ static pbuf recipe(reader *r) {
         else type = (int)(take(r) % NBI_OP_COUNT);
         const char *tf = nbi_registry_names[type] ? nbi_registry_names[type] : "NoSuchOp";
         pb_str(&node, 2, tf);
-        int ni = type == NBI_OP_CONST || type == NBI_OP_PLACEHOLDER ? 0 : (int)(take(r) % 5);
+        /* usually the op's own input count (a variadic op: 1 to 4) */
+        unsigned q = take(r);
+        int fixed = nbi_registry[type] ? nbi_registry[type]->n_inputs : 0;
+        int ni = (q & 7) == 7 ? (int)(q >> 3) % 5 : fixed >= 0 ? fixed : 1 + (int)(q >> 3) % 4;
+        if (type == NBI_OP_CONST || type == NBI_OP_PLACEHOLDER) ni = 0;
         for (int j = 0; j < ni && i > 0; j++) {
             unsigned c = take(r);
             char in[24];

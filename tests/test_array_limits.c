@@ -671,4 +671,23 @@ TEST(batch_matmul_of_empty_operands_with_huge_dims) {
     nb_graph_free(g);
 }
 
+/* Integer inputs of other kernels read exactly too: a float ArgMax dimension of
+ * 1e30 was cast to int64 (undefined; found by fuzz_graphdef), and an int64
+ * reduction axis of 2^53 + 1 went through a double. */
+TEST(int_inputs_of_other_kernels_read_exactly) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_constant_array(g, NB_FLOAT32, 1, D(2), (float[]){1, 2}, "x");
+    nb_output am = nbi_binary(g, NBI_OP_ARG_MAX, x, nb_constant_f32(g, 1e30f, NULL), "A", NULL);
+    CHECK_RUN_FAILS(g, am, NULL, 0, NB_ERR_INVALID_ARGUMENT,
+                    "Expected dimension in the range [-1, 1), but got 9223372036854775807");
+    nb_output ax = nb_placeholder(g, NB_INT64, nb_shape_make(1, D(1)), "ax");
+    nb_output rs = nbi_binary(g, NBI_OP_SUM, x, ax, "S", NULL);
+    nb_tensor *av = nb_tensor_new(NB_INT64, 1, D(1), D((1LL << 53) + 1));
+    nb_feed f = {ax, av};
+    CHECK_RUN_FAILS(g, rs, &f, 1, NB_ERR_INVALID_ARGUMENT,
+                    "Invalid reduction dimension 9007199254740993 for input with 1 dimensions");
+    nb_tensor_unref(av);
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }

@@ -446,7 +446,7 @@ static nb_status read_sizes(nbi_kctx *k, int i, const char *what, int64_t *out) 
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s must be a vector of 4 ints, got %lld values", what,
                           (long long)t->size);
     for (int j = 0; j < 4; j++) {
-        out[j] = (int64_t)nbi_load(t->data, t->dtype, j);
+        out[j] = nbi_load_int(t->data, t->dtype, j);
         if (out[j] < 0)
             return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s must not be negative", what);
     }

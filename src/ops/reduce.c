@@ -206,7 +206,7 @@ static nb_status k_reduce(nbi_kctx *k) {
     if (at->rank > 1 || at->size > 2 * NB_MAX_RANK)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "reduction indices must be a scalar or vector");
     int64_t ax[2 * NB_MAX_RANK];
-    for (int i = 0; i < at->size; i++) ax[i] = (int64_t)nbi_load(at->data, at->dtype, i);
+    for (int i = 0; i < at->size; i++) ax[i] = nbi_load_int(at->data, at->dtype, i);
     bool mask[NB_MAX_RANK];
     int64_t bad;
     if (!axes_mask(ax, (int)at->size, x->rank, mask, &bad))
@@ -439,7 +439,7 @@ static nb_status infer_arg(nb_op *op) {
 
 static nb_status k_arg(nbi_kctx *k) {
     const nb_tensor *x = k->in[0];
-    int64_t ax = (int64_t)nbi_load(k->in[1]->data, k->in[1]->dtype, 0);
+    int64_t ax = nbi_load_int(k->in[1]->data, k->in[1]->dtype, 0);
     if (ax < -x->rank || ax >= x->rank || x->rank == 0)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Expected dimension in the range [%d, %d), but got %lld",
                           -x->rank, x->rank, (long long)ax);
