@@ -5,7 +5,7 @@
  * that checks every fetched tensor against its op's static shape.
  *
  * Sizes that are legal but huge (a [2^31] float tensor) must not take the
- * fuzzer's memory: ASan returns NULL for any allocation above 256 MiB (see
+ * fuzzer's memory: ASan returns NULL for any allocation above 64 MiB (see
  * __asan_default_options below), which the library reports as out of memory.
  */
 #ifndef NB_FUZZ_EXTREME_H
@@ -17,7 +17,7 @@
 /* Read by ASan at start-up; ASAN_OPTIONS from the environment still apply on top. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) {
-    return "max_allocation_size_mb=256:allocator_may_return_null=1";
+    return "max_allocation_size_mb=64:allocator_may_return_null=1";
 }
 
 typedef struct {
