@@ -2,20 +2,12 @@
  * fuzz_graph.c — the graph builder fed a random op sequence (random shapes and
  * dtypes, from the input bytes), then nb_gradients of the last value and a session
  * run on random feeds. Every failure must be a status (sticky on the graph, or the
- * run's), never a crash, a leak or undefined behaviour.
+ * run's), never a crash, a leak or undefined behaviour; every value fetched must
+ * match its static shape. Sizes (reshape dims, multiples, paddings, slices, depth,
+ * range bounds, fill dims, num_segments, axes, placeholder dims) are drawn from
+ * extreme values too (fuzz_extreme.h).
  */
-#include "fuzz_common.h"
-
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-} reader;
-
-static unsigned take(reader *r) {
-    if (!r->n) return 0;
-    r->n--;
-    return *r->p++;
-}
+#include "fuzz_extreme.h"
 
 #define MAXV 24
 #define NPH 3
@@ -25,11 +17,64 @@ static nb_dtype pick_dtype(unsigned b) {
     return dts[b & 3];
 }
 
+/* An int64 vector (or scalar, n < 0) Const of drawn values. */
+static nb_output drawn_ints(nb_graph *g, reader *r, int n) {
+    int64_t v[2 * NB_MAX_RANK];
+    int k = n < 0 ? 1 : n;
+    for (int i = 0; i < k; i++) v[i] = draw(r);
+    int64_t d = k;
+    return nb_constant_array(g, NB_INT64, n < 0 ? 0 : 1, &d, v, NULL);
+}
+
+/* Ops whose sizes come from drawn (often extreme) values. */
+static nb_output build_extreme(nb_graph *g, reader *r, nb_output x, nb_output y, unsigned a) {
+    int n = (int)(a >> 5) % 4;
+    int64_t v[2 * NB_MAX_RANK];
+    for (int i = 0; i < 2 * n; i++) v[i] = draw(r);
+    nb_output in[4];
+    switch (a % 16) {
+    case 0: return nb_reshape(g, x, n, v, NULL);
+    case 1: return nb_tile(g, x, v, n, NULL);
+    case 2: return nb_pad(g, x, v, n, NULL);
+    case 3: return nb_slice(g, x, v, v + n, n, NULL);
+    case 4: return nb_one_hot(g, nb_cast(g, x, NB_INT32, NULL), v[0], 1.0, 0.0, NB_FLOAT32, NULL);
+    case 5: return nb_range(g, drawn_ints(g, r, -1), drawn_ints(g, r, -1), drawn_ints(g, r, -1), NULL);
+    case 6: return nb_fill(g, drawn_ints(g, r, n), nb_constant_f32(g, 1.5f, NULL), NULL);
+    case 7:
+        in[0] = x, in[1] = y, in[2] = drawn_ints(g, r, -1);
+        return nbi_op_finish(nbi_op_new(g, NBI_OP_CONCAT, NULL, NULL, in, 3));
+    case 8: {
+        nb_output xs[2] = {x, y};
+        return nb_stack(g, xs, 2, (int)v[0], NULL);
+    }
+    case 9: return nbi_binary(g, NBI_OP_EXPAND_DIMS, x, drawn_ints(g, r, -1), NULL, NULL);
+    case 10:
+        return nb_unsorted_segment_sum(g, x, nb_cast(g, y, NB_INT32, NULL), drawn_ints(g, r, -1), NULL);
+    case 11: return (a & 0x80) ? nb_shape_of_ex(g, x, (a & 0x40) ? NB_INT64 : NB_INT32, NULL)
+                               : nb_size_ex(g, x, (a & 0x40) ? NB_INT64 : NB_INT32, NULL);
+    case 12:
+        in[0] = x, in[1] = nb_cast(g, y, NB_INT64, NULL), in[2] = drawn_ints(g, r, -1);
+        return nbi_op_finish(nbi_op_new(g, NBI_OP_GATHER, NULL, NULL, in, 3));
+    case 13: return nbi_binary(g, NBI_OP_TRANSPOSE, x, drawn_ints(g, r, n), NULL, NULL);
+    case 14: {
+        int ax[NB_MAX_RANK];
+        for (int i = 0; i < n; i++) ax[i] = (int)v[i];
+        return nb_squeeze(g, x, ax, n, NULL);
+    }
+    default: {
+        nb_shape s = nb_shape_make(n, v);
+        return (a & 0x80) ? nb_zeros(g, NB_FLOAT32, s, NULL)
+                          : nb_random_uniform(g, NB_FLOAT32, s, 0, 1, 7, NULL);
+    }
+    }
+}
+
 static nb_output build_op(nb_graph *g, reader *r, nb_output *v, int nv) {
     unsigned op = take(r);
     nb_output x = v[take(r) % nv], y = v[take(r) % nv];
     unsigned a = take(r);
     int axis = (int)(a % 5) - 2;
+    if (op % 56 >= 40) return build_extreme(g, r, x, y, a);
     switch (op % 40) {
     case 0: return nb_add(g, x, y, NULL);
     case 1: return nb_subtract(g, x, y, NULL);
@@ -111,7 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int64_t dims[3];
         for (int d = 0; d < rank; d++) {
             unsigned c = take(&r);
-            dims[d] = (c & 7) == 7 ? NB_DIM_UNKNOWN : (int64_t)(c & 3) + ((c >> 3) & 1);
+            if ((c & 0xf0) == 0xf0) dims[d] = draw(&r); /* extreme (a feed may then fail) */
+            else dims[d] = (c & 7) == 7 ? NB_DIM_UNKNOWN : (int64_t)(c & 3) + ((c >> 3) & 1);
         }
         shapes[i] = (b & 0x80) ? NB_SHAPE_UNKNOWN_RANK : nb_shape_make(rank, dims);
         dts[i] = pick_dtype(b >> 4);
@@ -146,6 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     nb_tensor *feedv[NPH] = {0};
     nb_feed feeds[NPH];
+    int nfeeds = 0;
     for (int i = 0; i < NPH; i++) {
         int rank = shapes[i].rank >= 0 ? shapes[i].rank : (int)(take(&r) % 3);
         int64_t dims[3];
@@ -153,10 +200,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             int64_t k = shapes[i].rank >= 0 ? shapes[i].dims[d] : NB_DIM_UNKNOWN;
             dims[d] = k >= 0 ? k : (int64_t)(take(&r) % 4);
         }
-        if (take(&r) == 0xff && rank) dims[0]++; /* sometimes a wrong feed */
+        if (take(&r) == 0xff && rank && dims[0] < INT64_MAX) dims[0]++; /* sometimes a wrong feed */
         feedv[i] = nb_tensor_random_uniform(dts[i], rank, dims, -2, 2, (uint64_t)i);
         if (!feedv[i]) feedv[i] = nb_tensor_zeros(dts[i], rank, dims);
-        feeds[i] = (nb_feed){v[i], feedv[i]};
+        if (feedv[i]) feeds[nfeeds++] = (nb_feed){v[i], feedv[i]}; /* else: huge dims, left unfed */
     }
     nb_status st = nb_session_run(s, NULL, 0, &init, 1, NULL);
     if (st == NB_OK) {
@@ -167,9 +214,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (!nb_output_is_nil(dxs[i])) fetch[nf++] = dxs[i];
         nb_tensor *out[NPH + 2] = {0};
         for (int rep = 0; rep < 2; rep++) { /* twice: the cached plan and its pool */
-            st = nb_session_run(s, feeds, NPH, fetch, nf, out);
+            st = nb_session_run(s, feeds, nfeeds, fetch, nf, out);
             for (int i = 0; i < nf; i++) {
                 if (st != NB_OK && out[i]) abort();
+                if (st == NB_OK) fuzz_check_static_shape(fetch[i], out[i]);
                 nb_tensor_unref(out[i]);
                 out[i] = NULL;
             }

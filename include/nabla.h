@@ -518,7 +518,9 @@ nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, boo
 
 /** tf.transpose(x, perm): perm NULL reverses the axes. Default name "transpose". */
 nb_output nb_transpose(nb_graph *g, nb_output x, const int *perm, int n_perm, const char *name);
-/** tf.reshape(x, shape): one dim may be -1 and is inferred. Default name "Reshape". */
+/** tf.reshape(x, shape): one dim may be -1 and is inferred. The dims become a Const
+ *  "<name>/shape", int32, or int64 when a dim is above 2^31-1 (as TF stores it).
+ *  Default name "Reshape". */
 nb_output nb_reshape(nb_graph *g, nb_output x, int rank, const int64_t *dims, const char *name);
 /** Reshape to a shape given by a graph tensor (int32 or int64, rank 1). */
 nb_output nb_reshape_t(nb_graph *g, nb_output x, nb_output shape, const char *name);
@@ -558,7 +560,10 @@ nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, 
  *  Output shape: [num_segments] + data.shape[rank(segment_ids):]. Default "UnsortedSegmentSum". */
 nb_output nb_unsorted_segment_sum(nb_graph *g, nb_output data, nb_output segment_ids,
                                   nb_output num_segments, const char *name);
-/** Repeats x multiples[i] times along dim i. Default "Tile". */
+/** Repeats x multiples[i] times along dim i: output dim i = dim i * multiples[i]
+ *  (a product above 2^63-1 is an invalid-argument error, TF's "Negative dimension size
+ *  caused by overflow when multiplying ..."). The Const "<name>/multiples" is int32,
+ *  or int64 when a value needs it. Default "Tile". */
 nb_output nb_tile(nb_graph *g, nb_output x, const int64_t *multiples, int rank, const char *name);
 /** tf.pad(x, paddings) with zeros: paddings is rank × 2 non-negative (before, after)
  *  values, row-major, and becomes a [rank,2] Const "<name>/paddings". Output dim i is
@@ -582,8 +587,19 @@ nb_output nb_ones_like(nb_graph *g, nb_output x, const char *name);
 nb_output nb_shape_of(nb_graph *g, nb_output x, const char *name);
 nb_output nb_size(nb_graph *g, nb_output x, const char *name);
 nb_output nb_rank(nb_graph *g, nb_output x, const char *name);
+/** tf.shape(x, out_type) and tf.size(x, out_type): as nb_shape_of / nb_size, with
+ *  the output dtype out_type, NB_INT32 (TF's default) or NB_INT64. With int32, a run
+ *  whose dim (Shape) or element count (Size) is above 2^31-1 fails with TF's
+ *  "Shape output type is 32-bit  but dim I is N" / "Number of elements was larger
+ *  than representable by 32-bit output type" (invalid argument) instead of
+ *  wrapping; ask for NB_INT64 for such tensors. Another out_type records a dtype
+ *  error on the graph. Default names "Shape", "Size". */
+nb_output nb_shape_of_ex(nb_graph *g, nb_output x, nb_dtype out_type, const char *name);
+nb_output nb_size_ex(nb_graph *g, nb_output x, nb_dtype out_type, const char *name);
 /** [start, start+delta, ...) stopping before limit (tf.range; op Range). The three
- *  inputs are scalars of one dtype. Default "range". */
+ *  inputs are scalars of one dtype; int32/int64 ranges are computed in integer
+ *  arithmetic (exact over the whole int64 range); 10^12 elements or more is an
+ *  invalid-argument error. Default "range". */
 nb_output nb_range(nb_graph *g, nb_output start, nb_output limit, nb_output delta, const char *name);
 /** y = x. Default "Identity". */
 nb_output nb_identity(nb_graph *g, nb_output x, const char *name);

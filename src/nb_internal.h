@@ -121,21 +121,6 @@ void nbi_tensor_relabel(nb_tensor *t, nb_dtype dtype, int rank, const int64_t *d
 /* Element i converted to/from double. */
 double nbi_load(const void *data, nb_dtype dt, int64_t i);
 void nbi_store(void *data, nb_dtype dt, int64_t i, double v);
-/* Element i of an integer tensor, exactly (int64 through a double would round
- * beyond 2^53, and 2^63-1 would become 2^63: a float-cast overflow); other
- * dtypes go through nbi_load, saturating. */
-static inline int64_t nbi_load_int(const void *data, nb_dtype dt, int64_t i) {
-    switch (dt) {
-    case NB_INT32: return ((const int32_t *)data)[i];
-    case NB_INT64: return ((const int64_t *)data)[i];
-    case NB_UINT8: case NB_BOOL: return ((const uint8_t *)data)[i];
-    default: {
-        double v = nbi_load(data, dt, i);
-        return v != v ? 0 : v <= -9223372036854775808.0 ? INT64_MIN
-                          : v >= 9223372036854775808.0 ? INT64_MAX : (int64_t)v;
-    }
-    }
-}
 /* Converts n elements between dtypes (numpy astype rules: float->int truncates). */
 void nbi_convert(const void *src, nb_dtype sdt, void *dst, nb_dtype ddt, int64_t n);
 bool nbi_dtype_valid(nb_dtype dt);
@@ -185,6 +170,19 @@ bool nbi_resolve_dims(int rank, const int64_t *req, int64_t count, int64_t *out)
 bool nbi_shape_compatible(const nb_shape *s, int rank, const int64_t *dims);
 /* "[2,3]" or "(2, 3)" (python=true, numpy tuple style: "(2,)"). */
 char *nbi_dims_string(int rank, const int64_t *dims, bool python, char *buf, size_t n);
+/* Checked dim arithmetic: a + b / a * b of non-negative dims into *out; false
+ * on a negative operand or int64 overflow (nothing written). */
+bool nbi_dim_add(int64_t a, int64_t b, int64_t *out);
+bool nbi_dim_mul(int64_t a, int64_t b, int64_t *out);
+/* The first i at which the element count of dims (unknown dims skipped)
+ * overflows int64, with the product so far in *a and dims[i] in *b; -1 if none.
+ * For TF's "Encountered overflow when multiplying a with b, result: -1". */
+int nbi_numel_overflow(int rank, const int64_t *dims, int64_t *a, int64_t *b);
+/* Element i of an integer tensor read exactly (no trip through double; floats
+ * truncate and saturate, NaN gives 0), and an exact integer store: false when v
+ * does not fit dt (nothing written). */
+int64_t nbi_load_int(const void *data, nb_dtype dt, int64_t i);
+bool nbi_store_int(void *data, nb_dtype dt, int64_t i, int64_t v);
 
 /*** Graph (src/graph/graph.c) ***********************************************/
 
@@ -325,6 +323,8 @@ nb_output nbi_const_owning(nb_graph *g, nb_tensor *t, const char *name, const ch
  * (malloc'd; pass it as the op's name, which is then used verbatim, and free it),
  * or NULL when the graph is in error. The caller pops the scope. */
 char *nbi_op_scope_push(nb_graph *g, const char *name, const char *defname);
+/* An int Const of n values (a scalar when scalar), stored exactly; dt NB_INT32
+ * becomes NB_INT64 when a value does not fit int32. */
 nb_output nbi_const_ints_node(nb_graph *g, nb_dtype dt, const int64_t *v, int n, bool scalar,
                               const char *name);
 nb_output nbi_unary(nb_graph *g, int type, nb_output x, const char *name, const char *defname);
@@ -396,6 +396,11 @@ nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims
 void *nbi_kscratch(nbi_kctx *k, size_t bytes);
 /* Records a run-time error naming the node; returns code. */
 nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+/* NB_OK when dims (all >= 0) have an element count int64 holds and a byte size
+ * size_t holds; otherwise a kernel error in TF's words ("Encountered overflow
+ * when multiplying ...", or out of memory "OOM when allocating tensor with
+ * shape[...] and type float"). Call it before nbi_kalloc on user-given dims. */
+nb_status nbi_kcheck_numel(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims);
 /* The session's storage slot of the variable behind input i (a VariableV2). */
 nb_tensor **nbi_kvar_slot(nbi_kctx *k, int i);
 /* Makes the variable behind input i writable in place: records "Attempting to

@@ -145,3 +145,88 @@ char *nbi_dims_string(int rank, const int64_t *dims, bool python, char *buf, siz
 char *nb_shape_string(nb_shape s, char *buf, size_t n) {
     return nbi_dims_string(s.rank, s.dims, false, buf, n);
 }
+
+/*** Checked sizes and exact integer elements (issue 18) ***/
+
+bool nbi_dim_add(int64_t a, int64_t b, int64_t *out) {
+    int64_t r;
+    if (a < 0 || b < 0 || __builtin_add_overflow(a, b, &r)) return false;
+    *out = r;
+    return true;
+}
+
+bool nbi_dim_mul(int64_t a, int64_t b, int64_t *out) {
+    int64_t r;
+    if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r)) return false;
+    *out = r;
+    return true;
+}
+
+int nbi_numel_overflow(int rank, const int64_t *dims, int64_t *a, int64_t *b) {
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) continue;
+        if (!nbi_dim_mul(n, dims[i], &n)) {
+            *a = n;
+            *b = dims[i];
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Float -> int64 without undefined behaviour: NaN 0, out of range saturates. */
+static int64_t f_to_i64(double v) {
+    if (v != v) return 0;
+    if (v <= -9223372036854775808.0) return INT64_MIN;
+    if (v >= 9223372036854775808.0) return INT64_MAX;
+    return (int64_t)v;
+}
+
+int64_t nbi_load_int(const void *data, nb_dtype dt, int64_t i) {
+    switch (dt) {
+    case NB_INT32: return ((const int32_t *)data)[i];
+    case NB_INT64: return ((const int64_t *)data)[i];
+    case NB_UINT8: case NB_BOOL: return ((const uint8_t *)data)[i];
+    case NB_FLOAT32: return f_to_i64(((const float *)data)[i]);
+    case NB_FLOAT64: return f_to_i64(((const double *)data)[i]);
+    default: return 0;
+    }
+}
+
+bool nbi_store_int(void *data, nb_dtype dt, int64_t i, int64_t v) {
+    switch (dt) {
+    case NB_INT32:
+        if (v < INT32_MIN || v > INT32_MAX) return false;
+        ((int32_t *)data)[i] = (int32_t)v;
+        return true;
+    case NB_INT64: ((int64_t *)data)[i] = v; return true;
+    case NB_UINT8:
+        if (v < 0 || v > 255) return false;
+        ((uint8_t *)data)[i] = (uint8_t)v;
+        return true;
+    case NB_BOOL: ((uint8_t *)data)[i] = v != 0; return true;
+    case NB_FLOAT32: ((float *)data)[i] = (float)v; return true;
+    case NB_FLOAT64: ((double *)data)[i] = (double)v; return true;
+    default: return false;
+    }
+}
+
+nb_status nbi_kcheck_numel(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
+    int64_t a, b;
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0)
+            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Dimension %d must be >= 0, got %lld", i,
+                              (long long)dims[i]);
+    if (nbi_numel_overflow(rank, dims, &a, &b) >= 0)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                          "Encountered overflow when multiplying %lld with %lld, result: -1",
+                          (long long)a, (long long)b);
+    int64_t n = nbi_numel(rank, dims);
+    if (nbi_mul_size((size_t)n, nbi_dtype_size(dt)) == SIZE_MAX) {
+        char sh[256];
+        return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "OOM when allocating tensor with shape%s and type %s",
+                          nbi_dims_string(rank, dims, false, sh, sizeof sh), nbi_dtype_tfname(dt));
+    }
+    return NB_OK;
+}

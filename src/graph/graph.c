@@ -456,6 +456,19 @@ static nb_status infer_like_input0(nb_op *op) {
 nb_output nbi_op_finish(nb_op *op) {
     if (!op) return nb_nil;
     nb_graph *g = op->graph;
+    /* A ref input (Assign's, the Apply ops') must come from a variable: a GraphDef
+     * can name any node there (found by fuzz/fuzz_graphdef.c). TF's words. */
+    static const unsigned ref_flag[3] = {NBI_REF_IN0, NBI_REF_IN1, NBI_REF_IN2};
+    for (int i = 0; i < 3 && i < op->n_inputs; i++)
+        if ((op->def->flags & ref_flag[i]) && !op->inputs[i].op->variable) {
+            nb_output in = op->inputs[i];
+            const char *dt = nbi_dtype_tfname(in.op->out_dtype[in.index]);
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT,
+                            "Input %d of node %s was passed %s from %s:%d incompatible with expected %s_ref.",
+                            i, op->name, dt, in.op->name, in.index, dt);
+            op_free(op);
+            return nb_nil;
+        }
     nb_status st = op->def->infer ? op->def->infer(op) : infer_like_input0(op);
     if (st == NB_OK && g->status != NB_OK) st = g->status;
     if (st != NB_OK) {
@@ -492,7 +505,11 @@ const nb_tensor *nbi_const_input(nb_op *op, int i) {
             int64_t r = s->rank;
             nb_tensor *t = nbi_tensor_alloc(in->out_dtype[0], 1, &r);
             if (!t) return NULL;
-            for (int k = 0; k < s->rank; k++) nbi_store(t->data, t->dtype, k, (double)s->dims[k]);
+            for (int k = 0; k < s->rank; k++)
+                if (!nbi_store_int(t->data, t->dtype, k, s->dims[k])) { /* int32 cannot hold it: */
+                    nb_tensor_unref(t);                                  /* the kernel says so */
+                    return NULL;
+                }
             in->value = t;
         }
         return in->value;

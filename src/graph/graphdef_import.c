@@ -235,6 +235,14 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
         case A_T_IN0: case A_T_IN1: case A_T_IN2: case A_T_LAST: case A_T_OUT0:
         case A_INT32: case A_INT64:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_TYPE) goto bad_kind;
+            if (rows[r].src == A_T_OUT0 && (op->type == NBI_OP_SHAPE || op->type == NBI_OP_SIZE)) {
+                /* Shape's and Size's out_type is chosen, not derived */
+                if (v->type != TENSORFLOW__DATA_TYPE__DT_INT32 && v->type != TENSORFLOW__DATA_TYPE__DT_INT64) {
+                    *why = "must be int32 or int64";
+                    return false;
+                }
+                op->attrs.dtype = (nb_dtype)v->type;
+            }
             break; /* derived from the inputs; inference checks them */
         case A_DTYPE:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_TYPE) goto bad_kind;

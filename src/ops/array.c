@@ -10,9 +10,15 @@
 
 /*** Shape, Size, Rank ***/
 
+/* Shape and Size have TF's out_type: int32 unless int64 was asked for (in
+ * attrs.dtype, by nb_shape_of_ex / nb_size_ex or a GraphDef's out_type). */
+static nb_dtype out_type(const nb_op *op) {
+    return op->type != NBI_OP_RANK && op->attrs.dtype == NB_INT64 ? NB_INT64 : NB_INT32;
+}
+
 static nb_status infer_shape(nb_op *op) {
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
-    op->out_dtype[0] = NB_INT32;
+    op->out_dtype[0] = out_type(op);
     const nb_shape *s = nbi_in_shape(op, 0);
     if (op->type == NBI_OP_SHAPE) {
         op->out_shape[0] = nb_shape_make(1, (int64_t[]){s->rank >= 0 ? s->rank : -1});
@@ -24,16 +30,25 @@ static nb_status infer_shape(nb_op *op) {
 
 static nb_status k_shape(nbi_kctx *k) {
     const nb_tensor *x = k->in[0];
+    nb_dtype dt = out_type(k->op);
     int64_t r = x->rank;
     nb_tensor *o;
     if (k->op->type == NBI_OP_SHAPE) {
-        o = nbi_kalloc(k, NB_INT32, 1, &r);
+        for (int i = 0; i < x->rank; i++)
+            if (dt == NB_INT32 && x->dims[i] > INT32_MAX) /* TF's words, double space included */
+                return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Shape output type is 32-bit  but dim %d is %lld",
+                                  i, (long long)x->dims[i]);
+        o = nbi_kalloc(k, dt, 1, &r);
         if (!o) return NB_ERR_OUT_OF_MEMORY;
-        for (int i = 0; i < x->rank; i++) ((int32_t *)o->data)[i] = (int32_t)x->dims[i];
+        for (int i = 0; i < x->rank; i++) nbi_store_int(o->data, dt, i, x->dims[i]);
     } else {
-        o = nbi_kalloc(k, NB_INT32, 0, NULL);
+        int64_t v = k->op->type == NBI_OP_SIZE ? x->size : x->rank;
+        if (dt == NB_INT32 && v > INT32_MAX)
+            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                              "Number of elements was larger than representable by 32-bit output type");
+        o = nbi_kalloc(k, dt, 0, NULL);
         if (!o) return NB_ERR_OUT_OF_MEMORY;
-        ((int32_t *)o->data)[0] = (int32_t)(k->op->type == NBI_OP_SIZE ? x->size : x->rank);
+        nbi_store_int(o->data, dt, 0, v);
     }
     k->out[0] = o;
     return NB_OK;
@@ -48,6 +63,26 @@ nb_output nb_shape_of(nb_graph *g, nb_output x, const char *name) {
 }
 nb_output nb_size(nb_graph *g, nb_output x, const char *name) {
     return nbi_unary(g, NBI_OP_SIZE, x, name, NULL);
+}
+static nb_output shape_or_size_ex(nb_graph *g, int type, nb_output x, nb_dtype out, const char *name,
+                                  const char *fn) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (out != NB_INT32 && out != NB_INT64) {
+        nbi_graph_error(g, NB_ERR_DTYPE,
+                        "%s: Value for attr 'out_type' of %s is not in the list of allowed values: int32, int64",
+                        fn, nbi_dtype_valid(out) ? nbi_dtype_tfname(out) : "an invalid dtype");
+        return nb_nil;
+    }
+    nb_op *op = nbi_op_new(g, type, name, NULL, &x, 1);
+    if (!op) return nb_nil;
+    op->attrs.dtype = out;
+    return nbi_op_finish(op);
+}
+nb_output nb_shape_of_ex(nb_graph *g, nb_output x, nb_dtype out_type, const char *name) {
+    return shape_or_size_ex(g, NBI_OP_SHAPE, x, out_type, name, "nb_shape_of_ex");
+}
+nb_output nb_size_ex(nb_graph *g, nb_output x, nb_dtype out_type, const char *name) {
+    return shape_or_size_ex(g, NBI_OP_SIZE, x, out_type, name, "nb_size_ex");
 }
 nb_output nb_rank(nb_graph *g, nb_output x, const char *name) {
     return nbi_unary(g, NBI_OP_RANK, x, name, NULL);
@@ -93,7 +128,7 @@ static nb_status k_reshape(nbi_kctx *k) {
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "shape must be a vector of at most %d elements", NB_MAX_RANK);
     int64_t req[NB_MAX_RANK], out[NB_MAX_RANK];
     int r = (int)s->size;
-    for (int i = 0; i < r; i++) req[i] = (int64_t)nbi_load(s->data, s->dtype, i);
+    for (int i = 0; i < r; i++) req[i] = nbi_load_int(s->data, s->dtype, i);
     if (!nbi_resolve_dims(r, req, x->size, out)) {
         char b[256];
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
@@ -164,7 +199,7 @@ static nb_status k_expand_dims(nbi_kctx *k) {
     nb_tensor *x = k->in[0];
     if (k->in[1]->size != 1)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "'dim' must be a tensor with a single value");
-    int64_t ax = (int64_t)nbi_load(k->in[1]->data, k->in[1]->dtype, 0);
+    int64_t ax = nbi_load_int(k->in[1]->data, k->in[1]->dtype, 0);
     if (ax < -(x->rank + 1) || ax > x->rank || x->rank + 1 > NB_MAX_RANK)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Tried to expand dim index %lld for tensor with %d dimensions",
                           (long long)ax, x->rank);
@@ -230,7 +265,7 @@ static nb_status k_transpose(nbi_kctx *k) {
     if (n != x->rank)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "transpose expects a vector of size %d. But input(1) is a vector of size %d",
                           x->rank, n);
-    for (int i = 0; i < n; i++) p[i] = (int64_t)nbi_load(pt->data, pt->dtype, i);
+    for (int i = 0; i < n; i++) p[i] = nbi_load_int(pt->data, pt->dtype, i);
     if (!valid_perm(p, n))
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "transpose expects a permutation");
     for (int i = 0; i < n; i++) d[i] = x->dims[p[i]];
@@ -337,7 +372,13 @@ static nb_status infer_tile(nb_op *op) {
     o.rank = n;
     for (int i = 0; i < n; i++) {
         if (m[i] < 0) return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Expected multiples[%d] >= 0, but got %lld", i, (long long)m[i]);
-        o.dims[i] = s->dims[i] < 0 ? -1 : s->dims[i] * m[i];
+        if (s->dims[i] < 0) {
+            o.dims[i] = -1;
+        } else if (!nbi_dim_mul(s->dims[i], m[i], &o.dims[i])) {
+            return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT,
+                                   "Negative dimension size caused by overflow when multiplying %lld and %lld",
+                                   (long long)s->dims[i], (long long)m[i]);
+        }
     }
     op->out_shape[0] = o;
     return NB_OK;
@@ -351,10 +392,15 @@ static nb_status k_tile(nbi_kctx *k) {
                           n, (long long)mt->size);
     int64_t d[NB_MAX_RANK];
     for (int i = 0; i < n; i++) {
-        int64_t m = (int64_t)nbi_load(mt->data, mt->dtype, i);
+        int64_t m = nbi_load_int(mt->data, mt->dtype, i);
         if (m < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Expected multiples[%d] >= 0, but got %lld", i, (long long)m);
-        d[i] = x->dims[i] * m;
+        if (!nbi_dim_mul(x->dims[i], m, &d[i]))
+            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                              "Negative dimension size caused by overflow when multiplying %lld and %lld",
+                              (long long)x->dims[i], (long long)m);
     }
+    nb_status st = nbi_kcheck_numel(k, x->dtype, n, d);
+    if (st != NB_OK) return st;
     nb_tensor *o = nbi_kalloc(k, x->dtype, n, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
@@ -475,9 +521,11 @@ static nb_status k_fill(nbi_kctx *k) {
     if (v->rank != 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "value must be a scalar");
     int64_t d[NB_MAX_RANK];
     for (int i = 0; i < dt->size; i++) {
-        d[i] = (int64_t)nbi_load(dt->data, dt->dtype, i);
+        d[i] = nbi_load_int(dt->data, dt->dtype, i);
         if (d[i] < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "dims[%d] = %lld must be >= 0", i, (long long)d[i]);
     }
+    nb_status st = nbi_kcheck_numel(k, v->dtype, (int)dt->size, d);
+    if (st != NB_OK) return st;
     return fill_value(k, v->dtype, (int)dt->size, d, v->data);
 }
 
@@ -529,8 +577,8 @@ static nb_status k_bga(nbi_kctx *k) {
     int64_t da[NB_MAX_RANK], db[NB_MAX_RANK];
     for (int i = 0; i < r; i++) {
         int ia = i - (r - ra), ib = i - (r - rb);
-        da[i] = ia >= 0 ? (int64_t)nbi_load(a->data, a->dtype, ia) : 1;
-        db[i] = ib >= 0 ? (int64_t)nbi_load(b->data, b->dtype, ib) : 1;
+        da[i] = ia >= 0 ? nbi_load_int(a->data, a->dtype, ia) : 1;
+        db[i] = ib >= 0 ? nbi_load_int(b->data, b->dtype, ib) : 1;
     }
     int32_t rx[NB_MAX_RANK], ry[NB_MAX_RANK];
     int nx = 0, ny = 0;
@@ -577,8 +625,35 @@ static nb_status infer_range(nb_op *op) {
     return NB_OK;
 }
 
+/* Integer ranges in integer arithmetic: exact beyond 2^53, and no count lost
+ * to rounding near INT64_MAX. The span and the steps are taken modulo 2^64
+ * (unsigned), which is exact because every value lies between start and limit. */
+static nb_status k_range_int(nbi_kctx *k, nb_dtype dt) {
+    int64_t start = nbi_load_int(k->in[0]->data, dt, 0), limit = nbi_load_int(k->in[1]->data, dt, 0),
+            delta = nbi_load_int(k->in[2]->data, dt, 0);
+    if (delta == 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Requires delta != 0: %lld", (long long)delta);
+    if ((delta > 0 && start > limit) || (delta < 0 && start < limit))
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                          "Requires start <= limit when delta > 0 (or >= when delta < 0): %lld/%lld",
+                          (long long)start, (long long)limit);
+    uint64_t span = delta > 0 ? (uint64_t)limit - (uint64_t)start : (uint64_t)start - (uint64_t)limit;
+    uint64_t step = delta > 0 ? (uint64_t)delta : 0 - (uint64_t)delta;
+    uint64_t cnt = span / step + (span % step != 0);
+    if (cnt >= 1000000000000ull)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Range of %llu elements is too large",
+                          (unsigned long long)cnt);
+    int64_t n = (int64_t)cnt;
+    nb_tensor *o = nbi_kalloc(k, dt, 1, &n);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = o;
+    uint64_t v = (uint64_t)start;
+    for (int64_t i = 0; i < n; i++, v += (uint64_t)delta) nbi_store_int(o->data, dt, i, (int64_t)v);
+    return NB_OK;
+}
+
 static nb_status k_range(nbi_kctx *k) {
     nb_dtype dt = k->in[0]->dtype;
+    if (nbi_dtype_is_int(dt)) return k_range_int(k, dt);
     double start = nbi_load(k->in[0]->data, dt, 0), limit = nbi_load(k->in[1]->data, dt, 0),
            delta = nbi_load(k->in[2]->data, dt, 0);
     if (delta == 0 || delta != delta)
@@ -586,7 +661,7 @@ static nb_status k_range(nbi_kctx *k) {
     if ((delta > 0 && start > limit) || (delta < 0 && start < limit))
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
                           "Requires start <= limit when delta > 0 (or >= when delta < 0): %g/%g", start, limit);
-    double cnt = nbi_dtype_is_int(dt) ? ceil(fabs(limit - start) / fabs(delta)) : ceil((limit - start) / delta);
+    double cnt = ceil((limit - start) / delta);
     if (!(cnt < 1e12)) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Range of %g elements is too large", cnt);
     int64_t n = (int64_t)cnt;
     nb_tensor *o = nbi_kalloc(k, dt, 1, &n);

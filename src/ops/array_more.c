@@ -23,7 +23,7 @@ static bool is_index_dtype(nb_dtype dt) { return dt == NB_INT32 || dt == NB_INT6
 static int64_t load_index(const nb_tensor *t, int64_t i) {
     if (t->dtype == NB_INT32) return ((const int32_t *)t->data)[i];
     if (t->dtype == NB_INT64) return ((const int64_t *)t->data)[i];
-    return (int64_t)nbi_load(t->data, t->dtype, i);
+    return nbi_load_int(t->data, t->dtype, i);
 }
 
 static int64_t prod(const int64_t *d, int lo, int hi) {
@@ -253,7 +253,12 @@ static nb_status infer_concat(nb_op *op) {
                                        nb_shape_string(*s, b, sizeof b));
             }
         }
-        if (sum >= 0) sum = s->dims[ax] < 0 ? -1 : sum + s->dims[ax];
+        if (sum >= 0 && s->dims[ax] < 0) {
+            sum = -1;
+        } else if (sum >= 0 && !nbi_dim_add(sum, s->dims[ax], &sum)) {
+            return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Dimension size overflow from adding %lld and %lld",
+                                   (long long)sum, (long long)s->dims[ax]);
+        }
     }
     o.dims[ax] = sum;
     op->out_shape[0] = o;
@@ -286,8 +291,12 @@ static nb_status k_concat(nbi_kctx *k) {
                               nbi_dims_string(r, x0->dims, false, a, sizeof a), i,
                               nbi_dims_string(x->rank, x->dims, false, b, sizeof b));
         }
-        d[ax] += x->dims[ax];
+        if (!nbi_dim_add(d[ax], x->dims[ax], &d[ax]))
+            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Dimension size overflow from adding %lld and %lld",
+                              (long long)d[ax], (long long)x->dims[ax]);
     }
+    nb_status st = nbi_kcheck_numel(k, x0->dtype, r, d);
+    if (st != NB_OK) return st;
     nb_tensor *o = nbi_kalloc(k, x0->dtype, r, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
@@ -519,7 +528,7 @@ static nb_status infer_slice(nb_op *op) {
             return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Expected size[%d] in [-1, ...], but got %lld",
                                    i, (long long)s[i]);
         if (ks && s[i] >= 0) {
-            if (kb && d >= 0 && b[i] + s[i] > d)
+            if (kb && d >= 0 && s[i] > d - b[i]) /* b[i] is in [0, d]: no overflow */
                 return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Expected size[%d] in [0, %lld], but got %lld",
                                        i, (long long)(d - b[i]), (long long)s[i]);
             o.dims[i] = s[i];
@@ -546,11 +555,11 @@ static nb_status k_slice(nbi_kctx *k) {
     for (int i = 0; i < r; i++) {
         b[i] = load_index(bt, i);
         s[i] = load_index(st, i);
-        if (s[i] == -1) s[i] = x->dims[i] - b[i];
         if (b[i] < 0 || b[i] > x->dims[i])
             return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Expected begin[%d] in [0, %lld], but got %lld", i,
                               (long long)x->dims[i], (long long)b[i]);
-        if (s[i] < 0 || b[i] + s[i] > x->dims[i])
+        if (s[i] == -1) s[i] = x->dims[i] - b[i];
+        if (s[i] < 0 || s[i] > x->dims[i] - b[i]) /* b[i] is in [0, dim]: no overflow */
             return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Expected size[%d] in [0, %lld], but got %lld", i,
                               (long long)(x->dims[i] - b[i]), (long long)load_index(st, i));
         whole = whole && b[i] == 0 && s[i] == x->dims[i];
@@ -731,6 +740,13 @@ static void g_gather(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     int64_t flat = -1;
     nb_output ids = nb_reshape(g, indices, 1, &flat, NULL);
     if (nbi_shape_known(ps) && ps->rank >= 1) {
+        int64_t oa, ob;
+        if (nbi_numel_overflow(ps->rank, ps->dims, &oa, &ob) >= 0) { /* no tensor has that shape */
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT,
+                            "gradient of '%s': Encountered overflow when multiplying %lld with %lld, result: -1",
+                            op->name, (long long)oa, (long long)ob);
+            return;
+        }
         int64_t outer = prod(ps->dims, 0, (int)ax), inner = prod(ps->dims, (int)ax + 1, ps->rank);
         if (outer * inner == 0) {
             dx[0] = nb_zeros_like(g, params, NULL);
@@ -793,6 +809,12 @@ static bool const_paddings(nb_op *op, int64_t *pads, int *rank) {
     return true;
 }
 
+/* before + dim + after, false on int64 overflow (a Paddings near INT64_MAX). */
+static bool pad_dim(int64_t dim, int64_t before, int64_t after, int64_t *out) {
+    int64_t t;
+    return nbi_dim_add(before, dim, &t) && nbi_dim_add(t, after, out);
+}
+
 static nb_status infer_pad(nb_op *op) {
     nb_dtype pdt = nbi_in_dtype(op, 1);
     if (!is_index_dtype(pdt))
@@ -823,7 +845,9 @@ static nb_status infer_pad(nb_op *op) {
             if (pads[2 * i] < 0 || pads[2 * i + 1] < 0)
                 return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Paddings must be non-negative: %lld %lld",
                                        (long long)pads[2 * i], (long long)pads[2 * i + 1]);
-            if (x->rank >= 0 && x->dims[i] >= 0) o.dims[i] = x->dims[i] + pads[2 * i] + pads[2 * i + 1];
+            if (x->rank >= 0 && x->dims[i] >= 0 && !pad_dim(x->dims[i], pads[2 * i], pads[2 * i + 1], &o.dims[i]))
+                return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Dimension size overflow from adding %lld, %lld and %lld",
+                                       (long long)pads[2 * i], (long long)x->dims[i], (long long)pads[2 * i + 1]);
         }
     }
     op->out_shape[0] = o;
@@ -847,13 +871,17 @@ static nb_status k_pad(nbi_kctx *k) {
             return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Paddings must be non-negative: %lld %lld",
                               (long long)lo, (long long)hi);
         before[i] = lo;
-        d[i] = x->dims[i] + lo + hi;
+        if (!pad_dim(x->dims[i], lo, hi, &d[i]))
+            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Dimension size overflow from adding %lld, %lld and %lld",
+                              (long long)lo, (long long)x->dims[i], (long long)hi);
         none = none && lo == 0 && hi == 0;
     }
     if (none) {
         k->out[0] = nb_tensor_ref(k->in[0]);
         return NB_OK;
     }
+    nb_status st = nbi_kcheck_numel(k, x->dtype, r, d);
+    if (st != NB_OK) return st;
     nb_tensor *o = nbi_kalloc(k, x->dtype, r, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
@@ -950,6 +978,8 @@ static nb_status k_one_hot(nbi_kctx *k) {
     if (ax < 0) ax = r;
     int64_t d[NB_MAX_RANK];
     for (int i = 0, j = 0; i < r + 1; i++) d[i] = i == ax ? depth : ix->dims[j++];
+    nb_status st = nbi_kcheck_numel(k, on->dtype, r + 1, d);
+    if (st != NB_OK) return st;
     nb_tensor *o = nbi_kalloc(k, on->dtype, r + 1, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
@@ -1065,6 +1095,8 @@ static nb_status k_uss(nbi_kctx *k) {
     int64_t d[NB_MAX_RANK];
     d[0] = num;
     for (int i = ids->rank; i < x->rank; i++) d[1 + i - ids->rank] = x->dims[i];
+    nb_status st = nbi_kcheck_numel(k, x->dtype, r, d);
+    if (st != NB_OK) return st;
     nb_tensor *o = nbi_kalloc(k, x->dtype, r, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;

@@ -224,6 +224,10 @@ static nb_status k_matmul(nbi_kctx *k) {
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
     size_t es = nb_dtype_size(a->dtype);
+    if (a->size == 0 || b->size == 0) { /* sums over nothing, or no output: zeros; and an empty */
+        if (o->nbytes) memset(o->data, 0, o->nbytes); /* operand's m*k may overflow int64 */
+        return NB_OK;
+    }
     int64_t nb = nbi_numel(br, bd);
     int64_t asz = a->dims[ra - 2] * a->dims[ra - 1], bsz = b->dims[rb - 2] * b->dims[rb - 1];
     int64_t idx[NB_MAX_RANK] = {0};

@@ -471,7 +471,7 @@ static nb_status k_xent(nbi_kctx *k) {
                           nbi_dims_string(x->rank, x->dims, false, sa, sizeof sa));
     if (sparse) /* every label in [0, c), as TF checks before computing */
         for (int64_t i = 0; i < rows; i++) {
-            int64_t t = (int64_t)nbi_load(lab->data, lab->dtype, i);
+            int64_t t = nbi_load_int(lab->data, lab->dtype, i);
             if (t < 0 || t >= c) {
                 char vals[200];
                 size_t len = 0;

@@ -37,9 +37,11 @@ static nb_status k_random(nbi_kctx *k) {
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "shape must be a vector of at most %d elements", NB_MAX_RANK);
     int64_t d[NB_MAX_RANK];
     for (int i = 0; i < st->size; i++) {
-        d[i] = (int64_t)nbi_load(st->data, st->dtype, i);
+        d[i] = nbi_load_int(st->data, st->dtype, i);
         if (d[i] < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "shape dims must be >= 0");
     }
+    nb_status cs = nbi_kcheck_numel(k, k->op->attrs.dtype, (int)st->size, d);
+    if (cs != NB_OK) return cs;
     nb_tensor *o = nbi_kalloc(k, k->op->attrs.dtype, (int)st->size, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;

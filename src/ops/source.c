@@ -124,10 +124,15 @@ nb_output nb_constant_array(nb_graph *g, nb_dtype dtype, int rank, const int64_t
 nb_output nbi_const_ints_node(nb_graph *g, nb_dtype dt, const int64_t *v, int n, bool scalar,
                               const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
+    /* Values are stored exactly: an int32 request becomes int64 when a value
+     * needs it (TF stores a shape or multiples above 2^31-1 as int64 too). */
+    if (dt == NB_INT32)
+        for (int i = 0; i < n; i++)
+            if (v[i] > INT32_MAX || v[i] < INT32_MIN) dt = NB_INT64;
     int64_t d = n;
     nb_tensor *t = nbi_tensor_alloc(dt, scalar ? 0 : 1, &d);
     if (t)
-        for (int i = 0; i < n; i++) nbi_store(t->data, dt, i, (double)v[i]);
+        for (int i = 0; i < n; i++) nbi_store_int(t->data, dt, i, v[i]);
     return nbi_const_owning(g, t, name, "Const");
 }
 
@@ -138,6 +143,13 @@ static nb_output filled_const(nb_graph *g, nb_dtype dtype, nb_shape shape, doubl
         char b[256];
         nbi_graph_error(g, NB_ERR_SHAPE, "%s: needs a valid dtype and a fully known shape, got %s",
                         defname, nb_shape_string(shape, b, sizeof b));
+        return nb_nil;
+    }
+    int64_t a, b;
+    if (nbi_numel_overflow(shape.rank, shape.dims, &a, &b) >= 0) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT,
+                        "%s: Encountered overflow when multiplying %lld with %lld, result: -1", defname,
+                        (long long)a, (long long)b);
         return nb_nil;
     }
     return nbi_const_owning(g, nb_tensor_fill(dtype, shape.rank, shape.dims, v), name, defname);
@@ -354,6 +366,15 @@ static nb_status assign_update(nbi_kctx *k, double sign) {
         float *d = t->data;
         const float *s = v->data;
         for (int64_t i = 0; i < t->size; i++) d[i] += (float)sign * s[i];
+    } else if (t->dtype == NB_INT64 || t->dtype == NB_INT32 || t->dtype == NB_UINT8) {
+        /* integers in integer arithmetic (exact past 2^53), wrapping as TF's */
+        for (int64_t i = 0; i < t->size; i++) {
+            uint64_t a = (uint64_t)nbi_load_int(t->data, t->dtype, i), b = (uint64_t)nbi_load_int(v->data, v->dtype, i);
+            uint64_t r = sign > 0 ? a + b : a - b;
+            if (t->dtype == NB_INT64) ((int64_t *)t->data)[i] = (int64_t)r;
+            else if (t->dtype == NB_INT32) ((int32_t *)t->data)[i] = (int32_t)(uint32_t)r;
+            else ((uint8_t *)t->data)[i] = (uint8_t)r;
+        }
     } else {
         for (int64_t i = 0; i < t->size; i++)
             nbi_store(t->data, t->dtype, i,

@@ -766,6 +766,19 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         }
     }
     if (outputs) {
+        /* A fetched variable that was never assigned has no value: TF's error,
+         * not OK with a NULL output (found by fuzz/fuzz_graphdef.c). */
+        for (int i = 0; i < n_fetches; i++) {
+            int slot = p->fetch_slot[i];
+            if (slot >= 0 && !p->values[slot]) {
+                nb_op *src = p->fetches[i].op;
+                const char *vn = src->variable ? src->variable->name : src->name;
+                st = sess_error(s, NB_ERR_FAILED_PRECONDITION,
+                                "Attempting to use uninitialized value %s\n\t [[{{node %s}} = %s]]",
+                                vn, src->name, src->def->type);
+                goto fail;
+            }
+        }
         for (int i = 0; i < n_fetches; i++) {
             int slot = p->fetch_slot[i];
             nb_tensor *t = slot >= 0 ? p->values[slot] : NULL;
