@@ -202,6 +202,13 @@ double nb_tensor_get(const nb_tensor *t, const int64_t *index);
 /** The first element as double: the value of a scalar. */
 double nb_tensor_scalar_f64(const nb_tensor *t);
 
+/** True when the caller's reference is the only way to reach t's elements: t is
+ *  no view of another tensor, wraps no foreign memory, and no one else holds it
+ *  (a session's buffer pool does not count: it reuses a buffer only once every
+ *  other reference is gone). Writing through nb_tensor_data is then safe, e.g.
+ *  handing a fetched tensor's buffer to numpy as a writable array; otherwise
+ *  copy it first (a fetched constant or variable value is shared). */
+bool nb_tensor_is_exclusive(const nb_tensor *t);
 /** A deep copy (new reference). */
 nb_tensor *nb_tensor_copy(const nb_tensor *t);
 /** A copy converted to another dtype as numpy's astype does (new reference). */
@@ -255,6 +262,12 @@ void nb_graph_free(nb_graph *g);
 nb_status nb_graph_status(const nb_graph *g);
 /** The first error's message ("" when none). Borrowed; valid until the graph is freed. */
 const char *nb_graph_errmsg(const nb_graph *g);
+/** Forgets the graph's sticky error, so that building can go on (TF1 raises at
+ *  the failing call and the graph stays usable; language bindings call this
+ *  after turning the error into an exception). A failed single-op constructor
+ *  leaves no op behind; ops a composite builder (a layer, a random op, an
+ *  optimizer) made before failing stay in the graph, unused. Accepts NULL. */
+void nb_graph_clear_error(nb_graph *g);
 
 /** Sets the graph-level random seed (tf.set_random_seed). Ops with no seed of
  *  their own then get a deterministic one derived from the graph seed and the op's position. */
@@ -512,6 +525,37 @@ nb_output nb_stack(nb_graph *g, const nb_output *xs, int n, int axis, const char
  *  Consts "<name>/begin" and "<name>/size". Default "Slice". */
 nb_output nb_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t *size, int rank,
                    const char *name);
+/** Python's extended slicing, x[1:, ::-1, None, ..., 0] (op StridedSlice, TF1's
+ *  semantics exactly). Entry i of the n-entry (n <= 31) spec begin/end/strides
+ *  (strides NULL: all 1) addresses one dim of x, unless bit i of a mask says
+ *  otherwise: begin_mask / end_mask bit i ignores begin[i] / end[i] (the whole
+ *  range in the stride's direction); ellipsis_mask (at most one bit) makes
+ *  entry i "..." (as many full dims as needed); new_axis_mask inserts a dim of
+ *  size 1 (None); shrink_axis_mask takes the single index begin[i] and drops
+ *  the dim (x[3]; negative counts from the end; out of range is an error
+ *  "slice index 5 of dimension 0 out of bounds."). Otherwise dim d takes
+ *  begin, begin+stride, ... stopping before end, where negative begin/end
+ *  count from the end and both are clamped into the dim (so x[2:100] is fine).
+ *  Without an ellipsis one is implied after the last entry. Output dim per
+ *  sliced dim: ceil((end - begin) / stride), or 0 when the interval is empty.
+ *  Errors (graph, or run when values are known only then): "strides[1] must be
+ *  non-zero", "Multiple ellipses in slice spec not allowed", "Index out of
+ *  range using input dim 2; input has only 2 dims", "only stride 1 allowed on
+ *  non-range indexing.". begin/end/strides become int32 Consts (int64 when a
+ *  value needs it) "<name>/stack", "<name>/stack_1", "<name>/stack_2", as TF's
+ *  indexing builds them. Default name "strided_slice". Gradient:
+ *  StridedSliceGrad, which scatters dy into zeros of x's shape. */
+nb_output nb_strided_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t *end,
+                           const int64_t *strides, int n, int begin_mask, int end_mask,
+                           int ellipsis_mask, int new_axis_mask, int shrink_axis_mask,
+                           const char *name);
+/** tf.strided_slice with begin, end and strides given as graph tensors (rank 1,
+ *  one length, one dtype int32 or int64): as nb_strided_slice; the output shape
+ *  is known statically only where the inputs' values are (strides must be).
+ *  Default name "StridedSlice". */
+nb_output nb_strided_slice_t(nb_graph *g, nb_output x, nb_output begin, nb_output end,
+                             nb_output strides, int begin_mask, int end_mask, int ellipsis_mask,
+                             int new_axis_mask, int shrink_axis_mask, const char *name);
 /** Takes slices of params along `axis` at the int32/int64 `indices` (op GatherV2;
  *  the axis, negative counting from the end, is a Const "<name>/axis").
  *  Output shape: params.shape[:axis] + indices.shape + params.shape[axis+1:].

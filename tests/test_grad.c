@@ -168,7 +168,8 @@ static const gcase cases[] = {
  * builders with B1 and an array `<family>_cases` ended by a {NULL} row. */
 #include "grad_cases_nn.inc"
 #include "grad_cases_conv.inc"
-static const gcase *const family_cases[] = {nn_cases, conv_cases};
+#include "grad_cases_slicing.inc"
+static const gcase *const family_cases[] = {nn_cases, conv_cases, slicing_cases};
 
 static void run_one(const gcase *c) {
     int before = failures_;

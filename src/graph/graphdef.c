@@ -181,6 +181,12 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_SCALAR_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_HISTOGRAM_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_MERGE_SUMMARY] = ROWS({"N", A_N}),
+    /* Slicing (src/ops/slicing.c) */
+    [NBI_OP_STRIDED_SLICE] = ROWS(T0, {"Index", A_T_IN1}, {"begin_mask", A_I0}, {"ellipsis_mask", A_I2},
+                                  {"end_mask", A_I1}, {"new_axis_mask", A_I3}, {"shrink_axis_mask", A_I4}),
+    [NBI_OP_STRIDED_SLICE_GRAD] = ROWS({"Index", A_T_IN0}, {"T", A_T_LAST}, {"begin_mask", A_I0},
+                                       {"ellipsis_mask", A_I2}, {"end_mask", A_I1}, {"new_axis_mask", A_I3},
+                                       {"shrink_axis_mask", A_I4}),
 };
 
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
@@ -433,6 +439,8 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
     }
     case A_IS_TRAINING: return attr_bool(a, op->attrs.keep_dims);
     case A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
+    case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
+        return attr_int(a, op->attrs.ints[src - A_I0]);
     case A_END: break;
     }
     *skip = true;

@@ -330,6 +330,13 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             if (rows[r].src == A_IS_TRAINING) op->attrs.keep_dims = v->b;
             else op->attrs.ints[0] = v->b;
             break;
+        case A_I0: case A_I1: case A_I2: case A_I3: case A_I4: {
+            int at = (int)rows[r].src - (int)A_I0;
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
+            op->attrs.ints[at] = v->i;
+            if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
+            break;
+        }
         case A_EMPTY_S: case A_CLASS: case A_END:
             break;
         }
