@@ -556,6 +556,29 @@ nb_output nb_strided_slice(nb_graph *g, nb_output x, const int64_t *begin, const
 nb_output nb_strided_slice_t(nb_graph *g, nb_output x, nb_output begin, nb_output end,
                              nb_output strides, int begin_mask, int end_mask, int ellipsis_mask,
                              int new_axis_mask, int shrink_axis_mask, const char *name);
+/** tf.unstack(value, num, axis): splits value along `axis` (negative counts from
+ *  the end) into num tensors of rank - 1 (op Unpack, default name "unstack").
+ *  num < 0 takes it from value's static shape ("Cannot infer num from shape
+ *  (?, 3)" when that dim is unknown). Returns output 0; output k is
+ *  nb_op_output(result.op, k) and their count nb_op_num_outputs(result.op)
+ *  (num may be 0). A fed value whose dim differs fails the run ("Input shape
+ *  axis 0 must equal 3, got shape [4,2]"). Gradient: the stacked gradients
+ *  (zeros for outputs none flowed into). */
+nb_output nb_unstack(nb_graph *g, nb_output value, int num, int axis, const char *name);
+/** tf.split(value, num_split, axis) with an integer count: num_split >= 1
+ *  equal pieces along axis (op Split, whose axis is a Const "<name>/split_dim";
+ *  default name "split"). The dim must divide evenly ("Dimension size must be
+ *  evenly divisible by 3 but is 4 ..."). Returns output 0; the others as for
+ *  nb_unstack. Gradient: ConcatV2 of the gradients (zeros where none flowed). */
+nb_output nb_split(nb_graph *g, nb_output value, int num_split, int axis, const char *name);
+/** tf.split(value, size_splits, axis) with a list of sizes: piece k has
+ *  size_splits[k] along axis; one size may be -1 (the rest). The sizes must add
+ *  up to the dim (or stay below it with a -1). Op SplitV; the sizes are a Const
+ *  "Const" made outside the op's scope (as tf.split does), the axis a Const
+ *  "<name>/split_dim"; default name "split". Returns output 0; the others as
+ *  for nb_unstack. Gradient: ConcatV2 of the gradients. */
+nb_output nb_split_v(nb_graph *g, nb_output value, const int64_t *size_splits, int num_split, int axis,
+                     const char *name);
 /** Takes slices of params along `axis` at the int32/int64 `indices` (op GatherV2;
  *  the axis, negative counting from the end, is a Const "<name>/axis").
  *  Output shape: params.shape[:axis] + indices.shape + params.shape[axis+1:].

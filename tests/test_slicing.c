@@ -483,4 +483,253 @@ TEST(strided_slice_graphdef_round_trip) {
     nb_graph_free(g);
 }
 
+
+/*** Unpack, Split, SplitV ***/
+
+/* Output k of op as a tensor, evaluated with x fed. */
+static nb_tensor *eval_out(nb_graph *g, nb_op *op, int k, nb_output x, nb_tensor *xv) {
+    return eval1(g, nb_op_output(op, k), &(nb_feed){x, xv}, 1);
+}
+
+/* Output k of a piece along axis ax of iota(d) equals the naive element at
+ * the same position with the offset `off` added along ax. */
+static void check_piece(const nb_tensor *t, int r, const int64_t *d, int ax, int64_t off, int64_t len, bool dropped) {
+    CHECK(t != NULL);
+    if (!t) return;
+    int64_t pd[8];
+    int pr = 0;
+    for (int i = 0; i < r; i++) {
+        if (i == ax && dropped) continue;
+        pd[pr++] = i == ax ? len : d[i];
+    }
+    checks_++;
+    if (nb_tensor_rank(t) != pr) {
+        FAILF("piece rank %d, expected %d", nb_tensor_rank(t), pr);
+        return;
+    }
+    for (int i = 0; i < pr; i++) CHECK(nb_tensor_dims(t)[i] == pd[i]);
+    int64_t n = nb_tensor_size(t);
+    for (int64_t k = 0; k < n; k++) {
+        /* multi-index in the piece -> flat index in x */
+        int64_t rem = k, idx[8], src = 0, acc = 1;
+        for (int i = pr - 1; i >= 0; i--) {
+            idx[i] = rem % pd[i];
+            rem /= pd[i];
+        }
+        int64_t full[8];
+        for (int i = 0, j = 0; i < r; i++) full[i] = (i == ax && dropped) ? off : (i == ax ? idx[j++] + off : idx[j++]);
+        for (int i = r - 1; i >= 0; i--) {
+            src += full[i] * acc;
+            acc *= d[i];
+        }
+        checks_++;
+        if (nb_tensor_get_flat(t, k) != (double)src) {
+            FAILF("piece element %lld is %g, expected %lld", (long long)k, nb_tensor_get_flat(t, k), (long long)src);
+            return;
+        }
+    }
+}
+
+TEST(unstack_forward_and_edges) {
+    int64_t d[3] = {2, 3, 4};
+    for (int ax = -3; ax < 3; ax++)
+        for (int dyn = 0; dyn < 2; dyn++) {
+            nb_graph *g = nb_graph_new();
+            int64_t pd[3] = {d[0], d[1], d[2]};
+            int a = ax < 0 ? ax + 3 : ax;
+            if (dyn) pd[(a + 1) % 3] = NB_DIM_UNKNOWN;
+            nb_output x = nb_placeholder(g, NB_FLOAT64, nb_shape_make(3, pd), "x");
+            nb_output u = nb_unstack(g, x, dyn ? (int)d[a] : -1, ax, NULL);
+            CHECK_GRAPH_OK(g);
+            if (nb_output_is_nil(u)) {
+                nb_graph_free(g);
+                continue;
+            }
+            CHECK(!strcmp(nb_op_name(u.op), "unstack") && !strcmp(nb_op_type(u.op), "Unpack"));
+            CHECK(nb_op_num_outputs(u.op) == d[a]);
+            nb_shape s = nb_output_shape(u);
+            CHECK(s.rank == 2);
+            nb_tensor *xv = iota(NB_FLOAT64, 3, d);
+            for (int k = 0; k < nb_op_num_outputs(u.op); k++) {
+                nb_tensor *t = eval_out(g, u.op, k, x, xv);
+                check_piece(t, 3, d, a, k, 1, true);
+                nb_tensor_unref(t);
+            }
+            nb_tensor_unref(xv);
+            nb_graph_free(g);
+        }
+    /* a vector unstacks into scalars; a zero-length axis into nothing */
+    nb_graph *g = nb_graph_new();
+    nb_output v = nb_constant_array(g, NB_INT32, 1, (int64_t[]){3}, (int32_t[]){7, 8, 9}, NULL);
+    nb_output u = nb_unstack(g, v, -1, 0, NULL);
+    nb_output e = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(0, 2), "e");
+    nb_output ue = nb_unstack(g, e, -1, 0, NULL);
+    CHECK_GRAPH_OK(g);
+    CHECK(nb_op_num_outputs(ue.op) == 0);
+    nb_tensor *t = eval1(g, nb_op_output(u.op, 2), NULL, 0);
+    CHECK(t && nb_tensor_rank(t) == 0 && nb_tensor_get_flat(t, 0) == 9);
+    nb_tensor_unref(t);
+    nb_graph_free(g);
+}
+
+TEST(unstack_bad_input_messages) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 3), "x");
+    CHECK(nb_output_is_nil(nb_unstack(g, x, -1, 0, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Cannot infer num from shape (?, 3)"));
+    nb_graph_free(g);
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4, 3), "x");
+    CHECK(nb_output_is_nil(nb_unstack(g, x, 3, 0, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Dimension must be 3 but is 4 for 'unstack' (op: 'Unpack') with input shapes: [4,3]."));
+    nb_graph_free(g);
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4, 3), "x");
+    CHECK(nb_output_is_nil(nb_unstack(g, x, 3, 2, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Invalid axis: 2; must be in [-2,2) for 'unstack' (op: 'Unpack') with input shapes: [4,3]."));
+    nb_graph_free(g);
+    /* a fed value of another size fails the run */
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 2), "x");
+    nb_output u = nb_unstack(g, x, 3, 0, NULL);
+    CHECK_GRAPH_OK(g);
+    nb_tensor *xv = iota(NB_FLOAT32, 2, (int64_t[]){4, 2});
+    nb_session *s = nb_session_new(g);
+    CHECK(nb_session_eval(s, u, &(nb_feed){x, xv}, 1) == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(s), "Input shape axis 0 must equal 3, got shape [4,2]");
+    nb_session_free(s);
+    nb_tensor_unref(xv);
+    nb_graph_free(g);
+}
+
+TEST(split_and_split_v_forward) {
+    int64_t d[2] = {6, 4};
+    for (int dyn = 0; dyn < 2; dyn++) {
+        nb_graph *g = nb_graph_new();
+        nb_output x = nb_placeholder(g, NB_FLOAT32, dyn ? NB_SHAPE(NB_DIM_UNKNOWN, NB_DIM_UNKNOWN) : NB_SHAPE(6, 4), "x");
+        nb_output s3 = nb_split(g, x, 3, 0, NULL);
+        nb_output s2 = nb_split(g, x, 2, -1, "halves");
+        nb_output v = nb_split_v(g, x, (int64_t[]){1, -1, 0, 2}, 4, 0, NULL);
+        CHECK_GRAPH_OK(g);
+        CHECK(!strcmp(nb_op_name(s3.op), "split") && !strcmp(nb_op_type(s3.op), "Split"));
+        CHECK(nb_graph_find_op(g, "split/split_dim") && nb_graph_find_op(g, "halves/split_dim"));
+        CHECK(!strcmp(nb_op_name(v.op), "split_1") && !strcmp(nb_op_type(v.op), "SplitV"));
+        CHECK(nb_op_num_outputs(s3.op) == 3 && nb_op_num_outputs(v.op) == 4);
+        if (!dyn) {
+            nb_shape a = nb_output_shape(nb_op_output(s3.op, 1)), b = nb_output_shape(nb_op_output(v.op, 1));
+            CHECK(a.rank == 2 && a.dims[0] == 2 && a.dims[1] == 4);
+            CHECK(b.rank == 2 && b.dims[0] == 3 && b.dims[1] == 4);
+        }
+        nb_tensor *xv = iota(NB_FLOAT32, 2, d);
+        for (int k = 0; k < 3; k++) {
+            nb_tensor *t = eval_out(g, s3.op, k, x, xv);
+            check_piece(t, 2, d, 0, 2 * k, 2, false);
+            nb_tensor_unref(t);
+        }
+        for (int k = 0; k < 2; k++) {
+            nb_tensor *t = eval_out(g, s2.op, k, x, xv);
+            check_piece(t, 2, d, 1, 2 * k, 2, false);
+            nb_tensor_unref(t);
+        }
+        int64_t off[4] = {0, 1, 4, 4}, len[4] = {1, 3, 0, 2};
+        for (int k = 0; k < 4; k++) {
+            nb_tensor *t = eval_out(g, v.op, k, x, xv);
+            check_piece(t, 2, d, 0, off[k], len[k], false);
+            nb_tensor_unref(t);
+        }
+        nb_tensor_unref(xv);
+        nb_graph_free(g);
+    }
+}
+
+TEST(split_bad_input_messages) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4), "x");
+    CHECK(nb_output_is_nil(nb_split(g, x, 3, 0, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Dimension size must be evenly divisible by 3 but is 4\n\tNumber of ways to split "
+                                      "should evenly divide the split dimension for 'split' (op: 'Split') with input "
+                                      "shapes: [], [4]."));
+    nb_graph_free(g);
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4), "x");
+    CHECK(nb_output_is_nil(nb_split(g, x, 2, 1, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Dimension size, given by scalar input 0 must be in range [-1, 1) for 'split' "
+                                      "(op: 'Split') with input shapes: [], [4]."));
+    nb_graph_free(g);
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4), "x");
+    CHECK(nb_output_is_nil(nb_split_v(g, x, (int64_t[]){1, 2}, 2, 0, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Determined shape must either match input shape along split_dim exactly if fully "
+                                      "specified, or be less than the size of the input along split_dim if not fully "
+                                      "specified.  Got: 3 for 'split' (op: 'SplitV') with input shapes: [4], [2], []."));
+    nb_graph_free(g);
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4), "x");
+    CHECK(nb_output_is_nil(nb_split_v(g, x, (int64_t[]){-1, -1}, 2, 0, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Only one dimensions can have a value of -1. Second one found at dimension 1 for "
+                                      "'split' (op: 'SplitV') with input shapes: [4], [2], []."));
+    nb_graph_free(g);
+    /* run time: a fed dim that does not divide / sizes that do not add up */
+    g = nb_graph_new();
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN), "x");
+    nb_output s = nb_split(g, x, 2, 0, NULL);
+    nb_output v = nb_split_v(g, x, (int64_t[]){1, 1}, 2, 0, NULL);
+    CHECK_GRAPH_OK(g);
+    nb_tensor *xv = iota(NB_FLOAT32, 1, (int64_t[]){3});
+    nb_session *ss = nb_session_new(g);
+    CHECK(nb_session_eval(ss, s, &(nb_feed){x, xv}, 1) == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(ss), "Number of ways to split should evenly divide the split dimension, but got "
+                                              "split_dim 0 (size = 3) and num_split 2");
+    CHECK(nb_session_eval(ss, v, &(nb_feed){x, xv}, 1) == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(ss), "Got: 2");
+    nb_session_free(ss);
+    nb_tensor_unref(xv);
+    nb_graph_free(g);
+}
+
+/* Gradients of the pieces used partly: the unused pieces get zeros. */
+TEST(split_gradients_fill_zeros) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4, 2), "x");
+    nb_output s = nb_split(g, x, 2, 0, NULL);
+    nb_output u = nb_unstack(g, x, -1, 1, NULL);
+    nb_output v = nb_split_v(g, x, (int64_t[]){3, 1}, 2, 0, NULL);
+    /* loss = 2 sum(second half) + 3 sum(column 0) + 5 sum(last row) */
+    nb_output l1 = nb_multiply(g, nb_constant_f32(g, 2, NULL), nb_reduce_sum(g, nb_op_output(s.op, 1), NULL, NB_ALL_AXES, false, NULL), NULL);
+    nb_output l2 = nb_multiply(g, nb_constant_f32(g, 3, NULL), nb_reduce_sum(g, u, NULL, NB_ALL_AXES, false, NULL), NULL);
+    nb_output l3 = nb_multiply(g, nb_constant_f32(g, 5, NULL), nb_reduce_sum(g, nb_op_output(v.op, 1), NULL, NB_ALL_AXES, false, NULL), NULL);
+    nb_output loss = nb_add(g, nb_add(g, l1, l2, NULL), l3, NULL);
+    nb_output d;
+    nb_gradients(g, &loss, 1, &x, 1, NULL, &d);
+    CHECK_GRAPH_OK(g);
+    nb_tensor *xv = iota(NB_FLOAT32, 2, (int64_t[]){4, 2});
+    nb_tensor *dv = eval1(g, d, &(nb_feed){x, xv}, 1);
+    double want[8] = {3, 0, 3, 0, 5, 2, 10, 7};
+    CHECK(dv && nb_tensor_size(dv) == 8);
+    for (int i = 0; dv && i < 8; i++) CHECK(nb_tensor_get_flat(dv, i) == want[i]);
+    nb_tensor_unref(dv);
+    nb_tensor_unref(xv);
+    nb_graph_free(g);
+}
+
+TEST(split_graphdef_round_trip) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(4, 6), "x");
+    nb_output u = nb_unstack(g, x, -1, -2, "u");
+    nb_output s = nb_split(g, x, 3, 1, "s");
+    nb_output v = nb_split_v(g, x, (int64_t[]){2, -1}, 2, 1, "v");
+    int64_t flat[1] = {-1};
+    nb_output parts[4] = {nb_op_output(u.op, 3), nb_reshape(g, nb_op_output(s.op, 2), 1, flat, NULL),
+                          nb_reshape(g, nb_op_output(s.op, 0), 1, flat, NULL),
+                          nb_reshape(g, nb_op_output(v.op, 1), 1, flat, NULL)};
+    nb_output y = nb_concat(g, parts, 4, 0, "y");
+    nb_shape ys = nb_output_shape(y);
+    CHECK(ys.rank == 1 && ys.dims[0] == 6 + 8 + 8 + 16);
+    CHECK_GRAPH_OK(g);
+    nb_tensor *xv = iota(NB_FLOAT32, 2, (int64_t[]){4, 6});
+    graphdef_round_trip_same(g, "y:0", "x:0", xv);
+    nb_tensor_unref(xv);
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }

@@ -187,6 +187,9 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_STRIDED_SLICE_GRAD] = ROWS({"Index", A_T_IN0}, {"T", A_T_LAST}, {"begin_mask", A_I0},
                                        {"ellipsis_mask", A_I2}, {"end_mask", A_I1}, {"new_axis_mask", A_I3},
                                        {"shrink_axis_mask", A_I4}),
+    [NBI_OP_UNPACK] = ROWS(T0, {"axis", A_AXIS}, {"num", A_I0}),
+    [NBI_OP_SPLIT] = ROWS({"T", A_T_IN1}, {"num_split", A_I0}),
+    [NBI_OP_SPLIT_V] = ROWS(T0, {"Tlen", A_T_IN1}, {"num_split", A_I0}),
 };
 
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,

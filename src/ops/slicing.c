@@ -475,3 +475,394 @@ nb_output nb_strided_slice(nb_graph *g, nb_output x, const int64_t *begin, const
     nbi_free(scope);
     return r;
 }
+
+/*** Splitting: Unpack, Split, SplitV ***/
+
+/* Copies piece k (sizes sz[k] along axis ax) of x into each output. */
+static nb_status split_kernel(nbi_kctx *k, const nb_tensor *x, int ax, const int64_t *sz, int n, bool drop_axis) {
+    size_t es = nb_dtype_size(x->dtype);
+    int r = x->rank;
+    int64_t outer = prod(x->dims, 0, ax), inner = prod(x->dims, ax + 1, r);
+    size_t xrow = (size_t)(x->dims[ax] * inner) * es;
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t d[NB_MAX_RANK];
+        int orank = 0;
+        for (int j = 0; j < r; j++) {
+            if (j == ax && drop_axis) continue;
+            d[orank++] = j == ax ? sz[i] : x->dims[j];
+        }
+        nb_tensor *o = nbi_kalloc(k, x->dtype, orank, d);
+        if (!o) return NB_ERR_OUT_OF_MEMORY;
+        k->out[i] = o;
+        size_t row = (size_t)(sz[i] * inner) * es;
+        if (row)
+            for (int64_t j = 0; j < outer; j++)
+                memcpy((char *)o->data + (size_t)j * row, (const char *)x->data + (size_t)j * xrow + off, row);
+        off += row;
+    }
+    return NB_OK;
+}
+
+/* The incoming gradients, with zeros for the outputs none flowed into. */
+static nb_output *grads_or_zeros(nb_graph *g, nb_op *op, const nb_output *dy) {
+    int n = op->n_outputs;
+    nb_output *v = nbi_malloc((size_t)(n ? n : 1) * sizeof *v);
+    if (!v) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory in the gradient of '%s'", op->name);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) v[i] = nb_output_is_nil(dy[i]) ? nb_zeros_like(g, nbi_out(op, i), NULL) : dy[i];
+    return v;
+}
+
+/* ConcatV2(dys..., axis) with axis a graph tensor. */
+static nb_output concat_grads(nb_graph *g, nb_op *op, const nb_output *dy, nb_output axis) {
+    int n = op->n_outputs;
+    nb_output *v = grads_or_zeros(g, op, dy);
+    if (!v) return nb_nil;
+    nb_output *in = nbi_malloc(((size_t)n + 1) * sizeof *in);
+    nb_output r = nb_nil;
+    if (!in) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory in the gradient of '%s'", op->name);
+    } else {
+        memcpy(in, v, (size_t)n * sizeof *in);
+        in[n] = axis;
+        r = nbi_op_finish(nbi_op_new(g, NBI_OP_CONCAT, NULL, NULL, in, n + 1));
+    }
+    nbi_free(in);
+    nbi_free(v);
+    return r;
+}
+
+/* TF1's TensorShape text: "(?, 3)", "(3,)", "<unknown>". */
+static char *python_shape(nb_shape s, char *buf, size_t n) {
+    if (s.rank < 0) {
+        snprintf(buf, n, "<unknown>");
+        return buf;
+    }
+    size_t o = (size_t)snprintf(buf, n, "(");
+    for (int i = 0; i < s.rank && o < n; i++) {
+        if (s.dims[i] < 0) o += (size_t)snprintf(buf + o, n - o, "%s?", i ? ", " : "");
+        else o += (size_t)snprintf(buf + o, n - o, "%s%lld", i ? ", " : "", (long long)s.dims[i]);
+    }
+    if (o < n) snprintf(buf + o, n - o, s.rank == 1 ? ",)" : ")");
+    return buf;
+}
+
+/*** Unpack ***/
+
+static nb_status infer_unpack(nb_op *op) {
+    int64_t num = op->attrs.ints[0];
+    if (num < 0 || num > INT32_MAX)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Value for attr 'num' of %lld must be at least minimum 0",
+                               (long long)num);
+    const nb_shape *s = nbi_in_shape(op, 0);
+    nb_shape o = nb_shape_make(-1, NULL);
+    if (s->rank >= 0) {
+        int ax = op->attrs.axis;
+        if (ax < -s->rank || ax >= s->rank)
+            return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Invalid axis: %d; must be in [%d,%d)", ax, -s->rank,
+                                   s->rank);
+        if (ax < 0) ax += s->rank;
+        if (s->dims[ax] >= 0 && s->dims[ax] != num)
+            return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Dimension must be %lld but is %lld", (long long)num,
+                                   (long long)s->dims[ax]);
+        o.rank = s->rank - 1;
+        for (int i = 0, j = 0; i < s->rank; i++)
+            if (i != ax) o.dims[j++] = s->dims[i];
+    }
+    if (!nbi_set_outputs(op, (int)num)) return NB_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < num; i++) {
+        op->out_dtype[i] = nbi_in_dtype(op, 0);
+        op->out_shape[i] = o;
+    }
+    return NB_OK;
+}
+
+static nb_status k_unpack(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    int64_t num = k->op->attrs.ints[0];
+    int ax = k->op->attrs.axis;
+    if (x->rank > 0 && ax < 0) ax += x->rank;
+    if (x->rank == 0 || ax < 0 || ax >= x->rank || x->dims[ax] != num) {
+        char a[128];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Input shape axis %d must equal %lld, got shape %s",
+                          k->op->attrs.axis, (long long)num, nbi_dims_string(x->rank, x->dims, false, a, sizeof a));
+    }
+    int64_t *sz = nbi_kscratch(k, (size_t)(num ? num : 1) * sizeof *sz);
+    if (!sz) return NB_ERR_OUT_OF_MEMORY;
+    for (int64_t i = 0; i < num; i++) sz[i] = 1;
+    return split_kernel(k, x, ax, sz, (int)num, true);
+}
+
+/* Stack the incoming gradients back along the axis. */
+static void g_unpack(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    if (op->n_outputs == 0) {
+        dx[0] = nb_zeros_like(g, op->inputs[0], NULL);
+        return;
+    }
+    nb_output *v = grads_or_zeros(g, op, dy);
+    if (!v) return;
+    dx[0] = nb_stack(g, v, op->n_outputs, op->attrs.axis, NULL);
+    nbi_free(v);
+}
+
+const nbi_opdef nbi_opdef_UNPACK = {"Unpack", 1, 0, infer_unpack, k_unpack, g_unpack};
+
+nb_output nb_unstack(nb_graph *g, nb_output value, int num, int axis, const char *name) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (num < 0) {
+        if (nb_output_is_nil(value) || value.op->graph != g) {
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_unstack: value is not an output of this graph");
+            return nb_nil;
+        }
+        nb_shape s = nb_output_shape(value);
+        int ax = axis < 0 && s.rank >= 0 ? axis + s.rank : axis;
+        if (s.rank < 0 || ax < 0 || ax >= s.rank || s.dims[ax] < 0) {
+            char b[256];
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "Cannot infer num from shape %s",
+                            python_shape(s, b, sizeof b));
+            return nb_nil;
+        }
+        num = (int)s.dims[ax];
+    }
+    nb_op *op = nbi_op_new(g, NBI_OP_UNPACK, name, "unstack", &value, 1);
+    if (!op) return nb_nil;
+    op->attrs.ints[0] = num;
+    op->attrs.n_ints = 1;
+    op->attrs.axis = axis;
+    return nbi_op_finish(op);
+}
+
+/*** Split ***/
+
+/* The split axis of a known rank r from a known scalar input, or -1 when not
+ * known; -2 after recording TF's error. */
+static int split_axis(nb_op *op, int in, int r) {
+    int64_t a;
+    if (nbi_const_ints(op, in, &a, 1) != 1 || r < 0) return -1;
+    if (a < -r || a >= r) {
+        nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Dimension size, given by scalar input %d must be in range [-%d, %d)",
+                        in, r, r);
+        return -2;
+    }
+    return (int)(a < 0 ? a + r : a);
+}
+
+static nb_status check_split_dim_input(nb_op *op, int in) {
+    nb_dtype dt = nbi_in_dtype(op, in);
+    if (dt != NB_INT32)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "Input 'split_dim' of '%s' Op has type %s that does not match expected type of int32",
+                               op->def->type, nbi_dtype_tfname(dt));
+    const nb_shape *s = nbi_in_shape(op, in);
+    if (s->rank > 0) return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Shape must be rank 0 but is rank %d", s->rank);
+    return NB_OK;
+}
+
+static nb_status infer_split(nb_op *op) {
+    int64_t num = op->attrs.ints[0];
+    if (num < 1 || num > INT32_MAX)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Value for attr 'num_split' of %lld must be at least minimum 1",
+                               (long long)num);
+    nb_status st = check_split_dim_input(op, 0);
+    if (st != NB_OK) return st;
+    const nb_shape *s = nbi_in_shape(op, 1);
+    int ax = split_axis(op, 0, s->rank);
+    if (ax == -2) return op->graph->status;
+    nb_shape o = *s;
+    if (ax < 0) {
+        for (int i = 0; i < o.rank; i++) o.dims[i] = NB_DIM_UNKNOWN;
+    } else if (s->dims[ax] >= 0) {
+        if (s->dims[ax] % num)
+            return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT,
+                                   "Dimension size must be evenly divisible by %lld but is %lld\n\tNumber of ways to split should evenly divide the split dimension",
+                                   (long long)num, (long long)s->dims[ax]);
+        o.dims[ax] = s->dims[ax] / num;
+    }
+    if (!nbi_set_outputs(op, (int)num)) return NB_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < num; i++) {
+        op->out_dtype[i] = nbi_in_dtype(op, 1);
+        op->out_shape[i] = o;
+    }
+    return NB_OK;
+}
+
+/* The run-time axis from a scalar int32 tensor, checked against rank r. */
+static nb_status run_axis(nbi_kctx *k, const nb_tensor *t, int r, int *ax) {
+    if (t->size != 1 || t->rank != 0) {
+        char a[64];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "split_dim must be a scalar but has shape %s",
+                          nbi_dims_string(t->rank, t->dims, false, a, sizeof a));
+    }
+    int64_t a = load_index(t, 0);
+    if (a < -r || a >= r)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "-input rank(-%d) <= split_dim < input rank (%d), but got %lld",
+                          r, r, (long long)a);
+    *ax = (int)(a < 0 ? a + r : a);
+    return NB_OK;
+}
+
+static nb_status k_split(nbi_kctx *k) {
+    const nb_tensor *x = k->in[1];
+    int64_t num = k->op->attrs.ints[0];
+    int ax;
+    nb_status st = run_axis(k, k->in[0], x->rank, &ax);
+    if (st != NB_OK) return st;
+    if (x->dims[ax] % num)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                          "Number of ways to split should evenly divide the split dimension, but got split_dim %d (size = %lld) and num_split %lld",
+                          ax, (long long)x->dims[ax], (long long)num);
+    int64_t *sz = nbi_kscratch(k, (size_t)num * sizeof *sz);
+    if (!sz) return NB_ERR_OUT_OF_MEMORY;
+    for (int64_t i = 0; i < num; i++) sz[i] = x->dims[ax] / num;
+    return split_kernel(k, x, ax, sz, (int)num, false);
+}
+
+static void g_split(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    dx[1] = concat_grads(g, op, dy, op->inputs[0]);
+}
+
+const nbi_opdef nbi_opdef_SPLIT = {"Split", 2, 0, infer_split, k_split, g_split};
+
+nb_output nb_split(nb_graph *g, nb_output value, int num_split, int axis, const char *name) {
+    char *scope = nbi_op_scope_push(g, name, "split");
+    if (!scope) return nb_nil;
+    nb_output a = nb_constant_i32(g, axis, "split_dim");
+    nb_name_scope_pop(g);
+    nb_output in[2] = {a, value};
+    nb_op *op = nbi_op_new(g, NBI_OP_SPLIT, scope, NULL, in, 2);
+    nbi_free(scope);
+    if (!op) return nb_nil;
+    op->attrs.ints[0] = num_split;
+    op->attrs.n_ints = 1;
+    return nbi_op_finish(op);
+}
+
+/*** SplitV ***/
+
+/* Resolves sizes (one may be -1) against a dim of size d (-1 unknown). Returns
+ * false after writing TF's message. */
+static bool resolve_sizes(int64_t *sz, int n, int64_t d, char *msg, size_t msz) {
+    int neg = -1;
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        if (sz[i] == -1) {
+            if (neg >= 0) {
+                snprintf(msg, msz, "Only one dimensions can have a value of -1. Second one found at dimension %d", i);
+                return false;
+            }
+            neg = i;
+        } else if (sz[i] < 0) {
+            snprintf(msg, msz, "size_splits[%d] = %lld must be >= -1", i, (long long)sz[i]);
+            return false;
+        } else {
+            sum += sz[i];
+        }
+    }
+    if (d < 0) return true;
+    if ((neg < 0 && sum != d) || (neg >= 0 && sum > d)) {
+        snprintf(msg, msz,
+                 "Determined shape must either match input shape along split_dim exactly if fully specified, or be "
+                 "less than the size of the input along split_dim if not fully specified.  Got: %lld",
+                 (long long)sum);
+        return false;
+    }
+    if (neg >= 0) sz[neg] = d - sum;
+    return true;
+}
+
+static nb_status infer_split_v(nb_op *op) {
+    int64_t num = op->attrs.ints[0];
+    if (num < 1 || num > INT32_MAX)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Value for attr 'num_split' of %lld must be at least minimum 1",
+                               (long long)num);
+    nb_dtype ldt = nbi_in_dtype(op, 1);
+    if (!is_index_dtype(ldt))
+        return nbi_infer_error(op, NB_ERR_DTYPE,
+                               "Value for attr 'Tlen' of %s is not in the list of allowed values: int32, int64",
+                               nbi_dtype_tfname(ldt));
+    nb_status st = check_split_dim_input(op, 2);
+    if (st != NB_OK) return st;
+    const nb_shape *ls = nbi_in_shape(op, 1);
+    if (ls->rank >= 0 && ls->rank != 1)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Shape must be rank 1 but is rank %d", ls->rank);
+    if (ls->rank == 1 && ls->dims[0] >= 0 && ls->dims[0] != num)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Dimension must be %lld but is %lld", (long long)num,
+                               (long long)ls->dims[0]);
+    const nb_shape *s = nbi_in_shape(op, 0);
+    int ax = split_axis(op, 2, s->rank);
+    if (ax == -2) return op->graph->status;
+    if (!nbi_set_outputs(op, (int)num)) return NB_ERR_OUT_OF_MEMORY;
+    int64_t *sz = nbi_malloc((size_t)num * sizeof *sz);
+    if (!sz) return nbi_graph_error(op->graph, NB_ERR_OUT_OF_MEMORY, "out of memory in '%s'", op->name);
+    bool known = ax >= 0 && nbi_const_ints(op, 1, sz, (int)num) == num;
+    char msg[300];
+    if (known && !resolve_sizes(sz, (int)num, s->dims[ax], msg, sizeof msg)) {
+        nbi_free(sz);
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "%s", msg);
+    }
+    for (int i = 0; i < num; i++) {
+        op->out_dtype[i] = nbi_in_dtype(op, 0);
+        nb_shape o = *s;
+        if (ax < 0) {
+            for (int j = 0; j < o.rank; j++) o.dims[j] = NB_DIM_UNKNOWN;
+        } else {
+            o.dims[ax] = known ? sz[i] : NB_DIM_UNKNOWN;
+            if (known && sz[i] == -1) o.dims[ax] = NB_DIM_UNKNOWN;
+        }
+        op->out_shape[i] = o;
+    }
+    nbi_free(sz);
+    return NB_OK;
+}
+
+static nb_status k_split_v(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0], *lt = k->in[1];
+    int64_t num = k->op->attrs.ints[0];
+    int ax;
+    nb_status st = run_axis(k, k->in[2], x->rank, &ax);
+    if (st != NB_OK) return st;
+    if (lt->rank != 1 || lt->size != num)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                          "size of the split_tensor must be 1-D and have the same elements as outputs got %d -D and %lld elements",
+                          lt->rank, (long long)lt->size);
+    int64_t *sz = nbi_kscratch(k, (size_t)num * sizeof *sz);
+    if (!sz) return NB_ERR_OUT_OF_MEMORY;
+    for (int64_t i = 0; i < num; i++) sz[i] = load_index(lt, i);
+    char msg[300];
+    if (!resolve_sizes(sz, (int)num, x->dims[ax], msg, sizeof msg))
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s", msg);
+    return split_kernel(k, x, ax, sz, (int)num, false);
+}
+
+static void g_split_v(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    dx[0] = concat_grads(g, op, dy, op->inputs[2]);
+}
+
+const nbi_opdef nbi_opdef_SPLIT_V = {"SplitV", 3, 0, infer_split_v, k_split_v, g_split_v};
+
+nb_output nb_split_v(nb_graph *g, nb_output value, const int64_t *size_splits, int num_split, int axis,
+                     const char *name) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (num_split < 1 || !size_splits) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_split_v: needs num_split >= 1 sizes (got %d)", num_split);
+        return nb_nil;
+    }
+    /* As tf.split: the sizes are converted outside the op's scope ("Const"). */
+    nb_dtype dt = NB_INT32;
+    for (int i = 0; i < num_split; i++)
+        if (size_splits[i] > INT32_MAX || size_splits[i] < INT32_MIN) dt = NB_INT64;
+    nb_output sizes = nbi_const_ints_node(g, dt, size_splits, num_split, false, NULL);
+    char *scope = nbi_op_scope_push(g, name, "split");
+    if (!scope) return nb_nil;
+    nb_output a = nb_constant_i32(g, axis, "split_dim");
+    nb_name_scope_pop(g);
+    nb_output in[3] = {value, sizes, a};
+    nb_op *op = nbi_op_new(g, NBI_OP_SPLIT_V, scope, NULL, in, 3);
+    nbi_free(scope);
+    if (!op) return nb_nil;
+    op->attrs.ints[0] = num_split;
+    op->attrs.n_ints = 1;
+    return nbi_op_finish(op);
+}
