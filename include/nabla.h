@@ -444,6 +444,31 @@ nb_output nb_sigmoid(nb_graph *g, nb_output x, const char *name);    /* 1/(1+e^-
 nb_output nb_tanh(nb_graph *g, nb_output x, const char *name);       /* tanh x */
 nb_output nb_relu(nb_graph *g, nb_output x, const char *name);       /* max(x, 0) */
 
+/** More elementwise math (src/ops/math_more.c): one float32/float64 input of any
+ *  shape (unknown dims kept), output of its shape and dtype. Default names are
+ *  the op types ("Floor", "Ceil", "Round", "Sin", ...). A non-float input
+ *  records NB_ERR_DTYPE ("Value for attr 'T' of int32 is not in the list of
+ *  allowed values: float, double for 'Sin' (op: 'Sin') with input shapes: [2]."). */
+nb_output nb_floor(nb_graph *g, nb_output x, const char *name);  /* largest integer <= x; no gradient */
+nb_output nb_ceil(nb_graph *g, nb_output x, const char *name);   /* smallest integer >= x; no gradient */
+/** Rounds half to even (banker's rounding, as TF's Round): 0.5 -> 0, 1.5 -> 2,
+ *  2.5 -> 2, -0.5 -> -0. Also takes int32/int64 (the identity). No gradient. */
+nb_output nb_round(nb_graph *g, nb_output x, const char *name);
+nb_output nb_sin(nb_graph *g, nb_output x, const char *name);    /* sin x; d = cos x */
+nb_output nb_cos(nb_graph *g, nb_output x, const char *name);    /* cos x; d = -sin x */
+nb_output nb_tan(nb_graph *g, nb_output x, const char *name);    /* tan x; d = 1/cos^2 x */
+nb_output nb_asin(nb_graph *g, nb_output x, const char *name);   /* asin x (NaN outside [-1,1]); d = 1/sqrt(1-x^2) */
+nb_output nb_acos(nb_graph *g, nb_output x, const char *name);   /* acos x; d = -1/sqrt(1-x^2) */
+nb_output nb_atan(nb_graph *g, nb_output x, const char *name);   /* atan x; d = 1/(1+x^2) */
+nb_output nb_sinh(nb_graph *g, nb_output x, const char *name);   /* sinh x; d = cosh x */
+nb_output nb_cosh(nb_graph *g, nb_output x, const char *name);   /* cosh x; d = sinh x */
+nb_output nb_erf(nb_graph *g, nb_output x, const char *name);    /* erf x; d = 2/sqrt(pi) e^(-x^2) */
+nb_output nb_expm1(nb_graph *g, nb_output x, const char *name);  /* e^x - 1, exact near 0; d = e^x */
+/** Float classes (tf.is_nan, tf.is_inf, tf.is_finite): bool outputs; no gradient. */
+nb_output nb_is_nan(nb_graph *g, nb_output x, const char *name);
+nb_output nb_is_inf(nb_graph *g, nb_output x, const char *name);
+nb_output nb_is_finite(nb_graph *g, nb_output x, const char *name);
+
 /** Comparisons: bool output, broadcasting. */
 nb_output nb_equal(nb_graph *g, nb_output x, nb_output y, const char *name);
 nb_output nb_not_equal(nb_graph *g, nb_output x, nb_output y, const char *name);

@@ -169,7 +169,8 @@ static const gcase cases[] = {
 #include "grad_cases_nn.inc"
 #include "grad_cases_conv.inc"
 #include "grad_cases_slicing.inc"
-static const gcase *const family_cases[] = {nn_cases, conv_cases, slicing_cases};
+#include "grad_cases_math_more.inc"
+static const gcase *const family_cases[] = {nn_cases, conv_cases, slicing_cases, math_more_cases};
 
 static void run_one(const gcase *c) {
     int before = failures_;
