@@ -61,6 +61,25 @@ static PyObject *set_error_classes(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+static PyObject *get_error_classes(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    PyObject *d = PyDict_New();
+    for (int i = 1; d && i < NB_STATUS_COUNT; i++) {
+        if (!err_classes[i]) continue;
+        PyObject *k = PyLong_FromLong(i);
+        if (!k || PyDict_SetItem(d, k, err_classes[i]) < 0) Py_CLEAR(d);
+        Py_XDECREF(k);
+    }
+    return d;
+}
+
+static PyObject *get_classes(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return PyTuple_Pack(2, (PyObject *)nbpy_tensor_cls, (PyObject *)nbpy_operation_cls);
+}
+
 static PyObject *set_classes(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *t, *o;
@@ -897,6 +916,8 @@ static PyObject *mod_variable_op(PyObject *self, PyObject *arg) {
 static PyMethodDef module_methods[] = {
     {"set_classes", set_classes, METH_VARARGS, "set_classes(tensor_cls, operation_cls)"},
     {"set_error_classes", set_error_classes, METH_O, "set_error_classes({code: cls})"},
+    {"get_error_classes", get_error_classes, METH_NOARGS, "the registered {code: cls}"},
+    {"get_classes", get_classes, METH_NOARGS, "(tensor_cls, operation_cls) now in use"},
     {"version", mod_version, METH_NOARGS, "libnabla's version"},
     {"set_num_threads", mod_set_num_threads, METH_O, "nb_set_num_threads"},
     {"get_num_threads", mod_get_num_threads, METH_NOARGS, "nb_get_num_threads"},
