@@ -323,6 +323,14 @@ char *nb_shape_string(nb_shape s, char *buf, size_t n);
 /** A value fed at run time (tf.placeholder). Dims or the whole rank may be unknown.
  *  Default name "Placeholder". */
 nb_output nb_placeholder(nb_graph *g, nb_dtype dtype, nb_shape shape, const char *name);
+/** tf.placeholder_with_default(input, shape): input's value unless the output is
+ *  fed (any value compatible with `shape` and of input's dtype). `shape` may be
+ *  less precise than input's (NB_SHAPE_UNKNOWN_RANK, unknown dims) and becomes
+ *  the output's static shape; it must be compatible with input's ("Dimension 0
+ *  in both shapes must be equal, but are 2 and 3. Shapes are [2] and [3]. for
+ *  ..."). Op PlaceholderWithDefault, default name "PlaceholderWithDefault";
+ *  the gradient passes to input. */
+nb_output nb_placeholder_with_default(nb_graph *g, nb_output input, nb_shape shape, const char *name);
 /** A constant holding a copy of t's value (tf.constant). Default name "Const". */
 nb_output nb_constant(nb_graph *g, const nb_tensor *t, const char *name);
 /** Scalar constants, and constants from C arrays (copied). Default name "Const". */
@@ -647,6 +655,24 @@ nb_output nb_rank(nb_graph *g, nb_output x, const char *name);
 /** [start, start+delta, ...) stopping before limit (tf.range; op Range). The three
  *  inputs are scalars of one dtype. Default "range". */
 nb_output nb_range(nb_graph *g, nb_output start, nb_output limit, nb_output delta, const char *name);
+/** tf.linspace(start, stop, num): num evenly spaced values from start to stop
+ *  inclusive (op LinSpace): out[i] = start + i * (stop - start) / (num - 1), the
+ *  last exactly stop; num = 1 gives [start]. start and stop are float32/float64
+ *  scalars of one dtype, num an int32/int64 scalar > 0 ("Requires num > 0: 0").
+ *  Output shape [num] ([?] when num is not a constant). Not differentiable.
+ *  Default name "LinSpace". */
+nb_output nb_linspace(nb_graph *g, nb_output start, nb_output stop, nb_output num, const char *name);
+/** tf.Print(input, data, message, first_n, summarize): an identity of input
+ *  that, each time it runs, writes one line to stderr: message followed by
+ *  "[...]" for each of the n_data data tensors, each showing at most
+ *  `summarize` elements (< 0: all) in TF1's layout ("[[1 2][3...]...]"; floats
+ *  with 6 significant digits, or 9 when needed to read back; 17/15 for
+ *  doubles). first_n >= 0 prints only the first first_n runs (counted over
+ *  every session of the graph); -1 always. TF's defaults: first_n -1,
+ *  summarize 3. Op Print (stateful: never pruned as a constant), default name
+ *  "Print"; the gradient passes to input, none to data. */
+nb_output nb_print(nb_graph *g, nb_output input, const nb_output *data, int n_data, const char *message,
+                   int first_n, int summarize, const char *name);
 /** y = x. Default "Identity". */
 nb_output nb_identity(nb_graph *g, nb_output x, const char *name);
 /** y = x, but gradients do not flow through. Default "StopGradient". */

@@ -190,6 +190,10 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_UNPACK] = ROWS(T0, {"axis", A_AXIS}, {"num", A_I0}),
     [NBI_OP_SPLIT] = ROWS({"T", A_T_IN1}, {"num_split", A_I0}),
     [NBI_OP_SPLIT_V] = ROWS(T0, {"Tlen", A_T_IN1}, {"num_split", A_I0}),
+    /* src/ops/misc.c */
+    [NBI_OP_PLACEHOLDER_WITH_DEFAULT] = ROWS({"dtype", A_DTYPE}, {"shape", A_SHAPE}),
+    [NBI_OP_PRINT] = ROWS(T0, {"U", A_T_REST}, {"first_n", A_I0}, {"message", A_MESSAGE}, {"summarize", A_I1}),
+    [NBI_OP_LIN_SPACE] = ROWS(T0, {"Tidx", A_T_IN2}),
 };
 
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
@@ -444,6 +448,26 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
     case A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
     case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
         return attr_int(a, op->attrs.ints[src - A_I0]);
+    case A_MESSAGE: {
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
+        const char *m = op->attrs.message ? op->attrs.message : "";
+        if (v) {
+            v->s.data = (uint8_t *)(uintptr_t)m;
+            v->s.len = strlen(m);
+        }
+        return v;
+    }
+    case A_T_REST: {
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_LIST);
+        if (!v || !(v->list = list_new(a))) return NULL;
+        int n = op->n_inputs - 1;
+        if (n > 0) {
+            if (!(v->list->type = arena_alloc(a, (size_t)n * sizeof *v->list->type))) return NULL;
+            for (int i = 0; i < n; i++) v->list->type[i] = (Tensorflow__DataType)nbi_in_dtype(op, i + 1);
+            v->list->n_type = (size_t)n;
+        }
+        return v;
+    }
     case A_END: break;
     }
     *skip = true;

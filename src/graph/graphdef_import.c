@@ -337,6 +337,22 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
             break;
         }
+        case A_MESSAGE: {
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
+            char *m = nbi_malloc(v->s.len + 1);
+            if (!m || !nbi_graph_own(op->graph, m, nbi_free)) {
+                nbi_free(m);
+                *why = "could not be stored (out of memory)";
+                return false;
+            }
+            if (v->s.len) memcpy(m, v->s.data, v->s.len);
+            m[v->s.len] = 0;
+            op->attrs.message = m;
+            break;
+        }
+        case A_T_REST:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST) goto bad_kind;
+            break; /* derived from the inputs */
         case A_EMPTY_S: case A_CLASS: case A_END:
             break;
         }

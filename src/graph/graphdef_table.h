@@ -40,6 +40,8 @@ typedef enum attr_src {
     A_IS_TRAINING,                       /* b: attrs.keep_dims (FusedBatchNorm) */
     A_APPROXIMATE,                       /* b: attrs.ints[0] (Gelu) */
     A_I0, A_I1, A_I2, A_I3, A_I4,        /* i: attrs.ints[k] (StridedSlice's masks, num_split, ...) */
+    A_MESSAGE,                           /* s: attrs.message (Print) */
+    A_T_REST,                            /* list(type): dtypes of inputs 1.. (Print's U) */
 } attr_src;
 
 typedef struct attr_row {
