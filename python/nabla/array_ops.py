@@ -262,7 +262,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
     with _name_scope_ctx(g, name or "unstack"):
         out = []
         for i in _b.range(num):
-            key = (slice(None),) * axis + (i,)
+            key = (_b.slice(None),) * axis + (i,)
             out.append(_slice_helper(x, key))
         return out
 
@@ -293,7 +293,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     with _name_scope_ctx(g, name or "split"):
         out, b = [], 0
         for s in sizes:
-            key = (slice(None),) * axis + (slice(b, b + s),)
+            key = (_b.slice(None),) * axis + (_b.slice(b, b + s),)
             out.append(_slice_helper(x, key))
             b += s
         return out

@@ -87,7 +87,7 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
               and not _v.get_variable_scope().name)
     if simple:
         act = _act_table().get(activation, 0)
-        y = _C.dense(g, x, int(units), act, code, bool(use_bias), seed, name)
+        y = _C.layers_dense(g, x, int(units), act, code, bool(use_bias), seed, name)
         return _apply_activation(y, activation)
     return _python_dense(x, int(units), activation, use_bias, kernel_initializer,
                          bias_initializer, kernel_regularizer, bias_regularizer, trainable,
