@@ -861,6 +861,8 @@ static PyMethodDef single_defs[] = {
     F("summary_merge", b_summary_merge, "summary_merge(graph, summaries, name=None)"),
     F("strided_slice", b_strided_slice,
       "strided_slice(graph, x, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0, name=None)"),
+    F("strided_slice_t", b_strided_slice,
+      "strided_slice_t(graph, x, begin, end, strides, begin_mask=0, ...): the same function; begin/end/strides Outputs"),
     {NULL, NULL, 0, NULL}};
 
 /* functions whose self says which variant: (def, self value) */
