@@ -1507,11 +1507,23 @@ nb_status nb_summary_writer_close(nb_summary_writer *w);
  *  (op ScalarSummary). nb_summary_histogram: tf.summary.histogram(name, x), the
  *  same naming with "<name>/tag" (op HistogramSummary; non-finite values fail
  *  the run). nb_summary_merge: tf.summary.merge(outputs) (op MergeSummary in
- *  scope "Merge", or "<name>/<name>"). nb_summary_merge_all: every scalar and
- *  histogram summary op in the graph so far merged into "Merge/MergeSummary";
+ *  scope "Merge", or "<name>/<name>"). nb_summary_merge_all: every scalar,
+ *  histogram and image summary op in the graph so far merged into "Merge/MergeSummary";
  *  nil without an error when there are none (TF returns None). */
 nb_output nb_summary_scalar(nb_graph *g, const char *name, nb_output x);
 nb_output nb_summary_histogram(nb_graph *g, const char *name, nb_output x);
+/** tf.summary.image(name, images, max_outputs): images is [batch, height, width,
+ *  channels] with 1, 3 or 4 channels, uint8 (used as is) or float32/float64
+ *  (each image rescaled as TF's ImageSummary: over its finite values, all >= 0
+ *  maps the largest to 255, otherwise 0 maps to 128 and the larger magnitude to
+ *  0 or 255; values truncate; pixels with a non-finite channel become opaque
+ *  red). The first min(batch, max_outputs >= 1) images become PNG values tagged
+ *  "<tag>/image/<i>", or "<tag>/image" when max_outputs is 1 (TF's rule: the
+ *  count asked for, not produced). Op ImageSummary, scoped and tagged as
+ *  nb_summary_scalar, tag constant "<name>/tag"; joins nb_summary_merge_all.
+ *  Errors: "Tensor must be 4-D with last dim 1, 3, or 4, not [2,3]" (graph, or
+ *  run when the shape is known only then). */
+nb_output nb_summary_image(nb_graph *g, const char *name, nb_output images, int max_outputs);
 nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const char *name);
 nb_output nb_summary_merge_all(nb_graph *g);
 

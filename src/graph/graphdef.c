@@ -180,6 +180,7 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_BIAS_ADD_GRAD] = ROWS(T0, {"data_format", A_NHWC}),
     [NBI_OP_SCALAR_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_HISTOGRAM_SUMMARY] = ROWS({"T", A_T_IN1}),
+    [NBI_OP_IMAGE_SUMMARY] = ROWS({"T", A_T_IN1}, {"max_images", A_I0}),
     [NBI_OP_MERGE_SUMMARY] = ROWS({"N", A_N}),
     /* Slicing (src/ops/slicing.c) */
     [NBI_OP_STRIDED_SLICE] = ROWS(T0, {"Index", A_T_IN1}, {"begin_mask", A_I0}, {"ellipsis_mask", A_I2},
@@ -211,7 +212,7 @@ typedef Tensorflow__AttrValue AttrValue;
 typedef Tensorflow__NodeDef__AttrEntry AttrEntry;
 
 static bool is_summary_op(int type) {
-    return type == NBI_OP_SCALAR_SUMMARY || type == NBI_OP_HISTOGRAM_SUMMARY ||
+    return type == NBI_OP_SCALAR_SUMMARY || type == NBI_OP_HISTOGRAM_SUMMARY || type == NBI_OP_IMAGE_SUMMARY ||
            type == NBI_OP_MERGE_SUMMARY;
 }
 
@@ -553,7 +554,8 @@ nb_status nb_graph_to_graphdef(const nb_graph *g, void **bytes, size_t *len) {
     if (!string_const) goto oom;
     for (int i = 0; i < g->n_ops; i++) {
         const nb_op *op = g->ops[i];
-        if ((op->type == NBI_OP_SCALAR_SUMMARY || op->type == NBI_OP_HISTOGRAM_SUMMARY) &&
+        if ((op->type == NBI_OP_SCALAR_SUMMARY || op->type == NBI_OP_HISTOGRAM_SUMMARY ||
+             op->type == NBI_OP_IMAGE_SUMMARY) &&
             op->n_inputs > 0 && op->inputs[0].op->type == NBI_OP_CONST)
             string_const[op->inputs[0].op->id] = true;
     }
