@@ -31,7 +31,8 @@ from .math_ops import (add, subtract, multiply, divide, div, truediv, floordiv, 
                        to_int32, to_int64, saturate_cast, clip_by_value, matmul, reduce_sum,
                        reduce_mean, reduce_prod, reduce_max, reduce_min, reduce_any,
                        reduce_all, reduce_logsumexp, argmax, argmin, arg_max, arg_min,
-                       count_nonzero, realdiv)
+                       count_nonzero, realdiv, sin, cos, tan, asin, acos, atan, sinh,
+                       cosh, erf, expm1, is_nan, is_inf, is_finite)
 from .array_ops import (placeholder, placeholder_with_default, zeros, ones, fill,  # noqa: E402
                         zeros_like, ones_like, range, linspace, lin_space, random_normal,
                         truncated_normal, random_uniform, identity, stop_gradient, reshape,

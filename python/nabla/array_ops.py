@@ -115,6 +115,14 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
 def linspace(start, stop, num, name=None):
     """tf.linspace(start, stop, num): num evenly spaced values (Python numbers)."""
     g = get_default_graph()
+    f = getattr(_C, "linspace", None)
+    if f is not None:
+        with _name_scope_ctx(g, name or "LinSpace") as scope:
+            st = _tensor(start, g, dtype=None if _is_tensor(start) else _dtypes.float32,
+                         name="start")
+            sp = _tensor(stop, g, dtype=st.dtype, name="stop")
+            n = _tensor(num, g, dtype=None if _is_tensor(num) else _dtypes.int32, name="num")
+            return f(g, st, sp, n, scope)
     if any(_is_tensor(v) for v in (start, stop, num)):
         raise TypeError("nabla's linspace takes Python numbers for start, stop and num")
     arr = np.linspace(float(start), float(stop), int(num)).astype(np.float32)
@@ -254,6 +262,9 @@ def unstack(value, num=None, axis=0, name="unstack"):
         if shape.ndims is None or shape[axis].value is None:
             raise ValueError("Cannot infer num from shape %s" % shape)
         num = shape[axis].value
+    f = getattr(_C, "unstack", None)
+    if f is not None:
+        return list(f(g, x, int(num), int(axis), name or "unstack"))
     rank = shape.ndims
     if axis < 0:
         if rank is None:
@@ -274,6 +285,10 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     """tf.split(value, num_or_size_splits, axis): pieces taken by StridedSlice."""
     g = _g(value)
     x = _tensor(value, g)
+    if isinstance(num_or_size_splits, (int, np.integer)) and getattr(_C, "split", None):
+        return list(_C.split(g, x, int(num_or_size_splits), int(axis), name or "split"))
+    if not isinstance(num_or_size_splits, (int, np.integer)) and getattr(_C, "split_v", None):
+        return list(_C.split_v(g, x, _ints(num_or_size_splits), int(axis), name or "split"))
     shape = x.get_shape()
     if shape.ndims is None:
         raise ValueError("split needs a known rank")
@@ -315,7 +330,7 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
             et = _tensor(end, g, dtype=bt.dtype, name="end")
             st = _tensor(strides if strides is not None else [1] * len(_ints(begin)), g,
                          dtype=bt.dtype, name="strides")
-            return _C.strided_slice_t(g, x, bt, et, st, begin_mask, end_mask, ellipsis_mask,
+            return _C.strided_slice(g, x, bt, et, st, begin_mask, end_mask, ellipsis_mask,
                                       new_axis_mask, shrink_axis_mask, scope)
     return _C.strided_slice(g, x, _ints(begin), _ints(end),
                             None if strides is None else _ints(strides), begin_mask,
@@ -379,7 +394,7 @@ def _slice_helper(tensor, slice_spec):
             bt = stack([_idx(v, g) for v in begin])
             et = stack([_idx(v, g) for v in end])
             st = stack([_idx(v, g) for v in strides])
-            return _C.strided_slice_t(g, x, bt, et, st, bm, em, elm, nam, sam, scope)
+            return _C.strided_slice(g, x, bt, et, st, bm, em, elm, nam, sam, scope)
     return _C.strided_slice(g, x, begin, end, strides, bm, em, elm, nam, sam, "strided_slice")
 
 
@@ -416,7 +431,8 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     if str(mode).upper() != "CONSTANT" or constant_values != 0:
         raise NotImplementedError("nabla's pad supports mode='CONSTANT' with zeros only")
     g = _g(tensor)
-    return _C.pad(g, _tensor(tensor, g), _ints(paddings), name or "Pad")
+    pp = np.asarray(paddings, dtype=np.int64).reshape(-1, 2).tolist()
+    return _C.pad(g, _tensor(tensor, g), pp, name or "Pad")
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
@@ -499,7 +515,7 @@ def Print(input_, data, message=None, first_n=None, summarize=None, name=None):
     libnabla has it, else an Identity and no log)."""
     g = _g(input_)
     x = _tensor(input_, g)
-    f = getattr(_C, "print_op", None) or getattr(_C, "print_", None)
+    f = getattr(_C, "print_", None)
     if f is not None:
         return f(g, x, [_tensor(d, g) for d in data], message or "",
                  -1 if first_n is None else int(first_n),

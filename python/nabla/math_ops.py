@@ -345,3 +345,35 @@ def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dtypes.int64, n
         x = _tensor(input_tensor, g)
         nz = not_equal(x, _tensor(0, g, dtype=x.dtype, name="zeros"))
         return reduce_sum(cast(nz, dtype), axis, keepdims, None, reduction_indices, keep_dims)
+
+
+def _c_unary_or(cname, default, fallback):
+    f = getattr(_C, cname, None)
+    return _unary(f, default) if f is not None else fallback
+
+
+floor = _c_unary_or("floor", "Floor", floor)
+ceil = _c_unary_or("ceil", "Ceil", ceil)
+round = _c_unary_or("round", "Round", round)  # noqa: A001
+
+
+def _missing(name):
+    def f(*a, **k):
+        raise NotImplementedError("this nabla build has no %s" % name)
+    f.__name__ = name
+    return f
+
+
+sin = _c_unary_or("sin", "Sin", _missing("sin"))
+cos = _c_unary_or("cos", "Cos", _missing("cos"))
+tan = _c_unary_or("tan", "Tan", _missing("tan"))
+asin = _c_unary_or("asin", "Asin", _missing("asin"))
+acos = _c_unary_or("acos", "Acos", _missing("acos"))
+atan = _c_unary_or("atan", "Atan", _missing("atan"))
+sinh = _c_unary_or("sinh", "Sinh", _missing("sinh"))
+cosh = _c_unary_or("cosh", "Cosh", _missing("cosh"))
+erf = _c_unary_or("erf", "Erf", _missing("erf"))
+expm1 = _c_unary_or("expm1", "Expm1", _missing("expm1"))
+is_nan = _c_unary_or("is_nan", "IsNan", _missing("is_nan"))
+is_inf = _c_unary_or("is_inf", "IsInf", _missing("is_inf"))
+is_finite = _c_unary_or("is_finite", "IsFinite", _missing("is_finite"))
