@@ -517,6 +517,23 @@ nb_output nb_reduce_sum_t(nb_graph *g, nb_output x, nb_output axes, bool keep_di
                           const char *name);
 nb_output nb_reduce_mean_t(nb_graph *g, nb_output x, nb_output axes, bool keep_dims,
                            const char *name);
+/** tf.reduce_any / tf.reduce_all over bool x (ops Any, All; bool output; no
+ *  gradient): axes and keep_dims as nb_reduce_sum (NB_ALL_AXES: every axis; an
+ *  empty list copies x; the axes Const is "<name>/reduction_indices", or "Const"
+ *  for all axes). A non-bool x records NB_ERR_DTYPE ("Input 'input' of 'Any' Op
+ *  has type float that does not match expected type of bool ..."). Default
+ *  names "Any", "All". */
+nb_output nb_reduce_any(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                        const char *name);
+nb_output nb_reduce_all(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                        const char *name);
+/** tf.cumsum(x, axis, exclusive, reverse) (op Cumsum, axis a Const "<name>/axis",
+ *  default name "Cumsum"): y[..., i, ...] = sum of x[..., j, ...] over j <= i
+ *  along axis (j < i when exclusive; j >= i / j > i when reverse). float32,
+ *  float64, int32, int64; same shape as x. An axis outside [-rank, rank) is
+ *  "ScanOp: Expected scan axis in the range [-2, 2), but got 2". Gradient:
+ *  cumsum of dy with reverse flipped. */
+nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
 /** Index of the largest / smallest value along `axis` (int64 output). Default names
  *  "ArgMax", "ArgMin"; the axis is a Const "<name>/dimension". */
 nb_output nb_argmax(nb_graph *g, nb_output x, int axis, const char *name);
@@ -628,6 +645,11 @@ nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, 
  *  Output shape: [num_segments] + data.shape[rank(segment_ids):]. Default "UnsortedSegmentSum". */
 nb_output nb_unsorted_segment_sum(nb_graph *g, nb_output data, nb_output segment_ids,
                                   nb_output num_segments, const char *name);
+/** tf.reverse(x, axis): reverses x along each listed axis (negative counts
+ *  from the end; each at most once: "axis 0 specified more than once."; out of
+ *  range: "'axis'[0] = 2 is out of valid range [0, 1]"). Op ReverseV2, axes a
+ *  Const "<name>/axis", default name "ReverseV2". Gradient: dy reversed. */
+nb_output nb_reverse(nb_graph *g, nb_output x, const int *axes, int n_axes, const char *name);
 /** Repeats x multiples[i] times along dim i. Default "Tile". */
 nb_output nb_tile(nb_graph *g, nb_output x, const int64_t *multiples, int rank, const char *name);
 /** tf.pad(x, paddings) with zeros: paddings is rank × 2 non-negative (before, after)

@@ -171,7 +171,8 @@ static const gcase cases[] = {
 #include "grad_cases_slicing.inc"
 #include "grad_cases_math_more.inc"
 #include "grad_cases_misc.inc"
-static const gcase *const family_cases[] = {nn_cases, conv_cases, slicing_cases, math_more_cases, misc_cases};
+#include "grad_cases_scan.inc"
+static const gcase *const family_cases[] = {nn_cases, conv_cases, slicing_cases, math_more_cases, misc_cases, scan_cases};
 
 static void run_one(const gcase *c) {
     int before = failures_;

@@ -195,6 +195,11 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_PLACEHOLDER_WITH_DEFAULT] = ROWS({"dtype", A_DTYPE}, {"shape", A_SHAPE}),
     [NBI_OP_PRINT] = ROWS(T0, {"U", A_T_REST}, {"first_n", A_I0}, {"message", A_MESSAGE}, {"summarize", A_I1}),
     [NBI_OP_LIN_SPACE] = ROWS(T0, {"Tidx", A_T_IN2}),
+    /* src/ops/scan.c */
+    [NBI_OP_REVERSE_V2] = ROWS(T0, {"Tidx", A_T_IN1}),
+    [NBI_OP_CUMSUM] = ROWS(T0, {"Tidx", A_T_IN1}, {"exclusive", A_B0}, {"reverse", A_B1}),
+    [NBI_OP_ANY] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
+    [NBI_OP_ALL] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
 };
 
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
@@ -449,6 +454,8 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
     case A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
     case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
         return attr_int(a, op->attrs.ints[src - A_I0]);
+    case A_B0: case A_B1:
+        return attr_bool(a, op->attrs.ints[src - A_B0] != 0);
     case A_MESSAGE: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
         const char *m = op->attrs.message ? op->attrs.message : "";

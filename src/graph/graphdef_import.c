@@ -353,6 +353,13 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
         case A_T_REST:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST) goto bad_kind;
             break; /* derived from the inputs */
+        case A_B0: case A_B1: {
+            int at = (int)rows[r].src - (int)A_B0;
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_B) goto bad_kind;
+            op->attrs.ints[at] = v->b;
+            if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
+            break;
+        }
         case A_EMPTY_S: case A_CLASS: case A_END:
             break;
         }
