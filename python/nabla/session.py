@@ -206,6 +206,12 @@ class BaseSession(object):
             if fetches in self._graph._summary_outputs:
                 return bytes(r)
             return r
+        if type(fetches) is list and not self._graph._summary_outputs:
+            for f in fetches:
+                if not isinstance(f, _Fetchable):
+                    break
+            else:
+                return self._c.run(fetches, feeds)
         fl = _Flattener(self._graph)
         build = fl.add(fetches)
         results = self._c.run(fl.items, feeds) if fl.items else []
