@@ -80,6 +80,11 @@ static const row rows[] = {
     R(nn_softplus, S_U, "softplus"), R(nn_softsign, S_U, "softsign"), R(nn_swish, S_U, "swish"),
     R(nn_softmax, S_U, "softmax"), R(nn_log_softmax, S_U, "log_softmax"),
     R(nn_l2_loss, S_U, "sum(t^2)/2"), R(layers_flatten, S_U, "tf.layers.flatten"),
+    R(floor, S_U, "floor"), R(ceil, S_U, "ceil"), R(round, S_U, "round half to even"),
+    R(sin, S_U, "sin"), R(cos, S_U, "cos"), R(tan, S_U, "tan"), R(asin, S_U, "asin"),
+    R(acos, S_U, "acos"), R(atan, S_U, "atan"), R(sinh, S_U, "sinh"), R(cosh, S_U, "cosh"),
+    R(erf, S_U, "erf"), R(expm1, S_U, "e^x - 1"), R(is_nan, S_U, "isnan"), R(is_inf, S_U, "isinf"),
+    R(is_finite, S_U, "isfinite"),
     /* binary */
     R(add, S_B, "x + y"), R(subtract, S_B, "x - y"), R(multiply, S_B, "x * y"),
     R(divide, S_B, "x / y"), R(floor_div, S_B, "x // y"), R(mod, S_B, "x % y"),
@@ -98,9 +103,11 @@ static const row rows[] = {
     /* ternary */
     R(where, S_T, "where(cond, x, y)"), R(range, S_T, "range(start, limit, delta)"),
     R(unsorted_segment_sum, S_T, "(data, segment_ids, num_segments)"),
+    R(linspace, S_T, "linspace(start, stop, num)"),
     /* reductions */
     R(reduce_sum, S_RED, "sum"), R(reduce_mean, S_RED, "mean"), R(reduce_prod, S_RED, "prod"),
     R(reduce_max, S_RED, "max"), R(reduce_min, S_RED, "min"),
+    R(reduce_any, S_RED, "any"), R(reduce_all, S_RED, "all"),
     /* lists */
     R(add_n, S_LIST, "AddN"), R(group, S_LIST, "tf.group"),
     R(concat, S_LISTAX, "concat(xs, axis)"), R(stack, S_LISTAX, "stack(xs, axis)"),
@@ -109,6 +116,7 @@ static const row rows[] = {
     R(argmin, S_INT, "argmin(x, axis)"),
     /* int lists */
     R(transpose, S_INTS, "transpose(x, perm=None)"), R(squeeze, S_INTS, "squeeze(x, axes=None)"),
+    R(reverse, S_INTS, "reverse(x, axes)"),
     {"reshape", S_I64, (void (*)(void))reshape_i64, "reshape(x, dims)"},
     R(tile, S_I64, "tile(x, multiples)"),
     /* sources */
@@ -833,6 +841,130 @@ static PyObject *b_strided_slice(PyObject *self, PyObject *args, PyObject *kw) {
                                                  bm, em, elm, nam, sam, name));
 }
 
+/* The outputs of a multi-output op as a list. */
+static PyObject *all_outputs(NbpyGraph *g, nb_output first) {
+    if (nbpy_build_end(g) < 0) return NULL;
+    if (!first.op) return PyList_New(0);
+    int n = nb_op_num_outputs(first.op);
+    PyObject *l = PyList_New(n);
+    for (int i = 0; l && i < n; i++) {
+        PyObject *x = nbpy_output_new(g, nb_op_output(first.op, i));
+        if (!x) {
+            Py_CLEAR(l);
+            break;
+        }
+        PyList_SET_ITEM(l, i, x);
+    }
+    return l;
+}
+
+static PyObject *b_unstack(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "value", "num", "axis", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    int num = -1, axis = 0;
+    const char *name = NULL;
+    PARSE("O&O&|iiO&", nbpy_graph_conv, &g, nbpy_output_conv, &x, &num, &axis, nbpy_name_conv, &name);
+    CHECK_OUTS(x);
+    nbpy_build_begin(g);
+    return all_outputs(g, nb_unstack(g->g, O(x), num, axis, name));
+}
+
+static PyObject *b_split(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "value", "num_split", "axis", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    int num, axis = 0;
+    const char *name = NULL;
+    PARSE("O&O&i|iO&", nbpy_graph_conv, &g, nbpy_output_conv, &x, &num, &axis, nbpy_name_conv, &name);
+    CHECK_OUTS(x);
+    nbpy_build_begin(g);
+    return all_outputs(g, nb_split(g->g, O(x), num, axis, name));
+}
+
+static PyObject *b_split_v(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "value", "size_splits", "axis", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    nbpy_ints sizes;
+    int axis = 0;
+    const char *name = NULL;
+    PARSE("O&O&O&|iO&", nbpy_graph_conv, &g, nbpy_output_conv, &x, nbpy_ints_conv, &sizes, &axis,
+          nbpy_name_conv, &name);
+    CHECK_OUTS(x);
+    if (sizes.n < 0) {
+        PyErr_SetString(PyExc_TypeError, "split_v: size_splits must be a list of ints");
+        return NULL;
+    }
+    nbpy_build_begin(g);
+    return all_outputs(g, nb_split_v(g->g, O(x), sizes.v, sizes.n, axis, name));
+}
+
+static PyObject *b_placeholder_with_default(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "input", "shape", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    nb_shape shape;
+    const char *name = NULL;
+    PARSE("O&O&O&|O&", nbpy_graph_conv, &g, nbpy_output_conv, &x, nbpy_shape_conv, &shape,
+          nbpy_name_conv, &name);
+    CHECK_OUTS(x);
+    nbpy_build_begin(g);
+    return nbpy_build_result(g, nb_placeholder_with_default(g->g, O(x), shape, name));
+}
+
+static PyObject *b_print(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "input", "data", "message", "first_n", "summarize", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    nbpy_outs data;
+    const char *msg = "", *name = NULL;
+    int first_n = -1, summarize = 3;
+    PARSE("O&O&O&|siiO&", nbpy_graph_conv, &g, nbpy_output_conv, &x, nbpy_outs_conv, &data, &msg,
+          &first_n, &summarize, nbpy_name_conv, &name);
+    if (nbpy_check_graph(g, &x, 1) < 0 || nbpy_check_graph_outs(g, &data) < 0) {
+        nbpy_outs_clear(&data);
+        return NULL;
+    }
+    nbpy_build_begin(g);
+    nb_output o = nb_print(g->g, O(x), data.v, data.n, msg, first_n, summarize, name);
+    nbpy_outs_clear(&data);
+    return nbpy_build_result(g, o);
+}
+
+static PyObject *b_summary_image(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "name", "images", "max_outputs", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    const char *name;
+    int max_outputs = 3;
+    PARSE("O&sO&|i", nbpy_graph_conv, &g, &name, nbpy_output_conv, &x, &max_outputs);
+    CHECK_OUTS(x);
+    nbpy_build_begin(g);
+    return nbpy_build_result(g, nb_summary_image(g->g, name, O(x), max_outputs));
+}
+
+static PyObject *b_cumsum(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "x", "axis", "exclusive", "reverse", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    int axis = 0;
+    bool excl = false, rev = false;
+    const char *name = NULL;
+    PARSE("O&O&|iO&O&O&", nbpy_graph_conv, &g, nbpy_output_conv, &x, &axis, nbpy_bool_conv, &excl,
+          nbpy_bool_conv, &rev, nbpy_name_conv, &name);
+    CHECK_OUTS(x);
+    nbpy_build_begin(g);
+    return nbpy_build_result(g, nb_cumsum(g->g, O(x), axis, excl, rev, name));
+}
+
 #define KW (METH_VARARGS | METH_KEYWORDS)
 #define F(name, fn, doc) {name, (PyCFunction)(void (*)(void))fn, KW, doc}
 static PyMethodDef single_defs[] = {
@@ -861,6 +993,15 @@ static PyMethodDef single_defs[] = {
     F("summary_merge", b_summary_merge, "summary_merge(graph, summaries, name=None)"),
     F("strided_slice", b_strided_slice,
       "strided_slice(graph, x, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0, name=None)"),
+    F("unstack", b_unstack, "unstack(graph, value, num=-1, axis=0, name=None) -> [Output]"),
+    F("split", b_split, "split(graph, value, num_split, axis=0, name=None) -> [Output]"),
+    F("split_v", b_split_v, "split_v(graph, value, size_splits, axis=0, name=None) -> [Output]"),
+    F("placeholder_with_default", b_placeholder_with_default,
+      "placeholder_with_default(graph, input, shape, name=None)"),
+    F("print_", b_print,
+      "print_(graph, input, data, message='', first_n=-1, summarize=3, name=None) (tf.Print)"),
+    F("summary_image", b_summary_image, "summary_image(graph, name, images, max_outputs=3)"),
+    F("cumsum", b_cumsum, "cumsum(graph, x, axis=0, exclusive=False, reverse=False, name=None)"),
     F("strided_slice_t", b_strided_slice,
       "strided_slice_t(graph, x, begin, end, strides, begin_mask=0, ...): the same function; begin/end/strides Outputs"),
     {NULL, NULL, 0, NULL}};
