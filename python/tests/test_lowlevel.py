@@ -272,6 +272,21 @@ def test_fetched_arrays_are_fresh_writable_and_independent():
     np.testing.assert_array_equal(r2, [1.0, 2.0, 3.0])
 
 
+def test_fetched_arrays_outlive_their_session_and_graph():
+    g, x, w, y, s = small_graph()
+    sess = _n.Session(g)
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    ry, rs = sess.run([y, s], [(x, a)])
+    sess.close()
+    del sess, g, x, w, y, s
+    gc.collect()
+    wn = np.array([1.0, -2.0, 0.5], np.float32)
+    np.testing.assert_array_equal(ry, a * wn)  # the buffers are the arrays' own
+    np.testing.assert_allclose(rs, (a * wn).sum(1), rtol=1e-6)
+    ry += 1
+    np.testing.assert_array_equal(ry, a * wn + 1)
+
+
 def test_variables_gradients_and_optimizer_step():
     g = _n.Graph()
     x = _n.placeholder(g, F32, (None,), "x")
