@@ -246,7 +246,10 @@ int nbpy_ints_conv(PyObject *obj, void *out) {
         v->n = -1;
         return 1;
     }
-    if (PyLong_Check(obj) || PyIndex_Check(obj)) {
+    /* an int, a numpy integer scalar or a 0-d array is one value; other sequences (lists,
+     * tuples, 1-d arrays) are lists */
+    if (PyLong_Check(obj) || (PyArray_Check(obj) && PyArray_NDIM((PyArrayObject *)obj) == 0) ||
+        (PyIndex_Check(obj) && !PySequence_Check(obj))) {
         v->n = 1;
         return as_int64(obj, &v->v[0]) == 0;
     }

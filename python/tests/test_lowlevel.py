@@ -68,6 +68,21 @@ def test_build_and_run_matches_numpy():
     assert ry.dtype == np.float32 and ry.shape == (2, 3)
 
 
+def test_int_arguments_take_numpy_values():
+    g = _n.Graph()
+    a = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    c = _n.constant(g, a)
+    outs = [_n.reduce_sum(g, c, np.array([0, 2])), _n.reduce_sum(g, c, np.int64(1)),
+            _n.reduce_sum(g, c, np.array(2)), _n.transpose(g, c, np.array([2, 0, 1])),
+            _n.reshape(g, c, np.array([4, -1]))]
+    r = _n.Session(g).run(outs)
+    np.testing.assert_array_equal(r[0], a.sum((0, 2)))
+    np.testing.assert_array_equal(r[1], a.sum(1))
+    np.testing.assert_array_equal(r[2], a.sum(2))
+    np.testing.assert_array_equal(r[3], a.transpose(2, 0, 1))
+    np.testing.assert_array_equal(r[4], a.reshape(4, -1))
+
+
 def test_rank0_fetch_is_numpy_scalar_and_op_fetch_is_none():
     g = _n.Graph()
     c = _n.constant(g, np.float32(2.5))
