@@ -534,6 +534,28 @@ nb_output nb_reduce_all(nb_graph *g, nb_output x, const int *axes, int n_axes, b
  *  "ScanOp: Expected scan axis in the range [-2, 2), but got 2". Gradient:
  *  cumsum of dy with reverse flipped. */
 nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
+/** tf.nn.top_k(x, k, sorted): the k largest entries along the last dim of x
+ *  (rank >= 1; float32/float64/int32/int64/uint8), in descending order, equal
+ *  values by lower index first. Op TopKV2 with outputs 0 values (x's dtype) and
+ *  1 indices (int32, nb_op_output(result.op, 1)), both of x's shape with the
+ *  last dim k; k is a Const "<name>/k". Errors: "Need k >= 0, got -1", "input
+ *  must have last dimension >= k = 5 but is 3" (run: "input must have at
+ *  least k columns. Had 3, needed 5"). Gradient to x: dy placed at the chosen
+ *  positions (needs x's last dim known). Default name "TopKV2". */
+nb_output nb_top_k(nb_graph *g, nb_output x, int k, bool sorted, const char *name);
+/** tf.nn.in_top_k(predictions, targets, k): bool [batch], true where
+ *  predictions[i, targets[i]] is among the k largest of row i (ties at the
+ *  boundary count as in; fewer than k strictly larger values). An out-of-range
+ *  target or a non-finite value in the row gives false, as TF. predictions
+ *  float32 [batch, classes], targets int32/int64 [batch]. Op InTopKV2 named
+ *  as TF1's Python does: "in_top_k/InTopKV2" (with a name: "<name>/<name>"),
+ *  k a Const "<op>/k". Not differentiable. */
+nb_output nb_in_top_k(nb_graph *g, nb_output predictions, nb_output targets, int k, const char *name);
+/** tf.where(condition) with one argument: the coordinates of the nonzero
+ *  (true) elements in row-major order, an int64 [count, rank(condition)]
+ *  tensor. Op Where, default name "Where". Not differentiable. (Three-argument
+ *  tf.where is nb_where.) */
+nb_output nb_where_true(nb_graph *g, nb_output condition, const char *name);
 /** Index of the largest / smallest value along `axis` (int64 output). Default names
  *  "ArgMax", "ArgMin"; the axis is a Const "<name>/dimension". */
 nb_output nb_argmax(nb_graph *g, nb_output x, int axis, const char *name);

@@ -172,7 +172,9 @@ static const gcase cases[] = {
 #include "grad_cases_math_more.inc"
 #include "grad_cases_misc.inc"
 #include "grad_cases_scan.inc"
-static const gcase *const family_cases[] = {nn_cases, conv_cases, slicing_cases, math_more_cases, misc_cases, scan_cases};
+#include "grad_cases_topk.inc"
+static const gcase *const family_cases[] = {nn_cases,      conv_cases, slicing_cases, math_more_cases,
+                                            misc_cases,    scan_cases, topk_cases};
 
 static void run_one(const gcase *c) {
     int before = failures_;

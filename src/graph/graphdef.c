@@ -200,6 +200,9 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_CUMSUM] = ROWS(T0, {"Tidx", A_T_IN1}, {"exclusive", A_B0}, {"reverse", A_B1}),
     [NBI_OP_ANY] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
     [NBI_OP_ALL] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
+    /* src/ops/topk.c */
+    [NBI_OP_TOP_K] = ROWS(T0, {"sorted", A_B0}),
+    [NBI_OP_IN_TOP_K] = ROWS({"T", A_T_IN1}),
 };
 
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
