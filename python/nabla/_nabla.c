@@ -165,9 +165,10 @@ int nbpy_dtype_conv(PyObject *obj, void *out) {
     }
     if (dt == NB_DTYPE_INVALID) {
         PyObject *r = PyObject_Repr(obj);
-        PyErr_Format(PyExc_TypeError, "%s is not a nabla dtype (float32 1, float64 2, int32 3, "
-                     "uint8 4, int64 9, bool 10)", r ? PyUnicode_AsUTF8(r) : "?");
-        Py_XDECREF(r);
+        if (!r) return 0;
+        PyErr_Format(PyExc_TypeError, "%S is not a nabla dtype (float32 1, float64 2, int32 3, "
+                     "uint8 4, int64 9, bool 10)", r);
+        Py_DECREF(r);
         return 0;
     }
     *(nb_dtype *)out = dt;
@@ -332,19 +333,17 @@ int nbpy_outs_conv(PyObject *obj, void *out) {
     return Py_CLEANUP_SUPPORTED;
 }
 
-static PyObject *describe(NbpyOutput *o) {
-    char buf[512];
-    nb_output_name((nb_output){o->op, o->index}, buf, sizeof buf);
-    return PyUnicode_FromFormat("Tensor(\"%s\")", buf);
-}
+/* str() of the tensor: the Python layer's TF1 text, e.g. Tensor("x:0", shape=(), dtype=float32) */
+static PyObject *describe(NbpyOutput *o) { return PyObject_Str((PyObject *)o); }
 
 int nbpy_check_graph(NbpyGraph *graph, NbpyOutput *const *outs, int n) {
     for (int i = 0; i < n; i++) {
         if (outs[i] && outs[i]->graph != graph) {
             PyObject *d = describe(outs[i]);
+            if (!d) return -1;
             PyErr_Format(PyExc_ValueError, "%U must be from the same graph as the op being built",
                          d);
-            Py_XDECREF(d);
+            Py_DECREF(d);
             return -1;
         }
     }

@@ -44,10 +44,10 @@ static void sig_clear(sig *s) {
 }
 
 static int not_element(PyObject *obj) {
-    PyObject *r = PyObject_Repr(obj);
-    PyErr_Format(PyExc_ValueError, "Tensor %s is not an element of this graph.",
-                 r ? PyUnicode_AsUTF8(r) : "?");
-    Py_XDECREF(r);
+    PyObject *r = PyObject_Str(obj);
+    if (!r) return -1;
+    PyErr_Format(PyExc_ValueError, "Tensor %S is not an element of this graph.", r);
+    Py_DECREF(r);
     return -1;
 }
 
