@@ -84,7 +84,7 @@ static const row rows[] = {
     R(sin, S_U, "sin"), R(cos, S_U, "cos"), R(tan, S_U, "tan"), R(asin, S_U, "asin"),
     R(acos, S_U, "acos"), R(atan, S_U, "atan"), R(sinh, S_U, "sinh"), R(cosh, S_U, "cosh"),
     R(erf, S_U, "erf"), R(expm1, S_U, "e^x - 1"), R(is_nan, S_U, "isnan"), R(is_inf, S_U, "isinf"),
-    R(is_finite, S_U, "isfinite"),
+    R(is_finite, S_U, "isfinite"), R(where_true, S_U, "where(condition): int64 [count, rank]"),
     /* binary */
     R(add, S_B, "x + y"), R(subtract, S_B, "x - y"), R(multiply, S_B, "x * y"),
     R(divide, S_B, "x / y"), R(floor_div, S_B, "x // y"), R(mod, S_B, "x % y"),
@@ -950,6 +950,35 @@ static PyObject *b_summary_image(PyObject *self, PyObject *args, PyObject *kw) {
     return nbpy_build_result(g, nb_summary_image(g->g, name, O(x), max_outputs));
 }
 
+static PyObject *b_top_k(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "x", "k", "sorted", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *x;
+    int kk = 1;
+    bool sorted = true;
+    const char *name = NULL;
+    PARSE("O&O&|iO&O&", nbpy_graph_conv, &g, nbpy_output_conv, &x, &kk, nbpy_bool_conv, &sorted,
+          nbpy_name_conv, &name);
+    CHECK_OUTS(x);
+    nbpy_build_begin(g);
+    return all_outputs(g, nb_top_k(g->g, O(x), kk, sorted, name));
+}
+
+static PyObject *b_in_top_k(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "predictions", "targets", "k", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *p, *t;
+    int kk;
+    const char *name = NULL;
+    PARSE("O&O&O&i|O&", nbpy_graph_conv, &g, nbpy_output_conv, &p, nbpy_output_conv, &t, &kk,
+          nbpy_name_conv, &name);
+    CHECK_OUTS(p, t);
+    nbpy_build_begin(g);
+    return nbpy_build_result(g, nb_in_top_k(g->g, O(p), O(t), kk, name));
+}
+
 static PyObject *b_cumsum(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
     static char *k[] = {"graph", "x", "axis", "exclusive", "reverse", "name", NULL};
@@ -1001,6 +1030,8 @@ static PyMethodDef single_defs[] = {
     F("print_", b_print,
       "print_(graph, input, data, message='', first_n=-1, summarize=3, name=None) (tf.Print)"),
     F("summary_image", b_summary_image, "summary_image(graph, name, images, max_outputs=3)"),
+    F("top_k", b_top_k, "top_k(graph, x, k=1, sorted=True, name=None) -> [values, indices]"),
+    F("in_top_k", b_in_top_k, "in_top_k(graph, predictions, targets, k, name=None)"),
     F("cumsum", b_cumsum, "cumsum(graph, x, axis=0, exclusive=False, reverse=False, name=None)"),
     F("strided_slice_t", b_strided_slice,
       "strided_slice_t(graph, x, begin, end, strides, begin_mask=0, ...): the same function; begin/end/strides Outputs"),
