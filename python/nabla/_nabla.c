@@ -415,9 +415,24 @@ PyObject *nbpy_outputs_list(NbpyGraph *graph, const nb_output *o, int n) {
     return l;
 }
 
+/* Outputs and Ops take part in the cycle collector: a Graph subclass that keeps
+ * its tensors (tf.Graph's collections) forms a cycle through them. Clearing
+ * drops the op too, so a cleared object is inert. */
 static void output_dealloc(NbpyOutput *self) {
+    PyObject_GC_UnTrack(self);
     Py_CLEAR(self->graph);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int output_traverse(NbpyOutput *self, visitproc visit, void *arg) {
+    Py_VISIT(self->graph);
+    return 0;
+}
+
+static int output_clear(NbpyOutput *self) {
+    self->op = NULL;
+    Py_CLEAR(self->graph);
+    return 0;
 }
 
 static PyObject *output_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
@@ -559,8 +574,10 @@ PyTypeObject NbpyOutput_Type = {
     .tp_dealloc = (destructor)output_dealloc,
     .tp_repr = (reprfunc)output_repr,
     .tp_hash = (hashfunc)output_hash,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "One output of an op: (graph, op, index).",
+    .tp_traverse = (traverseproc)output_traverse,
+    .tp_clear = (inquiry)output_clear,
     .tp_richcompare = output_richcompare,
     .tp_methods = output_methods,
     .tp_getset = output_getset,
@@ -580,8 +597,20 @@ PyObject *nbpy_op_new(NbpyGraph *graph, nb_op *op) {
 }
 
 static void op_dealloc(NbpyOp *self) {
+    PyObject_GC_UnTrack(self);
     Py_CLEAR(self->graph);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int op_traverse(NbpyOp *self, visitproc visit, void *arg) {
+    Py_VISIT(self->graph);
+    return 0;
+}
+
+static int op_clear(NbpyOp *self) {
+    self->op = NULL;
+    Py_CLEAR(self->graph);
+    return 0;
 }
 
 static PyObject *op_name(NbpyOp *self, void *c) {
@@ -681,8 +710,10 @@ PyTypeObject NbpyOp_Type = {
     .tp_dealloc = (destructor)op_dealloc,
     .tp_repr = (reprfunc)op_repr,
     .tp_hash = (hashfunc)op_hash,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "One node of a graph.",
+    .tp_traverse = (traverseproc)op_traverse,
+    .tp_clear = (inquiry)op_clear,
     .tp_richcompare = op_richcompare,
     .tp_getset = op_getset,
     .tp_new = output_tp_new,

@@ -263,10 +263,23 @@ static void session_close_now(NbpySession *self) {
 }
 
 static void session_dealloc(NbpySession *self) {
+    PyObject_GC_UnTrack(self);
     if (self->s) session_close_now(self); /* no run can be in flight: runs hold a reference */
     pthread_rwlock_destroy(&self->lock);
     Py_CLEAR(self->graph);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int session_traverse(NbpySession *self, visitproc visit, void *arg) {
+    Py_VISIT(self->graph);
+    return 0;
+}
+
+/* The collector breaks a cycle through the session: close it, then drop the graph. */
+static int session_clear(NbpySession *self) {
+    if (self->s) session_close_now(self);
+    Py_CLEAR(self->graph);
+    return 0;
 }
 
 static PyObject *session_close(NbpySession *self, PyObject *unused) {
@@ -342,11 +355,12 @@ static PyObject *session_make_callable(NbpySession *self, PyObject *args, PyObje
     PyObject *fetches, *keys = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:make_callable", k, &fetches, &keys)) return NULL;
     if (check_open(self) < 0) return NULL;
-    NbpyCallable *c = PyObject_New(NbpyCallable, &NbpyCallable_Type);
+    NbpyCallable *c = PyObject_GC_New(NbpyCallable, &NbpyCallable_Type);
     if (!c) return NULL;
     memset(&c->sg, 0, sizeof c->sg);
     Py_INCREF(self);
     c->sess = self;
+    PyObject_GC_Track(c);
     if (parse_sig(self, fetches, keys, &c->sg) < 0) {
         Py_DECREF(c);
         return NULL;
@@ -519,8 +533,10 @@ PyTypeObject NbpySession_Type = {
     .tp_name = "nabla._nabla.Session",
     .tp_basicsize = sizeof(NbpySession),
     .tp_dealloc = (destructor)session_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Session(graph): nb_session over a _nabla.Graph.",
+    .tp_traverse = (traverseproc)session_traverse,
+    .tp_clear = (inquiry)session_clear,
     .tp_methods = session_methods,
     .tp_getset = session_getset,
     .tp_init = session_init,
@@ -530,9 +546,20 @@ PyTypeObject NbpySession_Type = {
 /*** Callable ***/
 
 static void callable_dealloc(NbpyCallable *self) {
+    PyObject_GC_UnTrack(self);
     sig_clear(&self->sg);
     Py_CLEAR(self->sess);
-    PyObject_Free(self);
+    PyObject_GC_Del(self);
+}
+
+static int callable_traverse(NbpyCallable *self, visitproc visit, void *arg) {
+    Py_VISIT(self->sess);
+    return 0;
+}
+
+static int callable_clear(NbpyCallable *self) {
+    Py_CLEAR(self->sess);
+    return 0;
 }
 
 static PyObject *callable_call(NbpyCallable *self, PyObject *args, PyObject *kw) {
@@ -545,6 +572,10 @@ static PyObject *callable_call(NbpyCallable *self, PyObject *args, PyObject *kw)
                      PyTuple_GET_SIZE(args));
         return NULL;
     }
+    if (!self->sess) {
+        PyErr_SetString(PyExc_RuntimeError, closed_msg);
+        return NULL;
+    }
     if (check_open(self->sess) < 0) return NULL;
     return do_run(self->sess, &self->sg, &PyTuple_GET_ITEM(args, 0));
 }
@@ -555,8 +586,10 @@ PyTypeObject NbpyCallable_Type = {
     .tp_basicsize = sizeof(NbpyCallable),
     .tp_dealloc = (destructor)callable_dealloc,
     .tp_call = (ternaryfunc)callable_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "A pre-parsed run signature: call with one value per feed.",
+    .tp_traverse = (traverseproc)callable_traverse,
+    .tp_clear = (inquiry)callable_clear,
 };
 
 int nbpy_session_register(PyObject *m) {

@@ -215,6 +215,22 @@ def test_closed_session_and_freed_graphs():
     assert gw() is None  # and it goes once nothing refers to it
 
 
+def test_cycles_through_tensors_and_sessions_are_collected():
+    class G(_n.Graph):  # like tf.Graph, which keeps its tensors in collections
+        pass
+
+    g = G()
+    x = _n.placeholder(g, F32, (2,), "x")
+    g.keep = [x, _n.add(g, x, x), x.op]
+    g.sess = _n.Session(g)
+    g.call = g.sess.make_callable([g.keep[1]], [x])
+    np.testing.assert_array_equal(g.call(np.ones(2, np.float32)), [[2.0, 2.0]])
+    gw = weakref.ref(g)
+    del g, x
+    gc.collect()
+    assert gw() is None  # the cycle G -> list -> Output -> G was found and freed
+
+
 def test_feeds_are_zero_copy_when_they_fit():
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
     assert _n.feed_address(a, F32) == a.ctypes.data  # wrapped, not copied
