@@ -83,6 +83,60 @@ def test_int_arguments_take_numpy_values():
     np.testing.assert_array_equal(r[4], a.reshape(4, -1))
 
 
+def test_each_builder_signature_against_numpy():
+    """One builder of every C signature kind the table dispatches on, and the
+    one-of-a-kind wrappers, checked against numpy."""
+    rng = np.random.default_rng(1)
+    g = _n.Graph()
+    a = rng.standard_normal((2, 3)).astype(np.float32)
+    b = rng.standard_normal((2, 3)).astype(np.float32)
+    img = rng.standard_normal((1, 4, 4, 2)).astype(np.float32)
+    ker = rng.standard_normal((3, 3, 2, 3)).astype(np.float32)
+    A, B = _n.constant(g, a), _n.constant(g, b)
+    I, K = _n.constant(g, img), _n.constant(g, ker)
+    cond = _n.greater(g, A, B)
+    checks = [
+        (_n.exp(g, A), np.exp(a)),                                         # unary
+        (_n.maximum(g, A, B), np.maximum(a, b)),                           # binary
+        (_n.where(g, cond, A, B), np.where(a > b, a, b)),                  # ternary
+        (_n.reduce_max(g, A, [1], True), a.max(1, keepdims=True)),         # reduction
+        (_n.add_n(g, [A, B, A]), a + b + a),                               # list
+        (_n.concat(g, [A, B], 1), np.concatenate([a, b], 1)),              # list + axis
+        (_n.argmax(g, A, 1), a.argmax(1)),                                 # int
+        (_n.transpose(g, A, [1, 0]), a.T),                                 # int list
+        (_n.tile(g, A, [2, 1]), np.tile(a, (2, 1))),                       # int64 list
+        (_n.zeros(g, I32, (2, 2)), np.zeros((2, 2), np.int32)),            # source
+        (_n.cast(g, A, I64), a.astype(np.int64)),                          # cast
+        (_n.nn_leaky_relu(g, A, 0.1), np.where(a > 0, a, 0.1 * a)),        # double
+        (_n.nn_max_pool(g, I, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"),        # pool
+         img.reshape(1, 2, 2, 2, 2, 2).max((2, 4))),
+        (_n.matmul(g, A, B, False, True), a @ b.T),
+        (_n.slice(g, A, [0, 1], [2, 2]), a[:, 1:3]),
+        (_n.pad(g, A, [[1, 0], [0, 2]]), np.pad(a, [[1, 0], [0, 2]])),
+        (_n.gather(g, A, _n.constant(g, np.array([2, 0], np.int32)), 1), a[:, [2, 0]]),
+        (_n.one_hot(g, _n.constant(g, np.array([0, 2], np.int32)), 3), np.eye(3, dtype=np.float32)[[0, 2]]),
+        (_n.strided_slice(g, A, [0, 2], [2, 0], [1, -1], 0, 0, 0, 0, 0), a[0:2, 2:0:-1]),
+    ]
+    ref = np.zeros((1, 2, 2, 3), np.float64)  # conv2d VALID by direct loops
+    for i in range(2):
+        for j in range(2):
+            ref[0, i, j] = np.einsum("hwc,hwco->o", img[0, i:i + 3, j:j + 3], ker)
+    checks.append((_n.nn_conv2d(g, I, K, [1, 1, 1, 1], "VALID"), ref))
+    parts = _n.split(g, A, 3, 1)
+    y, mean, var = _n.nn_fused_batch_norm(g, I, _n.ones(g, F32, (2,)), _n.zeros(g, F32, (2,)))
+    u = _n.random_uniform(g, F32, (1000,), -2.0, 3.0, seed=5)
+    outs = _n.Session(g).run([c[0] for c in checks] + parts + [y, mean, u])
+    for (node, want), got in zip(checks, outs):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=node.name)
+    for k in range(3):
+        np.testing.assert_array_equal(outs[len(checks) + k], a[:, k:k + 1])
+    yv, mv, uv = outs[len(checks) + 3:]
+    m = img.mean((0, 1, 2))
+    np.testing.assert_allclose(mv, m, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(yv, (img - m) / np.sqrt(img.var((0, 1, 2)) + 0.001), rtol=1e-4, atol=1e-4)
+    assert uv.shape == (1000,) and uv.min() >= -2.0 and uv.max() < 3.0 and abs(uv.mean() - 0.5) < 0.25
+
+
 def test_rank0_fetch_is_numpy_scalar_and_op_fetch_is_none():
     g = _n.Graph()
     c = _n.constant(g, np.float32(2.5))
