@@ -55,7 +55,7 @@ from .session import (Session, InteractiveSession, get_default_session, ConfigPr
                       GPUOptions, RunOptions, RunMetadata, GraphOptions, OptimizerOptions)
 from .train import gradients  # noqa: E402
 from . import nn, layers, train, summary, losses, app, flags, gfile, logging  # noqa: E402
-from . import initializers  # noqa: E402
+from . import initializers, contrib  # noqa: E402
 from . import compat  # noqa: E402
 
 NABLA_VERSION = _nabla.version()

@@ -103,3 +103,20 @@ def test_gfile(tmp_path):
     assert tf.gfile.ListDirectory(d) == ["f.txt"]
     tf.gfile.DeleteRecursively(str(tmp_path / "a"))
     assert not tf.gfile.Exists(d)
+
+
+def test_contrib_layers_subset_and_regularization_losses():
+    x = tf.constant(np.ones((2, 3), np.float32))
+    w = tf.get_variable("w", [3, 2], initializer=tf.contrib.layers.xavier_initializer(),
+                        regularizer=tf.contrib.layers.l2_regularizer(0.1))
+    y = tf.contrib.layers.fully_connected(x, 4)
+    assert y.op.name == "fully_connected/Relu"
+    assert [v.name for v in tf.global_variables()] == ["w:0", "fully_connected/weights:0",
+                                                       "fully_connected/biases:0"]
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        wv, kv, yv, reg = s.run([w, "fully_connected/weights:0", y,
+                                 tf.losses.get_regularization_loss()])
+    assert reg == pytest.approx(0.1 * (wv ** 2).sum() / 2, rel=1e-6)
+    np.testing.assert_allclose(yv, np.maximum(np.ones((2, 3)) @ kv, 0), rtol=1e-6)
+    assert np.abs(wv).max() <= np.sqrt(6 / 5)
