@@ -32,6 +32,9 @@ nb_dtype nbpy_nb_dtype(int t) {
     case NPY_FLOAT64: return NB_FLOAT64;
     case NPY_UINT8: return NB_UINT8;
     case NPY_BOOL: return NB_BOOL;
+    case NPY_INT: return sizeof(int) == 4 ? NB_INT32 : NB_DTYPE_INVALID;
+    case NPY_LONG: return sizeof(long) == 8 ? NB_INT64 : sizeof(long) == 4 ? NB_INT32 : NB_DTYPE_INVALID;
+    case NPY_LONGLONG: return sizeof(long long) == 8 ? NB_INT64 : NB_DTYPE_INVALID;
     default: break;
     }
     /* int and long may share a width: compare by kind and size */
