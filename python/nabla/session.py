@@ -288,6 +288,10 @@ class InteractiveSession(BaseSession):
     def __init__(self, target="", graph=None, config=None):
         BaseSession.__init__(self, target, graph, config)
         _interactive[0] = self
+        # TF1: the session's graph becomes the default graph until close()
+        from .framework import _graph_local
+        _graph_local.stack.append(self._graph)
+        self._pushed_graph = True
 
     def _graph_is_current(self):
         return True
@@ -296,6 +300,14 @@ class InteractiveSession(BaseSession):
         BaseSession.close(self)
         if _interactive[0] is self:
             _interactive[0] = None
+        if getattr(self, "_pushed_graph", False):
+            self._pushed_graph = False
+            from .framework import _graph_local
+            stack = _graph_local.stack
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i] is self._graph:
+                    del stack[i]
+                    break
 
 
 class ConfigProto(object):

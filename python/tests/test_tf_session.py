@@ -79,11 +79,16 @@ def test_default_sessions_and_eval():
     s.close()
     with pytest.raises(RuntimeError, match="Attempted to use a closed Session."):
         s.run(a)
-    isess = tf.InteractiveSession()
+    g = tf.Graph()
+    isess = tf.InteractiveSession(graph=g)
+    assert tf.get_default_graph() is g        # TF1: its graph is the default until close()
     v = tf.Variable(4.0)
     v.initializer.run()
     assert v.eval() == 4.0 and (v + 1).eval() == 5.0
+    with pytest.raises(AssertionError, match="Do not use tf.reset_default_graph"):
+        tf.reset_default_graph()
     isess.close()
+    assert tf.get_default_graph() is not g
 
 
 def test_other_graph_session_is_refused():
