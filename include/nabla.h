@@ -660,6 +660,23 @@ nb_output nb_split_v(nb_graph *g, nb_output value, const int64_t *size_splits, i
  *  The course's w[1] is nb_gather(g, w, nb_constant_i32(g, 1, NULL), 0, NULL).
  *  Default "GatherV2". */
 nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, const char *name);
+/** tf.gather_nd(params, indices): indices (int32/int64) has shape [..., m] with
+ *  m <= rank(params); each innermost row [i0, ..., i(m-1)] picks the slice
+ *  params[i0, ..., i(m-1)]. Output shape indices.shape[:-1] + params.shape[m:].
+ *  An index out of range fails the run ("indices[1] = [2, 0] does not index
+ *  into param shape [2,3]"); m > rank(params) is "indices.shape[-1] must be <=
+ *  params.rank, but saw indices shape: [1,2] and params shape: [2] ...". Op
+ *  GatherNd, default name "GatherNd". Gradient: ScatterNd of dy (repeated
+ *  indices add up). */
+nb_output nb_gather_nd(nb_graph *g, nb_output params, nb_output indices, const char *name);
+/** tf.scatter_nd(indices, updates, shape): zeros of the given shape (rank <= 8)
+ *  with each slice of updates added at its index row (repeats add up).
+ *  updates has shape indices.shape[:-1] + shape[m:] (m = indices.shape[-1]).
+ *  float32/float64/int32/int64 updates. shape becomes a Const "<name>/shape" of
+ *  indices' dtype. Op ScatterNd, default name "ScatterNd". Gradient to updates:
+ *  GatherNd of dy. */
+nb_output nb_scatter_nd(nb_graph *g, nb_output indices, nb_output updates, const int64_t *shape, int rank,
+                        const char *name);
 /** Sums the rows of data into num_segments buckets (tf.unsorted_segment_sum):
  *  out[s, ...] = sum of data[i..., ...] over the positions i... where segment_ids[i...] == s.
  *  segment_ids (int32/int64) has a shape that prefixes data's; ids < 0 are dropped, ids

@@ -203,6 +203,9 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     /* src/ops/topk.c */
     [NBI_OP_TOP_K] = ROWS(T0, {"sorted", A_B0}),
     [NBI_OP_IN_TOP_K] = ROWS({"T", A_T_IN1}),
+    /* src/ops/gather_nd.c */
+    [NBI_OP_GATHER_ND] = ROWS({"Tindices", A_T_IN1}, {"Tparams", A_T_IN0}),
+    [NBI_OP_SCATTER_ND] = ROWS({"T", A_T_IN1}, {"Tindices", A_T_IN0}),
 };
 
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
