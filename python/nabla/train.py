@@ -429,7 +429,8 @@ class Saver(object):
                     if k != v.op.name:
                         raise NotImplementedError("nabla's Saver saves variables under their "
                                                   "own names (got %r for %s)" % (k, v.op.name))
-            self._var_list = list(vs)
+            self._var_list = [v if isinstance(v, Variable) else Variable._from_read(_out(v))
+                              for v in vs]
         elif not allow_empty and not get_default_graph().variables():
             raise ValueError("No variables to save")
 
@@ -459,7 +460,17 @@ class Saver(object):
         if not os.path.exists(f):
             raise _errors.NotFoundError(None, None, "Failed to find any matching files for %s"
                                         % save_path)
-        sess._c.restore(f)
+        if self._var_list is None:
+            sess._c.restore(f)
+            return
+        # a subset: read the file with libnabla, check every name first, then set them
+        values = _C.checkpoint_read(f)
+        for v in self._var_list:
+            if v.op.name not in values:
+                raise _errors.NotFoundError(None, None, "Key %s not found in checkpoint %s"
+                                            % (v.op.name, f))
+        for v in self._var_list:
+            sess._c.set_variable(v._read, values[v.op.name])
 
     @property
     def last_checkpoints(self):

@@ -205,3 +205,23 @@ def test_saver_without_step_and_missing_index(tmp_path):
         np.testing.assert_array_equal(s.run(v), [3.0, 4.0])
     assert p == str(tmp_path / "model.ckpt.safetensors")
     assert tf.train.latest_checkpoint(str(tmp_path)) == p
+
+
+def test_saver_with_a_var_list_restores_only_those(tmp_path):
+    a = tf.Variable([1.0, 2.0], name="a")
+    b = tf.Variable(3.0, name="b")
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        path = tf.train.Saver().save(s, str(tmp_path / "m"), global_step=0)
+    tf.reset_default_graph()
+    a2 = tf.Variable([0.0, 0.0], name="a")
+    c2 = tf.Variable(9.0, name="c")       # not in the file
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        tf.train.Saver([a2]).restore(s, path)
+        np.testing.assert_array_equal(s.run(a2), [1.0, 2.0])
+        assert s.run(c2) == 9.0
+        with pytest.raises(tf.errors.NotFoundError, match="Key c not found in checkpoint"):
+            tf.train.Saver([c2]).restore(s, path)
+        with pytest.raises(tf.errors.NotFoundError, match="'c'"):
+            tf.train.Saver().restore(s, path)
