@@ -561,24 +561,23 @@ class variable_scope(object):
             self._ctx = _name_scope_ctx(g, ns if ns else "")
             scope_str = self._ctx.__enter__()
         else:
+            pre_ctx = None
             if self._name_or_scope is not None:
                 short = self._name_or_scope
             else:
-                # default_name made unique among variable scopes, as TF1 counts them
-                counts = getattr(g, "_var_scope_counts", None)
-                if counts is None:
-                    counts = g._var_scope_counts = {}
-                key = (parent.name + "/" if parent.name else "") + self._default_name
-                n = counts.get(key, 0)
-                counts[key] = n + 1
-                short = self._default_name if n == 0 else "%s_%d" % (self._default_name, n)
+                # default_name made unique by libnabla's name rules ("dense", "dense_1", ...)
+                pre_ctx = _name_scope_ctx(g, self._default_name)
+                scope_str = pre_ctx.__enter__()
+                short = scope_str.rstrip("/").rsplit("/", 1)[-1]
             vs_name = (parent.name + "/" + short) if parent.name else short
             reuse = True if parent.reuse is True and self._reuse is None else \
                 (self._reuse if self._reuse is not None else parent.reuse)
             init = self._initializer or parent.initializer
             reg = self._regularizer or parent.regularizer
             dtype = self._dtype or parent.dtype
-            if self._aux:
+            if pre_ctx is not None:
+                self._ctx = pre_ctx
+            elif self._aux:
                 self._ctx = _name_scope_ctx(g, short)
                 scope_str = self._ctx.__enter__()
             else:

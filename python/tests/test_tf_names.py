@@ -194,3 +194,14 @@ def test_compat_v1_is_the_same_namespace():
     assert tf1 is tf
     assert tf1.Session is tf.Session
     assert tf.__version__.startswith("1.") and "nabla" in tf.__version__
+
+
+def test_layer_default_names_are_unique_across_libnabla_and_python_layers():
+    x = tf.zeros([2, 3])
+    tf.layers.dense(x, 2)                                              # libnabla's layer
+    tf.layers.dense(x, 2, kernel_initializer=tf.zeros_initializer())   # built from get_variable
+    with tf.variable_scope(None, default_name="dense"):
+        v = tf.get_variable("v", [1])
+    assert [w.name for w in tf.trainable_variables()] == [
+        "dense/kernel:0", "dense/bias:0", "dense_1/kernel:0", "dense_1/bias:0", "dense_2/v:0"]
+    assert v.name == "dense_2/v:0"
