@@ -30,6 +30,29 @@ static int64_t prod(const int64_t *d, int lo, int hi) {
     return p;
 }
 
+/* One row of n elements, stride `step` (elements, may be negative) in big,
+ * contiguous in small. A memcpy of a constant size compiles to one move, so
+ * the common element sizes get their own loops. */
+#define ROW_LOOP(ES)                                                                      \
+    do {                                                                                  \
+        if (gather)                                                                       \
+            for (int64_t j = 0; j < n; j++) memcpy(small + j * (ES), big + j * step * (ES), (ES)); \
+        else                                                                              \
+            for (int64_t j = 0; j < n; j++) memcpy(big + j * step * (ES), small + j * (ES), (ES)); \
+    } while (0)
+static void strided_row(char *big, int64_t step, char *small, int64_t n, size_t es, bool gather) {
+    switch (es) {
+    case 1: ROW_LOOP(1); break;
+    case 4: ROW_LOOP(4); break;
+    case 8: ROW_LOOP(8); break;
+    default: {
+        int64_t e = (int64_t)es;
+        ROW_LOOP(e);
+    }
+    }
+}
+#undef ROW_LOOP
+
 /* Moves the elements of a strided box between a big tensor (dims bd, rank r)
  * and a contiguous small one holding cnt[0] x ... x cnt[r-1] elements: element
  * (j_0, ..., j_{r-1}) of small is big[begin_i + j_i * stride_i]. gather: big ->
@@ -59,10 +82,8 @@ static void strided_box(char *big, const int64_t *bd, int r, const int64_t *begi
         if (step == 1) {
             if (gather) memcpy(small, b, row);
             else memcpy(b, small, row);
-        } else if (gather) {
-            for (int64_t j = 0; j < n; j++) memcpy(small + (size_t)j * es, b + j * step * (int64_t)es, es);
         } else {
-            for (int64_t j = 0; j < n; j++) memcpy(b + j * step * (int64_t)es, small + (size_t)j * es, es);
+            strided_row(b, step, small, n, es, gather);
         }
         small += row;
         for (int i = r - 2; i >= 0; i--) {
