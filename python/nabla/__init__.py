@@ -32,14 +32,14 @@ from .math_ops import (add, subtract, multiply, divide, div, truediv, floordiv, 
                        reduce_mean, reduce_prod, reduce_max, reduce_min, reduce_any,
                        reduce_all, reduce_logsumexp, argmax, argmin, arg_max, arg_min,
                        count_nonzero, realdiv, sin, cos, tan, asin, acos, atan, sinh,
-                       cosh, erf, expm1, is_nan, is_inf, is_finite)
+                       cosh, erf, expm1, is_nan, is_inf, is_finite, cumsum)
 from .array_ops import (placeholder, placeholder_with_default, zeros, ones, fill,  # noqa: E402
                         zeros_like, ones_like, range, linspace, lin_space, random_normal,
                         truncated_normal, random_uniform, identity, stop_gradient, reshape,
                         transpose, expand_dims, squeeze, concat, stack, pack, unstack, unpack,
                         split, slice, strided_slice, gather, unsorted_segment_sum, tile, pad,
                         one_hot, shape, size, rank, where, boolean_mask, no_op, group, tuple,
-                        Print, check_numerics, newaxis, broadcast_to, reverse)
+                        Print, check_numerics, newaxis, broadcast_to, reverse, reverse_v2)
 from .variables import (Variable, VariableScope, global_variables, all_variables,  # noqa: E402
                         trainable_variables, local_variables, model_variables,
                         moving_average_variables, global_variables_initializer,

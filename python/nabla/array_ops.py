@@ -463,9 +463,11 @@ def rank(input, name=None):
 
 
 def where(condition, x=None, y=None, name=None):
+    if x is None and y is None:
+        g = _g(condition)
+        return _C.where_true(g, _tensor(condition, g), name or "Where")
     if x is None or y is None:
-        raise NotImplementedError("nabla's where needs x and y (the coordinate form is not "
-                                  "supported)")
+        raise ValueError("x and y must both be non-None or both be None.")
     g = _g(condition, x, y)
     with _name_scope_ctx(g, name or "Select") as scope:
         c = _tensor(condition, g, name="condition")
@@ -536,10 +538,9 @@ def broadcast_to(input, shape, name=None):
 
 
 def reverse(tensor, axis, name=None):
+    """tf.reverse(tensor, axis) (op ReverseV2)."""
     g = _g(tensor)
-    x = _tensor(tensor, g)
-    r = x.get_shape().ndims
-    axes = [a % r for a in _ints(axis)]
-    key = _b.tuple(_b.slice(None, None, -1) if i in axes
-                         else _b.slice(None) for i in _b.range(r))
-    return _slice_helper(x, key)
+    return _C.reverse(g, _tensor(tensor, g), _ints(axis), name or "ReverseV2")
+
+
+reverse_v2 = reverse

@@ -287,6 +287,9 @@ reduce_min = _reduction(_C.reduce_min, "Min")
 
 def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
                keep_dims=None):
+    if hasattr(_C, "reduce_any"):
+        return _reduction(_C.reduce_any, "Any")(input_tensor, axis, keepdims, name,
+                                                reduction_indices, keep_dims)
     x = cast(input_tensor, _dtypes.int32)
     r = reduce_max(x, axis, keepdims, None, reduction_indices, keep_dims)
     return cast(r, _dtypes.bool, name=name or "Any")
@@ -294,6 +297,9 @@ def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
 
 def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
                keep_dims=None):
+    if hasattr(_C, "reduce_all"):
+        return _reduction(_C.reduce_all, "All")(input_tensor, axis, keepdims, name,
+                                                reduction_indices, keep_dims)
     x = cast(input_tensor, _dtypes.int32)
     r = reduce_min(x, axis, keepdims, None, reduction_indices, keep_dims)
     return cast(r, _dtypes.bool, name=name or "All")
@@ -377,3 +383,10 @@ expm1 = _c_unary_or("expm1", "Expm1", _missing("expm1"))
 is_nan = _c_unary_or("is_nan", "IsNan", _missing("is_nan"))
 is_inf = _c_unary_or("is_inf", "IsInf", _missing("is_inf"))
 is_finite = _c_unary_or("is_finite", "IsFinite", _missing("is_finite"))
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """tf.cumsum (op Cumsum)."""
+    g = _graph(x)
+    return _C.cumsum(g, _tensor(x, g), int(axis), bool(exclusive), bool(reverse),
+                     name or "Cumsum")

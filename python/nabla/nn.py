@@ -291,11 +291,20 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
 
 
 def in_top_k(predictions, targets, k, name=None):
-    if k != 1:
-        raise NotImplementedError("nabla's in_top_k supports k=1 only")
-    from .math_ops import argmax, equal, cast
-    p = argmax(predictions, 1)
-    return equal(cast(p, _dtypes.int64), cast(targets, _dtypes.int64), name=name or "InTopKV2")
+    """tf.nn.in_top_k: whether targets[i] is among the k largest of predictions[i]."""
+    g = _graph_for(predictions, targets)
+    p = _tensor(predictions, g, name="predictions")
+    t = _tensor(targets, g, name="targets")
+    return _C.in_top_k(g, p, t, int(k), name)
+
+
+def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
+    """tf.nn.top_k: (values, indices) of the k largest entries of the last axis."""
+    g = _graph_for(input)
+    r = _C.top_k(g, _tensor(input, g, name="input"), int(k), bool(sorted), name)
+    if isinstance(r, (list, tuple)):
+        return tuple(r)
+    return r.op.outputs[0], r.op.outputs[1]
 
 
 def zero_fraction(value, name=None):

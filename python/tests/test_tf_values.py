@@ -214,3 +214,22 @@ def test_value_helpers():
     np.testing.assert_allclose(run(tf.reduce_mean(t, reduction_indices=[0])), x.mean(0))
     np.testing.assert_allclose(run(tf.reduce_max(t, 1, keep_dims=True)), x.max(1, keepdims=True))
     assert run(tf.equal(t, x)).all()
+
+
+def test_topk_in_topk_cumsum_reverse_where_any_all_match_numpy():
+    x = np.array([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]], np.float32)
+    t = tf.constant(x)
+    v, i = tf.nn.top_k(t, 2)
+    with tf.Session() as s:
+        vv, ii = s.run([v, i])
+        np.testing.assert_array_equal(vv, -np.sort(-x, 1)[:, :2])
+        np.testing.assert_array_equal(ii, np.argsort(-x, 1)[:, :2])
+        np.testing.assert_array_equal(s.run(tf.nn.in_top_k(t, [1, 0], 1)), [True, False])
+        np.testing.assert_array_equal(s.run(tf.nn.in_top_k(t, [1, 0], 2)), [True, True])
+        np.testing.assert_array_equal(s.run(tf.cumsum(t, 1)), np.cumsum(x, 1))
+        np.testing.assert_array_equal(s.run(tf.cumsum(t, 0, exclusive=True)),
+                                      np.vstack([np.zeros(3), x[:1]]))
+        np.testing.assert_array_equal(s.run(tf.reverse(t, [1])), x[:, ::-1])
+        np.testing.assert_array_equal(s.run(tf.where(t > 3)), np.argwhere(x > 3))
+        np.testing.assert_array_equal(s.run(tf.reduce_any(t > 5, 1)), (x > 5).any(1))
+        assert s.run(tf.reduce_all(t > 0)) and not s.run(tf.reduce_all(t > 1))
