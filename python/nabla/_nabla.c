@@ -155,7 +155,7 @@ int nbpy_dtype_conv(PyObject *obj, void *out) {
         if (v == -1 && PyErr_Occurred()) return 0;
         dt = (nb_dtype)v;
         if (v < 0 || v > 64 || nb_dtype_size(dt) == 0) dt = NB_DTYPE_INVALID;
-    } else {
+    } else if (PyType_Check(obj) || PyUnicode_Check(obj) || PyArray_DescrCheck(obj)) {
         PyArray_Descr *d = NULL;
         if (PyArray_DescrConverter2(obj, &d) && d) {
             dt = nbpy_nb_dtype(d->type_num);

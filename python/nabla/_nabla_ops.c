@@ -32,6 +32,7 @@ enum sig {
     S_CAST,   /* (g, x, dtype, name) */
     S_DBL,    /* (g, x, value, name) */
     S_POOL,   /* (g, x, ksize, strides, padding, name) */
+    S_REDT,   /* (g, x, axes (Output), keep_dims=False, name) */
 };
 
 typedef nb_output (*fn_u)(nb_graph *, nb_output, const char *);
@@ -52,6 +53,26 @@ typedef nb_output (*fn_cast)(nb_graph *, nb_output, nb_dtype, const char *);
 typedef nb_output (*fn_dbl)(nb_graph *, nb_output, double, const char *);
 typedef nb_output (*fn_pool)(nb_graph *, nb_output, const int *, const int *, const char *,
                              const char *);
+typedef nb_output (*fn_redt)(nb_graph *, nb_output, nb_output, bool, const char *);
+/* R() checks at compile time that the C function has its row's signature. */
+typedef fn_u fn_of_S_U;
+typedef fn_b fn_of_S_B;
+typedef fn_t fn_of_S_T;
+typedef fn_red fn_of_S_RED;
+typedef fn_list fn_of_S_LIST;
+typedef fn_listax fn_of_S_LISTAX;
+typedef fn_int fn_of_S_INT;
+typedef fn_ints fn_of_S_INTS;
+typedef fn_i64 fn_of_S_I64;
+typedef fn_src fn_of_S_SRC;
+typedef fn_rand fn_of_S_RAND;
+typedef fn_init fn_of_S_INIT;
+typedef fn_g fn_of_S_G;
+typedef fn_name fn_of_S_NAME;
+typedef fn_cast fn_of_S_CAST;
+typedef fn_dbl fn_of_S_DBL;
+typedef fn_pool fn_of_S_POOL;
+typedef fn_redt fn_of_S_REDT;
 
 typedef struct {
     const char *name;
@@ -60,7 +81,11 @@ typedef struct {
     const char *doc;
 } row;
 
-#define R(n, s, doc) {#n, s, (void (*)(void))nb_##n, doc}
+#define R(n, s, doc)                                                                     \
+    {#n, s,                                                                              \
+     (void (*)(void))__builtin_choose_expr(                                              \
+         __builtin_types_compatible_p(__typeof__(&nb_##n), fn_of_##s), nb_##n, (void)0), \
+     doc}
 
 static nb_output reshape_i64(nb_graph *g, nb_output x, const int64_t *dims, int rank,
                              const char *name) {
@@ -93,8 +118,8 @@ static const row rows[] = {
     R(less, S_B, "<"), R(less_equal, S_B, "<="), R(greater, S_B, ">"),
     R(greater_equal, S_B, ">="), R(logical_and, S_B, "and"), R(logical_or, S_B, "or"),
     R(assign, S_B, "assign(ref, value)"), R(assign_add, S_B, "ref += value"),
-    R(assign_sub, S_B, "ref -= value"), R(reduce_sum_t, S_B, "reduce_sum(x, axes tensor)"),
-    R(reduce_mean_t, S_B, "reduce_mean(x, axes tensor)"), R(reshape_t, S_B, "reshape(x, shape tensor)"),
+    R(assign_sub, S_B, "ref -= value"), R(reduce_sum_t, S_REDT, "reduce_sum(x, axes tensor, keep_dims)"),
+    R(reduce_mean_t, S_REDT, "reduce_mean(x, axes tensor, keep_dims)"), R(reshape_t, S_B, "reshape(x, shape tensor)"),
     R(fill, S_B, "fill(dims, value)"), R(nn_bias_add, S_B, "bias_add(value, bias)"),
     R(nn_softmax_cross_entropy_with_logits, S_B, "(labels, logits)"),
     R(nn_sparse_softmax_cross_entropy_with_logits, S_B, "(labels, logits)"),
@@ -359,6 +384,19 @@ static PyObject *trampoline(PyObject *self, PyObject *args, PyObject *kw) {
         if (nbpy_check_graph(g, &x, 1) < 0) return NULL;
         nbpy_build_begin(g);
         o = ((fn_dbl)r->fn)(g->g, O(x), v, name);
+        break;
+    }
+    case S_REDT: {
+        static char *k[] = {"graph", "x", "axes", "keep_dims", "name", NULL};
+        bool keep = false;
+        if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&O&|O&O&", k, nbpy_graph_conv, &g,
+                                         nbpy_output_conv, &x, nbpy_output_conv, &y,
+                                         nbpy_bool_conv, &keep, nbpy_name_conv, &name))
+            return NULL;
+        NbpyOutput *io[2] = {x, y};
+        if (nbpy_check_graph(g, io, 2) < 0) return NULL;
+        nbpy_build_begin(g);
+        o = ((fn_redt)r->fn)(g->g, O(x), O(y), keep, name);
         break;
     }
     case S_POOL: {
