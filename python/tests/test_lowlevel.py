@@ -247,6 +247,22 @@ def test_every_function_survives_garbage_arguments(tmp_path, monkeypatch):
             except Exception:
                 pass
             assert g.status() == (0, ""), (name, args)
+    # the methods of every type, likewise
+    v = _n.variable(g, _n.zeros(g, F32, (2, 3)), name="v")
+    loss = _n.reduce_sum(g, _n.multiply(g, v, x))
+    objs = [g, _n.Session(g), _n.train_adam(g, 0.1), _n.SummaryWriter(str(tmp_path / "logs")), x, x.op]
+    margs = [(), (None,), (1,), ("s",), (x,), (other,), (bare,), ([x, other],), ([x], [1]),
+             ([x], [(x, "abc")]), ([x], [(other, 1)]), ([v], [v]), (loss, [other]), (loss, [v], other),
+             ([None], [v]), ([x], [v]), (v, np.ones(3)), (b"\x00", 1), ("t", 1, np.ones((2, 2, 9))),
+             ("t", 1, np.array([np.nan]))]
+    for obj in objs:
+        for mname in [m for m in dir(obj) if not m.startswith("_") and callable(getattr(obj, m))]:
+            for args in margs:
+                try:
+                    getattr(obj, mname)(*args)
+                except Exception:
+                    pass
+            assert g.status() == (0, ""), (mname, args)
     # and the graph still works
     y = _n.add(g, x, x)
     np.testing.assert_array_equal(_n.Session(g).run([y], [(x, np.ones((2, 3)))])[0], 2 * np.ones((2, 3)))
