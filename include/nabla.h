@@ -571,6 +571,21 @@ nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, boo
 
 /*** Array ops ***************************************************************/
 
+/** Batched diagonals (src/ops/diag.c; the main diagonal, any dtype):
+ *  nb_matrix_diag: [..., n] -> [..., n, n] with the values on the diagonal and
+ *  zeros elsewhere (tf.matrix_diag; tf.eye is matrix_diag of ones), op
+ *  MatrixDiag. nb_matrix_diag_part: [..., m, n] -> [..., min(m, n)], the
+ *  diagonal (tf.matrix_diag_part; tf.trace sums it), op MatrixDiagPart.
+ *  nb_matrix_set_diag: x [..., m, n] with its diagonal replaced by
+ *  diagonal [..., min(m, n)] (tf.matrix_set_diag), op MatrixSetDiag; other
+ *  shapes are "must have diagonal.shape == input.shape[:-2] +
+ *  min(input.shape[-2:]), but received input shape: [2,3] and diagonal
+ *  shape: [3] ...". Default names are the op types. Gradients as TF's
+ *  array_grad.py (each is another's). */
+nb_output nb_matrix_diag(nb_graph *g, nb_output diagonal, const char *name);
+nb_output nb_matrix_diag_part(nb_graph *g, nb_output x, const char *name);
+nb_output nb_matrix_set_diag(nb_graph *g, nb_output x, nb_output diagonal, const char *name);
+
 /** tf.transpose(x, perm): perm NULL reverses the axes. Default name "transpose". */
 nb_output nb_transpose(nb_graph *g, nb_output x, const int *perm, int n_perm, const char *name);
 /** tf.reshape(x, shape): one dim may be -1 and is inferred. Default name "Reshape". */

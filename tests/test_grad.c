@@ -174,8 +174,9 @@ static const gcase cases[] = {
 #include "grad_cases_scan.inc"
 #include "grad_cases_topk.inc"
 #include "grad_cases_gather_nd.inc"
-static const gcase *const family_cases[] = {nn_cases,   conv_cases, slicing_cases, math_more_cases,
-                                            misc_cases, scan_cases, topk_cases,    gather_nd_cases};
+#include "grad_cases_diag.inc"
+static const gcase *const family_cases[] = {nn_cases,   conv_cases, slicing_cases, math_more_cases, misc_cases,
+                                            scan_cases, topk_cases, gather_nd_cases, diag_cases};
 
 static void run_one(const gcase *c) {
     int before = failures_;
