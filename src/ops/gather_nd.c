@@ -179,6 +179,10 @@ static nb_status infer_scatter_nd(nb_op *op) {
     if (nbi_in_dtype(op, 2) != nbi_in_dtype(op, 0))
         return nbi_infer_error(op, NB_ERR_DTYPE, "Input 'shape' of 'ScatterNd' Op has type %s that does not match type %s of argument 'indices'",
                                nbi_dtype_tfname(nbi_in_dtype(op, 2)), nbi_dtype_tfname(nbi_in_dtype(op, 0)));
+    nb_dtype ut = nbi_in_dtype(op, 1);
+    if (!nbi_dtype_is_float(ut) && ut != NB_INT32 && ut != NB_INT64)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "Value for attr 'T' of %s is not in the list of allowed values: float, double, int32, int64",
+                               nbi_dtype_tfname(ut));
     const nb_shape *ix = nbi_in_shape(op, 0), *u = nbi_in_shape(op, 1), *ss = nbi_in_shape(op, 2);
     if (ix->rank == 0) return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Shape must be at least rank 1 but is rank 0");
     if (ss->rank >= 0 && ss->rank != 1) return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Shape must be rank 1 but is rank %d", ss->rank);
@@ -252,9 +256,7 @@ static nb_status k_scatter_nd(nbi_kctx *k) {
     case NB_FLOAT32: SCATTER_ADD(float); break;
     case NB_FLOAT64: SCATTER_ADD(double); break;
     case NB_INT32: SCATTER_ADD(int32_t); break;
-    case NB_INT64: SCATTER_ADD(int64_t); break;
-    default:
-        return nbi_kerror(k, NB_ERR_DTYPE, "ScatterNd: updates of type %s are not supported", nbi_dtype_tfname(u->dtype));
+    default: SCATTER_ADD(int64_t); break; /* inference admits these four only */
     }
     return NB_OK;
 }
