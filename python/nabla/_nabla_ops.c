@@ -110,6 +110,8 @@ static const row rows[] = {
     R(acos, S_U, "acos"), R(atan, S_U, "atan"), R(sinh, S_U, "sinh"), R(cosh, S_U, "cosh"),
     R(erf, S_U, "erf"), R(expm1, S_U, "e^x - 1"), R(is_nan, S_U, "isnan"), R(is_inf, S_U, "isinf"),
     R(is_finite, S_U, "isfinite"), R(where_true, S_U, "where(condition): int64 [count, rank]"),
+    R(matrix_diag, S_U, "matrix_diag(diagonal)"), R(matrix_diag_part, S_U, "matrix_diag_part(x)"),
+    R(matrix_set_diag, S_B, "matrix_set_diag(x, diagonal)"), R(gather_nd, S_B, "gather_nd(params, indices)"),
     /* binary */
     R(add, S_B, "x + y"), R(subtract, S_B, "x - y"), R(multiply, S_B, "x * y"),
     R(divide, S_B, "x / y"), R(floor_div, S_B, "x // y"), R(mod, S_B, "x % y"),
@@ -1017,6 +1019,24 @@ static PyObject *b_in_top_k(PyObject *self, PyObject *args, PyObject *kw) {
     return nbpy_build_result(g, nb_in_top_k(g->g, O(p), O(t), kk, name));
 }
 
+static PyObject *b_scatter_nd(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "indices", "updates", "shape", "name", NULL};
+    NbpyGraph *g;
+    NbpyOutput *i, *u;
+    nbpy_ints shape;
+    const char *name = NULL;
+    PARSE("O&O&O&O&|O&", nbpy_graph_conv, &g, nbpy_output_conv, &i, nbpy_output_conv, &u,
+          nbpy_ints_conv, &shape, nbpy_name_conv, &name);
+    CHECK_OUTS(i, u);
+    if (shape.n < 0) {
+        PyErr_SetString(PyExc_TypeError, "scatter_nd: shape must be a list of ints");
+        return NULL;
+    }
+    nbpy_build_begin(g);
+    return nbpy_build_result(g, nb_scatter_nd(g->g, O(i), O(u), shape.v, shape.n, name));
+}
+
 static PyObject *b_cumsum(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
     static char *k[] = {"graph", "x", "axis", "exclusive", "reverse", "name", NULL};
@@ -1070,6 +1090,7 @@ static PyMethodDef single_defs[] = {
     F("summary_image", b_summary_image, "summary_image(graph, name, images, max_outputs=3)"),
     F("top_k", b_top_k, "top_k(graph, x, k=1, sorted=True, name=None) -> [values, indices]"),
     F("in_top_k", b_in_top_k, "in_top_k(graph, predictions, targets, k, name=None)"),
+    F("scatter_nd", b_scatter_nd, "scatter_nd(graph, indices, updates, shape, name=None)"),
     F("cumsum", b_cumsum, "cumsum(graph, x, axis=0, exclusive=False, reverse=False, name=None)"),
     F("strided_slice_t", b_strided_slice,
       "strided_slice_t(graph, x, begin, end, strides, begin_mask=0, ...): the same function; begin/end/strides Outputs"),
