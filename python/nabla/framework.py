@@ -5,7 +5,6 @@ module `_nabla`: the graph, names, shapes and every error message are
 libnabla's. Python keeps only what TF1 kept in Python too: the default-graph
 stack, collections and the default session.
 """
-import collections as _collections
 import contextlib
 import threading
 
@@ -645,10 +644,6 @@ def device(name):
 
 # ---------------------------------------------------------------- tensors
 
-def _binary_names():
-    return None
-
-
 class _Operators(object):
     """Python operators building TF1's ops; shared by Tensor and Variable."""
 
@@ -933,17 +928,12 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_
     if dtype is None and hint is not None:
         try:
             arr = _infer_numpy(value, hint)
-            return _in_graph(graph, lambda: _C.constant(
-                graph or get_default_graph(), arr, name=name or "Const"))
+            return _C.constant(graph or get_default_graph(), arr, name=name or "Const")
         except (TypeError, ValueError):
             pass
     arr = _infer_numpy(value, dtype)
     g = graph if graph is not None else get_default_graph()
     return _C.constant(g, arr, name=name or "Const")
-
-
-def _in_graph(graph, f):
-    return f()
 
 
 def _is_tensorlike(v):
@@ -990,5 +980,3 @@ def _graph_for(*tensors):
             return g
     return get_default_graph()
 
-
-NamedTuple = _collections.namedtuple

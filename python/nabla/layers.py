@@ -54,7 +54,6 @@ def _apply_activation(y, activation):
 
 def _python_dense(x, units, activation, use_bias, kernel_initializer, bias_initializer,
                   kernel_regularizer, bias_regularizer, trainable, name, reuse):
-    g = x.graph
     with _v.variable_scope(name, default_name="dense", reuse=reuse):
         n_in = x.get_shape()[-1].value
         if n_in is None:
@@ -216,7 +215,7 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
         mv = _v.get_variable("moving_variance", [c], dtype=x.dtype,
                              initializer=moving_variance_initializer or _v.Ones(),
                              trainable=False)
-        rank2 = nd == 2
+
         xin = x
 
         def train_branch():

@@ -133,8 +133,6 @@ def read_data_sets(train_dir, fake_data=False, one_hot=False, dtype=_dtypes.floa
     """Reads the four IDX files of train_dir; the first validation_size training
     images become .validation (TF1's 5,000 by default)."""
     if fake_data:
-        def fake():
-            return DataSet([], [], fake_data=True, one_hot=one_hot, dtype=dtype, seed=seed)
         raise NotImplementedError("nabla's read_data_sets has no fake_data")
     paths = [_find(train_dir, n) for n in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES,
                                            TEST_LABELS)]
