@@ -54,6 +54,7 @@ from .variables import (Variable, VariableScope, global_variables, all_variables
 from .session import (Session, InteractiveSession, get_default_session, ConfigProto,  # noqa: E402
                       GPUOptions, RunOptions, RunMetadata, GraphOptions, OptimizerOptions)
 from .train import gradients  # noqa: E402
+from .control_flow import cond, while_loop, case, map_fn, scan, foldl, foldr, py_func  # noqa: E402
 from . import nn, layers, train, summary, losses, app, flags, gfile, logging  # noqa: E402
 from . import initializers, contrib  # noqa: E402
 from . import compat  # noqa: E402

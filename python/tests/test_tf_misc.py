@@ -120,3 +120,18 @@ def test_contrib_layers_subset_and_regularization_losses():
     assert reg == pytest.approx(0.1 * (wv ** 2).sum() / 2, rel=1e-6)
     np.testing.assert_allclose(yv, np.maximum(np.ones((2, 3)) @ kv, 0), rtol=1e-6)
     assert np.abs(wv).max() <= np.sqrt(6 / 5)
+
+
+def test_cond_of_pure_branches_and_its_limits():
+    x = tf.placeholder(tf.float32, [])
+    w = tf.Variable(3.0)
+    y = tf.cond(x > 0, lambda: w * x, lambda: (w - x) * 2.0)
+    (gw,) = tf.gradients(y, [w])
+    with tf.Session() as s:
+        s.run(w.initializer)
+        assert s.run(y, {x: 2.0}) == 6.0 and s.run(gw, {x: 2.0}) == 2.0
+        assert s.run(y, {x: -1.0}) == 8.0 and s.run(gw, {x: -1.0}) == 2.0
+    with pytest.raises(NotImplementedError, match="branches must be free of side effects"):
+        tf.cond(x > 0, lambda: w.assign(1.0), lambda: w.assign(2.0))
+    with pytest.raises(NotImplementedError, match="nabla has no tf.while_loop"):
+        tf.while_loop(lambda i: i < 3, lambda i: i + 1, [0])
