@@ -39,7 +39,9 @@ from .array_ops import (placeholder, placeholder_with_default, zeros, ones, fill
                         transpose, expand_dims, squeeze, concat, stack, pack, unstack, unpack,
                         split, slice, strided_slice, gather, unsorted_segment_sum, tile, pad,
                         one_hot, shape, size, rank, where, boolean_mask, no_op, group, tuple,
-                        Print, check_numerics, newaxis, broadcast_to, reverse, reverse_v2)
+                        Print, check_numerics, newaxis, broadcast_to, reverse, reverse_v2,
+                        matrix_diag, matrix_diag_part, matrix_set_diag, eye, trace, gather_nd,
+                        scatter_nd)
 from .variables import (Variable, VariableScope, global_variables, all_variables,  # noqa: E402
                         trainable_variables, local_variables, model_variables,
                         moving_average_variables, global_variables_initializer,

@@ -544,3 +544,49 @@ def reverse(tensor, axis, name=None):
 
 
 reverse_v2 = reverse
+
+
+def matrix_diag(diagonal, name="MatrixDiag"):
+    g = _g(diagonal)
+    return _C.matrix_diag(g, _tensor(diagonal, g), name or "MatrixDiag")
+
+
+def matrix_diag_part(input, name="matrix_diag_part"):
+    g = _g(input)
+    return _C.matrix_diag_part(g, _tensor(input, g), name or "matrix_diag_part")
+
+
+def matrix_set_diag(input, diagonal, name="set_diag"):
+    g = _g(input, diagonal)
+    x = _tensor(input, g)
+    return _C.matrix_set_diag(g, x, _tensor(diagonal, g, dtype=x.dtype), name or "set_diag")
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dtypes.float32, name=None):
+    """tf.eye: an identity matrix (matrix_diag of ones; square only)."""
+    if num_columns not in (None, num_rows) or batch_shape:
+        raise NotImplementedError("nabla's eye makes square matrices without batch_shape")
+    g = get_default_graph()
+    with _name_scope_ctx(g, name or "eye") as scope:
+        return _C.matrix_diag(g, ones([int(num_rows)], dtype), scope)
+
+
+def trace(x, name=None):
+    from .math_ops import reduce_sum
+    g = _g(x)
+    with _name_scope_ctx(g, name or "Trace") as scope:
+        return reduce_sum(matrix_diag_part(x), axis=-1, name=scope)
+
+
+def gather_nd(params, indices, name=None):
+    g = _g(params, indices)
+    with _name_scope_ctx(g, name or "GatherNd") as scope:
+        return _C.gather_nd(g, _tensor(params, g, name="params"),
+                            _tensor(indices, g, name="indices"), scope)
+
+
+def scatter_nd(indices, updates, shape, name=None):
+    g = _g(indices, updates)
+    with _name_scope_ctx(g, name or "ScatterNd") as scope:
+        return _C.scatter_nd(g, _tensor(indices, g, name="indices"),
+                             _tensor(updates, g, name="updates"), _ints(shape), scope)

@@ -92,10 +92,17 @@ _CODE_TO_CLASS = {
     UNAUTHENTICATED: UnauthenticatedError,
 }
 
+# A shape error of a run is TF1's InvalidArgumentError, except that TF1 checks a fed
+# value's shape in Python and raises ValueError ("Cannot feed value of shape ..."):
+# this class is both, so either `except` of a TF1 program catches it.
+_ShapeError = type("InvalidArgumentError", (InvalidArgumentError, ValueError),
+                   {"__doc__": "A shape error of a run (also a ValueError, as TF1's feed "
+                               "shape check)."})
+
 # nabla's nb_status numbers (include/nabla.h) -> TF1's classes.
 NB_STATUS_CLASSES = {
     1: InvalidArgumentError,      # NB_ERR_INVALID_ARGUMENT
-    2: InvalidArgumentError,      # NB_ERR_SHAPE (TF reports shape errors as invalid argument)
+    2: _ShapeError,               # NB_ERR_SHAPE
     3: InvalidArgumentError,      # NB_ERR_DTYPE
     4: NotFoundError,             # NB_ERR_NOT_FOUND
     5: UnimplementedError,        # NB_ERR_UNIMPLEMENTED

@@ -177,3 +177,12 @@ def test_long_loop_keeps_memory_flat():
     if "libasan" not in os.environ.get("LD_PRELOAD", ""):
         # (under ASan freed memory sits in its quarantine, so RSS grows by design)
         assert after - before < 2048, (before, after)   # KiB
+
+
+def test_a_feed_of_the_wrong_shape_is_tf1s_value_error_too():
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    with tf.Session() as s:
+        with pytest.raises(ValueError, match="Cannot feed value of shape \\(2, 4\\) for Tensor "
+                                             "'x:0', which has shape '\\(\\?, 3\\)'") as e:
+            s.run(x * 2, {x: np.zeros((2, 4))})
+    assert isinstance(e.value, tf.errors.InvalidArgumentError)

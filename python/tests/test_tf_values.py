@@ -233,3 +233,18 @@ def test_topk_in_topk_cumsum_reverse_where_any_all_match_numpy():
         np.testing.assert_array_equal(s.run(tf.where(t > 3)), np.argwhere(x > 3))
         np.testing.assert_array_equal(s.run(tf.reduce_any(t > 5, 1)), (x > 5).any(1))
         assert s.run(tf.reduce_all(t > 0)) and not s.run(tf.reduce_all(t > 1))
+
+
+def test_diag_eye_trace_gather_scatter_nd_match_numpy():
+    x = np.arange(9, dtype=np.float32).reshape(3, 3)
+    t = tf.constant(x)
+    with tf.Session() as s:
+        np.testing.assert_array_equal(s.run(tf.matrix_diag([1.0, 2.0])), np.diag([1.0, 2.0]))
+        np.testing.assert_array_equal(s.run(tf.matrix_diag_part(t)), np.diag(x))
+        np.testing.assert_array_equal(s.run(tf.matrix_set_diag(t, [0.0, 0.0, 0.0])),
+                                      x - np.diag(np.diag(x)))
+        np.testing.assert_array_equal(s.run(tf.eye(3)), np.eye(3))
+        assert s.run(tf.trace(t)) == np.trace(x)
+        np.testing.assert_array_equal(s.run(tf.gather_nd(t, [[0, 1], [2, 2]])), [1.0, 8.0])
+        np.testing.assert_array_equal(s.run(tf.scatter_nd([[1], [1], [3]], [5.0, 1.0, 2.0], [4])),
+                                      [0.0, 6.0, 0.0, 2.0])
