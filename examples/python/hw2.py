@@ -1,4 +1,3 @@
-# HW2 (the course's discussion of it): a placeholder, name scopes, a graph for TensorBoard.
 # First we need to import TensorFlow and NumPy:
 import nabla as tf
 import numpy as np
