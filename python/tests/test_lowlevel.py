@@ -137,6 +137,22 @@ def test_each_builder_signature_against_numpy():
     assert uv.shape == (1000,) and uv.min() >= -2.0 and uv.max() < 3.0 and abs(uv.mean() - 0.5) < 0.25
 
 
+def test_many_feeds_and_fetches():
+    g = _n.Graph()
+    xs = [_n.placeholder(g, F64, (2,), "x%d" % i) for i in range(40)]
+    ys = [_n.multiply(g, x, _n.constant(g, np.float64(i))) for i, x in enumerate(xs)]
+    vals = [np.array([i, -i], np.float64) for i in range(40)]
+    sess = _n.Session(g)
+    out = sess.run(ys + xs[:3], list(zip(xs, vals)))
+    f = sess.make_callable(ys, xs)
+    for got in (out[:40], f(*vals)):
+        for i in range(40):
+            np.testing.assert_array_equal(got[i], vals[i] * i)
+    np.testing.assert_array_equal(out[41], vals[1])
+    with pytest.raises(TypeError, match="takes 40 feed values"):
+        f(*vals[:39])
+
+
 def test_rank0_fetch_is_numpy_scalar_and_op_fetch_is_none():
     g = _n.Graph()
     c = _n.constant(g, np.float32(2.5))
