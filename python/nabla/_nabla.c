@@ -755,15 +755,16 @@ static void graph_dealloc(NbpyGraph *self) {
 static PyObject *graph_scope_push(NbpyGraph *self, PyObject *arg) {
     const char *name;
     if (!nbpy_name_conv(arg, &name)) return NULL;
+    /* No Python object is made while the graph is locked: the cycle collector could
+     * run then and close a session of this graph, which takes the same lock. */
+    char buf[2048];
     nbpy_build_begin(self);
     const char *s = nb_name_scope_push(self->g, name);
-    PyObject *r = s ? PyUnicode_FromString(s) : NULL;
-    if (nbpy_build_end(self) < 0) {
-        Py_XDECREF(r);
-        return NULL;
-    }
-    if (!r) Py_RETURN_NONE;
-    return r;
+    bool got = s != NULL;
+    if (got) snprintf(buf, sizeof buf, "%s", s);
+    if (nbpy_build_end(self) < 0) return NULL;
+    if (!got) Py_RETURN_NONE;
+    return PyUnicode_FromString(buf);
 }
 
 static PyObject *graph_scope_pop(NbpyGraph *self, PyObject *unused) {
