@@ -571,6 +571,34 @@ def test_two_threads_two_sessions_give_right_answers():
     assert results == {2: 2 * base, 3: 3 * base}
 
 
+def test_graph_grows_while_another_thread_runs_it():
+    g, x, w, y, s = small_graph()
+    sess = _n.Session(g)
+    a = np.ones((1, 3), np.float32)
+    stop = threading.Event()
+    errors, count = [], [0]
+
+    def runner():
+        try:
+            while not stop.is_set():
+                r = sess.run([s], [(x, a)])[0]
+                if r[0] != np.float32(-0.5):
+                    errors.append(r)
+                count[0] += 1
+        except Exception as e:  # reported by the assertion below
+            errors.append(e)
+
+    t = threading.Thread(target=runner)
+    t.start()
+    z = y
+    for _ in range(1500):  # builders take the graph's write lock between runs
+        z = _n.add(g, z, y)
+    stop.set()
+    t.join()
+    assert errors == [] and count[0] > 0
+    np.testing.assert_allclose(sess.run([z], [(x, a)])[0], 1501 * np.array([[1.0, -2.0, 0.5]]))
+
+
 def test_ctrl_c_stops_a_loop_of_runs():
     g, x, w, y, s = small_graph()
     sess = _n.Session(g)
