@@ -549,7 +549,14 @@ def _name_scope_ctx(graph, name):
         name = ""
     if not isinstance(name, str):
         raise TypeError("name for name_scope must be a string, not %s" % type(name).__name__)
-    scope = graph.name_scope_push(name)
+    before = graph.name_scope_current()
+    try:
+        scope = graph.name_scope_push(name)
+    except Exception:
+        # libnabla pushes a stand-in scope when it rejects a name: leave it again
+        if graph.name_scope_current() != before:
+            graph.name_scope_pop()
+        raise
     try:
         yield scope
     finally:

@@ -205,3 +205,13 @@ def test_layer_default_names_are_unique_across_libnabla_and_python_layers():
     assert [w.name for w in tf.trainable_variables()] == [
         "dense/kernel:0", "dense/bias:0", "dense_1/kernel:0", "dense_1/bias:0", "dense_2/v:0"]
     assert v.name == "dense_2/v:0"
+
+
+def test_an_invalid_scope_name_raises_and_leaves_no_scope_behind():
+    with pytest.raises(ValueError, match="'bad name!' is not a valid scope name"):
+        with tf.name_scope("bad name!"):
+            pass
+    with pytest.raises(ValueError, match="'bad name!' is not a valid scope name"):
+        tf.Variable(1.0, name="bad name!")
+    assert tf.get_default_graph().name_scope_current() == ""
+    assert tf.constant(1).name == "Const:0"
