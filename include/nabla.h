@@ -472,6 +472,10 @@ nb_output nb_sinh(nb_graph *g, nb_output x, const char *name);   /* sinh x; d = 
 nb_output nb_cosh(nb_graph *g, nb_output x, const char *name);   /* cosh x; d = sinh x */
 nb_output nb_erf(nb_graph *g, nb_output x, const char *name);    /* erf x; d = 2/sqrt(pi) e^(-x^2) */
 nb_output nb_expm1(nb_graph *g, nb_output x, const char *name);  /* e^x - 1, exact near 0; d = e^x */
+/** tf.atan2(y, x): the angle of (x, y) in [-pi, pi], elementwise with numpy
+ *  broadcasting, float32/float64 of one dtype. Op Atan2, default name "Atan2".
+ *  Gradient: (x, -y) * dy / (x^2 + y^2), summed back over broadcast dims. */
+nb_output nb_atan2(nb_graph *g, nb_output y, nb_output x, const char *name);
 /** Float classes (tf.is_nan, tf.is_inf, tf.is_finite): bool outputs; no gradient. */
 nb_output nb_is_nan(nb_graph *g, nb_output x, const char *name);
 nb_output nb_is_inf(nb_graph *g, nb_output x, const char *name);

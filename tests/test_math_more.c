@@ -133,6 +133,39 @@ TEST(scalars_and_empty_tensors) {
     nb_graph_free(g);
 }
 
+TEST(atan2_broadcasts_and_matches_libm) {
+    nb_graph *g = nb_graph_new();
+    nb_output y = nb_placeholder(g, NB_FLOAT64, NB_SHAPE(3, 1), "y");
+    nb_output x = nb_placeholder(g, NB_FLOAT64, NB_SHAPE(NB_DIM_UNKNOWN), "x");
+    nb_output a = nb_atan2(g, y, x, NULL);
+    CHECK_GRAPH_OK(g);
+    CHECK(!strcmp(nb_op_type(a.op), "Atan2"));
+    nb_shape s = nb_output_shape(a);
+    CHECK(s.rank == 2 && s.dims[0] == 3 && s.dims[1] == NB_DIM_UNKNOWN);
+    double yv_[3] = {1, -1, 0}, xv_[4] = {1, -2, 0, -0.5};
+    nb_tensor *yv = nb_tensor_new(NB_FLOAT64, 2, (int64_t[]){3, 1}, yv_), *xv = nb_tensor_new(NB_FLOAT64, 1, (int64_t[]){4}, xv_);
+    nb_tensor *v = eval1(g, a, (nb_feed[]){{y, yv}, {x, xv}}, 2);
+    CHECK(v && nb_tensor_size(v) == 12);
+    for (int i = 0; v && i < 3; i++)
+        for (int j = 0; j < 4; j++) CHECK(nb_tensor_get_flat(v, i * 4 + j) == atan2(yv_[i], xv_[j]));
+    /* quadrants by hand: atan2(1, 1) = pi/4, atan2(-1, -2) in (-pi, -pi/2), atan2(0, -0.5) = pi */
+    if (v) {
+        CHECK_NEAR(nb_tensor_get_flat(v, 0), 0.7853981633974483, 1e-15);
+        CHECK(nb_tensor_get_flat(v, 5) < -1.5707963 && nb_tensor_get_flat(v, 5) > -3.1415927);
+        CHECK_NEAR(nb_tensor_get_flat(v, 11), 3.141592653589793, 1e-15);
+    }
+    nb_tensor_unref(v);
+    nb_tensor_unref(yv);
+    nb_tensor_unref(xv);
+    nb_graph_free(g);
+    g = nb_graph_new();
+    y = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2), "y");
+    x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(3), "x");
+    CHECK(nb_output_is_nil(nb_atan2(g, y, x, NULL)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "Dimensions must be equal, but are 2 and 3 for 'Atan2' (op: 'Atan2') with input shapes: [2], [3]."));
+    nb_graph_free(g);
+}
+
 TEST(bad_dtypes_are_tf_errors) {
     nb_graph *g = nb_graph_new();
     nb_output x = nb_placeholder(g, NB_INT32, NB_SHAPE(2), "x");

@@ -1,8 +1,9 @@
 /*
  * math_more.c — the rest of TF1's elementwise math that a tf program meets:
  * Ceil and Round (half to even, as TF), Sin, Cos, Tan, Asin, Acos, Atan, Sinh,
- * Cosh, Erf, Expm1, and the float classes IsNan, IsInf, IsFinite (bool
- * outputs). Also nb_floor, the public constructor of nn.c's Floor op.
+ * Cosh, Erf, Expm1, the float classes IsNan, IsInf, IsFinite (bool outputs)
+ * and the broadcasting Atan2. Also nb_floor, the public constructor of nn.c's
+ * Floor op.
  *
  * Each op takes one float32/float64 tensor (Round also int32/int64, where it
  * is the identity) of any shape, unknown dims included, and keeps its shape.
@@ -187,6 +188,66 @@ DEF(IS_NAN, "IsNan", k_class, NULL, NBI_NO_GRAD)
 DEF(IS_INF, "IsInf", k_class, NULL, NBI_NO_GRAD)
 DEF(IS_FINITE, "IsFinite", k_class, NULL, NBI_NO_GRAD)
 #undef DEF
+
+/*** Atan2: atan2(y, x) with numpy broadcasting ***/
+
+static void atan2_f32(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb, void *out) {
+    const float *y = a, *x = b;
+    float *o = out;
+    for (int64_t i = 0; i < n; i++) o[i] = atan2f(y[i * sa], x[i * sb]);
+}
+static void atan2_f64(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb, void *out) {
+    const double *y = a, *x = b;
+    double *o = out;
+    for (int64_t i = 0; i < n; i++) o[i] = atan2(y[i * sa], x[i * sb]);
+}
+
+static nb_status infer_atan2(nb_op *op) {
+    nb_dtype a = nbi_in_dtype(op, 0), b = nbi_in_dtype(op, 1);
+    if (!nbi_dtype_is_float(a))
+        return nbi_infer_error(op, NB_ERR_DTYPE, "Value for attr 'T' of %s is not in the list of allowed values: float, double",
+                               nbi_dtype_tfname(a));
+    if (b != a)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "Input 'x' of 'Atan2' Op has type %s that does not match type %s of argument 'y'",
+                               nbi_dtype_tfname(b), nbi_dtype_tfname(a));
+    nb_shape s;
+    if (!nbi_shape_broadcast(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s)) {
+        const nb_shape *y = nbi_in_shape(op, 0), *x = nbi_in_shape(op, 1);
+        int r = y->rank > x->rank ? y->rank : x->rank;
+        for (int i = 0; i < r; i++) {
+            int iy = y->rank - r + i, ix = x->rank - r + i;
+            int64_t dy = iy >= 0 ? y->dims[iy] : 1, dx = ix >= 0 ? x->dims[ix] : 1;
+            if (dx >= 0 && dy >= 0 && dx != dy && dx != 1 && dy != 1)
+                return nbi_infer_error(op, NB_ERR_SHAPE, "Dimensions must be equal, but are %lld and %lld", (long long)dy,
+                                       (long long)dx);
+        }
+        return nbi_infer_error(op, NB_ERR_SHAPE, "Incompatible shapes");
+    }
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = a;
+    op->out_shape[0] = s;
+    return NB_OK;
+}
+
+static nb_status k_atan2(nbi_kctx *k) {
+    const nb_tensor *y = k->in[0], *x = k->in[1];
+    return nbi_broadcast_apply(k, y, x, y->dtype, y->dtype == NB_FLOAT32 ? atan2_f32 : atan2_f64, &k->out[0]);
+}
+
+/* math_grad.py: g = dy / (x^2 + y^2); dy' = x g, dx' = -y g, each summed back
+ * to its input's shape where it was broadcast. */
+static void g_atan2(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    nb_output y = op->inputs[0], x = op->inputs[1];
+    nb_output inv = nb_divide(g, dy[0], nb_add(g, nb_square(g, x, NULL), nb_square(g, y, NULL), NULL), NULL);
+    dx[0] = nbi_sum_to_shape_of(g, nb_multiply(g, x, inv, NULL), y);
+    dx[1] = nbi_sum_to_shape_of(g, nb_multiply(g, nb_negative(g, y, NULL), inv, NULL), x);
+}
+
+const nbi_opdef nbi_opdef_ATAN2 = {"Atan2", 2, 0, infer_atan2, k_atan2, g_atan2};
+
+nb_output nb_atan2(nb_graph *g, nb_output y, nb_output x, const char *name) {
+    return nbi_binary(g, NBI_OP_ATAN2, y, x, name, NULL);
+}
 
 /*** Constructors ***/
 
