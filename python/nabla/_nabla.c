@@ -757,11 +757,16 @@ static PyObject *graph_scope_push(NbpyGraph *self, PyObject *arg) {
     if (!nbpy_name_conv(arg, &name)) return NULL;
     /* No Python object is made while the graph is locked: the cycle collector could
      * run then and close a session of this graph, which takes the same lock. */
-    char buf[2048];
+    char buf[2048], before[2048];
     nbpy_build_begin(self);
+    snprintf(before, sizeof before, "%s", nb_name_scope_current(self->g));
     const char *s = nb_name_scope_push(self->g, name);
     bool got = s != NULL;
     if (got) snprintf(buf, sizeof buf, "%s", s);
+    /* a rejected name: libnabla pushed a stand-in scope; leave it so the caller's
+     * scope is as before the call */
+    if (nb_graph_status(self->g) != NB_OK && strcmp(nb_name_scope_current(self->g), before) != 0)
+        nb_name_scope_pop(self->g);
     if (nbpy_build_end(self) < 0) return NULL;
     if (!got) Py_RETURN_NONE;
     return PyUnicode_FromString(buf);

@@ -194,6 +194,17 @@ def test_builder_errors_raise_and_clear_the_graph_error():
     np.testing.assert_array_equal(_n.Session(g).run([ok])[0], [2.0, 4.0])
 
 
+def test_a_rejected_scope_name_leaves_the_scope_as_it_was():
+    g = _n.Graph()
+    assert g.name_scope_push("outer") == "outer/"
+    with pytest.raises(ValueError):
+        g.name_scope_push("bad name!")
+    assert g.name_scope_current() == "outer/"
+    assert _n.no_op(g).op.name == "outer/NoOp"
+    g.name_scope_pop()
+    assert g.name_scope_current() == ""
+
+
 def test_wrong_types_and_foreign_graphs_never_crash():
     g, x, w, y, s = small_graph()
     h = _n.Graph()
