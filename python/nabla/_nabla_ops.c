@@ -111,7 +111,7 @@ static const row rows[] = {
     R(erf, S_U, "erf"), R(expm1, S_U, "e^x - 1"), R(is_nan, S_U, "isnan"), R(is_inf, S_U, "isinf"),
     R(is_finite, S_U, "isfinite"), R(where_true, S_U, "where(condition): int64 [count, rank]"),
     R(matrix_diag, S_U, "matrix_diag(diagonal)"), R(matrix_diag_part, S_U, "matrix_diag_part(x)"),
-    R(matrix_set_diag, S_B, "matrix_set_diag(x, diagonal)"), R(gather_nd, S_B, "gather_nd(params, indices)"),
+    R(matrix_set_diag, S_B, "matrix_set_diag(x, diagonal)"), R(gather_nd, S_B, "gather_nd(params, indices)"), R(atan2, S_B, "atan2(y, x)"),
     /* binary */
     R(add, S_B, "x + y"), R(subtract, S_B, "x - y"), R(multiply, S_B, "x * y"),
     R(divide, S_B, "x / y"), R(floor_div, S_B, "x // y"), R(mod, S_B, "x % y"),
