@@ -202,6 +202,13 @@ double nb_tensor_get(const nb_tensor *t, const int64_t *index);
 /** The first element as double: the value of a scalar. */
 double nb_tensor_scalar_f64(const nb_tensor *t);
 
+/** True when the caller's reference is the only way to reach t's elements: t is
+ *  no view of another tensor, wraps no foreign memory, and no one else holds it
+ *  (a session's buffer pool does not count: it reuses a buffer only once every
+ *  other reference is gone). Writing through nb_tensor_data is then safe, e.g.
+ *  handing a fetched tensor's buffer to numpy as a writable array; otherwise
+ *  copy it first (a fetched constant or variable value is shared). */
+bool nb_tensor_is_exclusive(const nb_tensor *t);
 /** A deep copy (new reference). */
 nb_tensor *nb_tensor_copy(const nb_tensor *t);
 /** A copy converted to another dtype as numpy's astype does (new reference). */
@@ -260,6 +267,12 @@ void nb_graph_free(nb_graph *g);
 nb_status nb_graph_status(const nb_graph *g);
 /** The first error's message ("" when none). Borrowed; valid until the graph is freed. */
 const char *nb_graph_errmsg(const nb_graph *g);
+/** Forgets the graph's sticky error, so that building can go on (TF1 raises at
+ *  the failing call and the graph stays usable; language bindings call this
+ *  after turning the error into an exception). A failed single-op constructor
+ *  leaves no op behind; ops a composite builder (a layer, a random op, an
+ *  optimizer) made before failing stay in the graph, unused. Accepts NULL. */
+void nb_graph_clear_error(nb_graph *g);
 
 /** Sets the graph-level random seed (tf.set_random_seed). Ops with no seed of
  *  their own then get a deterministic one derived from the graph seed and the op's position. */
@@ -318,6 +331,14 @@ char *nb_shape_string(nb_shape s, char *buf, size_t n);
 /** A value fed at run time (tf.placeholder). Dims or the whole rank may be unknown.
  *  Default name "Placeholder". */
 nb_output nb_placeholder(nb_graph *g, nb_dtype dtype, nb_shape shape, const char *name);
+/** tf.placeholder_with_default(input, shape): input's value unless the output is
+ *  fed (any value compatible with `shape` and of input's dtype). `shape` may be
+ *  less precise than input's (NB_SHAPE_UNKNOWN_RANK, unknown dims) and becomes
+ *  the output's static shape; it must be compatible with input's ("Dimension 0
+ *  in both shapes must be equal, but are 2 and 3. Shapes are [2] and [3]. for
+ *  ..."). Op PlaceholderWithDefault, default name "PlaceholderWithDefault";
+ *  the gradient passes to input. */
+nb_output nb_placeholder_with_default(nb_graph *g, nb_output input, nb_shape shape, const char *name);
 /** A constant holding a copy of t's value (tf.constant). Default name "Const". */
 nb_output nb_constant(nb_graph *g, const nb_tensor *t, const char *name);
 /** Scalar constants, and constants from C arrays (copied). Default name "Const". */
@@ -439,6 +460,35 @@ nb_output nb_sigmoid(nb_graph *g, nb_output x, const char *name);    /* 1/(1+e^-
 nb_output nb_tanh(nb_graph *g, nb_output x, const char *name);       /* tanh x */
 nb_output nb_relu(nb_graph *g, nb_output x, const char *name);       /* max(x, 0) */
 
+/** More elementwise math (src/ops/math_more.c): one float32/float64 input of any
+ *  shape (unknown dims kept), output of its shape and dtype. Default names are
+ *  the op types ("Floor", "Ceil", "Round", "Sin", ...). A non-float input
+ *  records NB_ERR_DTYPE ("Value for attr 'T' of int32 is not in the list of
+ *  allowed values: float, double for 'Sin' (op: 'Sin') with input shapes: [2]."). */
+nb_output nb_floor(nb_graph *g, nb_output x, const char *name);  /* largest integer <= x; no gradient */
+nb_output nb_ceil(nb_graph *g, nb_output x, const char *name);   /* smallest integer >= x; no gradient */
+/** Rounds half to even (banker's rounding, as TF's Round): 0.5 -> 0, 1.5 -> 2,
+ *  2.5 -> 2, -0.5 -> -0. Also takes int32/int64 (the identity). No gradient. */
+nb_output nb_round(nb_graph *g, nb_output x, const char *name);
+nb_output nb_sin(nb_graph *g, nb_output x, const char *name);    /* sin x; d = cos x */
+nb_output nb_cos(nb_graph *g, nb_output x, const char *name);    /* cos x; d = -sin x */
+nb_output nb_tan(nb_graph *g, nb_output x, const char *name);    /* tan x; d = 1/cos^2 x */
+nb_output nb_asin(nb_graph *g, nb_output x, const char *name);   /* asin x (NaN outside [-1,1]); d = 1/sqrt(1-x^2) */
+nb_output nb_acos(nb_graph *g, nb_output x, const char *name);   /* acos x; d = -1/sqrt(1-x^2) */
+nb_output nb_atan(nb_graph *g, nb_output x, const char *name);   /* atan x; d = 1/(1+x^2) */
+nb_output nb_sinh(nb_graph *g, nb_output x, const char *name);   /* sinh x; d = cosh x */
+nb_output nb_cosh(nb_graph *g, nb_output x, const char *name);   /* cosh x; d = sinh x */
+nb_output nb_erf(nb_graph *g, nb_output x, const char *name);    /* erf x; d = 2/sqrt(pi) e^(-x^2) */
+nb_output nb_expm1(nb_graph *g, nb_output x, const char *name);  /* e^x - 1, exact near 0; d = e^x */
+/** tf.atan2(y, x): the angle of (x, y) in [-pi, pi], elementwise with numpy
+ *  broadcasting, float32/float64 of one dtype. Op Atan2, default name "Atan2".
+ *  Gradient: (x, -y) * dy / (x^2 + y^2), summed back over broadcast dims. */
+nb_output nb_atan2(nb_graph *g, nb_output y, nb_output x, const char *name);
+/** Float classes (tf.is_nan, tf.is_inf, tf.is_finite): bool outputs; no gradient. */
+nb_output nb_is_nan(nb_graph *g, nb_output x, const char *name);
+nb_output nb_is_inf(nb_graph *g, nb_output x, const char *name);
+nb_output nb_is_finite(nb_graph *g, nb_output x, const char *name);
+
 /** Comparisons: bool output, broadcasting. */
 nb_output nb_equal(nb_graph *g, nb_output x, nb_output y, const char *name);
 nb_output nb_not_equal(nb_graph *g, nb_output x, nb_output y, const char *name);
@@ -498,6 +548,45 @@ nb_output nb_reduce_sum_t(nb_graph *g, nb_output x, nb_output axes, bool keep_di
                           const char *name);
 nb_output nb_reduce_mean_t(nb_graph *g, nb_output x, nb_output axes, bool keep_dims,
                            const char *name);
+/** tf.reduce_any / tf.reduce_all over bool x (ops Any, All; bool output; no
+ *  gradient): axes and keep_dims as nb_reduce_sum (NB_ALL_AXES: every axis; an
+ *  empty list copies x; the axes Const is "<name>/reduction_indices", or "Const"
+ *  for all axes). A non-bool x records NB_ERR_DTYPE ("Input 'input' of 'Any' Op
+ *  has type float that does not match expected type of bool ..."). Default
+ *  names "Any", "All". */
+nb_output nb_reduce_any(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                        const char *name);
+nb_output nb_reduce_all(nb_graph *g, nb_output x, const int *axes, int n_axes, bool keep_dims,
+                        const char *name);
+/** tf.cumsum(x, axis, exclusive, reverse) (op Cumsum, axis a Const "<name>/axis",
+ *  default name "Cumsum"): y[..., i, ...] = sum of x[..., j, ...] over j <= i
+ *  along axis (j < i when exclusive; j >= i / j > i when reverse). float32,
+ *  float64, int32, int64; same shape as x. An axis outside [-rank, rank) is
+ *  "ScanOp: Expected scan axis in the range [-2, 2), but got 2". Gradient:
+ *  cumsum of dy with reverse flipped. */
+nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
+/** tf.nn.top_k(x, k, sorted): the k largest entries along the last dim of x
+ *  (rank >= 1; float32/float64/int32/int64/uint8), in descending order, equal
+ *  values by lower index first. Op TopKV2 with outputs 0 values (x's dtype) and
+ *  1 indices (int32, nb_op_output(result.op, 1)), both of x's shape with the
+ *  last dim k; k is a Const "<name>/k". Errors: "Need k >= 0, got -1", "input
+ *  must have last dimension >= k = 5 but is 3" (run: "input must have at
+ *  least k columns. Had 3, needed 5"). Gradient to x: dy placed at the chosen
+ *  positions (needs x's last dim known). Default name "TopKV2". */
+nb_output nb_top_k(nb_graph *g, nb_output x, int k, bool sorted, const char *name);
+/** tf.nn.in_top_k(predictions, targets, k): bool [batch], true where
+ *  predictions[i, targets[i]] is among the k largest of row i (ties at the
+ *  boundary count as in; fewer than k strictly larger values). An out-of-range
+ *  target or a non-finite value in the row gives false, as TF. predictions
+ *  float32 [batch, classes], targets int32/int64 [batch]. Op InTopKV2 named
+ *  as TF1's Python does: "in_top_k/InTopKV2" (with a name: "<name>/<name>"),
+ *  k a Const "<op>/k". Not differentiable. */
+nb_output nb_in_top_k(nb_graph *g, nb_output predictions, nb_output targets, int k, const char *name);
+/** tf.where(condition) with one argument: the coordinates of the nonzero
+ *  (true) elements in row-major order, an int64 [count, rank(condition)]
+ *  tensor. Op Where, default name "Where". Not differentiable. (Three-argument
+ *  tf.where is nb_where.) */
+nb_output nb_where_true(nb_graph *g, nb_output condition, const char *name);
 /** Index of the largest / smallest value along `axis` (int64 output). Default names
  *  "ArgMax", "ArgMin"; the axis is a Const "<name>/dimension". */
 nb_output nb_argmax(nb_graph *g, nb_output x, int axis, const char *name);
@@ -515,6 +604,21 @@ nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, boo
                     const char *name);
 
 /*** Array ops ***************************************************************/
+
+/** Batched diagonals (src/ops/diag.c; the main diagonal, any dtype):
+ *  nb_matrix_diag: [..., n] -> [..., n, n] with the values on the diagonal and
+ *  zeros elsewhere (tf.matrix_diag; tf.eye is matrix_diag of ones), op
+ *  MatrixDiag. nb_matrix_diag_part: [..., m, n] -> [..., min(m, n)], the
+ *  diagonal (tf.matrix_diag_part; tf.trace sums it), op MatrixDiagPart.
+ *  nb_matrix_set_diag: x [..., m, n] with its diagonal replaced by
+ *  diagonal [..., min(m, n)] (tf.matrix_set_diag), op MatrixSetDiag; other
+ *  shapes are "must have diagonal.shape == input.shape[:-2] +
+ *  min(input.shape[-2:]), but received input shape: [2,3] and diagonal
+ *  shape: [3] ...". Default names are the op types. Gradients as TF's
+ *  array_grad.py (each is another's). */
+nb_output nb_matrix_diag(nb_graph *g, nb_output diagonal, const char *name);
+nb_output nb_matrix_diag_part(nb_graph *g, nb_output x, const char *name);
+nb_output nb_matrix_set_diag(nb_graph *g, nb_output x, nb_output diagonal, const char *name);
 
 /** tf.transpose(x, perm): perm NULL reverses the axes. Default name "transpose". */
 nb_output nb_transpose(nb_graph *g, nb_output x, const int *perm, int n_perm, const char *name);
@@ -544,6 +648,60 @@ nb_output nb_stack(nb_graph *g, const nb_output *xs, int n, int axis, const char
  *  Consts "<name>/begin" and "<name>/size". Default "Slice". */
 nb_output nb_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t *size, int rank,
                    const char *name);
+/** Python's extended slicing, x[1:, ::-1, None, ..., 0] (op StridedSlice, TF1's
+ *  semantics exactly). Entry i of the n-entry (n <= 31) spec begin/end/strides
+ *  (strides NULL: all 1) addresses one dim of x, unless bit i of a mask says
+ *  otherwise: begin_mask / end_mask bit i ignores begin[i] / end[i] (the whole
+ *  range in the stride's direction); ellipsis_mask (at most one bit) makes
+ *  entry i "..." (as many full dims as needed); new_axis_mask inserts a dim of
+ *  size 1 (None); shrink_axis_mask takes the single index begin[i] and drops
+ *  the dim (x[3]; negative counts from the end; out of range is an error
+ *  "slice index 5 of dimension 0 out of bounds."). Otherwise dim d takes
+ *  begin, begin+stride, ... stopping before end, where negative begin/end
+ *  count from the end and both are clamped into the dim (so x[2:100] is fine).
+ *  Without an ellipsis one is implied after the last entry. Output dim per
+ *  sliced dim: ceil((end - begin) / stride), or 0 when the interval is empty.
+ *  Errors (graph, or run when values are known only then): "strides[1] must be
+ *  non-zero", "Multiple ellipses in slice spec not allowed", "Index out of
+ *  range using input dim 2; input has only 2 dims", "only stride 1 allowed on
+ *  non-range indexing.". begin/end/strides become int32 Consts (int64 when a
+ *  value needs it) "<name>/stack", "<name>/stack_1", "<name>/stack_2", as TF's
+ *  indexing builds them. Default name "strided_slice". Gradient:
+ *  StridedSliceGrad, which scatters dy into zeros of x's shape. */
+nb_output nb_strided_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t *end,
+                           const int64_t *strides, int n, int begin_mask, int end_mask,
+                           int ellipsis_mask, int new_axis_mask, int shrink_axis_mask,
+                           const char *name);
+/** tf.strided_slice with begin, end and strides given as graph tensors (rank 1,
+ *  one length, one dtype int32 or int64): as nb_strided_slice; the output shape
+ *  is known statically only where the inputs' values are (strides must be).
+ *  Default name "StridedSlice". */
+nb_output nb_strided_slice_t(nb_graph *g, nb_output x, nb_output begin, nb_output end,
+                             nb_output strides, int begin_mask, int end_mask, int ellipsis_mask,
+                             int new_axis_mask, int shrink_axis_mask, const char *name);
+/** tf.unstack(value, num, axis): splits value along `axis` (negative counts from
+ *  the end) into num tensors of rank - 1 (op Unpack, default name "unstack").
+ *  num < 0 takes it from value's static shape ("Cannot infer num from shape
+ *  (?, 3)" when that dim is unknown). Returns output 0; output k is
+ *  nb_op_output(result.op, k) and their count nb_op_num_outputs(result.op)
+ *  (num may be 0). A fed value whose dim differs fails the run ("Input shape
+ *  axis 0 must equal 3, got shape [4,2]"). Gradient: the stacked gradients
+ *  (zeros for outputs none flowed into). */
+nb_output nb_unstack(nb_graph *g, nb_output value, int num, int axis, const char *name);
+/** tf.split(value, num_split, axis) with an integer count: num_split >= 1
+ *  equal pieces along axis (op Split, whose axis is a Const "<name>/split_dim";
+ *  default name "split"). The dim must divide evenly ("Dimension size must be
+ *  evenly divisible by 3 but is 4 ..."). Returns output 0; the others as for
+ *  nb_unstack. Gradient: ConcatV2 of the gradients (zeros where none flowed). */
+nb_output nb_split(nb_graph *g, nb_output value, int num_split, int axis, const char *name);
+/** tf.split(value, size_splits, axis) with a list of sizes: piece k has
+ *  size_splits[k] along axis; one size may be -1 (the rest). The sizes must add
+ *  up to the dim (or stay below it with a -1). Op SplitV; the sizes are a Const
+ *  "Const" made outside the op's scope (as tf.split does), the axis a Const
+ *  "<name>/split_dim"; default name "split". Returns output 0; the others as
+ *  for nb_unstack. Gradient: ConcatV2 of the gradients. */
+nb_output nb_split_v(nb_graph *g, nb_output value, const int64_t *size_splits, int num_split, int axis,
+                     const char *name);
 /** Takes slices of params along `axis` at the int32/int64 `indices` (op GatherV2;
  *  the axis, negative counting from the end, is a Const "<name>/axis").
  *  Output shape: params.shape[:axis] + indices.shape + params.shape[axis+1:].
@@ -553,6 +711,23 @@ nb_output nb_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t
  *  The course's w[1] is nb_gather(g, w, nb_constant_i32(g, 1, NULL), 0, NULL).
  *  Default "GatherV2". */
 nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, const char *name);
+/** tf.gather_nd(params, indices): indices (int32/int64) has shape [..., m] with
+ *  m <= rank(params); each innermost row [i0, ..., i(m-1)] picks the slice
+ *  params[i0, ..., i(m-1)]. Output shape indices.shape[:-1] + params.shape[m:].
+ *  An index out of range fails the run ("indices[1] = [2, 0] does not index
+ *  into param shape [2,3]"); m > rank(params) is "indices.shape[-1] must be <=
+ *  params.rank, but saw indices shape: [1,2] and params shape: [2] ...". Op
+ *  GatherNd, default name "GatherNd". Gradient: ScatterNd of dy (repeated
+ *  indices add up). */
+nb_output nb_gather_nd(nb_graph *g, nb_output params, nb_output indices, const char *name);
+/** tf.scatter_nd(indices, updates, shape): zeros of the given shape (rank <= 8)
+ *  with each slice of updates added at its index row (repeats add up).
+ *  updates has shape indices.shape[:-1] + shape[m:] (m = indices.shape[-1]).
+ *  float32/float64/int32/int64 updates. shape becomes a Const "<name>/shape" of
+ *  indices' dtype. Op ScatterNd, default name "ScatterNd". Gradient to updates:
+ *  GatherNd of dy. */
+nb_output nb_scatter_nd(nb_graph *g, nb_output indices, nb_output updates, const int64_t *shape, int rank,
+                        const char *name);
 /** Sums the rows of data into num_segments buckets (tf.unsorted_segment_sum):
  *  out[s, ...] = sum of data[i..., ...] over the positions i... where segment_ids[i...] == s.
  *  segment_ids (int32/int64) has a shape that prefixes data's; ids < 0 are dropped, ids
@@ -560,6 +735,11 @@ nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, 
  *  Output shape: [num_segments] + data.shape[rank(segment_ids):]. Default "UnsortedSegmentSum". */
 nb_output nb_unsorted_segment_sum(nb_graph *g, nb_output data, nb_output segment_ids,
                                   nb_output num_segments, const char *name);
+/** tf.reverse(x, axis): reverses x along each listed axis (negative counts
+ *  from the end; each at most once: "axis 0 specified more than once."; out of
+ *  range: "'axis'[0] = 2 is out of valid range [0, 1]"). Op ReverseV2, axes a
+ *  Const "<name>/axis", default name "ReverseV2". Gradient: dy reversed. */
+nb_output nb_reverse(nb_graph *g, nb_output x, const int *axes, int n_axes, const char *name);
 /** Repeats x multiples[i] times along dim i: output dim i = dim i * multiples[i]
  *  (a product above 2^63-1 is an invalid-argument error, TF's "Negative dimension size
  *  caused by overflow when multiplying ..."). The Const "<name>/multiples" is int32,
@@ -601,6 +781,24 @@ nb_output nb_size_ex(nb_graph *g, nb_output x, nb_dtype out_type, const char *na
  *  arithmetic (exact over the whole int64 range); 10^12 elements or more is an
  *  invalid-argument error. Default "range". */
 nb_output nb_range(nb_graph *g, nb_output start, nb_output limit, nb_output delta, const char *name);
+/** tf.linspace(start, stop, num): num evenly spaced values from start to stop
+ *  inclusive (op LinSpace): out[i] = start + i * (stop - start) / (num - 1), the
+ *  last exactly stop; num = 1 gives [start]. start and stop are float32/float64
+ *  scalars of one dtype, num an int32/int64 scalar > 0 ("Requires num > 0: 0").
+ *  Output shape [num] ([?] when num is not a constant). Not differentiable.
+ *  Default name "LinSpace". */
+nb_output nb_linspace(nb_graph *g, nb_output start, nb_output stop, nb_output num, const char *name);
+/** tf.Print(input, data, message, first_n, summarize): an identity of input
+ *  that, each time it runs, writes one line to stderr: message followed by
+ *  "[...]" for each of the n_data data tensors, each showing at most
+ *  `summarize` elements (< 0: all) in TF1's layout ("[[1 2][3...]...]"; floats
+ *  with 6 significant digits, or 9 when needed to read back; 17/15 for
+ *  doubles). first_n >= 0 prints only the first first_n runs (counted over
+ *  every session of the graph); -1 always. TF's defaults: first_n -1,
+ *  summarize 3. Op Print (stateful: never pruned as a constant), default name
+ *  "Print"; the gradient passes to input, none to data. */
+nb_output nb_print(nb_graph *g, nb_output input, const nb_output *data, int n_data, const char *message,
+                   int first_n, int summarize, const char *name);
 /** y = x. Default "Identity". */
 nb_output nb_identity(nb_graph *g, nb_output x, const char *name);
 /** y = x, but gradients do not flow through. Default "StopGradient". */
@@ -1461,11 +1659,23 @@ nb_status nb_summary_writer_close(nb_summary_writer *w);
  *  (op ScalarSummary). nb_summary_histogram: tf.summary.histogram(name, x), the
  *  same naming with "<name>/tag" (op HistogramSummary; non-finite values fail
  *  the run). nb_summary_merge: tf.summary.merge(outputs) (op MergeSummary in
- *  scope "Merge", or "<name>/<name>"). nb_summary_merge_all: every scalar and
- *  histogram summary op in the graph so far merged into "Merge/MergeSummary";
+ *  scope "Merge", or "<name>/<name>"). nb_summary_merge_all: every scalar,
+ *  histogram and image summary op in the graph so far merged into "Merge/MergeSummary";
  *  nil without an error when there are none (TF returns None). */
 nb_output nb_summary_scalar(nb_graph *g, const char *name, nb_output x);
 nb_output nb_summary_histogram(nb_graph *g, const char *name, nb_output x);
+/** tf.summary.image(name, images, max_outputs): images is [batch, height, width,
+ *  channels] with 1, 3 or 4 channels, uint8 (used as is) or float32/float64
+ *  (each image rescaled as TF's ImageSummary: over its finite values, all >= 0
+ *  maps the largest to 255, otherwise 0 maps to 128 and the larger magnitude to
+ *  0 or 255; values truncate; pixels with a non-finite channel become opaque
+ *  red). The first min(batch, max_outputs >= 1) images become PNG values tagged
+ *  "<tag>/image/<i>", or "<tag>/image" when max_outputs is 1 (TF's rule: the
+ *  count asked for, not produced). Op ImageSummary, scoped and tagged as
+ *  nb_summary_scalar, tag constant "<name>/tag"; joins nb_summary_merge_all.
+ *  Errors: "Tensor must be 4-D with last dim 1, 3, or 4, not [2,3]" (graph, or
+ *  run when the shape is known only then). */
+nb_output nb_summary_image(nb_graph *g, const char *name, nb_output images, int max_outputs);
 nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const char *name);
 nb_output nb_summary_merge_all(nb_graph *g);
 

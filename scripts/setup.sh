@@ -3,6 +3,7 @@
 # missing (a second run is quick). Run as root or with sudo available.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcsv-dev python3-numpy
+      python3-dev python3-pytest python3-matplotlib
       libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libstb-dev
       libgraphviz-dev libplplot-dev plplot-driver-cairo
       zlib1g-dev libcjson-dev libpng-dev libjpeg62-turbo-dev

@@ -9,6 +9,7 @@ jobs=$(nproc)
 echo "== normal build =="
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$jobs")
+scripts/test_python.sh build
 echo "== sanitizer build (address, undefined) =="
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DNABLA_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -27,6 +28,10 @@ cmake --build build-tsan -j"$jobs" --target test_threads
 # memory mapping" on kernels that randomize with more bits (vm.mmap_rnd_bits=32).
 (cd build-tsan && OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 \
    setarch "$(uname -m)" -R ctest -R '^test_threads$' --output-on-failure)
+# The Python module's C code under ASan/UBSan: Debian's python3 is not
+# instrumented, so the ASan runtime is preloaded; leak checking is off because
+# the interpreter keeps its objects until exit by design.
+scripts/test_python.sh build-asan --asan
 # A short, repeatable fuzz pass: a fixed number of inputs from a fixed seed per
 # target (fuzz/run.sh with FUZZ_RUNS); run longer by hand with FUZZ_SECONDS.
 echo "== fuzz build (clang-14, libFuzzer + ASan/UBSan), ${FUZZ_RUNS:=20000} runs per target =="

@@ -42,6 +42,23 @@ LD_LIBRARY_PATH="$(dirname "$(find "$tmp/prefix" -name 'libnabla.so.0' | head -1
 "$tmp/app/build/hello_static" | grep -qF 'a + b = 5'
 echo "install + find_package(nabla): ok"
 
+# The Python package, when the build made it: installed under the prefix's
+# site directory (lib/python3.X/dist-packages), importable from there alone.
+so=$(find "$tmp/prefix" -name '_nabla*.so' | head -1)
+if [ -n "$so" ]; then
+  site=$(dirname "$(dirname "$so")")
+  case "$site" in "$tmp/prefix"/lib/python3*/dist-packages) ;; *) echo "python package in $site" >&2; exit 1 ;; esac
+  (cd "$tmp" && PYTHONPATH="$site" /usr/bin/python3 -c '
+import nabla, nabla._nabla as n
+assert nabla.__file__.startswith("'"$site"'"), nabla.__file__
+g = n.Graph()
+import numpy as np
+y = n.add(g, n.constant(g, np.float32(2)), n.constant(g, np.float32(3)))
+assert n.Session(g).run([y])[0] == 5
+')
+  echo "install + python package: ok"
+fi
+
 mv "$tmp/prefix" "$tmp/moved"
 with_pkgconfig "$tmp/moved"
 echo "moved prefix + pkg-config: ok"

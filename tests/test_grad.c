@@ -176,7 +176,15 @@ static const gcase cases[] = {
  * builders with B1 and an array `<family>_cases` ended by a {NULL} row. */
 #include "grad_cases_nn.inc"
 #include "grad_cases_conv.inc"
-static const gcase *const family_cases[] = {nn_cases, conv_cases};
+#include "grad_cases_slicing.inc"
+#include "grad_cases_math_more.inc"
+#include "grad_cases_misc.inc"
+#include "grad_cases_scan.inc"
+#include "grad_cases_topk.inc"
+#include "grad_cases_gather_nd.inc"
+#include "grad_cases_diag.inc"
+static const gcase *const family_cases[] = {nn_cases,   conv_cases, slicing_cases, math_more_cases, misc_cases,
+                                            scan_cases, topk_cases, gather_nd_cases, diag_cases};
 
 static void run_one(const gcase *c) {
     int before = failures_;

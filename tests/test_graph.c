@@ -459,4 +459,29 @@ TEST(graph_can_grow_after_session) {
     nb_session_free(s);
 }
 
+TEST(graph_clear_error_lets_building_go_on) {
+    nb_graph *g = nb_graph_new();
+    nb_output a = nb_constant_f32(g, 2.0f, "a");
+    nb_output i = nb_constant_i32(g, 3, "i");
+    int before = nb_graph_num_ops(g);
+    nb_output bad = nb_add(g, a, i, NULL);
+    CHECK(nb_output_is_nil(bad));
+    CHECK(nb_graph_status(g) == NB_ERR_DTYPE);
+    CHECK(strlen(nb_graph_errmsg(g)) > 0);
+    CHECK(nb_graph_num_ops(g) == before); /* the failed op is not in the graph */
+    nb_graph_clear_error(g);
+    CHECK(nb_graph_status(g) == NB_OK);
+    CHECK(strcmp(nb_graph_errmsg(g), "") == 0);
+    nb_output b = nb_add(g, a, a, NULL); /* building goes on */
+    CHECK(!nb_output_is_nil(b));
+    CHECK(nb_graph_status(g) == NB_OK);
+    nb_session *s = nb_session_new(g);
+    nb_tensor *t = nb_session_eval(s, b, NULL, 0);
+    CHECK(t && nb_tensor_scalar_f64(t) == 4.0);
+    nb_tensor_unref(t);
+    nb_session_free(s);
+    nb_graph_clear_error(NULL); /* accepted */
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }

@@ -1446,6 +1446,43 @@ TEST(npy_load_survives_corruption) {
     }
 }
 
+static void noop_deleter(void *data, size_t nbytes, void *ctx) {
+    (void)data; (void)nbytes;
+    *(int *)ctx += 1;
+}
+
+TEST(tensor_is_exclusive) {
+    int64_t dims[1] = {3};
+    nb_tensor *t = nb_tensor_zeros(NB_FLOAT32, 1, dims);
+    CHECK(nb_tensor_is_exclusive(t));
+    nb_tensor_ref(t);
+    CHECK(!nb_tensor_is_exclusive(t)); /* two holders */
+    nb_tensor_unref(t);
+    CHECK(nb_tensor_is_exclusive(t));
+    nb_tensor_unref(t);
+    CHECK(!nb_tensor_is_exclusive(NULL));
+    float buf[3] = {1, 2, 3};
+    int calls = 0;
+    nb_tensor *w = nb_tensor_wrap(NB_FLOAT32, 1, dims, buf, sizeof buf, noop_deleter, &calls);
+    CHECK(w && !nb_tensor_is_exclusive(w)); /* foreign memory */
+    nb_tensor_unref(w);
+    CHECK(calls == 1);
+    /* fetched from a session: a computed value is the caller's alone, a constant's is shared */
+    nb_graph *g = nb_graph_new();
+    nb_output c = nb_constant_f32(g, 2.0f, NULL);
+    nb_output y = nb_multiply(g, c, c, NULL);
+    nb_session *s = nb_session_new(g);
+    nb_output fetches[2] = {c, y};
+    nb_tensor *out[2] = {NULL, NULL};
+    CHECK(nb_session_run(s, NULL, 0, fetches, 2, out) == NB_OK);
+    CHECK(out[0] && !nb_tensor_is_exclusive(out[0]));
+    CHECK(out[1] && nb_tensor_is_exclusive(out[1]) && nb_tensor_scalar_f64(out[1]) == 4.0);
+    nb_tensor_unref(out[0]);
+    nb_tensor_unref(out[1]);
+    nb_session_free(s);
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) {
     int rc = run_tests(argc, argv);
     remove_tmp_dir();

@@ -159,6 +159,12 @@ nb_tensor *nb_tensor_wrap(nb_dtype dtype, int rank, const int64_t *dims, void *d
     return t;
 }
 
+bool nb_tensor_is_exclusive(const nb_tensor *t) {
+    if (!t || t->base || t->deleter) return false;
+    int rc = nbi_refcount(t);
+    return rc == 1 || (rc == 2 && t->pool_index >= 0);
+}
+
 nb_tensor *nbi_tensor_view(nb_tensor *base, int rank, const int64_t *dims) {
     nb_tensor *t = tensor_header(base->dtype, rank, dims);
     if (!t) return NULL;

@@ -164,6 +164,12 @@ const char *nb_graph_errmsg(const nb_graph *g) {
     return g ? g->errmsg : "graph is NULL";
 }
 
+void nb_graph_clear_error(nb_graph *g) {
+    if (!g) return;
+    g->status = NB_OK;
+    g->errmsg[0] = 0;
+}
+
 void nb_graph_set_seed(nb_graph *g, int64_t seed) {
     if (!g) return;
     g->has_seed = true;

@@ -181,7 +181,32 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_BIAS_ADD_GRAD] = ROWS(T0, {"data_format", A_NHWC}),
     [NBI_OP_SCALAR_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_HISTOGRAM_SUMMARY] = ROWS({"T", A_T_IN1}),
+    [NBI_OP_IMAGE_SUMMARY] = ROWS({"T", A_T_IN1}, {"max_images", A_I0}),
     [NBI_OP_MERGE_SUMMARY] = ROWS({"N", A_N}),
+    /* Slicing (src/ops/slicing.c) */
+    [NBI_OP_STRIDED_SLICE] = ROWS(T0, {"Index", A_T_IN1}, {"begin_mask", A_I0}, {"ellipsis_mask", A_I2},
+                                  {"end_mask", A_I1}, {"new_axis_mask", A_I3}, {"shrink_axis_mask", A_I4}),
+    [NBI_OP_STRIDED_SLICE_GRAD] = ROWS({"Index", A_T_IN0}, {"T", A_T_LAST}, {"begin_mask", A_I0},
+                                       {"ellipsis_mask", A_I2}, {"end_mask", A_I1}, {"new_axis_mask", A_I3},
+                                       {"shrink_axis_mask", A_I4}),
+    [NBI_OP_UNPACK] = ROWS(T0, {"axis", A_AXIS}, {"num", A_I0}),
+    [NBI_OP_SPLIT] = ROWS({"T", A_T_IN1}, {"num_split", A_I0}),
+    [NBI_OP_SPLIT_V] = ROWS(T0, {"Tlen", A_T_IN1}, {"num_split", A_I0}),
+    /* src/ops/misc.c */
+    [NBI_OP_PLACEHOLDER_WITH_DEFAULT] = ROWS({"dtype", A_DTYPE}, {"shape", A_SHAPE}),
+    [NBI_OP_PRINT] = ROWS(T0, {"U", A_T_REST}, {"first_n", A_I0}, {"message", A_MESSAGE}, {"summarize", A_I1}),
+    [NBI_OP_LIN_SPACE] = ROWS(T0, {"Tidx", A_T_IN2}),
+    /* src/ops/scan.c */
+    [NBI_OP_REVERSE_V2] = ROWS(T0, {"Tidx", A_T_IN1}),
+    [NBI_OP_CUMSUM] = ROWS(T0, {"Tidx", A_T_IN1}, {"exclusive", A_B0}, {"reverse", A_B1}),
+    [NBI_OP_ANY] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
+    [NBI_OP_ALL] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
+    /* src/ops/topk.c */
+    [NBI_OP_TOP_K] = ROWS(T0, {"sorted", A_B0}),
+    [NBI_OP_IN_TOP_K] = ROWS({"T", A_T_IN1}),
+    /* src/ops/gather_nd.c */
+    [NBI_OP_GATHER_ND] = ROWS({"Tindices", A_T_IN1}, {"Tparams", A_T_IN0}),
+    [NBI_OP_SCATTER_ND] = ROWS({"T", A_T_IN1}, {"Tindices", A_T_IN0}),
 };
 
 /* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
@@ -199,7 +224,7 @@ typedef Tensorflow__AttrValue AttrValue;
 typedef Tensorflow__NodeDef__AttrEntry AttrEntry;
 
 static bool is_summary_op(int type) {
-    return type == NBI_OP_SCALAR_SUMMARY || type == NBI_OP_HISTOGRAM_SUMMARY ||
+    return type == NBI_OP_SCALAR_SUMMARY || type == NBI_OP_HISTOGRAM_SUMMARY || type == NBI_OP_IMAGE_SUMMARY ||
            type == NBI_OP_MERGE_SUMMARY;
 }
 
@@ -434,6 +459,30 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
     }
     case A_IS_TRAINING: return attr_bool(a, op->attrs.keep_dims);
     case A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
+    case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
+        return attr_int(a, op->attrs.ints[src - A_I0]);
+    case A_B0: case A_B1:
+        return attr_bool(a, op->attrs.ints[src - A_B0] != 0);
+    case A_MESSAGE: {
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
+        const char *m = op->attrs.message ? op->attrs.message : "";
+        if (v) {
+            v->s.data = (uint8_t *)(uintptr_t)m;
+            v->s.len = strlen(m);
+        }
+        return v;
+    }
+    case A_T_REST: {
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_LIST);
+        if (!v || !(v->list = list_new(a))) return NULL;
+        int n = op->n_inputs - 1;
+        if (n > 0) {
+            if (!(v->list->type = arena_alloc(a, (size_t)n * sizeof *v->list->type))) return NULL;
+            for (int i = 0; i < n; i++) v->list->type[i] = (Tensorflow__DataType)nbi_in_dtype(op, i + 1);
+            v->list->n_type = (size_t)n;
+        }
+        return v;
+    }
     case A_END: break;
     }
     *skip = true;
@@ -519,7 +568,8 @@ nb_status nb_graph_to_graphdef(const nb_graph *g, void **bytes, size_t *len) {
     if (!string_const) goto oom;
     for (int i = 0; i < g->n_ops; i++) {
         const nb_op *op = g->ops[i];
-        if ((op->type == NBI_OP_SCALAR_SUMMARY || op->type == NBI_OP_HISTOGRAM_SUMMARY) &&
+        if ((op->type == NBI_OP_SCALAR_SUMMARY || op->type == NBI_OP_HISTOGRAM_SUMMARY ||
+             op->type == NBI_OP_IMAGE_SUMMARY) &&
             op->n_inputs > 0 && op->inputs[0].op->type == NBI_OP_CONST)
             string_const[op->inputs[0].op->id] = true;
     }

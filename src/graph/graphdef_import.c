@@ -338,6 +338,36 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             if (rows[r].src == A_IS_TRAINING) op->attrs.keep_dims = v->b;
             else op->attrs.ints[0] = v->b;
             break;
+        case A_I0: case A_I1: case A_I2: case A_I3: case A_I4: {
+            int at = (int)rows[r].src - (int)A_I0;
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
+            op->attrs.ints[at] = v->i;
+            if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
+            break;
+        }
+        case A_MESSAGE: {
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
+            char *m = nbi_malloc(v->s.len + 1);
+            if (!m || !nbi_graph_own(op->graph, m, nbi_free)) {
+                nbi_free(m);
+                *why = "could not be stored (out of memory)";
+                return false;
+            }
+            if (v->s.len) memcpy(m, v->s.data, v->s.len);
+            m[v->s.len] = 0;
+            op->attrs.message = m;
+            break;
+        }
+        case A_T_REST:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST) goto bad_kind;
+            break; /* derived from the inputs */
+        case A_B0: case A_B1: {
+            int at = (int)rows[r].src - (int)A_B0;
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_B) goto bad_kind;
+            op->attrs.ints[at] = v->b;
+            if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
+            break;
+        }
         case A_EMPTY_S: case A_CLASS: case A_END:
             break;
         }

@@ -39,6 +39,10 @@ typedef enum attr_src {
     A_F0,                                /* f: attrs.f[0] (alpha, epsilon) */
     A_IS_TRAINING,                       /* b: attrs.keep_dims (FusedBatchNorm) */
     A_APPROXIMATE,                       /* b: attrs.ints[0] (Gelu) */
+    A_I0, A_I1, A_I2, A_I3, A_I4,        /* i: attrs.ints[k] (StridedSlice's masks, num_split, ...) */
+    A_MESSAGE,                           /* s: attrs.message (Print) */
+    A_T_REST,                            /* list(type): dtypes of inputs 1.. (Print's U) */
+    A_B0, A_B1,                          /* b: attrs.ints[k] != 0 (Cumsum's exclusive, reverse) */
 } attr_src;
 
 typedef struct attr_row {

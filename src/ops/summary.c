@@ -13,6 +13,7 @@
 #include "nb_internal.h"
 #include "io/tensorboard.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static void *pb_alloc(void *ctx, size_t n) {
@@ -187,6 +188,153 @@ static nb_status k_merge_summary(nbi_kctx *k) {
     return NB_OK;
 }
 
+/*** ImageSummary (summary_image_op.cc) ***/
+
+static nb_status infer_image_summary(nb_op *op) {
+    if (nbi_in_dtype(op, 0) != NB_UINT8)
+        return nbi_infer_error(op, NB_ERR_DTYPE, "the tag must be a uint8 byte vector");
+    nb_dtype dt = nbi_in_dtype(op, 1);
+    if (dt != NB_UINT8 && !nbi_dtype_is_float(dt))
+        return nbi_infer_error(op, NB_ERR_DTYPE,
+                               "Value for attr 'T' of %s is not in the list of allowed values: uint8, float, double",
+                               nbi_dtype_tfname(dt));
+    if (op->attrs.ints[0] < 1)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Value for attr 'max_images' of %lld must be at least minimum 1",
+                               (long long)op->attrs.ints[0]);
+    const nb_shape *s = nbi_in_shape(op, 1);
+    if (s->rank >= 0 && (s->rank != 4 || (s->dims[3] >= 0 && s->dims[3] != 1 && s->dims[3] != 3 && s->dims[3] != 4))) {
+        char b[128];
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Tensor must be 4-D with last dim 1, 3, or 4, not %s",
+                               nb_shape_string(*s, b, sizeof b));
+    }
+    return set_bytes_output(op);
+}
+
+/* TF's default bad_color: opaque red; a pixel with a non-finite channel gets
+ * its first `depth` entries. */
+static const uint8_t bad_color[4] = {255, 0, 0, 255};
+
+/* Float image i of [n, h, w, c] to uint8 as NormalizeFloatImage does: over the
+ * finite values, all >= 0 scales the largest to 255; otherwise 0 goes to 128
+ * and the larger magnitude to the edge; values truncate; non-finite pixels get
+ * bad_color. */
+static void normalize_float_image(const nb_tensor *t, int64_t i, uint8_t *px) {
+    int64_t hw = t->dims[1] * t->dims[2], c = t->dims[3], n = hw * c, base = i * n;
+    double mn = INFINITY, mx = -INFINITY;
+    for (int64_t j = 0; j < n; j++) {
+        double v = nbi_load(t->data, t->dtype, base + j);
+        if (!isfinite(v)) continue;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+    }
+    float scale, offset;
+    if (mn < 0) {
+        float m = (float)fmax(fabs(mn), fabs(mx));
+        scale = m < 1e-6f ? 0.0f : 127.0f / m;
+        offset = 128.0f;
+    } else {
+        scale = mx < 1e-6 ? 0.0f : 255.0f / (float)mx;
+        offset = 0.0f;
+    }
+    for (int64_t p = 0; p < hw; p++) {
+        bool finite = true;
+        for (int64_t ch = 0; ch < c; ch++) finite = finite && isfinite(nbi_load(t->data, t->dtype, base + p * c + ch));
+        for (int64_t ch = 0; ch < c; ch++) {
+            if (!finite) {
+                px[p * c + ch] = bad_color[ch];
+                continue;
+            }
+            float q = (float)nbi_load(t->data, t->dtype, base + p * c + ch) * scale + offset;
+            px[p * c + ch] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+        }
+    }
+}
+
+static nb_status k_image_summary(nbi_kctx *k) {
+    const nb_tensor *t = k->in[1];
+    if (t->rank != 4 || (t->dims[3] != 1 && t->dims[3] != 3 && t->dims[3] != 4)) {
+        char b[128];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Tensor must be 4-D with last dim 1, 3, or 4, not %s",
+                          nbi_dims_string(t->rank, t->dims, false, b, sizeof b));
+    }
+    int64_t bs = t->dims[0], h = t->dims[1], w = t->dims[2], c = t->dims[3];
+    if (h > 0x7fffffff / 4 || w > 0x7fffffff / 4 || h * w > 0x7fffffff / 4) {
+        char b[128];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Tensor too large for summary %s",
+                          nbi_dims_string(t->rank, t->dims, false, b, sizeof b));
+    }
+    int64_t max_images = k->op->attrs.ints[0];
+    int64_t n = bs < max_images ? bs : max_images;
+    if (n > 0 && (h < 1 || w < 1)) {
+        char b[128];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "an image needs a positive height and width, got %s",
+                          nbi_dims_string(t->rank, t->dims, false, b, sizeof b));
+    }
+    char *tag = tag_of(k->in[0]);
+    size_t tlen = tag ? strlen(tag) + 32 : 0;
+    Tensorflow__Summary s = TENSORFLOW__SUMMARY__INIT;
+    Tensorflow__Summary__Value *vals = nbi_calloc(n ? (size_t)n : 1, sizeof *vals);
+    Tensorflow__Summary__Value **vps = nbi_calloc(n ? (size_t)n : 1, sizeof *vps);
+    Tensorflow__Summary__Image *imgs = nbi_calloc(n ? (size_t)n : 1, sizeof *imgs);
+    char *tags = tag ? nbi_malloc((n ? (size_t)n : 1) * tlen) : NULL;
+    uint8_t *px = nbi_malloc((size_t)(h * w * c) + 1);
+    nb_status st = NB_OK;
+    if (!tag || !vals || !vps || !imgs || !tags || !px) {
+        st = nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        /* the tag depends on the number of images asked for, not produced */
+        char *ti = tags + (size_t)i * tlen;
+        if (max_images > 1) snprintf(ti, tlen, "%s/image/%lld", tag, (long long)i);
+        else snprintf(ti, tlen, "%s/image", tag);
+        if (t->dtype == NB_UINT8) memcpy(px, (const uint8_t *)t->data + i * h * w * c, (size_t)(h * w * c));
+        else normalize_float_image(t, i, px);
+        nb_tensor view = {0};
+        view.dtype = NB_UINT8;
+        view.rank = 3;
+        view.dims[0] = h;
+        view.dims[1] = w;
+        view.dims[2] = c;
+        view.size = h * w * c;
+        view.nbytes = (size_t)view.size;
+        view.data = px;
+        char msg[256];
+        nb_status e = nbi_tb_image(&view, &imgs[i], msg, sizeof msg);
+        if (e != NB_OK) {
+            st = nbi_kerror(k, e, "%s", msg);
+            goto done;
+        }
+        tensorflow__summary__value__init(&vals[i]);
+        vals[i].tag = ti;
+        vals[i].value_case = TENSORFLOW__SUMMARY__VALUE__VALUE_IMAGE;
+        vals[i].image = &imgs[i];
+        vps[i] = &vals[i];
+    }
+    s.n_value = (size_t)n;
+    s.value = vps;
+    size_t len = 0;
+    uint8_t *buf = nbi_tb_pack(&s.base, &len);
+    if (!buf) {
+        st = nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    st = emit_bytes(k, buf, len);
+    nbi_free(buf);
+done:
+    for (int64_t i = 0; imgs && i < n; i++) nbi_tb_image_clear(&imgs[i]);
+    nbi_free(px);
+    nbi_free(tags);
+    nbi_free(imgs);
+    nbi_free(vps);
+    nbi_free(vals);
+    nbi_free(tag);
+    return st;
+}
+
+const nbi_opdef nbi_opdef_IMAGE_SUMMARY = {"ImageSummary", 2, NBI_NO_GRAD, infer_image_summary,
+                                           k_image_summary, NULL};
+
 const nbi_opdef nbi_opdef_SCALAR_SUMMARY = {"ScalarSummary", 2, NBI_NO_GRAD, infer_value_summary,
                                             k_scalar_summary, NULL};
 const nbi_opdef nbi_opdef_HISTOGRAM_SUMMARY = {"HistogramSummary", 2, NBI_NO_GRAD, infer_value_summary,
@@ -212,7 +360,7 @@ static char *clean_tag(const char *name) {
 }
 
 static nb_output value_summary(nb_graph *g, int type, const char *name, nb_output x,
-                               const char *what, const char *tag_name) {
+                               const char *what, const char *tag_name, int64_t max_images) {
     if (!nbi_graph_ok(g)) return nb_nil;
     if (!name || !*name) {
         nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: the summary needs a name", what);
@@ -232,6 +380,10 @@ static nb_output value_summary(nb_graph *g, int type, const char *name, nb_outpu
     nb_output r = nb_nil;
     if (tags.op) {
         nb_op *op = nbi_op_new(g, type, scope, NULL, (nb_output[]){tags, x}, 2);
+        if (op && type == NBI_OP_IMAGE_SUMMARY) {
+            op->attrs.ints[0] = max_images;
+            op->attrs.n_ints = 1;
+        }
         if (op) r = nbi_op_finish(op);
     }
     nbi_free(scope);
@@ -239,11 +391,15 @@ static nb_output value_summary(nb_graph *g, int type, const char *name, nb_outpu
 }
 
 nb_output nb_summary_scalar(nb_graph *g, const char *name, nb_output x) {
-    return value_summary(g, NBI_OP_SCALAR_SUMMARY, name, x, "nb_summary_scalar", "tags");
+    return value_summary(g, NBI_OP_SCALAR_SUMMARY, name, x, "nb_summary_scalar", "tags", 0);
 }
 
 nb_output nb_summary_histogram(nb_graph *g, const char *name, nb_output x) {
-    return value_summary(g, NBI_OP_HISTOGRAM_SUMMARY, name, x, "nb_summary_histogram", "tag");
+    return value_summary(g, NBI_OP_HISTOGRAM_SUMMARY, name, x, "nb_summary_histogram", "tag", 0);
+}
+
+nb_output nb_summary_image(nb_graph *g, const char *name, nb_output images, int max_outputs) {
+    return value_summary(g, NBI_OP_IMAGE_SUMMARY, name, images, "nb_summary_image", "tag", max_outputs);
 }
 
 nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const char *name) {
@@ -263,13 +419,17 @@ nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const
     return r;
 }
 
+static bool in_summaries(int type) {
+    return type == NBI_OP_SCALAR_SUMMARY || type == NBI_OP_HISTOGRAM_SUMMARY || type == NBI_OP_IMAGE_SUMMARY;
+}
+
 nb_output nb_summary_merge_all(nb_graph *g) {
     if (!nbi_graph_ok(g)) return nb_nil;
-    /* The SUMMARIES collection: every scalar and histogram summary op so far
-     * (merge ops are not in it), in creation order. */
+    /* The SUMMARIES collection: every scalar, histogram and image summary op
+     * so far (merge ops are not in it), in creation order. */
     int n = 0;
     for (int i = 0; i < g->n_ops; i++)
-        if (g->ops[i]->type == NBI_OP_SCALAR_SUMMARY || g->ops[i]->type == NBI_OP_HISTOGRAM_SUMMARY) n++;
+        if (in_summaries(g->ops[i]->type)) n++;
     if (n == 0) return nb_nil;
     nb_output *outs = nbi_malloc((size_t)n * sizeof *outs);
     if (!outs) {
@@ -278,8 +438,7 @@ nb_output nb_summary_merge_all(nb_graph *g) {
     }
     n = 0;
     for (int i = 0; i < g->n_ops; i++)
-        if (g->ops[i]->type == NBI_OP_SCALAR_SUMMARY || g->ops[i]->type == NBI_OP_HISTOGRAM_SUMMARY)
-            outs[n++] = nbi_out(g->ops[i], 0);
+        if (in_summaries(g->ops[i]->type)) outs[n++] = nbi_out(g->ops[i], 0);
     nb_output r = nb_summary_merge(g, outs, n, NULL);
     nbi_free(outs);
     return r;
