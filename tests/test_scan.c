@@ -236,7 +236,7 @@ TEST(scan_ops_graphdef_round_trip) {
     nb_output x = nb_placeholder(g, NB_FLOAT64, NB_SHAPE(3, 2), "x");
     nb_output c = nb_cumsum(g, nb_reverse(g, x, (int[]){0}, 1, NULL), 0, true, true, "c");
     nb_output an = nb_reduce_any(g, nb_greater(g, c, nb_constant_f64(g, 2, NULL), NULL), (int[]){1}, 1, true, "an");
-    nb_output y = nb_where(g, an, c, nb_negative(g, c, NULL), "y");
+    nb_output y = nb_where_v2(g, an, c, nb_negative(g, c, NULL), "y");
     (void)y;
     CHECK_GRAPH_OK(g);
     void *a = NULL, *b = NULL;

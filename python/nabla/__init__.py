@@ -38,7 +38,7 @@ from .array_ops import (placeholder, placeholder_with_default, zeros, ones, fill
                         truncated_normal, random_uniform, identity, stop_gradient, reshape,
                         transpose, expand_dims, squeeze, concat, stack, pack, unstack, unpack,
                         split, slice, strided_slice, gather, unsorted_segment_sum, tile, pad,
-                        one_hot, shape, size, rank, where, boolean_mask, no_op, group, tuple,
+                        one_hot, shape, size, rank, where, where_v2, boolean_mask, no_op, group, tuple,
                         Print, check_numerics, newaxis, broadcast_to, reverse, reverse_v2,
                         matrix_diag, matrix_diag_part, matrix_set_diag, eye, trace, gather_nd,
                         scatter_nd)

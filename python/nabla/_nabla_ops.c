@@ -128,7 +128,8 @@ static const row rows[] = {
     R(nn_sigmoid_cross_entropy_with_logits, S_B, "(labels, logits)"),
     R(losses_mean_squared_error, S_B, "(labels, predictions)"),
     /* ternary */
-    R(where, S_T, "where(cond, x, y)"), R(range, S_T, "range(start, limit, delta)"),
+    R(where, S_T, "where(cond, x, y)"), R(where_v2, S_T, "where_v2(cond, x, y)"),
+    R(range, S_T, "range(start, limit, delta)"),
     R(unsorted_segment_sum, S_T, "(data, segment_ids, num_segments)"),
     R(linspace, S_T, "linspace(start, stop, num)"),
     /* reductions */

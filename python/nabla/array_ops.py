@@ -476,6 +476,20 @@ def where(condition, x=None, y=None, name=None):
         return _C.where(g, c, xt, yt, scope)
 
 
+def where_v2(condition, x=None, y=None, name=None):
+    """tf.where_v2: like where, but condition, x and y broadcast (op SelectV2)."""
+    if x is None and y is None:
+        return where(condition, name=name)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    g = _g(condition, x, y)
+    with _name_scope_ctx(g, name or "SelectV2") as scope:
+        c = _tensor(condition, g, name="condition")
+        from .math_ops import _pair
+        xt, yt = _pair(x, y, g)
+        return _C.where_v2(g, c, xt, yt, scope)
+
+
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
     raise NotImplementedError("nabla has no boolean_mask (its output shape depends on values)")
 

@@ -248,3 +248,21 @@ def test_diag_eye_trace_gather_scatter_nd_match_numpy():
         np.testing.assert_array_equal(s.run(tf.gather_nd(t, [[0, 1], [2, 2]])), [1.0, 8.0])
         np.testing.assert_array_equal(s.run(tf.scatter_nd([[1], [1], [3]], [5.0, 1.0, 2.0], [4])),
                                       [0.0, 6.0, 0.0, 2.0])
+
+
+def test_where_is_tf1_select_and_where_v2_broadcasts():
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    y = -x
+    rows = np.array([True, False, True])
+    elem = x > 2.5
+    with tf.Session() as s:
+        w = tf.where(rows, x, y)  # TF1: a vector picks whole rows
+        assert w.op.type == "Select"
+        np.testing.assert_array_equal(s.run(w), np.where(rows[:, None], x, y))
+        np.testing.assert_array_equal(s.run(tf.where(elem, x, y)), np.where(elem, x, y))
+        v2 = tf.where_v2(x > 2.5, x, 0.0)  # broadcasts a scalar, as numpy does
+        assert v2.op.type == "SelectV2"
+        np.testing.assert_array_equal(s.run(v2), np.where(elem, x, 0.0))
+    # TF1's Select does not broadcast: the shape error comes from libnabla at build time
+    with pytest.raises(ValueError, match=r"'then' and 'else' must have the same size.  but are: \[3,2\] vs. \[2\]"):
+        tf.where(elem, x, np.zeros(2, np.float32))
