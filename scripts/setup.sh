@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcsv-dev python3-numpy
       libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libstb-dev
       libgraphviz-dev libplplot-dev plplot-driver-cairo
-      zlib1g-dev libcjson-dev libpng-dev libjpeg62-turbo-dev)
+      zlib1g-dev libcjson-dev libpng-dev libjpeg62-turbo-dev
+      libopenmpi-dev openmpi-bin)
 # `setup.sh --fuzz` adds the fuzzing toolchain (clang 14 with libFuzzer), which
 # only the fuzz build (fuzz/, -DNABLA_FUZZ=ON) needs.
 if [ "${1:-}" = "--fuzz" ]; then PKGS+=(clang-14 libclang-rt-14-dev); fi
