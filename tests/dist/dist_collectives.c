@@ -271,6 +271,56 @@ TEST(variable_lists_checked_then_broadcast_from_rank_0) {
     nb_graph_free(g);
 }
 
+/* L = sum over ranks r of sum_i w_r[i] * op(x)[i], op an all-reduce (Average,
+ * then Sum through the grouped op): the gradient nb_gradients builds on rank q
+ * (from q's own loss) against central differences of L in x_q[i], every rank
+ * perturbing in turn; float64. */
+TEST(gradient_matches_finite_differences) {
+    for (int grouped = 0; grouped < 2; grouped++) {
+        nb_dist_reduce op = grouped ? NB_DIST_SUM : NB_DIST_AVERAGE;
+        nb_graph *g = nb_graph_new();
+        nb_output x = nb_placeholder(g, NB_FLOAT64, NB_SHAPE(4), "x");
+        nb_tensor *wt = nb_tensor_new(NB_FLOAT64, 1, (int64_t[]){4}, NULL);
+        for (int i = 0; i < 4; i++) ((double *)nb_tensor_data(wt))[i] = 0.5 + R - 0.75 * i;
+        nb_output a;
+        if (grouped) nb_dist_grouped_allreduce(g, &x, 1, op, NULL, &a);
+        else a = nb_dist_allreduce(g, x, op, NULL);
+        nb_output loss = nb_reduce_sum(g, nb_multiply(g, nb_constant(g, wt, "w"), nb_square(g, a, NULL), NULL),
+                                       NULL, 0, false, NULL);
+        nb_tensor_unref(wt);
+        nb_output dx;
+        nb_gradients(g, &loss, 1, &x, 1, NULL, &dx);
+        CHECK_GRAPH_OK(g);
+        nb_session *s = nb_session_new(g);
+        nb_tensor *xv = nb_tensor_new(NB_FLOAT64, 1, (int64_t[]){4}, NULL);
+        double *xp = nb_tensor_data(xv);
+        for (int i = 0; i < 4; i++) xp[i] = 0.3 * (i + 1) - 0.2 * R;
+        nb_feed f = {x, xv};
+        nb_tensor *gt = nb_session_eval(s, dx, &f, 1);
+        CHECK(gt != NULL);
+        for (int q = 0; gt && q < N; q++)
+            for (int i = 0; i < 4; i++) {
+                double L[2], eps = 1e-4;
+                for (int sgn = 0; sgn < 2; sgn++) {
+                    double keep = xp[i];
+                    if (R == q) xp[i] += sgn ? -eps : eps;
+                    nb_tensor *lt = nb_session_eval(s, loss, &f, 1);
+                    xp[i] = keep;
+                    L[sgn] = lt ? nb_tensor_scalar_f64(lt) : 0;
+                    nb_tensor_unref(lt);
+                    nb_error err;
+                    CHECK(nb_dist_allreduce_buffer(&L[sgn], 1, NB_FLOAT64, NB_DIST_SUM, &err) == NB_OK);
+                }
+                double fd = (L[0] - L[1]) / (2 * eps);
+                if (R == q) CHECK_NEAR(((double *)nb_tensor_data(gt))[i], fd, 1e-6 * (1 + fabs(fd)));
+            }
+        nb_tensor_unref(gt);
+        nb_tensor_unref(xv);
+        nb_session_free(s);
+        nb_graph_free(g);
+    }
+}
+
 int main(int argc, char **argv) {
     nb_error err;
     if (nb_dist_init(&argc, &argv, &err) != NB_OK) {
