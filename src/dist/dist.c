@@ -34,6 +34,7 @@
 #include <inttypes.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,6 @@ static bool wait_all(int n, MPI_Request *req, const int *peer, const char *what,
         return false;
     }
     double t0 = MPI_Wtime();
-    long spins = 0;
     int left = n;
     bool ok = true;
     while (left > 0) {
@@ -98,11 +98,15 @@ static bool wait_all(int n, MPI_Request *req, const int *peer, const char *what,
         if (done == MPI_UNDEFINED) break;
         left -= done;
         if (left == 0) break;
-        if (done > 0) spins = 0;
-        if (++spins > 2000) {
+        /* Spin (yielding the core: ranks may outnumber cores) for the first
+         * 2 ms, then poll every 50 us so that a long wait costs no CPU. */
+        double waited = MPI_Wtime() - t0;
+        if (waited < 2e-3) {
+            sched_yield();
+        } else {
             struct timespec ts = {0, 50000};
             nanosleep(&ts, NULL);
-            if (MPI_Wtime() - t0 > D.timeout) {
+            if (waited > D.timeout) {
                 int m = snprintf(msg, msgn, "%s on rank %d: no answer from rank", what, D.rank);
                 int listed = 0;
                 for (int i = 0; i < n; i++) {
@@ -241,7 +245,8 @@ static bool allreduce_buffer(void *buf, int64_t count, nb_dtype dt, int op, cons
     size_t es = nbi_dtype_size(dt);
     if (n == 1) return true; /* a sum over one rank; Average divides by 1 */
     int64_t seg = (int64_t)(SEG_BYTES / es);
-    size_t chunk_max = (size_t)((seg + n - 1) / n) * es;
+    int64_t most = count < seg ? count : seg; /* the longest segment */
+    size_t chunk_max = (size_t)((most + n - 1) / n) * es;
     char *tmp = malloc(chunk_max * (size_t)n + 1);
     MPI_Request *req = malloc(2 * (size_t)n * sizeof *req);
     int *peer = malloc(2 * (size_t)n * sizeof *peer);
