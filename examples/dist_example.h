@@ -11,7 +11,9 @@
  * after the initializer; each rank trains on its share of every global batch
  * (the per-rank batch stays the example's batch, so the effective batch is
  * batch x ranks; the learning rate is left as it is, scale it yourself with
- * --lr where the example has one); only rank 0 prints and writes event files.
+ * --lr where the example has one); only rank 0 prints and writes event files
+ * and checkpoints; each rank uses cores / (ranks on its machine) threads unless
+ * --threads is given.
  * Started without mpirun (or built without MPI) it runs as one process and
  * says so. Included by the examples (not the library).
  */
@@ -43,6 +45,11 @@ static int dist_start(int requested, int *argc, char ***argv, dist_state *d) {
         return 1;
     }
     d->on = 1, d->rank = nb_dist_rank(), d->size = nb_dist_size();
+    /* The ranks on this machine share its cores: each gets cores / ranks
+     * threads (at least 1) unless --threads says otherwise, so that the
+     * kernels' threads and MPI's spinning waits do not fight for cores. */
+    int t = nb_get_num_threads() / nb_dist_local_size();
+    nb_set_num_threads(t < 1 ? 1 : t);
 #else
     (void)argc;
     printf("note: --distributed, but nabla was built without MPI (no libnabla_dist): running as one "
