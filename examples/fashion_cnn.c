@@ -27,6 +27,9 @@
  * uses a synthetic stand-in (ten noisy prototype images) and says so, while a
  * normal run reports the missing files.
  *
+ * --distributed (under mpirun: mpirun -np 2 ./fashion_cnn --distributed) trains
+ * data-parallel over MPI: see examples/dist_example.h for what changes.
+ *
  * Usage: fashion_cnn [--data DIR] [--epochs N] [--train-size N] [--seed N]
  *                    [--threads N] [--logdir DIR] [--smoke]
  */
@@ -48,7 +51,7 @@
 
 int main(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist", *logdir = "logs/fashion_cnn";
-    int epochs = 8, smoke = 0, threads = 0;
+    int epochs = 8, smoke = 0, threads = 0, distributed = 0;
     int64_t train_size = 0;
     uint64_t seed = 1;
     const char *save = NULL; /* --save PATH: a safetensors checkpoint at the end */
@@ -61,12 +64,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--logdir") && i + 1 < argc) logdir = argv[++i];
         else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
         else if (!strcmp(argv[i], "--smoke")) smoke = 1;
+        else if (!strcmp(argv[i], "--distributed")) distributed = 1;
         else {
             fprintf(stderr, "usage: %s [--data DIR] [--epochs N] [--train-size N] [--seed N] "
-                            "[--threads N] [--logdir DIR] [--save PATH] [--smoke]\n", argv[0]);
+                            "[--threads N] [--logdir DIR] [--save PATH] [--smoke] [--distributed]\n", argv[0]);
             return 2;
         }
     }
+    dist_state dist;
+    if (dist_start(distributed, &argc, &argv, &dist)) return 1;
     if (epochs < 1) epochs = 1;
     /* --smoke runs on one thread unless told otherwise: on a loaded 2-core machine two
      * OpenMP threads wait on each other at every parallel region (see bench/README.md). */
@@ -75,16 +81,20 @@ int main(int argc, char **argv) {
     int64_t test_size = 0;
     if (smoke) {
         epochs = 2;
-        if (train_size <= 0) train_size = 512;
+        if (train_size <= 0) train_size = 512 * dist.size; /* the same steps per rank as one process */
         test_size = 256;
     }
 
     /* ---- data ---- */
     split tr = {0}, te = {0};
     if (fashion_load(data, smoke, train_size, test_size, &tr, &te)) return 1;
-    printf("fashion_cnn: %lld training and %lld test images, conv5x5x32-pool-conv5x5x64-pool-"
+    if (dist.rank == 0)
+        printf("fashion_cnn: %lld training and %lld test images, conv5x5x32-pool-conv5x5x64-pool-"
            "dense1024-dense10, Momentum(0.01, 0.9), batch %d, %d epoch(s), %d thread(s)\n",
-           (long long)tr.n, (long long)te.n, BATCH, epochs, nb_get_num_threads());
+               (long long)tr.n, (long long)te.n, BATCH, epochs, nb_get_num_threads());
+    if (dist.on && dist.rank == 0)
+        printf("distributed: %d ranks, batch %d per rank (effective batch %d), same learning rate\n", dist.size,
+               BATCH, BATCH * dist.size);
 
     /* ---- graph ---- */
     nb_graph *g = nb_graph_new();
@@ -102,12 +112,13 @@ int main(int argc, char **argv) {
     nb_output xent = nb_nn_sparse_softmax_cross_entropy_with_logits(g, y, logits, NULL);
     nb_output loss = nb_reduce_mean(g, xent, NULL, NB_ALL_AXES, false, NULL);
     nb_name_scope_pop(g);
-    nb_output train_op = nb_optimizer_minimize(nb_train_momentum(g, 0.01, 0.9, false), loss, NULL, 0, nb_nil);
+    nb_output train_op = dist_minimize(&dist, nb_train_momentum(g, 0.01, 0.9, false), loss);
     nb_name_scope_push(g, "accuracy");
     nb_output correct = nb_equal(g, nb_argmax(g, logits, 1, NULL), nb_cast(g, y, NB_INT64, NULL), NULL);
     nb_output n_correct = nb_reduce_sum(g, nb_cast(g, correct, NB_FLOAT32, NULL), NULL, NB_ALL_AXES, false, NULL);
     nb_name_scope_pop(g);
     nb_output init = nb_global_variables_initializer(g);
+    nb_output bcast = dist_broadcast_op(&dist, g); /* rank 0's initial values, to every rank */
     if (nb_graph_status(g) != NB_OK) {
         fprintf(stderr, "graph error: %s\n", nb_graph_errmsg(g));
         return 1;
@@ -116,21 +127,23 @@ int main(int argc, char **argv) {
     char tmpdir[] = "/tmp/fashion_cnn_XXXXXX";
     if (smoke) logdir = mkdtemp(tmpdir) ? tmpdir : NULL;
     nb_error werr = {0};
+    if (dist.rank != 0) logdir = NULL, save = NULL; /* only rank 0 writes logs and checkpoints */
     nb_summary_writer *w = logdir ? nb_summary_writer_open(logdir, g, &werr) : NULL;
-    if (!w) fprintf(stderr, "warning: no TensorBoard log: %s\n", werr.message);
+    if (!w && logdir) fprintf(stderr, "warning: no TensorBoard log: %s\n", werr.message);
 
     nb_session *s = nb_session_new(g);
     int ok = 1;
     if (nb_session_run(s, NULL, 0, &init, 1, NULL) != NB_OK) goto run_error;
-    fashion_model fm = {x, y, loss, train_op, n_correct, 4, BATCH, EVAL_CHUNK, 2};
+    if (dist.on && nb_session_run(s, NULL, 0, &bcast, 1, NULL) != NB_OK) goto run_error;
+    fashion_model fm = {x, y, loss, train_op, n_correct, 4, BATCH, EVAL_CHUNK, 2, &dist};
     fashion_result res;
     if (fashion_fit(s, &fm, &tr, &te, epochs, seed, w, &res) != NB_OK) goto run_error;
     double first_loss = res.first_loss, last_loss = res.last_loss, acc = res.acc;
-    if (smoke) {
+    if (smoke && dist.rank == 0) {
         ok = last_loss < first_loss - 0.05;
         printf("smoke check: loss over the first/last batches %.4f -> %.4f, test accuracy %.4f "
                "(chance 0.1): %s\n", first_loss, last_loss, acc, ok ? "passed" : "FAILED");
-    } else if (logdir) {
+    } else if (logdir && !smoke) {
         printf("TensorBoard: tensorboard --logdir %s\n", logdir);
     }
     if (w) {
@@ -153,8 +166,10 @@ int main(int argc, char **argv) {
     nb_graph_free(g);
     split_free(&tr);
     split_free(&te);
+    dist_end(&dist, 0);
     return ok ? 0 : 1;
 run_error:
-    fprintf(stderr, "run error: %s\n", nb_session_errmsg(s));
+    fprintf(stderr, "run error (rank %d): %s\n", dist.rank, nb_session_errmsg(s));
+    dist_end(&dist, 1);
     return 1;
 }

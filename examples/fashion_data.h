@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dist_example.h"
+
 #define PIXELS 784
 #define CLASSES 10
 
@@ -167,6 +169,7 @@ typedef struct fashion_model {
     int image_rank;
     int64_t batch, eval_chunk;
     int min_k; /* batches averaged for the first/last loss when an epoch has fewer than 10 */
+    const dist_state *dist; /* --distributed: this rank's share; NULL: one process */
 } fashion_model;
 
 typedef struct fashion_result {
@@ -182,18 +185,24 @@ static nb_tensor *fashion_images(int rank, int64_t m) {
 /* Trains epochs passes over tr in shuffled batches (one pass per epoch, from
  * seed), printing one line per epoch with the test accuracy on te, and logging
  * to w when not NULL. Batch tensors are allocated once and refilled.
+ * Distributed (m->dist with size N > 1): the global batch is N x batch rows of
+ * the one shuffled order every rank computes from seed; rank r trains on rows
+ * [r batch, (r+1) batch) of each, the last partial global batch of an epoch
+ * is dropped, the test set is split in chunks over the ranks and the hits are
+ * summed; only rank 0 prints (its own losses).
  * Returns NB_OK, or the failing run's status (the message is on s). */
 static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split *tr, const split *te,
                              int epochs, uint64_t seed, nb_summary_writer *w, fashion_result *r) {
-    const int64_t B = m->batch, E = m->eval_chunk;
-    int64_t rem = tr->n % B, erem = te->n % E;
+    const dist_state one = {0, 0, 1}, *d = m->dist ? m->dist : &one;
+    const int64_t B = m->batch, E = m->eval_chunk, G = B * d->size;
+    int64_t rem = d->size > 1 ? 0 : tr->n % B, erem = te->n % E;
     nb_tensor *xb = fashion_images(m->image_rank, B), *yb = nb_tensor_zeros(NB_INT32, 1, &B);
     int64_t nr = rem ? rem : 1, ner = erem ? erem : 1;
     nb_tensor *xr = fashion_images(m->image_rank, nr), *yr = nb_tensor_zeros(NB_INT32, 1, &nr);
     nb_tensor *xe = fashion_images(m->image_rank, E), *ye = nb_tensor_zeros(NB_INT32, 1, &E);
     nb_tensor *xer = fashion_images(m->image_rank, ner), *yer = nb_tensor_zeros(NB_INT32, 1, &ner);
     int64_t *perm = malloc(sizeof(int64_t) * (size_t)(tr->n > te->n ? tr->n : te->n));
-    int64_t n_steps = (tr->n + B - 1) / B;
+    int64_t n_steps = d->size > 1 ? tr->n / G : (tr->n + B - 1) / B, trained = 0;
     double *step_loss = malloc(sizeof(double) * (size_t)n_steps);
     nb_tensor *bufs[8] = {xb, yb, xr, yr, xe, ye, xer, yer};
     nb_status st = NB_OK;
@@ -211,7 +220,8 @@ static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split 
         for (int64_t b = 0; b < n_steps && st == NB_OK; b++, step++) {
             int64_t mb = b * B + B <= tr->n ? B : rem;
             nb_tensor *xt = mb == B ? xb : xr, *yt = mb == B ? yb : yr;
-            fill_batch(tr, perm + b * B, mb, xt, yt);
+            fill_batch(tr, perm + b * G + (int64_t)d->rank * B, mb, xt, yt);
+            trained += mb;
             nb_feed f[2] = {{m->x, xt}, {m->y, yt}};
             nb_tensor *out[2];
             st = nb_session_run(s, f, 2, (nb_output[]){m->loss, m->train_op}, 2, out);
@@ -233,7 +243,7 @@ static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split 
         /* Test accuracy, in chunks of eval_chunk images. */
         double t1 = now_s(), hits = 0;
         for (int64_t i = 0; i < te->n; i++) perm[i] = i;
-        for (int64_t i = 0; i < te->n; i += E) {
+        for (int64_t i = (int64_t)d->rank * E; i < te->n; i += E * d->size) {
             int64_t mb = i + E <= te->n ? E : erem;
             nb_tensor *xt = mb == E ? xe : xer, *yt = mb == E ? ye : yer;
             fill_batch(te, perm + i, mb, xt, yt);
@@ -246,10 +256,15 @@ static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split 
             nb_tensor_unref(c);
         }
         if (st != NB_OK) break;
+        if (dist_sum(d, &hits)) {
+            st = NB_ERR_INTERNAL;
+            break;
+        }
         r->acc = hits / (double)te->n;
-        double mean_loss = sum / (double)tr->n;
-        printf("epoch %d  time %.2f s (%.0f images/s)  train loss %.4f  test accuracy %.4f  (eval %.2f s)\n",
-               epoch, dt, (double)tr->n / dt, mean_loss, r->acc, now_s() - t1);
+        double mean_loss = sum / (double)trained;
+        trained = 0;
+        if (d->rank == 0) printf("epoch %d  time %.2f s (%.0f images/s)  train loss %.4f  test accuracy %.4f  (eval %.2f s)\n",
+               epoch, dt, (double)(d->size > 1 ? n_steps * G : tr->n) / dt, mean_loss, r->acc, now_s() - t1);
         fflush(stdout);
         if (w) {
             nb_summary_writer_add_scalar(w, "epoch/train_loss", epoch, mean_loss);

@@ -1818,6 +1818,122 @@ nb_status nb_graph_load_graphdef(nb_graph *g, const char *path, const char *pref
 nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_graph **frozen,
                           nb_error *err);
 
+/*** Distributed (data-parallel training over MPI) ***************************/
+
+/* Every function of this section lives in libnabla_dist (link nabla_dist,
+ * which brings nabla), built only when CMake finds MPI (Debian: libopenmpi-dev,
+ * openmpi-bin); libnabla itself never links MPI. The collective ops are
+ * registered in libnabla like every other op (GraphDef names HorovodAllreduce,
+ * HorovodGroupedAllreduce, HorovodBroadcast, HorovodAllgather), so graphs
+ * holding them import, export and draw anywhere; running one without
+ * nb_dist_init fails with NB_ERR_FAILED_PRECONDITION "<Type> needs the
+ * distributed runtime: nabla was built without MPI, or nb_dist_init was not
+ * called ...". Model (Horovod's): one process per rank, each with the whole
+ * graph, its own session and its shard of each batch; every rank must build
+ * the same graph and run the same collectives in the same order (a session
+ * runs ops in creation order, so identical graphs and fetches suffice). A
+ * rank that does not enter a collective within the timeout makes the others'
+ * runs fail naming it; see nb_dist_set_timeout. The Python module's
+ * nabla.distributed is not part of this library. */
+
+/** Reduction of an all-reduce (Horovod's numbers). */
+typedef enum nb_dist_reduce { NB_DIST_AVERAGE = 0, NB_DIST_SUM = 1 } nb_dist_reduce;
+
+/** Starts the runtime: MPI_Init_thread with MPI_THREAD_SERIALIZED (unless the
+ *  program initialized MPI itself, which must then provide at least that),
+ *  installs the collective kernels. argc/argv may be NULL. Run without mpirun
+ *  it is one rank of size 1 (Open MPI's singleton). A second call does
+ *  nothing. Errors: NB_ERR_INTERNAL when MPI fails to start,
+ *  NB_ERR_FAILED_PRECONDITION for a thread level below SERIALIZED. Reads
+ *  NABLA_DIST_TIMEOUT (seconds) and NABLA_FUSION_THRESHOLD (bytes). */
+nb_status nb_dist_init(int *argc, char ***argv, nb_error *err);
+/** Ends the runtime (MPI_Finalize when nb_dist_init started MPI). After a
+ *  collective failed (a peer gone), it does not call MPI_Finalize, which could
+ *  wait forever, and returns NB_ERR_FAILED_PRECONDITION: end the job with
+ *  nb_dist_abort. */
+nb_status nb_dist_finalize(void);
+/** Ends every rank of the job (MPI_Abort with code); returns only when MPI is
+ *  not running. The one nabla call that ends the process: for programs, after
+ *  a collective failed. */
+void nb_dist_abort(int code);
+/** Whether this process was started by mpirun (Open MPI's or PMIx's variables). */
+bool nb_dist_launched(void);
+/** This process's rank and the job's size (0 and 1 before nb_dist_init); the
+ *  rank among the processes of this machine and their number. */
+int nb_dist_rank(void);
+int nb_dist_size(void);
+int nb_dist_local_rank(void);
+int nb_dist_local_size(void);
+/** rank == 0: the rank that writes event files and checkpoints. */
+bool nb_dist_is_root(void);
+/** How long a collective waits for the other ranks before failing with
+ *  "... no answer from rank R within T s" (default 120 s; > 0). */
+void nb_dist_set_timeout(double seconds);
+double nb_dist_get_timeout(void);
+/** Gradients of one dtype whose bytes add up to at most this are fused into one
+ *  buffer for one all-reduce (default 64 MiB; 0: never fuse). Read when
+ *  nb_dist_compute_gradients builds the graph. */
+void nb_dist_set_fusion_threshold(size_t bytes);
+size_t nb_dist_get_fusion_threshold(void);
+
+/** All-reduce (op): y = the elementwise sum over ranks of x (Average: divided
+ *  by size). Same shape and dtype; every rank gets the same bits. Sum takes
+ *  every dtype (int32/int64 wrap, uint8 wraps, bool is logical or); Average
+ *  float32/float64 only (NB_ERR_DTYPE otherwise). The sum runs in rank order
+ *  0..size-1 for every element, whatever the tensor's size or fusion. Ranks
+ *  must pass the same element count (else the run fails naming both ranks).
+ *  Gradient: the same all-reduce of dy. Default name "HorovodAllreduce". */
+nb_output nb_dist_allreduce(nb_graph *g, nb_output x, nb_dist_reduce op, const char *name);
+/** One all-reduce of n tensors of one dtype packed into one buffer
+ *  (HorovodGroupedAllreduce); ys[i] is nb_dist_allreduce(xs[i]), the same bits.
+ *  ys[i] nil on error. */
+void nb_dist_grouped_allreduce(nb_graph *g, const nb_output *xs, int n, nb_dist_reduce op,
+                               const char *name, nb_output *ys);
+/** y = rank 0's x on every rank (shapes must match across ranks). No
+ *  gradient flows through it. Default name "HorovodBroadcast". */
+nb_output nb_dist_broadcast(nb_graph *g, nb_output x, const char *name);
+/** y = the ranks' x concatenated along axis 0 in rank order (rank >= 1; the
+ *  dims after the first must match; the first may differ). No gradient flows
+ *  through it. Default name "HorovodAllgather". */
+nb_output nb_dist_allgather(nb_graph *g, nb_output x, const char *name);
+
+/** The distributed optimizer (hvd.DistributedOptimizer): compute_gradients of
+ *  any optimizer, then each gradient all-reduced with op (Average for a loss
+ *  that is each rank's mean; Sum for a loss already divided by the global
+ *  batch), fused per nb_dist_set_fusion_threshold, under the scope
+ *  "DistributedOptimizer". Then nb_optimizer_apply_gradients works unchanged. */
+void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                               nb_dist_reduce op, nb_output *grads);
+/** minimize with nb_dist_compute_gradients (vars NULL/0: all trainable). */
+nb_output nb_dist_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                           nb_dist_reduce op, nb_output global_step);
+/** hvd.broadcast_global_variables(0): first checks (now, collectively) that
+ *  every rank's graph has the same variables (names, dtypes, shapes, in
+ *  order); a difference records NB_ERR_FAILED_PRECONDITION on g: "...
+ *  variable lists differ between ranks ...: rank R has N variables, rank 0 has
+ *  M; variable i is 'name dtype [dims]' on rank 0 and ... on rank R". Returns
+ *  an op that assigns rank 0's value to every variable: run it after the
+ *  initializer, and after rank 0 alone restores a checkpoint. */
+nb_output nb_dist_broadcast_global_variables(nb_graph *g, const char *name);
+/** All-reduces count elements at data in place, outside any graph (same rules
+ *  as nb_dist_allreduce). */
+nb_status nb_dist_allreduce_buffer(void *data, int64_t count, nb_dtype dtype, nb_dist_reduce op,
+                                   nb_error *err);
+/** Waits until every rank calls it (within the timeout). */
+nb_status nb_dist_barrier(nb_error *err);
+
+/** Data sharding. perm receives the global order of n examples for (seed,
+ *  epoch): a permutation of 0..n-1, the same on every rank and machine (a
+ *  Fisher-Yates shuffle on splitmix64). Errors: NB_ERR_INVALID_ARGUMENT for
+ *  n < 0 or a NULL perm. */
+nb_status nb_dist_epoch_permutation(int64_t n, uint64_t seed, int64_t epoch, int64_t *perm);
+/** A rank's rows [*begin, *end) of a global batch of global_batch rows:
+ *  floor(B r / size) .. floor(B (r+1) / size), so shares differ by at most one
+ *  row when size does not divide B (with such shares, use a loss divided by
+ *  the global B and NB_DIST_SUM, which gives the 1-process gradient; Average of
+ *  per-rank means would weigh rows unequally). */
+void nb_dist_shard_range(int64_t global_batch, int rank, int size, int64_t *begin, int64_t *end);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,8 +7,9 @@ PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcsv-dev python3
       libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libstb-dev
       libgraphviz-dev libplplot-dev plplot-driver-cairo
       zlib1g-dev libcjson-dev libpng-dev libjpeg62-turbo-dev
-      libmicrohttpd-dev)
-# libmicrohttpd-dev: `nabla board`'s server.
+      libmicrohttpd-dev libopenmpi-dev openmpi-bin)
+# libmicrohttpd-dev: `nabla board`'s server. Open MPI: the distributed library
+# (libnabla_dist, src/dist/) and its mpirun tests.
 # Options (any number of them):
 #   --fuzz      the fuzzing toolchain (clang 14 with libFuzzer) for the fuzz build
 #               (fuzz/, -DNABLA_FUZZ=ON);

@@ -455,6 +455,18 @@ int nbi_nonfinite(const nb_tensor *t);
 /* "NaN", "Inf" or "Inf and NaN" (TensorFlow's words) for nbi_nonfinite's result. */
 const char *nbi_nonfinite_what(int found);
 
+/*** Collective ops (src/ops/collective.c; kernels in src/dist/) *************/
+
+/* The reduction of an all-reduce, in attrs.axis (Horovod's ReduceOp numbers). */
+enum { NBI_REDUCE_AVERAGE = 0, NBI_REDUCE_SUM = 1 };
+/* The collective kernels, installed by libnabla_dist's nb_dist_init (and
+ * removed by nb_dist_finalize). libnabla holds only this table of pointers,
+ * so it never links MPI; without it the ops fail with a clear message. */
+typedef struct nbi_dist_hooks {
+    nbi_kernel_fn allreduce, grouped_allreduce, broadcast, allgather;
+} nbi_dist_hooks;
+void nbi_dist_install(const nbi_dist_hooks *h); /* NULL uninstalls */
+
 /*** Gradient helpers (src/grad/gradients.c) *********************************/
 
 /* Sums grad down to the shape of x (undoing broadcasting), as ops. */

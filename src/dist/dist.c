@@ -1,0 +1,914 @@
+/*
+ * dist.c — data-parallel training over MPI (libnabla_dist): the runtime
+ * (init, rank, size, timeouts), the kernels of the collective ops registered
+ * in src/ops/collective.c (installed as hooks at nb_dist_init), their public
+ * constructors, the distributed optimizer wrapper, the variable broadcast with
+ * its variable-list check, and data sharding. Every MPI symbol of nabla is in
+ * this directory.
+ *
+ * The all-reduce is nabla's own, built on point-to-point messages, so that its
+ * result is the same bits whatever the buffer layout (fused or not), the
+ * number of segments or the MPI library's algorithm choice, and identical on
+ * every rank: the buffer is cut in `size` chunks; rank r receives every rank's
+ * part of chunk r (a reduce-scatter), adds them in rank order 0, 1, ..., size-1
+ * (divides by size for Average), and sends its chunk to every rank (an
+ * all-gather). Each rank sends and receives 2 (size-1)/size of the buffer, the
+ * bandwidth of a ring all-reduce, in size-1 concurrent messages per phase.
+ *
+ * No call waits forever: every wait polls its requests (MPI_Testsome) against
+ * a deadline (nb_dist_set_timeout, NABLA_DIST_TIMEOUT, default 120 s) and,
+ * when it passes, fails naming the ranks that did not answer. The
+ * communicator returns errors (MPI_ERRORS_RETURN) instead of aborting, so
+ * they become statuses too. After such a failure the runtime is "broken":
+ * every later collective fails at once, and the program should end the job
+ * with nb_dist_abort (mpirun then stops every rank).
+ *
+ * Thread level: MPI_THREAD_SERIALIZED. Only the thread running a collective
+ * kernel calls MPI, one at a time (a mutex); that thread may differ between
+ * runs (sessions may run from any thread), which FUNNELED would not allow.
+ * The kernels' OpenMP threads never call MPI, and no progress thread exists,
+ * so MULTIPLE is not needed.
+ */
+#include "nb_internal.h"
+
+#include <inttypes.h>
+#include <mpi.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { TAG_HDR = 4101, TAG_RS, TAG_AG, TAG_BC, TAG_GATHER, TAG_BLOB };
+enum { K_ALLREDUCE = 1, K_BROADCAST, K_ALLGATHER, K_VARCHECK };
+#define SEG_BYTES ((size_t)64 << 20) /* all-reduce segment: chunk sizes stay < INT_MAX */
+#define HDR_N (5 + NB_MAX_RANK)       /* kind, dtype, count, reduce op, rank, dims */
+
+static struct {
+    bool up, we_init_mpi, broken;
+    MPI_Comm comm;
+    int rank, size, local_rank, local_size;
+    double timeout;
+    size_t fusion;
+    char broken_msg[400];
+} D = {.timeout = 120.0, .fusion = (size_t)64 << 20};
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void seterr(nb_error *err, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+static void seterr(nb_error *err, nb_status code, const char *fmt, ...) {
+    if (!err) return;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+/*** Waiting with a deadline ***/
+
+/* Waits for n requests; peer[i] is the rank request i talks to. On failure
+ * fills msg (naming the ranks that did not answer), cancels what is left and
+ * marks the runtime broken. */
+static bool wait_all(int n, MPI_Request *req, const int *peer, const char *what, char *msg,
+                     size_t msgn) {
+    if (n == 0) return true;
+    int *idx = malloc((size_t)n * sizeof *idx);
+    if (!idx) {
+        snprintf(msg, msgn, "out of memory waiting for %s", what);
+        return false;
+    }
+    double t0 = MPI_Wtime();
+    int left = n;
+    bool ok = true;
+    while (left > 0) {
+        int done = 0;
+        int rc = MPI_Testsome(n, req, &done, idx, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) {
+            char es[MPI_MAX_ERROR_STRING];
+            int el = 0;
+            MPI_Error_string(rc, es, &el);
+            int who = -1;
+            for (int i = 0; i < n && who < 0; i++)
+                if (req[i] != MPI_REQUEST_NULL) who = peer[i];
+            snprintf(msg, msgn, "%s failed on rank %d talking to rank %d: %s", what, D.rank, who, es);
+            ok = false;
+            break;
+        }
+        if (done == MPI_UNDEFINED) break;
+        left -= done;
+        if (left == 0) break;
+        /* Spin (yielding the core: ranks may outnumber cores) for the first
+         * 2 ms, then poll every 50 us so that a long wait costs no CPU. */
+        double waited = MPI_Wtime() - t0;
+        if (waited < 2e-3) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 50000};
+            nanosleep(&ts, NULL);
+            if (waited > D.timeout) {
+                int m = snprintf(msg, msgn, "%s on rank %d: no answer from rank", what, D.rank);
+                int listed = 0;
+                for (int i = 0; i < n; i++) {
+                    if (req[i] == MPI_REQUEST_NULL) continue;
+                    bool seen = false;
+                    for (int j = 0; j < i; j++) seen |= req[j] != MPI_REQUEST_NULL && peer[j] == peer[i];
+                    if (seen || m < 0 || (size_t)m >= msgn) continue;
+                    m += snprintf(msg + m, msgn - (size_t)m, "%s %d", listed++ ? "," : "", peer[i]);
+                }
+                if (m > 0 && (size_t)m < msgn)
+                    snprintf(msg + m, msgn - (size_t)m,
+                             " within %g s (dead, hung or not in this collective); ending the job "
+                             "is up to the program (nb_dist_abort)", D.timeout);
+                ok = false;
+                break;
+            }
+        }
+    }
+    if (!ok) {
+        for (int i = 0; i < n; i++)
+            if (req[i] != MPI_REQUEST_NULL) MPI_Cancel(&req[i]);
+        D.broken = true;
+        snprintf(D.broken_msg, sizeof D.broken_msg, "%s", msg);
+    }
+    free(idx);
+    return ok;
+}
+
+/*** Header agreement: every rank enters the same collective with matching data ***/
+
+/* Sends my header to every peer and receives theirs into all[size][HDR_N]. */
+static bool exchange_headers(const int64_t *mine, int64_t *all, const char *what, char *msg,
+                             size_t msgn) {
+    int n = D.size;
+    memcpy(all + (size_t)D.rank * HDR_N, mine, HDR_N * sizeof *mine);
+    if (n == 1) return true;
+    MPI_Request *req = malloc(2 * (size_t)n * sizeof *req);
+    int *peer = malloc(2 * (size_t)n * sizeof *peer);
+    if (!req || !peer) {
+        free(req), free(peer);
+        snprintf(msg, msgn, "out of memory");
+        return false;
+    }
+    int k = 0;
+    for (int p = 0; p < n; p++) {
+        if (p == D.rank) continue;
+        MPI_Irecv(all + (size_t)p * HDR_N, HDR_N, MPI_INT64_T, p, TAG_HDR, D.comm, &req[k]);
+        peer[k++] = p;
+        MPI_Isend(mine, HDR_N, MPI_INT64_T, p, TAG_HDR, D.comm, &req[k]);
+        peer[k++] = p;
+    }
+    bool ok = wait_all(k, req, peer, what, msg, msgn);
+    free(req), free(peer);
+    return ok;
+}
+
+static const char *kind_name(int64_t k) {
+    return k == K_ALLREDUCE ? "an all-reduce" : k == K_BROADCAST ? "a broadcast"
+           : k == K_ALLGATHER ? "an all-gather" : k == K_VARCHECK ? "the variable check" : "something else";
+}
+
+/* Checks that every rank's header matches mine in fields [0, nfields)
+ * (allgather: kind, dtype, rank and dims[1..]). */
+static bool check_headers(const int64_t *all, bool gather, const char *what, char *msg, size_t msgn) {
+    const int64_t *me = all + (size_t)D.rank * HDR_N;
+    for (int p = 0; p < D.size; p++) {
+        const int64_t *h = all + (size_t)p * HDR_N;
+        bool same = h[0] == me[0] && h[1] == me[1] && (gather || (h[2] == me[2] && h[3] == me[3]));
+        if (same && gather) {
+            same = h[4] == me[4];
+            for (int d = 1; same && d < me[4]; d++) same = h[5 + d] == me[5 + d];
+        }
+        if (!same) {
+            snprintf(msg, msgn,
+                     "%s: ranks disagree: rank %d is in %s of %" PRId64 " %s elements, rank %d in "
+                     "%s of %" PRId64 " %s elements%s",
+                     what, p, kind_name(h[0]), h[2], nb_dtype_name((nb_dtype)h[1]), D.rank,
+                     kind_name(me[0]), me[2], nb_dtype_name((nb_dtype)me[1]),
+                     gather ? " (all-gather: the dims after the first must match)" : "");
+            return false;
+        }
+    }
+    return true;
+}
+
+/*** The all-reduce ***/
+
+#define ADD_LOOP(T)                                              \
+    do {                                                         \
+        T *a = acc;                                              \
+        const T *b = x;                                          \
+        for (int64_t i = 0; i < n; i++) a[i] = (T)(a[i] + b[i]); \
+    } while (0)
+
+static void add_into(nb_dtype dt, void *acc, const void *x, int64_t n) {
+    switch (dt) {
+    case NB_FLOAT32: ADD_LOOP(float); break;
+    case NB_FLOAT64: ADD_LOOP(double); break;
+    case NB_INT32: { /* wraps, as TF's int32 addition does on CPU */
+        int32_t *a = acc;
+        const int32_t *b = x;
+        for (int64_t i = 0; i < n; i++) a[i] = (int32_t)((uint32_t)a[i] + (uint32_t)b[i]);
+        break;
+    }
+    case NB_INT64: {
+        int64_t *a = acc;
+        const int64_t *b = x;
+        for (int64_t i = 0; i < n; i++) a[i] = (int64_t)((uint64_t)a[i] + (uint64_t)b[i]);
+        break;
+    }
+    case NB_UINT8: ADD_LOOP(uint8_t); break;
+    case NB_BOOL: { /* Sum of bools: logical or */
+        bool *a = acc;
+        const bool *b = x;
+        for (int64_t i = 0; i < n; i++) a[i] = a[i] || b[i];
+        break;
+    }
+    default: break;
+    }
+}
+
+static void divide(nb_dtype dt, void *acc, int64_t n, int by) {
+    if (dt == NB_FLOAT32) {
+        float *a = acc;
+        for (int64_t i = 0; i < n; i++) a[i] /= (float)by;
+    } else if (dt == NB_FLOAT64) {
+        double *a = acc;
+        for (int64_t i = 0; i < n; i++) a[i] /= (double)by;
+    }
+}
+
+/* All-reduces count elements at buf in place (see the file comment). */
+static bool allreduce_buffer(void *buf, int64_t count, nb_dtype dt, int op, const char *what,
+                             char *msg, size_t msgn) {
+    int n = D.size;
+    size_t es = nbi_dtype_size(dt);
+    if (n == 1) return true; /* a sum over one rank; Average divides by 1 */
+    int64_t seg = (int64_t)(SEG_BYTES / es);
+    int64_t most = count < seg ? count : seg; /* the longest segment */
+    size_t chunk_max = (size_t)((most + n - 1) / n) * es;
+    char *tmp = malloc(chunk_max * (size_t)n + 1);
+    MPI_Request *req = malloc(2 * (size_t)n * sizeof *req);
+    int *peer = malloc(2 * (size_t)n * sizeof *peer);
+    bool ok = tmp && req && peer;
+    if (!ok) snprintf(msg, msgn, "%s: out of memory for the all-reduce buffers", what);
+    for (int64_t s0 = 0; ok && s0 < count; s0 += seg) {
+        int64_t len = count - s0 < seg ? count - s0 : seg;
+        char *base = (char *)buf + (size_t)s0 * es;
+        /* chunk p: [lo(p), lo(p+1)) */
+#define LO(p) ((int64_t)(((__int128)len * (p)) / n))
+        int64_t mlo = LO(D.rank), mhi = LO(D.rank + 1);
+        int k = 0;
+        for (int p = 0; p < n; p++) {
+            if (p == D.rank) continue;
+            MPI_Irecv(tmp + (size_t)p * chunk_max, (int)((mhi - mlo) * (int64_t)es), MPI_BYTE, p,
+                      TAG_RS, D.comm, &req[k]);
+            peer[k++] = p;
+            MPI_Isend(base + (size_t)LO(p) * es, (int)((LO(p + 1) - LO(p)) * (int64_t)es), MPI_BYTE,
+                      p, TAG_RS, D.comm, &req[k]);
+            peer[k++] = p;
+        }
+        /* My own part goes in its slot, so the sum runs over ranks 0..n-1 in order. */
+        memcpy(tmp + (size_t)D.rank * chunk_max, base + (size_t)mlo * es, (size_t)(mhi - mlo) * es);
+        if (!(ok = wait_all(k, req, peer, what, msg, msgn))) break;
+        for (int p = 1; p < n; p++) add_into(dt, tmp, tmp + (size_t)p * chunk_max, mhi - mlo);
+        if (op == NBI_REDUCE_AVERAGE) divide(dt, tmp, mhi - mlo, n);
+        memcpy(base + (size_t)mlo * es, tmp, (size_t)(mhi - mlo) * es);
+        k = 0;
+        for (int p = 0; p < n; p++) {
+            if (p == D.rank) continue;
+            MPI_Irecv(base + (size_t)LO(p) * es, (int)((LO(p + 1) - LO(p)) * (int64_t)es), MPI_BYTE, p,
+                      TAG_AG, D.comm, &req[k]);
+            peer[k++] = p;
+            MPI_Isend(base + (size_t)mlo * es, (int)((mhi - mlo) * (int64_t)es), MPI_BYTE, p, TAG_AG,
+                      D.comm, &req[k]);
+            peer[k++] = p;
+        }
+        ok = wait_all(k, req, peer, what, msg, msgn);
+#undef LO
+    }
+    free(tmp), free(req), free(peer);
+    return ok;
+}
+
+static bool usable(char *msg, size_t msgn) {
+    if (!D.up) {
+        snprintf(msg, msgn, "nb_dist_init was not called");
+        return false;
+    }
+    if (D.broken) {
+        snprintf(msg, msgn, "the distributed runtime failed earlier: %s", D.broken_msg);
+        return false;
+    }
+    return true;
+}
+
+static void fill_header(int64_t *h, int kind, nb_dtype dt, int64_t count, int op, int rank,
+                        const int64_t *dims) {
+    memset(h, 0, HDR_N * sizeof *h);
+    h[0] = kind, h[1] = dt, h[2] = count, h[3] = op, h[4] = rank;
+    for (int d = 0; d < rank; d++) h[5 + d] = dims[d];
+}
+
+/* Agrees on (kind, dtype, count, op) with every rank, then all-reduces. */
+static bool agreed_allreduce(void *buf, int64_t count, nb_dtype dt, int op, const char *what,
+                             char *msg, size_t msgn) {
+    int64_t mine[HDR_N];
+    fill_header(mine, K_ALLREDUCE, dt, count, op, 0, NULL);
+    int64_t *all = malloc((size_t)D.size * HDR_N * sizeof *all);
+    if (!all) {
+        snprintf(msg, msgn, "out of memory");
+        return false;
+    }
+    bool ok = exchange_headers(mine, all, what, msg, msgn) && check_headers(all, false, what, msg, msgn) &&
+              allreduce_buffer(buf, count, dt, op, what, msg, msgn);
+    free(all);
+    return ok;
+}
+
+/*** Kernels (installed into the registry's collective ops) ***/
+
+static nb_status kfail(nbi_kctx *k, const char *msg) {
+    return nbi_kerror(k, D.up && !D.broken ? NB_ERR_INVALID_ARGUMENT : NB_ERR_FAILED_PRECONDITION,
+                      "%s", msg);
+}
+
+static nb_status k_allreduce(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    nb_tensor *y = nbi_kalloc(k, x->dtype, x->rank, x->dims);
+    if (!y) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = y;
+    if (x->nbytes) memcpy(y->data, x->data, x->nbytes);
+    char msg[600];
+    pthread_mutex_lock(&mu);
+    bool ok = usable(msg, sizeof msg) &&
+              agreed_allreduce(y->data, y->size, y->dtype, k->op->attrs.axis, k->op->name, msg, sizeof msg);
+    pthread_mutex_unlock(&mu);
+    return ok ? NB_OK : kfail(k, msg);
+}
+
+/* The fused path: every input packed into one buffer, one all-reduce, unpacked.
+ * Element for element the sums are those of separate all-reduces (rank order),
+ * so fused and unfused results are the same bits. */
+static nb_status k_grouped_allreduce(nbi_kctx *k) {
+    int n = k->op->n_inputs;
+    nb_dtype dt = k->in[0]->dtype;
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) total += k->in[i]->size;
+    size_t es = nbi_dtype_size(dt);
+    char *buf = nbi_kscratch(k, (size_t)total * es + 1);
+    if (!buf) return NB_ERR_OUT_OF_MEMORY;
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (k->in[i]->nbytes) memcpy(buf + off, k->in[i]->data, k->in[i]->nbytes);
+        off += k->in[i]->nbytes;
+    }
+    char msg[600];
+    pthread_mutex_lock(&mu);
+    bool ok = usable(msg, sizeof msg) &&
+              agreed_allreduce(buf, total, dt, k->op->attrs.axis, k->op->name, msg, sizeof msg);
+    pthread_mutex_unlock(&mu);
+    if (!ok) return kfail(k, msg);
+    off = 0;
+    for (int i = 0; i < n; i++) {
+        nb_tensor *y = nbi_kalloc(k, dt, k->in[i]->rank, k->in[i]->dims);
+        if (!y) return NB_ERR_OUT_OF_MEMORY;
+        k->out[i] = y;
+        if (y->nbytes) memcpy(y->data, buf + off, y->nbytes);
+        off += y->nbytes;
+    }
+    return NB_OK;
+}
+
+/* Root 0 sends its buffer to every rank; the others receive into theirs. */
+static bool bcast_buffer(void *buf, size_t bytes, int tag, const char *what, char *msg, size_t msgn) {
+    int n = D.size;
+    if (n == 1) return true;
+    MPI_Request *req = malloc((size_t)n * sizeof *req);
+    int *peer = malloc((size_t)n * sizeof *peer);
+    if (!req || !peer) {
+        free(req), free(peer);
+        snprintf(msg, msgn, "out of memory");
+        return false;
+    }
+    bool ok = true;
+    for (size_t at = 0; ok && (at < bytes || at == 0); at += SEG_BYTES) {
+        int len = (int)(bytes - at < SEG_BYTES ? bytes - at : SEG_BYTES);
+        int k = 0;
+        if (D.rank == 0) {
+            for (int p = 1; p < n; p++) {
+                MPI_Isend((char *)buf + at, len, MPI_BYTE, p, tag, D.comm, &req[k]);
+                peer[k++] = p;
+            }
+        } else {
+            MPI_Irecv((char *)buf + at, len, MPI_BYTE, 0, tag, D.comm, &req[k]);
+            peer[k++] = 0;
+        }
+        ok = wait_all(k, req, peer, what, msg, msgn);
+        if (bytes == 0) break;
+    }
+    free(req), free(peer);
+    return ok;
+}
+
+static nb_status k_broadcast(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    nb_tensor *y = nbi_kalloc(k, x->dtype, x->rank, x->dims);
+    if (!y) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = y;
+    if (x->nbytes) memcpy(y->data, x->data, x->nbytes);
+    char msg[600];
+    int64_t mine[HDR_N];
+    fill_header(mine, K_BROADCAST, x->dtype, x->size, 0, 0, NULL);
+    pthread_mutex_lock(&mu);
+    int64_t *all = malloc((size_t)D.size * HDR_N * sizeof *all);
+    bool ok = usable(msg, sizeof msg);
+    if (ok && !all) ok = false, snprintf(msg, sizeof msg, "out of memory");
+    ok = ok && exchange_headers(mine, all, k->op->name, msg, sizeof msg) &&
+         check_headers(all, false, k->op->name, msg, sizeof msg) &&
+         bcast_buffer(y->data, y->nbytes, TAG_BC, k->op->name, msg, sizeof msg);
+    pthread_mutex_unlock(&mu);
+    free(all);
+    return ok ? NB_OK : kfail(k, msg);
+}
+
+static nb_status k_allgather(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    char msg[600];
+    int n = D.size;
+    int64_t mine[HDR_N];
+    fill_header(mine, K_ALLGATHER, x->dtype, x->size, 0, x->rank, x->dims);
+    pthread_mutex_lock(&mu);
+    int64_t *all = malloc((size_t)(n > 0 ? n : 1) * HDR_N * sizeof *all);
+    MPI_Request *req = malloc(2 * (size_t)(n > 0 ? n : 1) * sizeof *req);
+    int *peer = malloc(2 * (size_t)(n > 0 ? n : 1) * sizeof *peer);
+    bool ok = usable(msg, sizeof msg);
+    if (ok && (!all || !req || !peer)) ok = false, snprintf(msg, sizeof msg, "out of memory");
+    ok = ok && exchange_headers(mine, all, k->op->name, msg, sizeof msg) &&
+         check_headers(all, true, k->op->name, msg, sizeof msg);
+    nb_tensor *y = NULL;
+    if (ok) {
+        int64_t dims[NB_MAX_RANK];
+        memcpy(dims, x->dims, sizeof dims);
+        dims[0] = 0;
+        for (int p = 0; p < n; p++) dims[0] += all[(size_t)p * HDR_N + 5];
+        y = nbi_kalloc(k, x->dtype, x->rank, dims);
+        if (!y) {
+            pthread_mutex_unlock(&mu);
+            free(all), free(req), free(peer);
+            return NB_ERR_OUT_OF_MEMORY;
+        }
+        k->out[0] = y;
+        size_t es = nbi_dtype_size(x->dtype), row = es;
+        for (int d = 1; d < x->rank; d++) row *= (size_t)x->dims[d];
+        size_t off = 0, my_off = 0;
+        int q = 0;
+        for (int p = 0; p < n; p++) {
+            size_t bytes = (size_t)all[(size_t)p * HDR_N + 5] * row;
+            if (p == D.rank) {
+                my_off = off;
+            } else if (bytes > (size_t)INT32_MAX) {
+                ok = false;
+                snprintf(msg, sizeof msg, "%s: rank %d's part is over 2 GiB", k->op->name, p);
+            } else {
+                MPI_Irecv((char *)y->data + off, (int)bytes, MPI_BYTE, p, TAG_GATHER, D.comm, &req[q]);
+                peer[q++] = p;
+                MPI_Isend(x->data, (int)x->nbytes, MPI_BYTE, p, TAG_GATHER, D.comm, &req[q]);
+                peer[q++] = p;
+            }
+            off += bytes;
+        }
+        if (x->nbytes) memcpy((char *)y->data + my_off, x->data, x->nbytes);
+        ok = wait_all(q, req, peer, k->op->name, msg, sizeof msg) && ok;
+    }
+    pthread_mutex_unlock(&mu);
+    free(all), free(req), free(peer);
+    return ok ? NB_OK : kfail(k, msg);
+}
+
+static const nbi_dist_hooks hooks = {k_allreduce, k_grouped_allreduce, k_broadcast, k_allgather};
+
+/*** Runtime ***/
+
+bool nb_dist_launched(void) {
+    /* Open MPI's launcher sets these in every process it starts. */
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
+
+nb_status nb_dist_init(int *argc, char ***argv, nb_error *err) {
+    if (err) err->code = NB_OK, err->message[0] = 0;
+    pthread_mutex_lock(&mu);
+    if (D.up) {
+        pthread_mutex_unlock(&mu);
+        return NB_OK;
+    }
+    int inited = 0, provided = 0;
+    MPI_Initialized(&inited);
+    if (!inited) {
+        if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
+            pthread_mutex_unlock(&mu);
+            seterr(err, NB_ERR_INTERNAL, "MPI_Init_thread failed");
+            return NB_ERR_INTERNAL;
+        }
+        D.we_init_mpi = true;
+    } else {
+        MPI_Query_thread(&provided);
+    }
+    if (provided < MPI_THREAD_SERIALIZED) {
+        if (D.we_init_mpi) MPI_Finalize();
+        D.we_init_mpi = false;
+        pthread_mutex_unlock(&mu);
+        seterr(err, NB_ERR_FAILED_PRECONDITION,
+               "the MPI library gives thread level %d; nabla needs MPI_THREAD_SERIALIZED (%d)", provided,
+               MPI_THREAD_SERIALIZED);
+        return NB_ERR_FAILED_PRECONDITION;
+    }
+    MPI_Comm_dup(MPI_COMM_WORLD, &D.comm);
+    MPI_Comm_set_errhandler(D.comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(D.comm, &D.rank);
+    MPI_Comm_size(D.comm, &D.size);
+    MPI_Comm local;
+    MPI_Comm_split_type(D.comm, MPI_COMM_TYPE_SHARED, D.rank, MPI_INFO_NULL, &local);
+    MPI_Comm_rank(local, &D.local_rank);
+    MPI_Comm_size(local, &D.local_size);
+    MPI_Comm_free(&local);
+    const char *t = getenv("NABLA_DIST_TIMEOUT");
+    if (t && atof(t) > 0) D.timeout = atof(t);
+    const char *f = getenv("NABLA_FUSION_THRESHOLD");
+    if (f && *f) D.fusion = (size_t)strtoull(f, NULL, 10);
+    D.broken = false;
+    D.up = true;
+    nbi_dist_install(&hooks);
+    pthread_mutex_unlock(&mu);
+    return NB_OK;
+}
+
+nb_status nb_dist_finalize(void) {
+    pthread_mutex_lock(&mu);
+    if (!D.up) {
+        pthread_mutex_unlock(&mu);
+        return NB_OK;
+    }
+    nbi_dist_install(NULL);
+    D.up = false;
+    if (D.broken) { /* a peer is gone: MPI_Finalize could wait for it forever */
+        pthread_mutex_unlock(&mu);
+        return NB_ERR_FAILED_PRECONDITION;
+    }
+    MPI_Comm_free(&D.comm);
+    if (D.we_init_mpi) MPI_Finalize();
+    D.we_init_mpi = false;
+    pthread_mutex_unlock(&mu);
+    return NB_OK;
+}
+
+void nb_dist_abort(int code) {
+    int inited = 0, fin = 0;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&fin);
+    if (inited && !fin) MPI_Abort(MPI_COMM_WORLD, code);
+}
+
+int nb_dist_rank(void) { return D.up ? D.rank : 0; }
+int nb_dist_size(void) { return D.up ? D.size : 1; }
+int nb_dist_local_rank(void) { return D.up ? D.local_rank : 0; }
+int nb_dist_local_size(void) { return D.up ? D.local_size : 1; }
+bool nb_dist_is_root(void) { return nb_dist_rank() == 0; }
+void nb_dist_set_timeout(double seconds) {
+    if (seconds > 0) D.timeout = seconds;
+}
+double nb_dist_get_timeout(void) { return D.timeout; }
+void nb_dist_set_fusion_threshold(size_t bytes) { D.fusion = bytes; }
+size_t nb_dist_get_fusion_threshold(void) { return D.fusion; }
+
+nb_status nb_dist_allreduce_buffer(void *data, int64_t count, nb_dtype dtype, nb_dist_reduce op,
+                                   nb_error *err) {
+    if (err) err->code = NB_OK, err->message[0] = 0;
+    if (count < 0 || (count > 0 && !data) || nbi_dtype_size(dtype) == 0 ||
+        (op != NB_DIST_AVERAGE && op != NB_DIST_SUM) || (op == NB_DIST_AVERAGE && !nbi_dtype_is_float(dtype))) {
+        seterr(err, NB_ERR_INVALID_ARGUMENT,
+               "nb_dist_allreduce_buffer: bad arguments (count %" PRId64 ", dtype %d, op %d)", count,
+               (int)dtype, (int)op);
+        return NB_ERR_INVALID_ARGUMENT;
+    }
+    char msg[600];
+    pthread_mutex_lock(&mu);
+    bool ok = usable(msg, sizeof msg) &&
+              agreed_allreduce(data, count, dtype, (int)op, "nb_dist_allreduce_buffer", msg, sizeof msg);
+    pthread_mutex_unlock(&mu);
+    if (!ok) seterr(err, NB_ERR_FAILED_PRECONDITION, "%s", msg);
+    return ok ? NB_OK : NB_ERR_FAILED_PRECONDITION;
+}
+
+nb_status nb_dist_barrier(nb_error *err) {
+    float z = 0;
+    return nb_dist_allreduce_buffer(&z, 1, NB_FLOAT32, NB_DIST_SUM, err);
+}
+
+/*** Op constructors ***/
+
+nb_output nb_dist_allreduce(nb_graph *g, nb_output x, nb_dist_reduce op, const char *name) {
+    nb_op *o = nbi_op_new(g, NBI_OP_DIST_ALLREDUCE, name, "HorovodAllreduce", &x, 1);
+    if (!o) return nb_nil;
+    o->attrs.axis = (int)op;
+    return nbi_op_finish(o);
+}
+
+void nb_dist_grouped_allreduce(nb_graph *g, const nb_output *xs, int n, nb_dist_reduce op,
+                               const char *name, nb_output *ys) {
+    for (int i = 0; i < n; i++) ys[i] = nb_nil;
+    if (n <= 0 || !xs) {
+        if (g) nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_dist_grouped_allreduce: no inputs");
+        return;
+    }
+    nb_op *o = nbi_op_new(g, NBI_OP_DIST_GROUPED_ALLREDUCE, name, "HorovodGroupedAllreduce", xs, n);
+    if (!o) return;
+    o->attrs.axis = (int)op;
+    if (nb_output_is_nil(nbi_op_finish(o))) return;
+    for (int i = 0; i < n; i++) ys[i] = nbi_out(o, i);
+}
+
+nb_output nb_dist_broadcast(nb_graph *g, nb_output x, const char *name) {
+    nb_op *o = nbi_op_new(g, NBI_OP_DIST_BROADCAST, name, "HorovodBroadcast", &x, 1);
+    return o ? nbi_op_finish(o) : nb_nil;
+}
+
+nb_output nb_dist_allgather(nb_graph *g, nb_output x, const char *name) {
+    nb_op *o = nbi_op_new(g, NBI_OP_DIST_ALLGATHER, name, "HorovodAllgather", &x, 1);
+    return o ? nbi_op_finish(o) : nb_nil;
+}
+
+/*** Distributed optimizer ***/
+
+void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                               nb_dist_reduce op, nb_output *grads) {
+    nb_optimizer_compute_gradients(opt, loss, vars, n_vars, grads);
+    if (!loss.op) return;
+    nb_graph *g = loss.op->graph;
+    if (!nbi_graph_ok(g)) return;
+    /* Gradients come in variable order; the last layer's are made first by the
+     * backward pass, so walk from the last variable: groups form in the order
+     * the gradients become ready. Consecutive gradients of one dtype join a
+     * group while its bytes stay within the fusion threshold; a group of one
+     * is a plain HorovodAllreduce. */
+    int *members = malloc((size_t)(n_vars > 0 ? n_vars : 1) * sizeof *members);
+    nb_output *xs = malloc((size_t)(n_vars > 0 ? n_vars : 1) * sizeof *xs);
+    nb_output *ys = malloc((size_t)(n_vars > 0 ? n_vars : 1) * sizeof *ys);
+    if (!members || !xs || !ys) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        free(members), free(xs), free(ys);
+        return;
+    }
+    nb_name_scope_push(g, "DistributedOptimizer");
+    int i = n_vars - 1;
+    while (i >= 0) {
+        if (nb_output_is_nil(grads[i])) {
+            i--;
+            continue;
+        }
+        nb_dtype dt = nb_output_dtype(grads[i]);
+        int m = 0;
+        size_t bytes = 0;
+        for (; i >= 0; i--) {
+            if (nb_output_is_nil(grads[i])) continue;
+            /* a gradient has its variable's shape, which is known even where
+             * the gradient's static shape is not (BiasAdd's, Reshape's) */
+            nb_shape s = nb_output_shape(vars[i]);
+            size_t b = nbi_dtype_size(dt);
+            bool known = true;
+            for (int d = 0; d < s.rank; d++) {
+                if (s.dims[d] < 0) known = false;
+                else b *= (size_t)s.dims[d];
+            }
+            if (nb_output_dtype(grads[i]) != dt || !known || (m > 0 && bytes + b > D.fusion)) break;
+            bytes += b;
+            members[m++] = i;
+            if (m == 1 && b > D.fusion) {
+                i--;
+                break;
+            }
+        }
+        if (m == 0) { /* unknown shape: alone */
+            members[m++] = i--;
+        }
+        if (m == 1) {
+            grads[members[0]] = nb_dist_allreduce(g, grads[members[0]], op, NULL);
+        } else {
+            for (int j = 0; j < m; j++) xs[j] = grads[members[j]];
+            nb_dist_grouped_allreduce(g, xs, m, op, NULL, ys);
+            for (int j = 0; j < m; j++) grads[members[j]] = ys[j];
+        }
+    }
+    nb_name_scope_pop(g);
+    free(members), free(xs), free(ys);
+}
+
+nb_output nb_dist_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                           nb_dist_reduce op, nb_output global_step) {
+    if (!loss.op || !nbi_graph_ok(loss.op->graph)) return nb_nil;
+    nb_graph *g = loss.op->graph;
+    nb_output *vl = NULL;
+    if (!vars || n_vars <= 0) {
+        vl = nbi_calloc((size_t)g->n_vars + 1, sizeof *vl);
+        if (!vl) {
+            nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+            return nb_nil;
+        }
+        n_vars = 0;
+        for (int i = 0; i < g->n_vars; i++)
+            if (g->vars[i]->trainable) vl[n_vars++] = nb_graph_variable(g, i);
+        vars = vl;
+        if (n_vars == 0) {
+            nbi_free(vl);
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "No variables to optimize.");
+            return nb_nil;
+        }
+    }
+    nb_output *grads = nbi_calloc((size_t)n_vars, sizeof *grads);
+    nb_output r = nb_nil;
+    if (!grads) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+    } else {
+        nb_dist_compute_gradients(opt, loss, vars, n_vars, op, grads);
+        r = nb_optimizer_apply_gradients(opt, grads, vars, n_vars, global_step);
+    }
+    nbi_free(grads);
+    nbi_free(vl);
+    return r;
+}
+
+/*** Variables: the list check and the broadcast from rank 0 ***/
+
+/* "name dtype [d0,d1]\n" per variable (malloc'd). */
+static char *var_list_text(nb_graph *g, size_t *len) {
+    size_t cap = 256, n = 0;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    s[0] = 0;
+    for (int i = 0; i < g->n_vars; i++) {
+        nb_op *v = g->vars[i];
+        char dims[160];
+        nbi_dims_string(v->out_shape[0].rank, v->out_shape[0].dims, false, dims, sizeof dims);
+        size_t need = strlen(v->name) + strlen(dims) + 32;
+        if (n + need >= cap) {
+            cap = 2 * (n + need);
+            char *t = realloc(s, cap);
+            if (!t) {
+                free(s);
+                return NULL;
+            }
+            s = t;
+        }
+        n += (size_t)snprintf(s + n, cap - n, "%s %s %s\n", v->name, nb_dtype_name(v->out_dtype[0]), dims);
+    }
+    *len = n;
+    return s;
+}
+
+/* Compares every rank's variable list with rank 0's. */
+static bool check_var_lists(nb_graph *g, char *msg, size_t msgn) {
+    size_t len = 0;
+    char *mine = var_list_text(g, &len);
+    if (!mine) {
+        snprintf(msg, msgn, "out of memory");
+        return false;
+    }
+    int64_t hdr[HDR_N];
+    fill_header(hdr, K_VARCHECK, NB_UINT8, (int64_t)len, 0, 1, (int64_t[]){g->n_vars});
+    int64_t *all = malloc((size_t)D.size * HDR_N * sizeof *all);
+    bool ok = all && exchange_headers(hdr, all, "variable-list check", msg, msgn);
+    if (!all) snprintf(msg, msgn, "out of memory");
+    char *root = NULL;
+    if (ok) {
+        for (int p = 0; p < D.size && ok; p++)
+            if (all[(size_t)p * HDR_N] != K_VARCHECK) {
+                ok = false;
+                snprintf(msg, msgn, "variable-list check: rank %d is in %s instead", p,
+                         kind_name(all[(size_t)p * HDR_N]));
+            }
+    }
+    if (ok) {
+        size_t rlen = (size_t)all[2];
+        root = malloc(rlen + 1);
+        if (!root) ok = false, snprintf(msg, msgn, "out of memory");
+        if (ok && D.rank == 0) memcpy(root, mine, rlen);
+        ok = ok && bcast_buffer(root, rlen, TAG_BLOB, "variable-list check", msg, msgn);
+        if (ok) root[rlen] = 0;
+        /* Rank 0's list is the reference; each rank reports its own difference,
+         * and rank 0 names every rank whose list differs (by size and count). */
+        if (ok && (rlen != len || memcmp(root, mine, len))) {
+            const char *a = root, *b = mine;
+            int line = 0;
+            while (*a && *b) {
+                const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+                if (ea - a != eb - b || memcmp(a, b, (size_t)(ea - a))) break;
+                a = ea + 1, b = eb + 1, line++;
+            }
+            int la = *a ? (int)(strchr(a, '\n') - a) : 0, lb = *b ? (int)(strchr(b, '\n') - b) : 0;
+            snprintf(msg, msgn,
+                     "variable lists differ between ranks (the graphs are not the same): rank %d has %d "
+                     "variables, rank 0 has %" PRId64 "; variable %d is %s%.*s%s on rank 0 and %s%.*s%s on "
+                     "rank %d",
+                     D.rank, g->n_vars, all[5], line, *a ? "'" : "", *a ? la : 4, *a ? a : "none",
+                     *a ? "'" : "", *b ? "'" : "", *b ? lb : 4, *b ? b : "none", *b ? "'" : "", D.rank);
+            ok = false;
+        }
+        if (ok && D.rank == 0) {
+            for (int p = 1; p < D.size; p++)
+                if (all[(size_t)p * HDR_N + 2] != (int64_t)len || all[(size_t)p * HDR_N + 5] != g->n_vars) {
+                    snprintf(msg, msgn,
+                             "variable lists differ between ranks (the graphs are not the same): rank %d "
+                             "has %" PRId64 " variables, rank 0 has %d",
+                             p, all[(size_t)p * HDR_N + 5], g->n_vars);
+                    ok = false;
+                    break;
+                }
+        }
+    }
+    /* Every rank learns which ranks found a difference, so none goes on alone. */
+    if (ok || !D.broken) {
+        int32_t *bad = calloc((size_t)D.size, sizeof *bad);
+        char m2[600];
+        if (bad) {
+            bad[D.rank] = !ok;
+            if (allreduce_buffer(bad, D.size, NB_INT32, NBI_REDUCE_SUM, "variable-list check", ok ? msg : m2,
+                                 ok ? msgn : sizeof m2)) {
+                for (int p = 0; p < D.size && ok; p++)
+                    if (bad[p]) {
+                        snprintf(msg, msgn,
+                                 "variable lists differ between ranks (the graphs are not the same): "
+                                 "rank %d's list differs from rank 0's (its own message names the variable)",
+                                 p);
+                        ok = false;
+                    }
+            } else {
+                ok = false;
+            }
+            free(bad);
+        } else if (ok) {
+            ok = false;
+            snprintf(msg, msgn, "out of memory");
+        }
+    }
+    free(mine), free(all), free(root);
+    return ok;
+}
+
+nb_output nb_dist_broadcast_global_variables(nb_graph *g, const char *name) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    char msg[900];
+    pthread_mutex_lock(&mu);
+    bool ok = usable(msg, sizeof msg) && check_var_lists(g, msg, sizeof msg);
+    pthread_mutex_unlock(&mu);
+    if (!ok) {
+        nbi_graph_error(g, NB_ERR_FAILED_PRECONDITION, "nb_dist_broadcast_global_variables: %s", msg);
+        return nb_nil;
+    }
+    int n = g->n_vars;
+    nb_output *assigns = calloc((size_t)(n > 0 ? n : 1), sizeof *assigns);
+    if (!assigns) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        return nb_nil;
+    }
+    nb_name_scope_push(g, "broadcast_global_variables");
+    for (int i = 0; i < n; i++) {
+        nb_output v = nb_graph_variable(g, i);
+        assigns[i] = nb_assign(g, v, nb_dist_broadcast(g, v, NULL), NULL);
+    }
+    nb_name_scope_pop(g);
+    nb_output r = nb_group(g, assigns, n, name ? name : "broadcast_global_variables");
+    free(assigns);
+    return r;
+}
+
+/*** Sharding ***/
+
+/* splitmix64: the permutation's generator (the same on every machine). */
+static uint64_t mix(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+nb_status nb_dist_epoch_permutation(int64_t n, uint64_t seed, int64_t epoch, int64_t *perm) {
+    if (n < 0 || (n > 0 && !perm)) return NB_ERR_INVALID_ARGUMENT;
+    for (int64_t i = 0; i < n; i++) perm[i] = i;
+    uint64_t s = seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(epoch + 1));
+    for (int64_t i = n - 1; i > 0; i--) { /* Fisher-Yates, unbiased by rejection */
+        uint64_t bound = (uint64_t)i + 1, lim = UINT64_MAX - UINT64_MAX % bound, r;
+        do r = mix(&s);
+        while (r >= lim);
+        int64_t j = (int64_t)(r % bound), t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    return NB_OK;
+}
+
+void nb_dist_shard_range(int64_t global_batch, int rank, int size, int64_t *begin, int64_t *end) {
+    if (size < 1) size = 1;
+    if (rank < 0) rank = 0;
+    if (rank >= size) rank = size - 1;
+    *begin = (int64_t)(((__int128)global_batch * rank) / size);
+    *end = (int64_t)(((__int128)global_batch * (rank + 1)) / size);
+}

@@ -1,0 +1,109 @@
+/*
+ * collective.c — the collective ops of data-parallel training (Horovod's
+ * HorovodAllreduce, HorovodGroupedAllreduce, HorovodBroadcast,
+ * HorovodAllgather): shape inference, gradients and GraphDef names live here,
+ * in libnabla, like every other op; the kernels need MPI, so they live in
+ * src/dist/ (libnabla_dist) and are reached through a table of function
+ * pointers that nb_dist_init installs. Without it (nabla built without MPI,
+ * or nb_dist_init not called) a run of one of these ops fails with a message
+ * that says so. The public constructors (nb_dist_allreduce, ...) are in
+ * src/dist/dist.c.
+ */
+#include "nb_internal.h"
+
+#include <stdatomic.h>
+
+static _Atomic(const nbi_dist_hooks *) hooks;
+
+void nbi_dist_install(const nbi_dist_hooks *h) { atomic_store(&hooks, h); }
+
+static nb_status no_runtime(nbi_kctx *k) {
+    return nbi_kerror(k, NB_ERR_FAILED_PRECONDITION,
+                      "%s needs the distributed runtime: nabla was built without MPI, or "
+                      "nb_dist_init was not called (link libnabla_dist and call nb_dist_init first)",
+                      k->op->def->type);
+}
+
+static nb_status k_allreduce(nbi_kctx *k) {
+    const nbi_dist_hooks *h = atomic_load(&hooks);
+    return h ? h->allreduce(k) : no_runtime(k);
+}
+static nb_status k_grouped_allreduce(nbi_kctx *k) {
+    const nbi_dist_hooks *h = atomic_load(&hooks);
+    return h ? h->grouped_allreduce(k) : no_runtime(k);
+}
+static nb_status k_broadcast(nbi_kctx *k) {
+    const nbi_dist_hooks *h = atomic_load(&hooks);
+    return h ? h->broadcast(k) : no_runtime(k);
+}
+static nb_status k_allgather(nbi_kctx *k) {
+    const nbi_dist_hooks *h = atomic_load(&hooks);
+    return h ? h->allgather(k) : no_runtime(k);
+}
+
+static nb_status infer_allreduce(nb_op *op) {
+    int r = op->attrs.axis;
+    if (r != NBI_REDUCE_AVERAGE && r != NBI_REDUCE_SUM)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT,
+                               "reduce_op must be 0 (Average) or 1 (Sum), got %d", r);
+    if (op->n_inputs < 1)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "needs at least one input");
+    nb_dtype dt = nbi_in_dtype(op, 0);
+    for (int i = 1; i < op->n_inputs; i++)
+        if (nbi_in_dtype(op, i) != dt)
+            return nbi_infer_error(op, NB_ERR_DTYPE,
+                                   "all inputs must have one dtype: input 0 is %s, input %d is %s",
+                                   nbi_dtype_tfname(dt), i, nbi_dtype_tfname(nbi_in_dtype(op, i)));
+    if (r == NBI_REDUCE_AVERAGE && !nbi_dtype_is_float(dt))
+        return nbi_infer_error(op, NB_ERR_DTYPE,
+                               "Average is defined for float and double only, not %s; use Sum",
+                               nbi_dtype_tfname(dt));
+    if (!nbi_set_outputs(op, op->n_inputs)) return NB_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < op->n_inputs; i++) {
+        op->out_dtype[i] = dt;
+        op->out_shape[i] = *nbi_in_shape(op, i);
+    }
+    return NB_OK;
+}
+
+static nb_status infer_broadcast(nb_op *op) {
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = nbi_in_dtype(op, 0);
+    op->out_shape[0] = *nbi_in_shape(op, 0);
+    return NB_OK;
+}
+
+static nb_status infer_allgather(nb_op *op) {
+    const nb_shape *s = nbi_in_shape(op, 0);
+    if (s->rank == 0)
+        return nbi_infer_error(op, NB_ERR_SHAPE, "Shape must be at least rank 1 but is rank 0");
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = nbi_in_dtype(op, 0);
+    op->out_shape[0] = *s;
+    if (s->rank > 0) op->out_shape[0].dims[0] = NB_DIM_UNKNOWN; /* the ranks' rows add up */
+    return NB_OK;
+}
+
+/* d(allreduce(x))/dx applied to dy: the same all-reduce of dy (every rank's
+ * output depends on every rank's input with weight 1, or 1/size). */
+static void grad_allreduce(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    for (int i = 0; i < op->n_inputs; i++) {
+        if (nb_output_is_nil(dy[i])) continue;
+        nb_op *r = nbi_op_new(g, NBI_OP_DIST_ALLREDUCE, NULL, "HorovodAllreduce", &dy[i], 1);
+        if (!r) return;
+        r->attrs.axis = op->attrs.axis;
+        dx[i] = nbi_op_finish(r);
+    }
+}
+
+const nbi_opdef nbi_opdef_DIST_ALLREDUCE = {"HorovodAllreduce", 1, NBI_STATEFUL, infer_allreduce,
+                                            k_allreduce, grad_allreduce};
+const nbi_opdef nbi_opdef_DIST_GROUPED_ALLREDUCE = {"HorovodGroupedAllreduce", -1, NBI_STATEFUL,
+                                                    infer_allreduce, k_grouped_allreduce,
+                                                    grad_allreduce};
+/* No gradient flows through broadcast and all-gather (as through integer
+ * ops): Horovod's need cross-rank bookkeeping nabla does not do. */
+const nbi_opdef nbi_opdef_DIST_BROADCAST = {"HorovodBroadcast", 1, NBI_STATEFUL | NBI_NO_GRAD,
+                                            infer_broadcast, k_broadcast, NULL};
+const nbi_opdef nbi_opdef_DIST_ALLGATHER = {"HorovodAllgather", 1, NBI_STATEFUL | NBI_NO_GRAD,
+                                            infer_allgather, k_allgather, NULL};
