@@ -39,6 +39,7 @@ typedef enum attr_src {
     A_F0,                                /* f: attrs.f[0] (alpha, epsilon) */
     A_IS_TRAINING,                       /* b: attrs.keep_dims (FusedBatchNorm) */
     A_APPROXIMATE,                       /* b: attrs.ints[0] (Gelu) */
+    A_MIRROR_MODE,                       /* s: "REFLECT" / "SYMMETRIC" for attrs.ints[0] 1 / 2 (MirrorPad) */
 } attr_src;
 
 typedef struct attr_row {
