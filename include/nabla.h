@@ -567,14 +567,15 @@ nb_output nb_unsorted_segment_sum(nb_graph *g, nb_output data, nb_output segment
 nb_output nb_tile(nb_graph *g, nb_output x, const int64_t *multiples, int rank, const char *name);
 /** tf.pad(x, paddings) with zeros: paddings is rank × 2 non-negative (before, after)
  *  values, row-major, and becomes a [rank,2] Const "<name>/paddings". Output dim i is
- *  before + dim i + after. Default "Pad". */
+ *  before + dim i + after. Default "Pad". TF1's constant_values and REFLECT/SYMMETRIC
+ *  modes: nb_pad_ex. */
 nb_output nb_pad(nb_graph *g, nb_output x, const int64_t *paddings, int rank, const char *name);
 /** tf.one_hot(indices, depth, on_value, off_value, dtype): one-hot encoding of
  *  uint8/int32/int64 indices into a new last axis of size depth >= 0, as dtype
  *  (NB_DTYPE_INVALID means float32): on_value where the index matches, off_value
  *  elsewhere; an index outside [0, depth) gives a row of off_value, as in TF. Scope
  *  "one_hot" with Consts "one_hot/on_value", "one_hot/off_value", "one_hot/depth"
- *  and the OneHot op "one_hot". Not differentiable. */
+ *  and the OneHot op "one_hot". Not differentiable. TF1's axis: nb_one_hot_axis. */
 nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_value,
                      double off_value, nb_dtype dtype, const char *name);
 /** The padding modes of tf.pad (TF1's mode argument). */
