@@ -155,6 +155,7 @@ static void draw_attr(pbuf *v, attr_src src, reader *r) {
     }
     case A_PADDING: pb_str(v, 2, (b & 0x40) ? "SAME" : (b & 0x20) ? "VALID" : "FULL"); break;
     case A_NHWC: pb_str(v, 2, (b & 0x20) ? "NHWC" : "NCHW"); break;
+    case A_MIRROR_MODE: pb_str(v, 2, (b & 0x40) ? "REFLECT" : (b & 0x20) ? "SYMMETRIC" : "WRAP"); break;
     case A_F0: pb_float(v, 4, (b & 0x20) ? (float)draw(r) : 1e-3f); break;
     case A_EMPTY_S: pb_str(v, 2, ""); break;
     case A_CLASS: {
