@@ -747,16 +747,50 @@ nb_output nb_reverse(nb_graph *g, nb_output x, const int *axes, int n_axes, cons
 nb_output nb_tile(nb_graph *g, nb_output x, const int64_t *multiples, int rank, const char *name);
 /** tf.pad(x, paddings) with zeros: paddings is rank × 2 non-negative (before, after)
  *  values, row-major, and becomes a [rank,2] Const "<name>/paddings". Output dim i is
- *  before + dim i + after. Default "Pad". */
+ *  before + dim i + after. Default "Pad". TF1's constant_values and REFLECT/SYMMETRIC
+ *  modes: nb_pad_ex. */
 nb_output nb_pad(nb_graph *g, nb_output x, const int64_t *paddings, int rank, const char *name);
 /** tf.one_hot(indices, depth, on_value, off_value, dtype): one-hot encoding of
  *  uint8/int32/int64 indices into a new last axis of size depth >= 0, as dtype
  *  (NB_DTYPE_INVALID means float32): on_value where the index matches, off_value
  *  elsewhere; an index outside [0, depth) gives a row of off_value, as in TF. Scope
  *  "one_hot" with Consts "one_hot/on_value", "one_hot/off_value", "one_hot/depth"
- *  and the OneHot op "one_hot". Not differentiable. */
+ *  and the OneHot op "one_hot". Not differentiable. TF1's axis: nb_one_hot_axis. */
 nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_value,
                      double off_value, nb_dtype dtype, const char *name);
+/** The padding modes of tf.pad (TF1's mode argument). */
+typedef enum nb_pad_mode {
+    NB_PAD_CONSTANT = 0,  /**< pad with a constant value */
+    NB_PAD_REFLECT = 1,   /**< mirror without the edge: [1,2,3] padded (2,2) gives [3,2,1,2,3,2,1] */
+    NB_PAD_SYMMETRIC = 2  /**< mirror with the edge: [1,2,3] padded (2,2) gives [2,1,1,2,3,3,2] */
+} nb_pad_mode;
+/** tf.pad(x, paddings, mode, constant_values) as TF1 builds it. paddings is rank × 2
+ *  (before, after) values, row-major, stored as a [rank,2] Const "<name>/paddings".
+ *  Output dim i = before + dim i + after, checked for int64 overflow (TF's
+ *  "Dimension size overflow from adding ..."). Negative paddings, a rank mismatch or
+ *  an unknown mode are invalid-argument errors.
+ *  - NB_PAD_CONSTANT with constant_value 0: exactly nb_pad (op "Pad").
+ *  - NB_PAD_CONSTANT otherwise: op "PadV2" (default name "PadV2") with a scalar Const
+ *    "<name>/constant_values" of x's dtype holding constant_value; padded cells hold it.
+ *    The gradient reaches x only (TF1 gives constant_values none).
+ *  - NB_PAD_REFLECT / NB_PAD_SYMMETRIC: op "MirrorPad" (default name "MirrorPad", attr
+ *    mode "REFLECT"/"SYMMETRIC"); constant_value is ignored, as in TF1. Each padding
+ *    must be at most dim - 1 (REFLECT) or dim (SYMMETRIC), else TF's "paddings must
+ *    be no greater than the dimension size: B, A greater than N" (checked when the op
+ *    is built if the dims are known, else at run time). The gradient is the op
+ *    "MirrorPadGrad", which adds each padded cell's gradient into the cell it mirrors
+ *    (float32, float64, int32, int64). */
+nb_output nb_pad_ex(nb_graph *g, nb_output x, const int64_t *paddings, int rank, nb_pad_mode mode,
+                    double constant_value, const char *name);
+/** tf.one_hot(indices, depth, on_value, off_value, axis, dtype): nb_one_hot with TF1's
+ *  axis. The new axis of size depth goes at position axis of the output: -1 (the
+ *  last, as nb_one_hot) or 0..rank(indices). So for indices of shape [N] the output is
+ *  [N, depth] for axis -1 or 1 and [depth, N] for axis 0; for [N, M] and axis 1 it is
+ *  [N, depth, M]. An axis below -1 is TF's "axis must be >= -1"; one above rank is
+ *  "Expected axis to be -1 or between [0, rank+1).  But received: A" (at build time
+ *  when the rank is known, else at run time). Names, dtype and errors as nb_one_hot. */
+nb_output nb_one_hot_axis(nb_graph *g, nb_output indices, int64_t depth, double on_value,
+                          double off_value, nb_dtype dtype, int axis, const char *name);
 /** tf.fill(dims, value): dims an int32 rank-1 tensor, value a scalar. Default "Fill". */
 nb_output nb_fill(nb_graph *g, nb_output dims, nb_output value, const char *name);
 /** Same shape and dtype as x, all zeros / ones. Defaults "zeros_like", "ones_like". */

@@ -1541,6 +1541,362 @@ TEST(gather_gradient_unsupported_axis) {
     nb_graph_free(g);
 }
 
+/*** PadV2, MirrorPad (nb_pad_ex) ***/
+
+TEST(pad_ex_constant_values) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = cst(g, NB_FLOAT32, 1, D(2), V(1, 2));
+    nb_output y = nb_pad_ex(g, x, D(1, 2), 1, NB_PAD_CONSTANT, -3.5, NULL);
+    CHECK_NAME(y.op, "PadV2");
+    CHECK(!strcmp(nb_op_type(y.op), "PadV2"));
+    CHECK_NAME(nb_op_input(y.op, 1).op, "PadV2/paddings");
+    CHECK_NAME(nb_op_input(y.op, 2).op, "PadV2/constant_values");
+    CHECK_SHAPE(nb_op_input(y.op, 2), "[]");
+    CHECK_SHAPE(y, "[5]");
+    EXPECT(g, y, 1, D(5), V(-3.5, 1, 2, -3.5, -3.5));
+    /* constant_values 0 builds TF1's plain Pad */
+    nb_output z = nb_pad_ex(g, x, D(1, 0), 1, NB_PAD_CONSTANT, 0, NULL);
+    CHECK(!strcmp(nb_op_type(z.op), "Pad"));
+    EXPECT(g, z, 1, D(3), V(0, 1, 2));
+    /* 2-d int32, rank 0, empty input, no padding */
+    nb_output m = iota(g, NB_INT32, 2, D(2, 2));
+    nb_output y2 = nb_pad_ex(g, m, D(1, 0, 0, 1), 2, NB_PAD_CONSTANT, 7, "pv");
+    CHECK_NAME(y2.op, "pv");
+    CHECK(nb_output_dtype(y2) == NB_INT32);
+    EXPECT(g, y2, 2, D(3, 3), V(7, 7, 7, 0, 1, 7, 2, 3, 7));
+    EXPECT(g, nb_pad_ex(g, nb_constant_f32(g, 5, NULL), NULL, 0, NB_PAD_CONSTANT, 1, NULL), 0, NULL, V(5));
+    EXPECT(g, nb_pad_ex(g, iota(g, NB_FLOAT32, 2, D(0, 2)), D(1, 0, 0, 1), 2, NB_PAD_CONSTANT, 9, NULL), 2, D(1, 3),
+           V(9, 9, 9));
+    EXPECT(g, nb_pad_ex(g, iota(g, NB_FLOAT32, 2, D(0, 2)), D(0, 0, 1, 1), 2, NB_PAD_CONSTANT, 9, NULL), 2, D(0, 4),
+           V(0));
+    EXPECT(g, nb_pad_ex(g, m, D(0, 0, 0, 0), 2, NB_PAD_CONSTANT, 4, NULL), 2, D(2, 2), V(0, 1, 2, 3));
+    nb_graph_free(g);
+}
+
+TEST(pad_ex_constant_unknown_dims_and_gradient) {
+    nb_graph *g = nb_graph_new();
+    nb_output p = ph(g, NB_FLOAT32, NB_SHAPE(-1, 2));
+    nb_output y = nb_pad_ex(g, p, D(1, 0, 0, 1), 2, NB_PAD_CONSTANT, 2, NULL);
+    CHECK_SHAPE(y, "[?,3]");
+    CHECK_SHAPE(nb_pad_ex(g, ph(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK), D(1, 1), 1, NB_PAD_CONSTANT, 1, NULL), "[?]");
+    nb_tensor *v = mk(NB_FLOAT32, 2, D(1, 2), V(7, 8));
+    nb_feed f = {p, v};
+    EXPECT_FED(g, y, &f, 1, 2, D(2, 3), V(2, 2, 2, 7, 8, 2));
+    /* d/dx sum(y^2) = 2x: the constant cells do not reach x */
+    nb_output l = nb_reduce_sum(g, nb_square(g, y, NULL), NULL, NB_ALL_AXES, false, NULL);
+    EXPECT_GRAD_FED(g, l, p, &f, 1, 2, D(1, 2), V(14, 16));
+    nb_tensor_unref(v);
+    nb_graph_free(g);
+    /* constant_values has no gradient (TF1's _PadGrad returns None for it) */
+    g = nb_graph_new();
+    nb_output x = iota(g, NB_FLOAT32, 1, D(2));
+    nb_output y3 = nb_pad_ex(g, x, D(1, 1), 1, NB_PAD_CONSTANT, 3, NULL);
+    nb_output c = nb_op_input(y3.op, 2), l3 = wsum(g, y3), dc;
+    nb_gradients(g, &l3, 1, &c, 1, NULL, &dc);
+    CHECK_GRAPH_OK(g);
+    CHECK(nb_output_is_nil(dc));
+    /* w = 1..4: dx = (2, 3) */
+    EXPECT_GRAD(g, wsum(g, nb_pad_ex(g, x, D(1, 1), 1, NB_PAD_CONSTANT, 3, NULL)), x, 1, D(2), V(2, 3));
+    nb_graph_free(g);
+}
+
+/* The source index of each padded position along one dimension, built as the
+ * docs describe mirror padding: the reversed edge slices x[off : off+lo] and
+ * x[n-off-hi : n-off] put around the row (off 1 for REFLECT, 0 for SYMMETRIC). */
+static int64_t mirror_table(int64_t n, int64_t lo, int64_t hi, int off, int64_t *t) {
+    int64_t k = 0;
+    for (int64_t i = lo - 1 + off; i >= off; i--) t[k++] = i;
+    for (int64_t i = 0; i < n; i++) t[k++] = i;
+    for (int64_t i = n - 1 - off; i >= n - off - hi; i--) t[k++] = i;
+    return k;
+}
+
+/* Naive 3-d mirror pad of x (dims xd, values 1, 2, 3, ... in row-major order). */
+static void mirror_ref3(const int64_t *xd, const int64_t *pads, int off, int64_t *od, double *out) {
+    int64_t t[3][64];
+    for (int i = 0; i < 3; i++) od[i] = mirror_table(xd[i], pads[2 * i], pads[2 * i + 1], off, t[i]);
+    for (int64_t a = 0; a < od[0]; a++)
+        for (int64_t b = 0; b < od[1]; b++)
+            for (int64_t c = 0; c < od[2]; c++)
+                out[(a * od[1] + b) * od[2] + c] = (double)((t[0][a] * xd[1] + t[1][b]) * xd[2] + t[2][c] + 1);
+}
+
+TEST(mirror_pad_values) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = cst(g, NB_FLOAT32, 1, D(3), V(1, 2, 3));
+    nb_output r = nb_pad_ex(g, x, D(2, 2), 1, NB_PAD_REFLECT, 0, NULL);
+    CHECK_NAME(r.op, "MirrorPad");
+    CHECK(!strcmp(nb_op_type(r.op), "MirrorPad"));
+    CHECK_NAME(nb_op_input(r.op, 1).op, "MirrorPad/paddings");
+    CHECK_SHAPE(r, "[7]");
+    EXPECT(g, r, 1, D(7), V(3, 2, 1, 2, 3, 2, 1));
+    nb_output s = nb_pad_ex(g, x, D(2, 2), 1, NB_PAD_SYMMETRIC, 5 /* ignored */, "sym");
+    CHECK_NAME(s.op, "sym");
+    EXPECT(g, s, 1, D(7), V(2, 1, 1, 2, 3, 3, 2));
+    EXPECT(g, nb_pad_ex(g, x, D(3, 0), 1, NB_PAD_SYMMETRIC, 0, NULL), 1, D(6), V(3, 2, 1, 1, 2, 3));
+    /* TF's documented example: [[1,2,3],[4,5,6]] padded [[1,1],[2,2]] */
+    nb_output m = cst(g, NB_INT32, 2, D(2, 3), V(1, 2, 3, 4, 5, 6));
+    EXPECT(g, nb_pad_ex(g, m, D(1, 1, 2, 2), 2, NB_PAD_REFLECT, 0, NULL), 2, D(4, 7),
+           V(6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1, 6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1));
+    EXPECT(g, nb_pad_ex(g, m, D(1, 1, 2, 2), 2, NB_PAD_SYMMETRIC, 0, NULL), 2, D(4, 7),
+           V(2, 1, 1, 2, 3, 3, 2, 2, 1, 1, 2, 3, 3, 2, 5, 4, 4, 5, 6, 6, 5, 5, 4, 4, 5, 6, 6, 5));
+    /* rank 0, no padding, an empty dim with SYMMETRIC */
+    EXPECT(g, nb_pad_ex(g, nb_constant_f64(g, 4, NULL), NULL, 0, NB_PAD_REFLECT, 0, NULL), 0, NULL, V(4));
+    EXPECT(g, nb_pad_ex(g, m, D(0, 0, 0, 0), 2, NB_PAD_REFLECT, 0, NULL), 2, D(2, 3), V(1, 2, 3, 4, 5, 6));
+    EXPECT(g, nb_pad_ex(g, iota(g, NB_FLOAT32, 2, D(0, 3)), D(0, 0, 1, 2), 2, NB_PAD_SYMMETRIC, 0, NULL), 2, D(0, 6),
+           V(0));
+    /* bool and uint8 are copied as bytes */
+    EXPECT(g, nb_pad_ex(g, cst(g, NB_UINT8, 1, D(2), V(7, 9)), D(1, 1), 1, NB_PAD_REFLECT, 0, NULL), 1, D(4),
+           V(9, 7, 9, 7));
+    nb_graph_free(g);
+}
+
+TEST(mirror_pad_3d_against_naive_reference) {
+    static const int64_t xd[3] = {2, 3, 4};
+    static const int64_t pr[6] = {1, 1, 2, 0, 0, 3}, ps[6] = {2, 1, 3, 3, 0, 4};
+    for (int mode = NB_PAD_REFLECT; mode <= NB_PAD_SYMMETRIC; mode++) {
+        const int64_t *pads = mode == NB_PAD_REFLECT ? pr : ps;
+        int64_t od[3];
+        double want[8 * 9 * 8];
+        mirror_ref3(xd, pads, mode == NB_PAD_REFLECT ? 1 : 0, od, want);
+        nb_graph *g = nb_graph_new();
+        for (int dt = 0; dt < 2; dt++) {
+            nb_output x = nb_add(g, iota(g, dt ? NB_INT64 : NB_FLOAT64, 3, xd),
+                                 dt ? cst(g, NB_INT64, 0, NULL, V(1)) : nb_constant_f64(g, 1, NULL), NULL);
+            nb_output y = nb_pad_ex(g, x, pads, 3, (nb_pad_mode)mode, 0, NULL);
+            checks_++;
+            nb_shape ys = nb_output_shape(y);
+            if (ys.rank != 3 || memcmp(ys.dims, od, sizeof od)) FAILF("mode %d: static shape differs", mode);
+            EXPECT(g, y, 3, od, want);
+        }
+        nb_graph_free(g);
+    }
+}
+
+TEST(mirror_pad_unknown_dims) {
+    nb_graph *g = nb_graph_new();
+    nb_output p = ph(g, NB_FLOAT32, NB_SHAPE(-1, 3));
+    nb_output y = nb_pad_ex(g, p, D(1, 1, 2, 1), 2, NB_PAD_REFLECT, 0, NULL);
+    CHECK_SHAPE(y, "[?,6]");
+    nb_output u = ph(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK);
+    nb_output yu = nb_pad_ex(g, u, D(1, 0), 1, NB_PAD_SYMMETRIC, 0, NULL);
+    CHECK_SHAPE(yu, "[?]");
+    nb_tensor *v = mk(NB_FLOAT32, 2, D(2, 3), V(1, 2, 3, 4, 5, 6));
+    nb_feed f = {p, v};
+    EXPECT_FED(g, y, &f, 1, 2, D(4, 6),
+               V(6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2));
+    /* a fed dim too small for REFLECT */
+    nb_tensor *v1 = mk(NB_FLOAT32, 2, D(1, 3), V(1, 2, 3));
+    nb_feed f1 = {p, v1};
+    CHECK_RUN_ERR(g, y, &f1, 1, "{{node MirrorPad}}",
+                  "paddings must be no greater than the dimension size: 1, 1 greater than 0");
+    nb_tensor *vu = mk(NB_FLOAT32, 1, D(2), V(4, 5));
+    nb_feed fu = {u, vu};
+    EXPECT_FED(g, yu, &fu, 1, 1, D(3), V(4, 4, 5));
+    nb_tensor *vr = iota_t(NB_FLOAT32, 2, D(2, 2));
+    fu.value = vr;
+    CHECK_RUN_ERR(g, yu, &fu, 1, "MirrorPad_1", "The first dimension of paddings must be the rank of inputs[1,2] [2,2]");
+    nb_tensor_unref(v);
+    nb_tensor_unref(v1);
+    nb_tensor_unref(vu);
+    nb_tensor_unref(vr);
+    nb_graph_free(g);
+}
+
+TEST(mirror_pad_gradient) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = iota(g, NB_FLOAT32, 1, D(3));
+    /* REFLECT (2,1): y = x2 x1 x0 x1 x2 x1, w = 1..6: dx = (3, 2+4+6, 1+5) */
+    nb_output r = nb_pad_ex(g, x, D(2, 1), 1, NB_PAD_REFLECT, 0, NULL);
+    EXPECT_GRAD(g, wsum(g, r), x, 1, D(3), V(3, 12, 6));
+    /* SYMMETRIC (2,1): y = x1 x0 x0 x1 x2 x2: dx = (2+3, 1+4, 5+6) */
+    nb_output s = nb_pad_ex(g, x, D(2, 1), 1, NB_PAD_SYMMETRIC, 0, NULL);
+    EXPECT_GRAD(g, wsum(g, s), x, 1, D(3), V(5, 5, 11));
+    CHECK(nb_graph_find_op(g, "gradients/MirrorPad_grad/MirrorPadGrad") != NULL ||
+          nb_graph_find_op(g, "gradients_1/MirrorPad_1_grad/MirrorPadGrad") != NULL);
+    nb_graph_free(g);
+    /* shapes known only at run time: d sum(y^2) / dx with y = REFLECT(x, (1,1)) of x = [a,b,c]:
+     * y = b a b c b, so dx = (2a, 2b*3, 2c) */
+    g = nb_graph_new();
+    nb_output p = ph(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK);
+    nb_output l = nb_reduce_sum(g, nb_square(g, nb_pad_ex(g, p, D(1, 1), 1, NB_PAD_REFLECT, 0, NULL), NULL), NULL,
+                                NB_ALL_AXES, false, NULL);
+    nb_tensor *v = mk(NB_FLOAT32, 1, D(3), V(1, 2, 3));
+    nb_feed f = {p, v};
+    EXPECT_GRAD_FED(g, l, p, &f, 1, 1, D(3), V(2, 12, 6));
+    nb_tensor_unref(v);
+    nb_graph_free(g);
+}
+
+TEST(mirror_pad_grad_op) {
+    /* MirrorPadGrad folds dy back: for SYMMETRIC (1,2) on n = 3, the padded row
+     * is x0 x0 x1 x2 x2 x1, so dx = (dy0+dy1, dy2+dy5, dy3+dy4) */
+    nb_graph *g = nb_graph_new();
+    nb_output dy = cst(g, NB_FLOAT64, 1, D(6), V(1, 10, 100, 1000, 10000, 100000));
+    nb_output in[2] = {dy, cst(g, NB_INT64, 2, D(1, 2), V(1, 2))};
+    nb_op *op = nbi_op_new(g, NBI_OP_MIRROR_PAD_GRAD, NULL, NULL, in, 2);
+    op->attrs.ints[0] = NB_PAD_SYMMETRIC;
+    nb_output dx = nbi_op_finish(op);
+    CHECK_SHAPE(dx, "[3]");
+    EXPECT(g, dx, 1, D(3), V(11, 100100, 11000));
+    nb_op *op2 = nbi_op_new(g, NBI_OP_MIRROR_PAD_GRAD, NULL, NULL, in, 2);
+    op2->attrs.ints[0] = NB_PAD_REFLECT; /* padded row x1 x0 x1 x2 x1 x0 with n = 3 */
+    EXPECT(g, nbi_op_finish(op2), 1, D(3), V(10 + 100000, 1 + 100 + 10000, 1000));
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_output in2[2] = {iota(g, NB_FLOAT32, 1, D(3)), cst(g, NB_INT32, 2, D(1, 2), V(1, 1))};
+    op = nbi_op_new(g, NBI_OP_MIRROR_PAD_GRAD, NULL, NULL, in2, 2);
+    op->attrs.ints[0] = NB_PAD_REFLECT;
+    nbi_op_finish(op);
+    CHECK_GRAPH_ERR(g, "MirrorPadGrad", "paddings must be no greater than the output dimension size: 1, 1 greater than 0");
+    nb_graph_free(g);
+}
+
+TEST(pad_ex_bad_inputs) {
+    nb_graph *g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 1, D(3)), D(3, 0), 1, NB_PAD_REFLECT, 0, NULL);
+    CHECK_GRAPH_ERR(g, "'MirrorPad'", "paddings must be no greater than the dimension size: 3, 0 greater than 2");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 2, D(2, 3)), D(0, 0, 1, 4), 2, NB_PAD_SYMMETRIC, 0, NULL);
+    CHECK_GRAPH_ERR(g, "'MirrorPad'", "paddings must be no greater than the dimension size: 1, 4 greater than 3");
+    nb_graph_free(g);
+    /* REFLECT needs at least one element even with zero paddings, as in TF */
+    g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 1, D(0)), D(0, 0), 1, NB_PAD_REFLECT, 0, NULL);
+    CHECK_GRAPH_ERR(g, "'MirrorPad'", "paddings must be no greater than the dimension size: 0, 0 greater than -1");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 1, D(3)), D(-1, 0), 1, NB_PAD_SYMMETRIC, 0, NULL);
+    CHECK_GRAPH_ERR(g, "'MirrorPad'", "paddings must be non-negative: -1 0");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 1, D(3)), D(0, -2), 1, NB_PAD_CONSTANT, 1, NULL);
+    CHECK_GRAPH_ERR(g, "'PadV2'", "Paddings must be non-negative: 0 -2");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 2, D(2, 2)), D(1, 1), 1, NB_PAD_REFLECT, 0, NULL);
+    CHECK_GRAPH_ERR(g, "'MirrorPad'", "The first dimension of paddings must be the rank of inputs[1,2] [2,2]");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 1, D(2)), D(1, 1), 1, (nb_pad_mode)7, 0, NULL);
+    CHECK_GRAPH_ERR(g, "Unknown padding mode", "7");
+    nb_graph_free(g);
+    /* sizes that overflow int64 */
+    g = nb_graph_new();
+    nb_pad_ex(g, iota(g, NB_FLOAT32, 1, D(2)), D(INT64_MAX, 1), 1, NB_PAD_CONSTANT, 1, NULL);
+    CHECK_GRAPH_ERR(g, "'PadV2'", "Dimension size overflow from adding 9223372036854775807, 2 and 1");
+    nb_graph_free(g);
+    /* PadV2 with a constant of another dtype or shape (built directly, as an import could) */
+    g = nb_graph_new();
+    raw(g, NBI_OP_PAD_V2, (nb_output[]){iota(g, NB_FLOAT32, 1, D(2)), cst(g, NB_INT32, 2, D(1, 2), V(1, 1)),
+                                         nb_constant_i32(g, 1, NULL)}, 3);
+    CHECK_GRAPH_ERR(g, "'PadV2'",
+                    "Input 'constant_values' of 'PadV2' Op has type int32 that does not match type float of argument 'input'");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    raw(g, NBI_OP_PAD_V2, (nb_output[]){iota(g, NB_FLOAT32, 1, D(2)), cst(g, NB_INT32, 2, D(1, 2), V(1, 1)),
+                                         iota(g, NB_FLOAT32, 1, D(2))}, 3);
+    CHECK_GRAPH_ERR(g, "'PadV2'", "Shape must be rank 0 but is rank 1");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_output c = ph(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK);
+    nb_output y = raw(g, NBI_OP_PAD_V2, (nb_output[]){iota(g, NB_FLOAT32, 1, D(2)),
+                                                       cst(g, NB_INT32, 2, D(1, 2), V(1, 1)), c}, 3);
+    nb_tensor *cv = iota_t(NB_FLOAT32, 1, D(2));
+    nb_feed f = {c, cv};
+    CHECK_RUN_ERR(g, y, &f, 1, "{{node PadV2}}", "constant_values must be a scalar. Got: [2]");
+    nb_tensor_unref(cv);
+    nb_graph_free(g);
+    /* a MirrorPad without a valid mode (as an import of a node lacking the attr) */
+    g = nb_graph_new();
+    raw(g, NBI_OP_MIRROR_PAD, (nb_output[]){iota(g, NB_FLOAT32, 1, D(2)), cst(g, NB_INT32, 2, D(1, 2), V(1, 1))}, 2);
+    CHECK_GRAPH_ERR(g, "'MirrorPad'", "Value for attr 'mode' of MirrorPad must be one of \"REFLECT\", \"SYMMETRIC\"");
+    nb_graph_free(g);
+}
+
+/*** OneHot with axis ***/
+
+/* Naive one-hot of indices [2,3] at each axis: out[...] = on where the depth index equals the index. */
+TEST(one_hot_axis_every_position) {
+    static const double idx[6] = {0, 3, 1, -1, 2, 2};
+    const int depth = 3;
+    for (int axis = -1; axis <= 2; axis++) {
+        int ax = axis < 0 ? 2 : axis;
+        int64_t od[3];
+        for (int i = 0, j = 0; i < 3; i++) od[i] = i == ax ? depth : (j++ == 0 ? 2 : 3);
+        double want[18];
+        for (int64_t a = 0; a < od[0]; a++)
+            for (int64_t b = 0; b < od[1]; b++)
+                for (int64_t c = 0; c < od[2]; c++) {
+                    int64_t pos[3] = {a, b, c}, in[2], k = 0, dpos = pos[ax];
+                    for (int i = 0; i < 3; i++)
+                        if (i != ax) in[k++] = pos[i];
+                    want[(a * od[1] + b) * od[2] + c] = idx[in[0] * 3 + in[1]] == (double)dpos ? 5 : -2;
+                }
+        nb_graph *g = nb_graph_new();
+        nb_output i = cst(g, NB_INT64, 2, D(2, 3), idx);
+        nb_output y = nb_one_hot_axis(g, i, depth, 5, -2, NB_FLOAT64, axis, NULL);
+        CHECK_NAME(y.op, "one_hot");
+        checks_++;
+        nb_shape ys = nb_output_shape(y);
+        if (ys.rank != 3 || memcmp(ys.dims, od, sizeof od)) FAILF("axis %d: static shape differs", axis);
+        EXPECT(g, y, 3, od, want);
+        /* the GraphDef carries TF's axis attr */
+        nb_graph *g2 = nb_graph_new();
+        void *b = NULL;
+        size_t n = 0;
+        nb_error err;
+        CHECK(nb_graph_to_graphdef(g, &b, &n) == NB_OK);
+        CHECK(nb_graph_import_graphdef(g2, b, n, NULL, &err) == NB_OK);
+        nb_op *o2 = nb_graph_find_op(g2, "one_hot");
+        CHECK(o2 != NULL);
+        if (o2) EXPECT(g2, nb_op_output(o2, 0), 3, od, want);
+        free(b);
+        nb_graph_free(g2);
+        nb_graph_free(g);
+    }
+    /* rank 0 indices: axis 0 and -1 both give [depth] */
+    nb_graph *g = nb_graph_new();
+    EXPECT(g, nb_one_hot_axis(g, nb_constant_i32(g, 2, NULL), 3, 1, 0, NB_INT32, 0, NULL), 1, D(3), V(0, 0, 1));
+    /* rank 1, axis 0: [depth, N] */
+    EXPECT(g, nb_one_hot_axis(g, cst(g, NB_INT32, 1, D(2), V(1, 0)), 3, 1, 0, NB_FLOAT32, 0, NULL), 2, D(3, 2),
+           V(0, 1, 1, 0, 0, 0));
+    /* empty indices, axis 0 */
+    EXPECT(g, nb_one_hot_axis(g, iota(g, NB_INT32, 1, D(0)), 3, 1, 0, NB_FLOAT32, 0, NULL), 2, D(3, 0), V(0));
+    nb_graph_free(g);
+}
+
+TEST(one_hot_axis_unknown_dims_and_errors) {
+    nb_graph *g = nb_graph_new();
+    nb_output p = ph(g, NB_INT32, NB_SHAPE(-1, 2));
+    nb_output y = nb_one_hot_axis(g, p, 2, 1, 0, NB_FLOAT32, 1, NULL);
+    CHECK_SHAPE(y, "[?,2,2]");
+    nb_output u = ph(g, NB_INT32, NB_SHAPE_UNKNOWN_RANK);
+    nb_output yu = nb_one_hot_axis(g, u, 2, 1, 0, NB_FLOAT32, 2, NULL);
+    CHECK_SHAPE(yu, "<unknown>");
+    nb_tensor *v = mk(NB_INT32, 2, D(1, 2), V(1, 0));
+    nb_feed f = {p, v};
+    /* out[0, d, j] = (idx[0, j] == d) */
+    EXPECT_FED(g, y, &f, 1, 3, D(1, 2, 2), V(0, 1, 1, 0));
+    nb_feed fu = {u, v};
+    EXPECT_FED(g, yu, &fu, 1, 3, D(1, 2, 2), V(0, 1, 1, 0));
+    nb_tensor *v1 = mk(NB_INT32, 1, D(2), V(1, 0));
+    fu.value = v1;
+    CHECK_RUN_ERR(g, yu, &fu, 1, "one_hot_1", "Expected axis to be -1 or between [0, 2).  But received: 2");
+    nb_tensor_unref(v);
+    nb_tensor_unref(v1);
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_one_hot_axis(g, iota(g, NB_INT32, 2, D(2, 2)), 3, 1, 0, NB_FLOAT32, 3, NULL);
+    CHECK_GRAPH_ERR(g, "'one_hot'", "Expected axis to be -1 or between [0, 3).  But received: 3");
+    nb_graph_free(g);
+    g = nb_graph_new();
+    nb_one_hot_axis(g, ph(g, NB_INT32, NB_SHAPE_UNKNOWN_RANK), 3, 1, 0, NB_FLOAT32, -2, "oh");
+    CHECK_GRAPH_ERR(g, "'oh'", "axis must be >= -1");
+    nb_graph_free(g);
+}
+
 /*** Registry coverage ***/
 
 TEST(every_array_op_is_registered) {

@@ -66,6 +66,17 @@ B1(b_slice, nb_slice(g, x[0], (int64_t[]){1, 1}, (int64_t[]){2, -1}, 2, NULL))
 B1(b_gather0, nb_gather(g, x[0], nb_constant_array(g, NB_INT32, 1, (int64_t[]){3}, (int32_t[]){2, 0, 2}, NULL), 0, NULL))
 B1(b_gather1, nb_gather(g, x[0], nb_constant_array(g, NB_INT64, 2, (int64_t[]){2, 2}, (int64_t[]){1, 0, 2, 2}, NULL), 1, NULL))
 B1(b_pad, nb_pad(g, x[0], (int64_t[]){1, 0, 2, 1}, 2, NULL))
+B1(b_pad_v2, nb_pad_ex(g, x[0], (int64_t[]){1, 0, 2, 1}, 2, NB_PAD_CONSTANT, 1.5, NULL))
+B1(b_mirror_reflect, nb_pad_ex(g, x[0], (int64_t[]){1, 1, 2, 1}, 2, NB_PAD_REFLECT, 0, NULL))
+B1(b_mirror_symmetric, nb_pad_ex(g, x[0], (int64_t[]){2, 1, 0, 3}, 2, NB_PAD_SYMMETRIC, 0, NULL))
+/* MirrorPadGrad itself (its gradient is MirrorPad): [4,5] folded by REFLECT (1,1), (2,0) to [2,3] */
+static nb_output b_mirror_grad(nb_graph *g, const nb_output *x) {
+    nb_output in[2] = {x[0], nb_constant_array(g, NB_INT32, 2, (int64_t[]){2, 2}, (int32_t[]){1, 1, 2, 0}, NULL)};
+    nb_op *op = nbi_op_new(g, NBI_OP_MIRROR_PAD_GRAD, NULL, NULL, in, 2);
+    if (!op) return nb_nil;
+    op->attrs.ints[0] = NB_PAD_REFLECT;
+    return nbi_op_finish(op);
+}
 B1(b_segsum, nb_unsorted_segment_sum(g, x[0], nb_constant_array(g, NB_INT32, 1, (int64_t[]){4}, (int32_t[]){0, 2, 0, 1}, NULL),
                                      nb_constant_i32(g, 3, NULL), NULL))
 /* reduce over all axes of an input whose rank is unknown until run time */
@@ -158,6 +169,10 @@ static const gcase cases[] = {
     {"gather_axis0", 1, {2}, {{4, 3}}, -2, 2, b_gather0, false},
     {"gather_axis1", 1, {2}, {{2, 3}}, -2, 2, b_gather1, true},
     {"pad", 1, {2}, {{2, 3}}, -2, 2, b_pad, false},
+    {"pad_v2", 1, {2}, {{2, 3}}, -2, 2, b_pad_v2, false},
+    {"mirror_pad_reflect", 1, {2}, {{2, 3}}, -2, 2, b_mirror_reflect, false},
+    {"mirror_pad_symmetric", 1, {2}, {{3, 4}}, -2, 2, b_mirror_symmetric, false},
+    {"mirror_pad_grad", 1, {2}, {{4, 5}}, -2, 2, b_mirror_grad, false},
     {"unsorted_segment_sum", 1, {2}, {{4, 3}}, -2, 2, b_segsum, false},
     {"sigmoid_grad", 2, {1, 1}, {{5}, {5}}, 0.1, 0.9, b_sigmoid_grad, false},
     {"tanh_grad", 2, {1, 1}, {{5}, {5}}, -0.9, 0.9, b_tanh_grad, false},

@@ -353,6 +353,108 @@ TEST(round_trip_hw2_style) {
 /* A small CNN with its gradients: Conv2D (SAME, stride 2, its dilations attr), MaxPool
  * (VALID), AvgPool, BiasAdd, LeakyRelu, FusedBatchNorm and every backprop op
  * round-trip, and compute the same values after import. */
+/* tf.pad's PadV2 and MirrorPad (both modes) with their gradients (MirrorPadGrad):
+ * export -> import -> export is stable, and the imported graph computes the same. */
+TEST(round_trip_pad_family) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 3), "x");
+    nb_output a = nb_pad_ex(g, x, (int64_t[]){1, 0, 2, 1}, 2, NB_PAD_CONSTANT, 2.5, NULL);
+    nb_output b = nb_pad_ex(g, x, (int64_t[]){0, 1, 2, 2}, 2, NB_PAD_REFLECT, 0, NULL);
+    nb_output c = nb_pad_ex(g, x, (int64_t[]){2, 0, 1, 3}, 2, NB_PAD_SYMMETRIC, 0, NULL);
+    nb_output l = nb_add_n(g, (nb_output[]){nb_reduce_sum(g, nb_square(g, a, NULL), NULL, NB_ALL_AXES, false, NULL),
+                                            nb_reduce_sum(g, nb_square(g, b, NULL), NULL, NB_ALL_AXES, false, NULL),
+                                            nb_reduce_sum(g, nb_square(g, c, NULL), NULL, NB_ALL_AXES, false, NULL)},
+                           3, "loss");
+    nb_output dx;
+    nb_gradients(g, &l, 1, &x, 1, NULL, &dx);
+    CHECK_GRAPH_OK(g);
+    round_trip(g, "pad family");
+    void *bytes = NULL;
+    size_t n = 0;
+    nb_error err;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &bytes, &n), NB_OK);
+    nb_graph *g2 = nb_graph_new();
+    CHECK_STATUS(nb_graph_import_graphdef(g2, bytes, n, NULL, &err), NB_OK);
+    free(bytes);
+    CHECK(!strcmp(nb_op_type(nb_graph_find_op(g2, "PadV2")), "PadV2"));
+    CHECK(!strcmp(nb_op_type(nb_graph_find_op(g2, "MirrorPad_1")), "MirrorPad"));
+    nb_tensor *xv = nb_tensor_new(NB_FLOAT32, 2, (int64_t[]){2, 3}, (float[]){1, -2, 3, 0.5f, 4, -1});
+    const char *names[] = {"PadV2", "MirrorPad", "MirrorPad_1", "loss"};
+    nb_session *s1 = nb_session_new(g), *s2 = nb_session_new(g2);
+    nb_op *x2 = nb_graph_find_op(g2, "x");
+    for (int i = 0; i < 5 && x2; i++) {
+        nb_feed f1 = {x, xv}, f2 = {nb_op_output(x2, 0), xv};
+        nb_output o1 = i < 4 ? nb_op_output(nb_graph_find_op(g, names[i]), 0) : dx;
+        nb_output o2 = i < 4 ? nb_op_output(nb_graph_find_op(g2, names[i]), 0)
+                             : nb_op_output(nb_graph_find_op(g2, nb_op_name(dx.op)), dx.index);
+        nb_tensor *t1 = nb_session_eval(s1, o1, &f1, 1), *t2 = nb_session_eval(s2, o2, &f2, 1);
+        checks_++;
+        if (!t1 || !t2 || !same_tensor(t1, t2)) FAILF("output %d differs after the round trip", i);
+        nb_tensor_unref(t1);
+        nb_tensor_unref(t2);
+    }
+    nb_session_free(s1);
+    nb_session_free(s2);
+    nb_tensor_unref(xv);
+    nb_graph_free(g2);
+    nb_graph_free(g);
+}
+
+/* A MirrorPad node from TF with a bad or missing mode. */
+TEST(import_mirror_pad_mode) {
+    for (int k = 0; k < 3; k++) {
+        buf gd = {.n = 0};
+        buf xs = node("x", "Placeholder", NULL, 0), ps = node("p", "Placeholder", NULL, 0);
+        attr_type(&xs, "dtype", 1);
+        attr_type(&ps, "dtype", 3);
+        buf xsh = shape(1, (int64_t[]){-1}), psh = shape(2, (int64_t[]){1, 2}), xa = {.n = 0}, pa = {.n = 0};
+        put_msg(&xa, 7, &xsh);
+        put_msg(&pa, 7, &psh);
+        attr(&xs, "shape", &xa);
+        attr(&ps, "shape", &pa);
+        const char *in[] = {"x", "p"};
+        buf m = node("mp", "MirrorPad", in, 2);
+        attr_type(&m, "T", 1);
+        attr_type(&m, "Tpaddings", 3);
+        if (k < 2) {
+            buf v = {.n = 0};
+            put_str(&v, 2, k == 0 ? "WRAP" : "SYMMETRIC");
+            attr(&m, "mode", &v);
+        }
+        put_msg(&gd, 1, &xs);
+        put_msg(&gd, 1, &ps);
+        put_msg(&gd, 1, &m);
+        nb_graph *g = nb_graph_new();
+        nb_error err;
+        nb_status st = nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err);
+        if (k == 0) {
+            CHECK_STATUS(st, NB_ERR_INVALID_ARGUMENT);
+            CHECK_STR_CONTAINS(err.message, "'mp'");
+            CHECK_STR_CONTAINS(err.message, "must be REFLECT or SYMMETRIC");
+        } else if (k == 1) {
+            if (st != NB_OK) fprintf(stderr, "  %s\n", err.message);
+            CHECK_STATUS(st, NB_OK);
+            nb_op *mp = nb_graph_find_op(g, "mp"), *x = nb_graph_find_op(g, "x"), *p = nb_graph_find_op(g, "p");
+            nb_tensor *xv = nb_tensor_new(NB_FLOAT32, 1, (int64_t[]){2}, (float[]){3, 4});
+            nb_tensor *pv = nb_tensor_new(NB_INT32, 2, (int64_t[]){1, 2}, (int32_t[]){2, 1});
+            nb_feed f[2] = {{nb_op_output(x, 0), xv}, {nb_op_output(p, 0), pv}};
+            nb_session *s = nb_session_new(g);
+            nb_tensor *t = nb_session_eval(s, nb_op_output(mp, 0), f, 2);
+            nb_tensor *want = nb_tensor_new(NB_FLOAT32, 1, (int64_t[]){5}, (float[]){4, 3, 3, 4, 4});
+            CHECK(t && same_tensor(t, want));
+            nb_tensor_unref(t);
+            nb_tensor_unref(want);
+            nb_tensor_unref(xv);
+            nb_tensor_unref(pv);
+            nb_session_free(s);
+        } else {
+            CHECK_STATUS(st, NB_ERR_INVALID_ARGUMENT);
+            CHECK_STR_CONTAINS(err.message, "Value for attr 'mode' of MirrorPad must be one of");
+        }
+        nb_graph_free(g);
+    }
+}
+
 TEST(round_trip_cnn) {
     nb_graph *g = nb_graph_new();
     nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 8, 8, 2), "x");

@@ -125,6 +125,9 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
                            {"batch_dims", A_ZERO}),
     [NBI_OP_TILE] = ROWS(T0, {"Tmultiples", A_T_IN1}),
     [NBI_OP_PAD] = ROWS(T0, {"Tpaddings", A_T_IN1}),
+    [NBI_OP_PAD_V2] = ROWS(T0, {"Tpaddings", A_T_IN1}),
+    [NBI_OP_MIRROR_PAD] = ROWS(T0, {"Tpaddings", A_T_IN1}, {"mode", A_MIRROR_MODE}),
+    [NBI_OP_MIRROR_PAD_GRAD] = ROWS(T0, {"Tpaddings", A_T_IN1}, {"mode", A_MIRROR_MODE}),
     [NBI_OP_ONE_HOT] = ROWS({"T", A_T_OUT0}, {"TI", A_T_IN0}, {"axis", A_AXIS}),
     [NBI_OP_FILL] = ROWS({"T", A_T_IN1}, {"index_type", A_T_IN0}),
     [NBI_OP_ZEROS_LIKE] = ROWS(T0),
@@ -484,6 +487,16 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
             if (!(v->list->type = arena_alloc(a, (size_t)n * sizeof *v->list->type))) return NULL;
             for (int i = 0; i < n; i++) v->list->type[i] = (Tensorflow__DataType)nbi_in_dtype(op, i + 1);
             v->list->n_type = (size_t)n;
+        }
+        return v;
+    }
+    case A_MIRROR_MODE: {
+        if (op->attrs.ints[0] != NB_PAD_REFLECT && op->attrs.ints[0] != NB_PAD_SYMMETRIC) break;
+        const char *str = op->attrs.ints[0] == NB_PAD_REFLECT ? "REFLECT" : "SYMMETRIC";
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
+        if (v) {
+            v->s.data = (uint8_t *)(uintptr_t)str;
+            v->s.len = strlen(str);
         }
         return v;
     }

@@ -368,6 +368,15 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
             break;
         }
+        case A_MIRROR_MODE:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
+            if (v->s.len == 7 && !memcmp(v->s.data, "REFLECT", 7)) op->attrs.ints[0] = NB_PAD_REFLECT;
+            else if (v->s.len == 9 && !memcmp(v->s.data, "SYMMETRIC", 9)) op->attrs.ints[0] = NB_PAD_SYMMETRIC;
+            else {
+                *why = "must be REFLECT or SYMMETRIC";
+                return false;
+            }
+            break;
         case A_EMPTY_S: case A_CLASS: case A_END:
             break;
         }

@@ -43,6 +43,7 @@ typedef enum attr_src {
     A_MESSAGE,                           /* s: attrs.message (Print) */
     A_T_REST,                            /* list(type): dtypes of inputs 1.. (Print's U) */
     A_B0, A_B1,                          /* b: attrs.ints[k] != 0 (Cumsum's exclusive, reverse) */
+    A_MIRROR_MODE,                       /* s: "REFLECT" / "SYMMETRIC" for attrs.ints[0] 1 / 2 (MirrorPad) */
 } attr_src;
 
 typedef struct attr_row {

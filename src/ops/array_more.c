@@ -815,10 +815,83 @@ static bool pad_dim(int64_t dim, int64_t before, int64_t after, int64_t *out) {
     return nbi_dim_add(before, dim, &t) && nbi_dim_add(t, after, out);
 }
 
+/* The pad family: Pad and PadV2 (constant), MirrorPad and MirrorPadGrad (attrs.ints[0]
+ * holds the mode, NB_PAD_REFLECT or NB_PAD_SYMMETRIC). */
+enum { PK_CONST, PK_MIRROR, PK_MIRROR_GRAD };
+
+static int pad_kind(const nb_op *op) {
+    if (op->type == NBI_OP_MIRROR_PAD) return PK_MIRROR;
+    if (op->type == NBI_OP_MIRROR_PAD_GRAD) return PK_MIRROR_GRAD;
+    return PK_CONST;
+}
+
+static bool mirror_mode_ok(const nb_op *op) {
+    return op->attrs.ints[0] == NB_PAD_REFLECT || op->attrs.ints[0] == NB_PAD_SYMMETRIC;
+}
+
+/* REFLECT leaves out the edge (offset 1); SYMMETRIC repeats it (offset 0). */
+static int64_t mirror_offset(const nb_op *op) { return op->attrs.ints[0] == NB_PAD_REFLECT ? 1 : 0; }
+
+/* One dimension of the result for paddings lo, hi of an input dimension dim (-1:
+ * unknown, giving -1); false with TF's text in msg when the paddings are bad. */
+static bool pad_one_dim(const nb_op *op, int64_t dim, int64_t lo, int64_t hi, int64_t *out, char *msg, size_t cap) {
+    int kind = pad_kind(op);
+    if (lo < 0 || hi < 0) {
+        snprintf(msg, cap, "%s must be non-negative: %lld %lld", kind == PK_CONST ? "Paddings" : "paddings",
+                 (long long)lo, (long long)hi);
+        return false;
+    }
+    *out = -1;
+    if (dim < 0) return true;
+    int64_t off = kind == PK_CONST ? 0 : mirror_offset(op);
+    if (kind == PK_MIRROR && (lo > dim - off || hi > dim - off)) {
+        snprintf(msg, cap, "paddings must be no greater than the dimension size: %lld, %lld greater than %lld",
+                 (long long)lo, (long long)hi, (long long)(dim - off));
+        return false;
+    }
+    if (kind == PK_MIRROR_GRAD) {
+        int64_t both;
+        if (!nbi_dim_add(lo, hi, &both)) both = INT64_MAX;
+        int64_t o = dim - both; /* dim >= 0, so no overflow */
+        if (o < 0 || lo > o - off || hi > o - off) {
+            snprintf(msg, cap, "paddings must be no greater than the output dimension size: %lld, %lld greater than %lld",
+                     (long long)lo, (long long)hi, (long long)(o - off));
+            return false;
+        }
+        *out = o;
+        return true;
+    }
+    if (!pad_dim(dim, lo, hi, out)) {
+        snprintf(msg, cap, "Dimension size overflow from adding %lld, %lld and %lld", (long long)lo,
+                 (long long)dim, (long long)hi);
+        return false;
+    }
+    return true;
+}
+
 static nb_status infer_pad(nb_op *op) {
+    int kind = pad_kind(op);
+    const char *type = op->def->type;
     nb_dtype pdt = nbi_in_dtype(op, 1);
     if (!is_index_dtype(pdt))
         return nbi_infer_error(op, NB_ERR_DTYPE, "paddings must be int32 or int64, got %s", nbi_dtype_tfname(pdt));
+    if (kind != PK_CONST && !mirror_mode_ok(op))
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT,
+                               "Value for attr 'mode' of %s must be one of \"REFLECT\", \"SYMMETRIC\"", type);
+    nb_dtype xdt = nbi_in_dtype(op, 0);
+    if (kind == PK_MIRROR_GRAD && xdt != NB_FLOAT32 && xdt != NB_FLOAT64 && xdt != NB_INT32 && xdt != NB_INT64)
+        return nbi_infer_error(op, NB_ERR_DTYPE,
+                               "Value for attr 'T' of %s is not in the list of allowed values: float, double, int32, int64",
+                               nbi_dtype_tfname(xdt));
+    if (op->type == NBI_OP_PAD_V2) {
+        nb_dtype cdt = nbi_in_dtype(op, 2);
+        if (cdt != xdt)
+            return nbi_infer_error(op, NB_ERR_DTYPE,
+                                   "Input 'constant_values' of 'PadV2' Op has type %s that does not match type %s of argument 'input'",
+                                   nbi_dtype_tfname(cdt), nbi_dtype_tfname(xdt));
+        int cr = nbi_in_shape(op, 2)->rank;
+        if (cr > 0) return nbi_infer_error(op, NB_ERR_SHAPE, "Shape must be rank 0 but is rank %d", cr);
+    }
     const nb_shape *x = nbi_in_shape(op, 0), *ps = nbi_in_shape(op, 1);
     if (ps->rank >= 0 && (ps->rank != 2 || (ps->dims[1] >= 0 && ps->dims[1] != 2))) {
         char b[64];
@@ -833,61 +906,184 @@ static nb_status infer_pad(nb_op *op) {
                                nb_shape_string(*ps, a, sizeof a), nb_shape_string(*x, b, sizeof b));
     }
     int r = x->rank >= 0 ? x->rank : (int)pr;
-    if (r > NB_MAX_RANK) return nbi_infer_error(op, NB_ERR_SHAPE, "Pad: rank above %d", NB_MAX_RANK);
+    if (r > NB_MAX_RANK) return nbi_infer_error(op, NB_ERR_SHAPE, "%s: rank above %d", type, NB_MAX_RANK);
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
-    op->out_dtype[0] = nbi_in_dtype(op, 0);
+    op->out_dtype[0] = xdt;
     if (r < 0) return NB_OK;
     int64_t pads[2 * NB_MAX_RANK];
     int cr;
     nb_shape o = nb_shape_make(r, unknown_dims);
     if (const_paddings(op, pads, &cr)) {
         for (int i = 0; i < r; i++) {
-            if (pads[2 * i] < 0 || pads[2 * i + 1] < 0)
-                return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Paddings must be non-negative: %lld %lld",
-                                       (long long)pads[2 * i], (long long)pads[2 * i + 1]);
-            if (x->rank >= 0 && x->dims[i] >= 0 && !pad_dim(x->dims[i], pads[2 * i], pads[2 * i + 1], &o.dims[i]))
-                return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Dimension size overflow from adding %lld, %lld and %lld",
-                                       (long long)pads[2 * i], (long long)x->dims[i], (long long)pads[2 * i + 1]);
+            char msg[160];
+            int64_t dim = x->rank >= 0 ? x->dims[i] : -1;
+            if (!pad_one_dim(op, dim, pads[2 * i], pads[2 * i + 1], &o.dims[i], msg, sizeof msg))
+                return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "%s", msg);
         }
     }
     op->out_shape[0] = o;
     return NB_OK;
 }
 
-static nb_status k_pad(nbi_kctx *k) {
+/* Checks the run-time paddings of a pad-family op against x; fills before[] and the result dims d[]. */
+static nb_status pad_geometry(nbi_kctx *k, int64_t *before, int64_t *d, bool *none) {
     const nb_tensor *x = k->in[0], *pt = k->in[1];
     int r = x->rank;
-    if (pt->rank != 2 || pt->dims[0] != r || pt->dims[1] != 2) {
+    if (pt->rank != 2 || pt->dims[1] != 2) {
+        char a[64];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "paddings must be a matrix with 2 columns: %s",
+                          nbi_dims_string(pt->rank, pt->dims, false, a, sizeof a));
+    }
+    if (pt->dims[0] != r) {
         char a[64], b[64];
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "The first dimension of paddings must be the rank of inputs%s %s",
                           nbi_dims_string(pt->rank, pt->dims, false, a, sizeof a),
                           nbi_dims_string(x->rank, x->dims, false, b, sizeof b));
     }
-    int64_t before[NB_MAX_RANK], d[NB_MAX_RANK];
-    bool none = true;
+    *none = true;
     for (int i = 0; i < r; i++) {
         int64_t lo = load_index(pt, 2 * i), hi = load_index(pt, 2 * i + 1);
-        if (lo < 0 || hi < 0)
-            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Paddings must be non-negative: %lld %lld",
-                              (long long)lo, (long long)hi);
+        char msg[160];
+        if (!pad_one_dim(k->op, x->dims[i], lo, hi, &d[i], msg, sizeof msg))
+            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s", msg);
         before[i] = lo;
-        if (!pad_dim(x->dims[i], lo, hi, &d[i]))
-            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Dimension size overflow from adding %lld, %lld and %lld",
-                              (long long)lo, (long long)x->dims[i], (long long)hi);
-        none = none && lo == 0 && hi == 0;
+        *none = *none && lo == 0 && hi == 0;
     }
+    return nbi_kcheck_numel(k, x->dtype, r, d);
+}
+
+static nb_status k_pad(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    int r = x->rank;
+    if (k->op->type == NBI_OP_PAD_V2 && k->in[2]->rank != 0) {
+        char a[64];
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "constant_values must be a scalar. Got: %s",
+                          nbi_dims_string(k->in[2]->rank, k->in[2]->dims, false, a, sizeof a));
+    }
+    int64_t before[NB_MAX_RANK], d[NB_MAX_RANK];
+    bool none;
+    nb_status st = pad_geometry(k, before, d, &none);
+    if (st != NB_OK) return st;
     if (none) {
         k->out[0] = nb_tensor_ref(k->in[0]);
         return NB_OK;
     }
-    nb_status st = nbi_kcheck_numel(k, x->dtype, r, d);
-    if (st != NB_OK) return st;
     nb_tensor *o = nbi_kalloc(k, x->dtype, r, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
-    if (o->nbytes) memset(o->data, 0, o->nbytes);
+    size_t es = nb_dtype_size(x->dtype);
+    if (k->op->type == NBI_OP_PAD_V2) {
+        for (int64_t i = 0; i < o->size; i++) memcpy((char *)o->data + (size_t)i * es, k->in[2]->data, es);
+    } else if (o->nbytes) {
+        memset(o->data, 0, o->nbytes);
+    }
     int64_t zero[NB_MAX_RANK] = {0};
-    copy_box(o->data, d, before, x->data, x->dims, zero, x->dims, r, nb_dtype_size(x->dtype));
+    copy_box(o->data, d, before, x->data, x->dims, zero, x->dims, r, es);
+    return NB_OK;
+}
+
+/* The source index along one dimension of size n for position j (j < 0 or j >= n
+ * lies in the padding, at most n - off away, so one reflection suffices). */
+static int64_t mirror_index(int64_t j, int64_t n, int64_t off) {
+    if (j < 0) return -j - 1 + off;
+    if (j >= n) return 2 * n - 1 - off - j;
+    return j;
+}
+
+/* Walks the padded index space (dims pd, rank r); for each element calls back with
+ * its flat offset in the padded space and the flat offset of its source in the
+ * unpadded space (dims ud). */
+#define MIRROR_WALK(r, pd, ud, before, off, BODY)                                   \
+    do {                                                                            \
+        int64_t us_[NB_MAX_RANK], idx_[NB_MAX_RANK] = {0}, total_ = prod(pd, 0, r); \
+        int64_t acc_ = 1;                                                           \
+        for (int i_ = (r) - 1; i_ >= 0; i_--) {                                     \
+            us_[i_] = acc_;                                                         \
+            acc_ *= (ud)[i_];                                                       \
+        }                                                                           \
+        for (int64_t p_ = 0; p_ < total_; p_++) {                                   \
+            int64_t s_ = 0;                                                         \
+            for (int i_ = 0; i_ < (r); i_++)                                        \
+                s_ += mirror_index(idx_[i_] - (before)[i_], (ud)[i_], off) * us_[i_]; \
+            int64_t padded = p_, source = s_;                                       \
+            BODY;                                                                   \
+            for (int i_ = (r) - 1; i_ >= 0; i_--) {                                 \
+                if (++idx_[i_] < (pd)[i_]) break;                                   \
+                idx_[i_] = 0;                                                       \
+            }                                                                       \
+        }                                                                           \
+    } while (0)
+
+static nb_status k_mirror_pad(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    int r = x->rank;
+    int64_t before[NB_MAX_RANK], d[NB_MAX_RANK];
+    bool none;
+    nb_status st = pad_geometry(k, before, d, &none);
+    if (st != NB_OK) return st;
+    if (none) {
+        k->out[0] = nb_tensor_ref(k->in[0]);
+        return NB_OK;
+    }
+    nb_tensor *o = nbi_kalloc(k, x->dtype, r, d);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = o;
+    size_t es = nb_dtype_size(x->dtype);
+    int64_t off = mirror_offset(k->op);
+    const char *src = x->data;
+    char *dst = o->data;
+    MIRROR_WALK(r, d, x->dims, before, off,
+                memcpy(dst + (size_t)padded * es, src + (size_t)source * es, es));
+    return NB_OK;
+}
+
+/* MirrorPadGrad: dy of the padded shape folded back onto the input shape, each
+ * padded cell adding into the cell it mirrors. */
+static nb_status k_mirror_pad_grad(nbi_kctx *k) {
+    const nb_tensor *dy = k->in[0];
+    int r = dy->rank;
+    int64_t before[NB_MAX_RANK], d[NB_MAX_RANK];
+    bool none;
+    nb_status st = pad_geometry(k, before, d, &none);
+    if (st != NB_OK) return st;
+    if (none) {
+        k->out[0] = nb_tensor_ref(k->in[0]);
+        return NB_OK;
+    }
+    nb_tensor *o = nbi_kalloc(k, dy->dtype, r, d);
+    if (!o) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = o;
+    if (o->nbytes) memset(o->data, 0, o->nbytes);
+    int64_t off = mirror_offset(k->op);
+    switch (dy->dtype) {
+    case NB_FLOAT32: {
+        const float *s = dy->data;
+        float *t = o->data;
+        MIRROR_WALK(r, dy->dims, d, before, off, t[source] += s[padded]);
+        break;
+    }
+    case NB_FLOAT64: {
+        const double *s = dy->data;
+        double *t = o->data;
+        MIRROR_WALK(r, dy->dims, d, before, off, t[source] += s[padded]);
+        break;
+    }
+    case NB_INT32: {
+        const int32_t *s = dy->data;
+        int32_t *t = o->data;
+        /* wrapping sum, as TF's int32 addition on the CPU */
+        MIRROR_WALK(r, dy->dims, d, before, off, t[source] = (int32_t)((uint32_t)t[source] + (uint32_t)s[padded]));
+        break;
+    }
+    case NB_INT64: {
+        const int64_t *s = dy->data;
+        int64_t *t = o->data;
+        MIRROR_WALK(r, dy->dims, d, before, off, t[source] = (int64_t)((uint64_t)t[source] + (uint64_t)s[padded]));
+        break;
+    }
+    default:
+        return nbi_kerror(k, NB_ERR_DTYPE, "MirrorPadGrad does not support %s", nbi_dtype_tfname(dy->dtype));
+    }
     return NB_OK;
 }
 
@@ -925,9 +1121,68 @@ nb_output nb_pad(nb_graph *g, nb_output x, const int64_t *paddings, int rank, co
     return r;
 }
 
+/* A MirrorPad or MirrorPadGrad node on x with the paddings tensor p. */
+static nb_output mirror_op(nb_graph *g, int type, nb_output x, nb_output p, int64_t mode, const char *name,
+                           const char *defname) {
+    nb_output in[2] = {x, p};
+    nb_op *op = nbi_op_new(g, type, name, defname, in, 2);
+    if (!op) return nb_nil;
+    op->attrs.ints[0] = mode;
+    return nbi_op_finish(op);
+}
+
+/* TF1's _MirrorPadGrad and _MirrorPadGradGrad: each is the other's gradient. */
+static void g_mirror_pad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    dx[0] = mirror_op(g, NBI_OP_MIRROR_PAD_GRAD, dy[0], op->inputs[1], op->attrs.ints[0], NULL, "MirrorPadGrad");
+}
+
+static void g_mirror_pad_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    dx[0] = mirror_op(g, NBI_OP_MIRROR_PAD, dy[0], op->inputs[1], op->attrs.ints[0], NULL, "MirrorPad");
+}
+
+/* PadV2's constant_values gets no gradient, as in TF1's _PadGrad. */
+const nbi_opdef nbi_opdef_PAD_V2 = {"PadV2", 3, 0, infer_pad, k_pad, g_pad};
+const nbi_opdef nbi_opdef_MIRROR_PAD = {"MirrorPad", 2, 0, infer_pad, k_mirror_pad, g_mirror_pad};
+const nbi_opdef nbi_opdef_MIRROR_PAD_GRAD = {"MirrorPadGrad", 2, 0, infer_pad, k_mirror_pad_grad, g_mirror_pad_grad};
+
+nb_output nb_pad_ex(nb_graph *g, nb_output x, const int64_t *paddings, int rank, nb_pad_mode mode,
+                    double constant_value, const char *name) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (mode != NB_PAD_CONSTANT && mode != NB_PAD_REFLECT && mode != NB_PAD_SYMMETRIC) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "Unknown padding mode: %d", (int)mode);
+        return nb_nil;
+    }
+    if (mode == NB_PAD_CONSTANT && constant_value == 0) return nb_pad(g, x, paddings, rank, name);
+    if (rank < 0 || rank > NB_MAX_RANK || (rank && !paddings)) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_pad_ex: bad paddings (rank %d)", rank);
+        return nb_nil;
+    }
+    if (nb_output_is_nil(x)) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_pad_ex: x is nil");
+        return nb_nil;
+    }
+    const char *defname = mode == NB_PAD_CONSTANT ? "PadV2" : "MirrorPad";
+    char *scope = nbi_op_scope_push(g, name, defname);
+    if (!scope) return nb_nil;
+    int64_t d[2] = {rank, 2};
+    nb_output p = ints_const(g, paddings, 2, d, "paddings");
+    nb_output r = nb_nil;
+    if (mode == NB_PAD_CONSTANT) {
+        nb_output c = nbi_const_owning(g, nb_tensor_scalar(nb_output_dtype(x), constant_value), "constant_values", "Const");
+        nb_name_scope_pop(g);
+        r = op3(g, NBI_OP_PAD_V2, x, p, c, scope);
+    } else {
+        nb_name_scope_pop(g);
+        r = mirror_op(g, NBI_OP_MIRROR_PAD, x, p, mode, scope, NULL);
+    }
+    nbi_free(scope);
+    return r;
+}
+
 /*** OneHot ***/
 
 static nb_status infer_one_hot(nb_op *op) {
+    if (op->attrs.axis < -1) return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "axis must be >= -1");
     nb_dtype idt = nbi_in_dtype(op, 0);
     if (idt != NB_INT32 && idt != NB_INT64 && idt != NB_UINT8)
         return nbi_infer_error(op, NB_ERR_DTYPE,
@@ -1000,6 +1255,11 @@ const nbi_opdef nbi_opdef_ONE_HOT = {"OneHot", 4, NBI_NO_GRAD, infer_one_hot, k_
 
 nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_value,
                      double off_value, nb_dtype dtype, const char *name) {
+    return nb_one_hot_axis(g, indices, depth, on_value, off_value, dtype, -1, name);
+}
+
+nb_output nb_one_hot_axis(nb_graph *g, nb_output indices, int64_t depth, double on_value,
+                          double off_value, nb_dtype dtype, int axis, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
     if (dtype == NB_DTYPE_INVALID) dtype = NB_FLOAT32;
     if (!nbi_dtype_valid(dtype)) {
@@ -1017,7 +1277,7 @@ nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_va
     nb_op *op = nbi_op_new(g, NBI_OP_ONE_HOT, scope, NULL, in, 4);
     nbi_free(scope);
     if (!op) return nb_nil;
-    op->attrs.axis = -1;
+    op->attrs.axis = axis;
     return nbi_op_finish(op);
 }
 
