@@ -196,7 +196,7 @@ fashion() {
             "nabla OMP=$t BLAS=$t; torch OMP=$p_omp BLAS=$p_blas set_num_threads($t)"
         row "  $1 s per 10,000 images, ${t}T" "nabla $(fmin per10k_s "$TMP/nb_$1_$t")" \
             "torch $(fmin per10k_s "$TMP/pt_$1_$t")" "" \
-            "window halves differ: nabla $(field halves_pct "$TMP/nb_$1_$t")%, torch $(field halves_pct "$TMP/pt_$1_$t")%"
+            "window halves differ (1st run): nabla $(field halves_pct "$TMP/nb_$1_$t")%, torch $(field halves_pct "$TMP/pt_$1_$t")%"
         row "  $1 limit s/epoch, ${t}T" "nabla $(pct "$lim" "$nb") of it" "torch $(pct "$lim" "$pt") of it" \
             "$lim s" "$(awk -v f="$fpi" 'BEGIN { printf "%.2f", f / 1e6 }') MFLOP/image direct count / peak_fma $pk GFLOP/s"
         if [ "$1" = cnn ]; then

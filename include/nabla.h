@@ -1022,10 +1022,14 @@ void nb_session_set_check_numerics(nb_session *s, bool on);
  *  slower). At most every 0.1 s, at the start of a session run, nabla reads the
  *  machine's busy CPU time from /proc/stat (the first window starts when the
  *  library is loaded), subtracts its own process's CPU
- *  time, and uses min(setting, cores - other processes' load in cores, rounded
- *  to the nearest; at least 1) threads until the next probe. No environment
+ *  time, and uses min(setting, cores - other processes' load in cores, a
+ *  thread counted where 0.6 of a core is free; at least 1) threads until the
+ *  next probe. No environment
  *  variable is needed; OMP_WAIT_POLICY and GOMP_SPINCOUNT still work as
- *  libgomp documents them. Where /proc/stat cannot be read, the setting is used. */
+ *  libgomp documents them. Where /proc/stat cannot be read, the setting is used.
+ *  Reductions split over the team (filter gradients, sums) group their partial
+ *  sums by thread, so a change of team size can change results in the last
+ *  bits: call nb_set_adaptive_threads(false) for bitwise-reproducible runs. */
 void nb_set_num_threads(int n);
 int nb_get_num_threads(void);
 /** Turns the sizing to idle cores described at nb_set_num_threads on (the

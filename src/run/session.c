@@ -156,7 +156,7 @@ static double mono_s(clockid_t c) {
  * (checked at each session run): the machine's busy CPU time since the last
  * probe, less this process's own CPU time (its spinning included), is the
  * other processes' load in cores; the team is the setting, capped at the cores
- * minus that load (rounded to the nearest, at least 1). A static split over a
+ * minus that load (rounded down unless 0.6 of a core is left; at least 1). A static split over a
  * core shared with another process runs at that core's pace, so a second
  * thread on a core that is more than half taken costs more than it brings;
  * and OpenMP threads that spin while they wait steal the time slices of the
@@ -185,7 +185,10 @@ void nbi_threads_probe(void) {
             if (last_wall != 0 && busy >= last_busy) {
                 double others = ((busy - last_busy) - (own - last_own)) / (wall - last_wall);
                 if (others < 0) others = 0;
-                int n = (int)((double)cores() - others + 0.5);
+                /* a thread more only where at least 0.6 of a core is free for it: the
+                 * team's own spinning counts as its use, so a team of 2 on a half-taken
+                 * core measures ~1.5 cores for itself and must not keep itself at 2 */
+                int n = (int)((double)cores() - others + 0.4);
                 if (n > req) n = req;
                 if (n < 1) n = 1;
                 if (atomic_exchange(&g_eff, n) != n) openblas_set_num_threads(n);
