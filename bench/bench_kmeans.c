@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 static double now(void) {
@@ -25,7 +26,7 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int bench(const nb_tensor *X, const char *mode, int rounds, nb_dtype dt) {
+static int bench(const nb_tensor *X, const char *mode, int rounds, nb_dtype dt, uint64_t seed) {
     nb_kmeans_options o = nb_kmeans_options_default(10);
     nb_tensor *init = NULL;
     if (!strcmp(mode, "given")) {
@@ -34,7 +35,7 @@ static int bench(const nb_tensor *X, const char *mode, int rounds, nb_dtype dt) 
         o.init_centroids = init;
     } else {
         o.n_init = 10;
-        o.seed = 0;
+        o.seed = seed;
     }
     double best = 1e30;
     nb_kmeans_result r = {0};
@@ -51,8 +52,8 @@ static int bench(const nb_tensor *X, const char *mode, int rounds, nb_dtype dt) 
     }
     printf("nabla k-means (%s): %.3f s (best of %d), inertia %.1f, %d iterations, %d threads\n", mode,
            best, rounds, r.inertia, r.n_iter, nb_get_num_threads());
-    printf("RESULT mode=%s seconds=%.4f inertia=%.2f iters=%d threads=%d dtype=%s\n", mode, best,
-           r.inertia, r.n_iter, nb_get_num_threads(), nb_dtype_name(dt));
+    printf("RESULT mode=%s seconds=%.4f inertia=%.2f iters=%d threads=%d dtype=%s seed=%llu\n", mode, best,
+           r.inertia, r.n_iter, nb_get_num_threads(), nb_dtype_name(dt), (unsigned long long)seed);
     nb_kmeans_result_clear(&r);
     nb_tensor_unref(init);
     return 0;
@@ -60,6 +61,7 @@ static int bench(const nb_tensor *X, const char *mode, int rounds, nb_dtype dt) 
 
 int main(int argc, char **argv) {
     int threads = 1, rounds = 3;
+    uint64_t seed = 0; /* --seed S: the k-means++ restarts' seed (pp) */
     const char *mode = "both", *dir = "/usr/share/datasets/fashion-mnist";
     nb_dtype dt = NB_FLOAT64;
     for (int i = 1; i < argc; i++) {
@@ -67,6 +69,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--mode") && i + 1 < argc) mode = argv[++i];
         else if (!strcmp(argv[i], "--fashion") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--dtype") && i + 1 < argc)
             dt = !strcmp(argv[++i], "float32") ? NB_FLOAT32 : NB_FLOAT64;
     }
@@ -84,8 +87,8 @@ int main(int argc, char **argv) {
     nb_tensor *X = nb_tensor_cast(flat, dt);
     for (int64_t i = 0; i < n * 784; i++) nb_tensor_set_flat(X, i, nb_tensor_get_flat(X, i) / 255.0);
     int rc = 0;
-    if (!strcmp(mode, "given") || !strcmp(mode, "both")) rc |= bench(X, "given", rounds, dt);
-    if (!strcmp(mode, "pp") || !strcmp(mode, "both")) rc |= bench(X, "pp", rounds > 1 ? 1 : rounds, dt);
+    if (!strcmp(mode, "given") || !strcmp(mode, "both")) rc |= bench(X, "given", rounds, dt, seed);
+    if (!strcmp(mode, "pp") || !strcmp(mode, "both")) rc |= bench(X, "pp", rounds > 1 ? 1 : rounds, dt, seed);
     nb_tensor_unref(X);
     nb_tensor_unref(flat);
     nb_tensor_unref(img);

@@ -5,8 +5,9 @@ conv 5x5 1->32 (padding 2), ReLU, max-pool 2; conv 5x5 32->64 (padding 2), ReLU,
 max-pool 2; dense 3136->1024, ReLU; dense 10 (PyTorch's default inits, NCHW as
 torch prefers); CrossEntropyLoss, SGD(lr=0.01, momentum=0.9), batch 64, float32.
 Everything else (data, timing, --batches extrapolation, peak RSS, threads) as
-peer_mlp.py, whose code this reuses; by default the first 150 of the 938
-batches are timed and the epoch extrapolated (--batches 0: the whole epoch).
+peer_mlp.py, whose code this reuses; by default 5 untimed batches, then a timed
+window of 157 of the 938 batches (10,048 images), extrapolated to the epoch
+(--batches 0: the whole epoch).
 Run with /usr/bin/python3.
 """
 import os
@@ -25,4 +26,4 @@ def model():
 
 
 if __name__ == "__main__":
-    peer_mlp.main("peer_cnn", model, lr=0.01, default_batches=150, shape=(1, 28, 28))
+    peer_mlp.main("peer_cnn", model, lr=0.01, default_batches=157, shape=(1, 28, 28))

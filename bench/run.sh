@@ -7,8 +7,20 @@
 # Environment: REPEAT=n (default 2) runs each nabla/peer pair n times, alternating,
 # and keeps each side's best figure, so a burst of load on the shared machine
 # hits both sides alike; NB_BENCH_NO_BUILD=1 skips the cmake step; CNN_BATCHES=n
-# (default 150 of 938) is how many batches the cnn pair times before extrapolating
-# to the epoch (0: the whole epoch).
+# (default 157 of 938, 10,048 images) is how many batches the cnn pair times
+# before extrapolating to the epoch (0: the whole epoch); WARMUP=w (default 5)
+# untimed batches run first on both sides (PyTorch builds its oneDNN primitives
+# there). The mlp pair times whole epochs.
+#
+# Physical limit (mlp, cnn): bench/peak_fma measures the float32 FMA peak at the
+# same thread count in the same run, just before each pair; the model's FLOPs per
+# trained image are counted from the layer shapes (a multiply-add = 2 FLOP;
+# forward + weight gradients + input gradients of every layer but the first;
+# biases, activations, pooling, softmax and the optimizer update left out, so the
+# limit is a little optimistic); limit = FLOPs per epoch / peak, and each side's
+# "% of limit" = limit / its epoch time. The CNN's count is the direct (im2col)
+# one; nabla's Winograd F(2x2,5x5) does the second conv layer and its two
+# gradients with 36/100 of those multiplies, which the line also states.
 #
 # Thread settings (see /work/shared/reference/peers.md): every run exports
 # OMP_NUM_THREADS and OPENBLAS_NUM_THREADS explicitly and passes --threads,
@@ -20,7 +32,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD="$ROOT/build-bench"
+BUILD="${NB_BENCH_BUILD:-$ROOT/build-bench}"  # NB_BENCH_BUILD=DIR: another build directory
 PY=/usr/bin/python3    # Debian's interpreter, never the python3 first on PATH
 
 # Peers: Debian's torch and numpy.
@@ -37,7 +49,7 @@ if [ "${NB_BENCH_NO_BUILD:-0}" = 1 ]; then
 else
     echo "== building nabla (Release) in $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" -j2 --target bench_overhead bench_matmul bench_linreg bench_events bench_mlp bench_cnn bench_conv >/dev/null
+    cmake --build "$BUILD" -j2 --target peak_fma bench_overhead bench_matmul bench_linreg bench_events bench_mlp bench_cnn bench_conv >/dev/null
 fi
 
 # field KEY FILE: the value of KEY=... on the first RESULT line of FILE.
@@ -136,31 +148,67 @@ events() {
         "python3-protobuf $py ($(field bytes_per_event "$TMP/py_ev"))" "x$(div "$nb" "$py")" "1 thread each"
 }
 
+# flops_per_image NAME: the model's float32 FLOPs per trained image (see the header).
+# mlp 784-256-256-10: forward 2*sum(in*out), weight gradients the same, input
+# gradients for layers 2 and 3. cnn (28x28x1 -> conv5x5x32 SAME -> pool ->
+# conv5x5x64 SAME -> pool -> 3136x1024 -> 1024x10): conv1 2*28*28*32*25*1,
+# conv2 2*14*14*64*25*32, dense 2*3136*1024 and 2*1024*10; forward + weight
+# gradients + input gradients of all but conv1. "cnn_wino" is the same with
+# conv2's three products at 36/100 (F(2x2,5x5): 36 multiplies per 2x2 tile
+# against 100; transforms left out).
+flops_per_image() {
+    awk -v m="$1" 'BEGIN {
+        if (m == "mlp") { l1 = 2*784*256; l2 = 2*256*256; l3 = 2*256*10; print 3*(l1+l2+l3) - l1; exit }
+        c1 = 2*28*28*32*25; c2 = 2*14*14*64*25*32; d1 = 2*3136*1024; d2 = 2*1024*10
+        if (m == "cnn_wino") c2 = c2 * 36 / 100
+        print 3*(c1+c2+d1+d2) - c1 }'
+}
+# pct LIMIT_S TIME_S: LIMIT_S / TIME_S in percent.
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.0f%%", 100 * a / b }'; }
+
 # fashion NAME BATCHES: a Fashion-MNIST training epoch (bench_NAME vs peer_NAME.py):
-# epoch seconds (extrapolated when BATCHES > 0) and peak RSS, best of REPEAT each.
+# epoch seconds (extrapolated when BATCHES > 0) and peak RSS, best of REPEAT each,
+# with the FMA peak measured in the same run and each side's fraction of the limit.
 fashion() {
+    fpi=$(flops_per_image "$1")
     for t in 1 2; do
         if [ "$t" = 1 ]; then p_omp=1; p_blas=1; else p_omp=2; p_blas=1; fi
-        echo "== Fashion-MNIST $1 epoch, $t thread(s), batches ${2} (0: all): nabla OMP=$t BLAS=$t" \
-             "nb_set_num_threads($t); PyTorch OMP=$p_omp BLAS=$p_blas torch.set_num_threads($t)"
+        echo "== Fashion-MNIST $1 epoch, $t thread(s), warm-up ${WARMUP:-5} batches, timed batches ${2} (0: all):" \
+             "nabla OMP=$t BLAS=$t nb_set_num_threads($t); PyTorch OMP=$p_omp BLAS=$p_blas torch.set_num_threads($t);" \
+             "load $(cut -d' ' -f1-3 /proc/loadavg)"
         : >"$TMP/nb_$1_$t"
         : >"$TMP/pt_$1_$t"
+        : >"$TMP/pk_$1_$t"
         for _ in $(seq "$REPEAT"); do
+            "$BUILD/peak_fma" --threads "$t" | tee -a "$TMP/pk_$1_$t"
             OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$BUILD/bench_$1" --threads "$t" --batches "$2" \
-                | tee -a "$TMP/nb_$1_$t"
+                --warmup "${WARMUP:-5}" | tee -a "$TMP/nb_$1_$t"
             OMP_NUM_THREADS=$p_omp OPENBLAS_NUM_THREADS=$p_blas "$PY" "$ROOT/bench/peer_$1.py" \
-                --threads "$t" --batches "$2" | tee -a "$TMP/pt_$1_$t"
+                --threads "$t" --batches "$2" --warmup "${WARMUP:-5}" | tee -a "$TMP/pt_$1_$t"
         done
         nb=$(fmin epoch_s "$TMP/nb_$1_$t")
         pt=$(fmin epoch_s "$TMP/pt_$1_$t")
+        pk=$(grep '^RESULT' "$TMP/pk_$1_$t" | tr ' ' '\n' | sed -n 's/^gflops=//p' | sort -g | tail -1)
+        lim=$(awk -v f="$fpi" -v p="$pk" 'BEGIN { printf "%.3f", f * 60000 / (p * 1e9) }')
         ex=""
         [ "$(field extrapolated "$TMP/nb_$1_$t")" = 1 ] && ex=" (extrap.)"
         row "$1 epoch s${ex}, ${t}T" "nabla $nb" "torch $pt" "x$(div "$pt" "$nb")" \
             "nabla OMP=$t BLAS=$t; torch OMP=$p_omp BLAS=$p_blas set_num_threads($t)"
+        row "  $1 s per 10,000 images, ${t}T" "nabla $(fmin per10k_s "$TMP/nb_$1_$t")" \
+            "torch $(fmin per10k_s "$TMP/pt_$1_$t")" "" \
+            "window halves differ (1st run): nabla $(field halves_pct "$TMP/nb_$1_$t")%, torch $(field halves_pct "$TMP/pt_$1_$t")%"
+        row "  $1 limit s/epoch, ${t}T" "nabla $(pct "$lim" "$nb") of it" "torch $(pct "$lim" "$pt") of it" \
+            "$lim s" "$(awk -v f="$fpi" 'BEGIN { printf "%.2f", f / 1e6 }') MFLOP/image direct count / peak_fma $pk GFLOP/s"
+        if [ "$1" = cnn ]; then
+            fw=$(flops_per_image cnn_wino)
+            lw=$(awk -v f="$fw" -v p="$pk" 'BEGIN { printf "%.3f", f * 60000 / (p * 1e9) }')
+            row "  cnn limit, Winograd count, ${t}T" "nabla $(pct "$lw" "$nb") of it" "torch $(pct "$lw" "$pt") of it" \
+                "$lw s" "$(awk -v f="$fw" 'BEGIN { printf "%.2f", f / 1e6 }') MFLOP/image with conv2 at 36/100"
+        fi
         nr=$(fmin maxrss_mib "$TMP/nb_$1_$t")
         pr=$(fmin maxrss_mib "$TMP/pt_$1_$t")
         row "  $1 peak RSS MiB, ${t}T" "nabla $nr" "torch $pr" "x$(div "$pr" "$nr")" \
-            "acc nabla $(field acc "$TMP/nb_$1_$t"), torch $(field acc "$TMP/pt_$1_$t")"
+            "acc nabla $(field acc "$TMP/nb_$1_$t"), torch $(field acc "$TMP/pt_$1_$t"); load $(cut -d' ' -f1-3 /proc/loadavg)"
     done
 }
 # conv: the CNN's two convolution layers alone, forward and forward+backward
@@ -182,7 +230,7 @@ conv() {
     done
 }
 mlp() { fashion mlp 0; }
-cnn() { fashion cnn "${CNN_BATCHES:-150}"; }
+cnn() { fashion cnn "${CNN_BATCHES:-157}"; }
 
 [ $# -eq 0 ] && set -- overhead matmul linreg mlp cnn conv events
 for b in "$@"; do

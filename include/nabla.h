@@ -1260,9 +1260,35 @@ void nb_session_set_check_numerics(nb_session *s, bool on);
 /*** Threads *****************************************************************/
 
 /** Sets the number of threads used by nabla's kernels and the BLAS (clamped to
- *  1..cores). The default is every core. */
+ *  1..cores). The default is every core. nb_get_num_threads returns the setting.
+ *
+ *  A shared machine: the setting is a maximum. While other processes keep cores
+ *  busy, nabla runs with fewer threads, so that a run with 2 threads is not
+ *  slower than one with 1 when another process holds a core (without this,
+ *  OpenMP threads that spin while they wait, and a static split over a core
+ *  that another process shares, made a Fashion-MNIST MLP epoch about 14 times
+ *  slower). At most every 0.1 s, at the start of a session run, nabla reads the
+ *  machine's busy CPU time from /proc/stat (the first window starts when the
+ *  library is loaded), subtracts its own process's CPU
+ *  time, and uses min(setting, cores - other processes' load in cores, a
+ *  thread counted where 0.6 of a core is free; at least 1) threads until the
+ *  next probe. No environment
+ *  variable is needed; OMP_WAIT_POLICY and GOMP_SPINCOUNT still work as
+ *  libgomp documents them. Where /proc/stat cannot be read, the setting is used.
+ *  Reductions split over the team (filter gradients, sums) group their partial
+ *  sums by thread, so a change of team size can change results in the last
+ *  bits: call nb_set_adaptive_threads(false) for bitwise-reproducible runs. */
 void nb_set_num_threads(int n);
 int nb_get_num_threads(void);
+/** Turns the sizing to idle cores described at nb_set_num_threads on (the
+ *  default) or off (the team is always the setting). The environment variable
+ *  NABLA_ADAPTIVE_THREADS=0, read at the first session run, turns it off;
+ *  nb_set_adaptive_threads changes it at any time, process-wide. */
+void nb_set_adaptive_threads(bool on);
+bool nb_get_adaptive_threads(void);
+/** The number of threads nabla's kernels and the BLAS use now: the setting, or
+ *  fewer while other processes keep cores busy. */
+int nb_get_active_threads(void);
 
 /** Whether float32 Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter with a
  *  5x5 or 3x3 window, stride 1, no dilation and channel counts that are

@@ -5,11 +5,8 @@
 # `import nabla as tf`, the package the build assembled in build/python/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# OpenMP threads (ours and OpenBLAS's) spin while they wait; on a machine whose
-# other cores are busy that turns a 2-second epoch into a minute. Passive waiting
-# costs little when the cores are free, so the examples ask for it unless you
-# chose otherwise.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+# No OMP_WAIT_POLICY is needed on a busy machine: nabla sizes its thread team
+# to the cores other processes leave idle (include/nabla.h, nb_set_num_threads).
 scripts/setup.sh --examples
 scripts/build.sh build
 cd examples

@@ -419,6 +419,10 @@ nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
 #define NBI_PAR_MIN 32768
 /* Number of threads the kernels may use. */
 int nbi_num_threads(void);
+/* Re-sizes the team to the cores other processes leave idle (at most every
+ * 0.1 s; see nb_set_num_threads). Called at the start of session runs and of
+ * library calls that run parallel work outside a session. */
+void nbi_threads_probe(void);
 
 /*** BLAS (src/ops/linalg.c) ************************************************/
 

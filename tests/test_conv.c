@@ -923,6 +923,9 @@ TEST(conv_filter_gradient_is_reproducible) {
         {.n = 9, .h = 14, .w = 14, .c = 16, .fh = 3, .fw = 3, .o = 32, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
         {.n = 9, .h = 14, .w = 14, .c = 12, .fh = 3, .fw = 3, .o = 20, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .same = true},
     };
+    /* a fixed team: sized to idle cores (the default), the team can change
+     * between runs on a busy machine, and the partials' grouping with it */
+    nb_set_adaptive_threads(false);
     nb_set_num_threads(2);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cfg c = cases[i];
@@ -942,6 +945,7 @@ TEST(conv_filter_gradient_is_reproducible) {
         nb_tensor_unref(X), nb_tensor_unref(F), nb_tensor_unref(DY);
     }
     nb_set_num_threads(0);
+    nb_set_adaptive_threads(true);
 }
 
 TEST(conv_winograd_switch_and_environment) {

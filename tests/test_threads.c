@@ -450,6 +450,39 @@ TEST(each_thread_reads_its_own_run_message) {
     nb_graph_free(m.g);
 }
 
+TEST(adaptive_team_is_bounded_by_the_setting) {
+    /* sized to idle cores: between 1 and the setting; off: the setting itself */
+    int saved = nb_get_num_threads();
+    model m;
+    build(&m);
+    nb_session *s = nb_session_new(m.g);
+    CHECK(nb_session_run(s, NULL, 0, &m.init, 1, NULL) == NB_OK);
+    nb_tensor *x = batch(4, 8, 5);
+    nb_feed f = {m.x, x};
+    nb_set_adaptive_threads(false);
+    CHECK(!nb_get_adaptive_threads());
+    nb_set_num_threads(2);
+    int want = nb_get_num_threads(); /* 2, or 1 on a 1-core machine */
+    CHECK(want >= 1 && want <= 2);
+    CHECK(nb_session_run(s, &f, 1, &m.pred, 1, NULL) == NB_OK);
+    CHECK(nb_get_active_threads() == want);
+    nb_set_adaptive_threads(true);
+    CHECK(nb_get_adaptive_threads());
+    for (int i = 0; i < 3; i++) {
+        nanosleep(&(struct timespec){0, 120000000}, NULL); /* past the 0.1 s probe interval */
+        CHECK(nb_session_run(s, &f, 1, &m.pred, 1, NULL) == NB_OK);
+        int a = nb_get_active_threads();
+        CHECK(a >= 1 && a <= want);
+        CHECK(nb_get_num_threads() == want); /* the setting itself is unchanged */
+    }
+    nb_set_num_threads(1);
+    CHECK(nb_get_active_threads() == 1);
+    nb_set_num_threads(saved);
+    nb_tensor_unref(x);
+    nb_session_free(s);
+    nb_graph_free(m.g);
+}
+
 int main(int argc, char **argv) {
 #ifdef UNDER_TSAN
     /* libgomp (the kernels' and OpenBLAS's OpenMP) is not instrumented: TSan would

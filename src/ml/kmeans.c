@@ -282,6 +282,7 @@ nb_status nb_kmeans(const nb_tensor *x, const nb_kmeans_options *o, nb_kmeans_re
     w.n = n;
     w.d = d;
     w.k = k;
+    nbi_threads_probe();
     w.nt = nbi_num_threads();
     if (w.nt > KM_MAX_THREADS) w.nt = KM_MAX_THREADS;
     const int64_t nchunks = (n + KM_CHUNK - 1) / KM_CHUNK;
