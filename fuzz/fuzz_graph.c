@@ -30,7 +30,10 @@ static nb_output drawn_ints(nb_graph *g, reader *r, int n) {
 static nb_output build_extreme(nb_graph *g, reader *r, nb_output x, nb_output y, unsigned a) {
     int n = (int)(a >> 5) % 4;
     int64_t v[2 * NB_MAX_RANK];
-    for (int i = 0; i < 2 * n; i++) v[i] = draw(r);
+    /* v[0] is one_hot's depth and stack's axis even when n == 0: always drawn
+     * (it was read uninitialized, so a depth was whatever an earlier call left
+     * on the stack, e.g. the bytes of an op name, and runs did not replay) */
+    for (int i = 0; i < (n ? 2 * n : 1); i++) v[i] = draw(r);
     nb_output in[4];
     switch (a % 16) {
     case 0: return nb_reshape(g, x, n, v, NULL);

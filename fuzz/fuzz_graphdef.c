@@ -142,6 +142,9 @@ static void draw_attr(pbuf *v, attr_src src, reader *r) {
     case A_FALSE: case A_IS_TRAINING: case A_APPROXIMATE:
         pb_int(v, 5, take(r) & 1);
         break;
+    case A_B0: case A_B1:
+        pb_int(v, 5, take(r) & 1);
+        break;
     case A_SEED: case A_SEED2: case A_AXIS: case A_ZERO: case A_N: case A_N_MINUS_1:
     case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
         pb_int(v, 3, draw(r));
@@ -170,6 +173,14 @@ static void draw_attr(pbuf *v, attr_src src, reader *r) {
     case A_MIRROR_MODE: pb_str(v, 2, (b & 0x40) ? "REFLECT" : (b & 0x20) ? "SYMMETRIC" : "WRAP"); break;
     case A_F0: pb_float(v, 4, (b & 0x20) ? (float)draw(r) : 1e-3f); break;
     case A_EMPTY_S: pb_str(v, 2, ""); break;
+    case A_MESSAGE: pb_str(v, 2, (b & 0x20) ? "msg" : ""); break;
+    case A_T_REST: {
+        pbuf l = {0};
+        int n = (int)(take(r) % 3);
+        for (int i = 0; i < n; i++) pb_int(&l, 6, draw_dtype(r));
+        pb_sub(v, 1, &l);
+        break;
+    }
     case A_CLASS: {
         pbuf l = {0};
         pb_str(&l, 2, "loc:@n0");

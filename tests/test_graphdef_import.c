@@ -237,6 +237,32 @@ TEST(import_errors_name_the_node) {
     }
 }
 
+/* A node of a variadic op type that lists no inputs: an error naming the node,
+ * never a read of input 0 (Print's shape inference read it: a NULL dereference,
+ * found by fuzz/fuzz_graphdef.c). */
+TEST(variadic_nodes_without_inputs_are_errors) {
+    const char *types[] = {"Print", "AddN", "Pack", "ConcatV2", "MergeSummary"};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        buf gd = {.n = 0};
+        buf n = node("lonely", types[i], NULL, 0);
+        put_msg(&gd, 1, &n);
+        nb_graph *g = nb_graph_new();
+        nb_error err;
+        CHECK(nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err) != NB_OK);
+        CHECK_STR_CONTAINS(err.message, "lonely");
+        CHECK(nb_graph_status(g) != NB_OK);
+        nb_graph_free(g);
+    }
+    buf gd = {.n = 0};
+    buf n = node("p", "Print", NULL, 0);
+    put_msg(&gd, 1, &n);
+    nb_graph *g = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.message, "Print needs at least one input");
+    nb_graph_free(g);
+}
+
 /* Linear regression with gradients and a Momentum optimizer (slots w/Momentum). */
 static nb_graph *linreg(nb_output *train, nb_output *loss, nb_output *pred) {
     nb_graph *g = nb_graph_new();

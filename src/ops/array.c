@@ -285,6 +285,8 @@ static nb_status k_transpose(nbi_kctx *k) {
     nb_tensor *o = nbi_kalloc(k, x->dtype, n, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
+    /* Empty: nothing to move, and the strides of [0, 3, 2^62] overflow int64. */
+    if (o->size == 0) return NB_OK;
     int64_t xs[NB_MAX_RANK], st[NB_MAX_RANK], idx[NB_MAX_RANK] = {0};
     int64_t acc = 1;
     for (int i = n - 1; i >= 0; i--) {

@@ -168,6 +168,8 @@ static void summarize(sbuf *b, const nb_tensor *t, int64_t max_entries) {
 }
 
 static nb_status infer_print(nb_op *op) {
+    /* a GraphDef node may list no inputs (found by fuzz/fuzz_graphdef.c) */
+    if (op->n_inputs < 1) return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Print needs at least one input");
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
     op->out_dtype[0] = nbi_in_dtype(op, 0);
     op->out_shape[0] = *nbi_in_shape(op, 0);

@@ -263,7 +263,7 @@ static nb_status k_reduce(nbi_kctx *k) {
     int64_t outer = 1, red = 1, inner = 1;
     if (first < 0) {
         outer = x->size;
-    } else {
+    } else if (x->size != 0) { /* (empty: below; dims products of [0, 3, 2^62] overflow) */
         for (int i = 0; i < er; i++) {
             if (i < first) outer *= ed[i];
             else if (i <= lastr) {

@@ -212,6 +212,9 @@ static nb_status k_cumsum(nbi_kctx *k) {
     nb_tensor *o = nbi_kalloc(k, x->dtype, r, x->dims);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
+    /* Empty: nothing to sum, and dims products of [0, 3, 2^62] overflow int64
+     * (or [2^62, 3, 0] would loop 2^62 times over nothing). */
+    if (x->size == 0) return NB_OK;
     int64_t outer = prod(x->dims, 0, (int)a), len = x->dims[a], inner = prod(x->dims, (int)a + 1, r);
     bool excl = k->op->attrs.ints[0] != 0, rev = k->op->attrs.ints[1] != 0;
     switch (x->dtype) {

@@ -503,7 +503,9 @@ nb_output nb_strided_slice(nb_graph *g, nb_output x, const int64_t *begin, const
 static nb_status split_kernel(nbi_kctx *k, const nb_tensor *x, int ax, const int64_t *sz, int n, bool drop_axis) {
     size_t es = nb_dtype_size(x->dtype);
     int r = x->rank;
-    int64_t outer = prod(x->dims, 0, ax), inner = prod(x->dims, ax + 1, r);
+    /* An empty x has empty pieces: no rows to copy (and the dims products of
+     * [0, 3, 2^62] overflow int64). */
+    int64_t outer = x->size ? prod(x->dims, 0, ax) : 0, inner = x->size ? prod(x->dims, ax + 1, r) : 0;
     size_t xrow = (size_t)(x->dims[ax] * inner) * es;
     size_t off = 0;
     for (int i = 0; i < n; i++) {
