@@ -471,6 +471,18 @@ typedef struct nbi_dist_hooks {
 } nbi_dist_hooks;
 void nbi_dist_install(const nbi_dist_hooks *h); /* NULL uninstalls */
 
+/*** Growing strings (src/io/print.c) ***************************************/
+
+/* A NUL-terminated string that grows as text is added; start it as {0}, free p with
+ * nbi_free. On out of memory oom is set and later additions are dropped. */
+typedef struct nbi_sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} nbi_sbuf;
+void nbi_sb_putn(nbi_sbuf *b, const char *s, size_t n);
+void nbi_sb_puts(nbi_sbuf *b, const char *s);
+
 /*** Training (src/train/optimizers.c) **************************************/
 
 /* The variable list minimize works on: *vars/n_vars as given, or, when *vars is NULL or
