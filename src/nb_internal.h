@@ -183,6 +183,17 @@ int nbi_numel_overflow(int rank, const int64_t *dims, int64_t *a, int64_t *b);
  * does not fit dt (nothing written). */
 int64_t nbi_load_int(const void *data, nb_dtype dt, int64_t i);
 bool nbi_store_int(void *data, nb_dtype dt, int64_t i, int64_t v);
+/* Element i of an index tensor whose dtype was checked to be int32 or int64 (ops' inner loops). */
+static inline int64_t nbi_load_index(const nb_tensor *t, int64_t i) {
+    if (t->dtype == NB_INT32) return ((const int32_t *)t->data)[i];
+    return ((const int64_t *)t->data)[i];
+}
+/* d[lo] * ... * d[hi-1] (1 when lo >= hi), for dims already known to fit. */
+static inline int64_t nbi_dims_prod(const int64_t *d, int lo, int hi) {
+    int64_t p = 1;
+    for (int i = lo; i < hi; i++) p *= d[i];
+    return p;
+}
 
 /*** Graph (src/graph/graph.c) ***********************************************/
 
