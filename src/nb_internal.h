@@ -482,6 +482,13 @@ typedef struct nbi_dist_hooks {
 } nbi_dist_hooks;
 void nbi_dist_install(const nbi_dist_hooks *h); /* NULL uninstalls */
 
+/*** Reductions (src/ops/reduce.c) *****************************************/
+
+/* axis=None of a reduction, as TF's _ReductionDims builds it in the current scope: a Const
+ * [0 .. rank-1], or range(0, rank(x)) when x's rank is unknown; stored in *ax. False (with
+ * g's error set) only when the range scope cannot be made. Used by reduce.c and scan.c. */
+bool nbi_all_axes_node(nb_graph *g, nb_output x, nb_output *ax);
+
 /*** Growing strings (src/io/print.c) ***************************************/
 
 /* A NUL-terminated string that grows as text is added; start it as {0}, free p with

@@ -343,19 +343,7 @@ static nb_output bool_reduce(nb_graph *g, int type, nb_output x, const int *axes
             nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: x is not an output of this graph", defname);
             return nb_nil;
         }
-        nb_shape s = nb_output_shape(x);
-        if (s.rank < 0) {
-            nb_output rk = nb_rank(g, x, NULL);
-            char *rs = nbi_op_scope_push(g, NULL, "range");
-            if (!rs) return nb_nil;
-            nb_output st = nb_constant_i32(g, 0, "start"), de = nb_constant_i32(g, 1, "delta");
-            nb_name_scope_pop(g);
-            ax = nb_range(g, st, rk, de, rs);
-            nbi_free(rs);
-        } else {
-            for (int i = 0; i < s.rank; i++) a[i] = i;
-            ax = nbi_const_ints_node(g, NB_INT32, a, s.rank, false, "Const");
-        }
+        if (!nbi_all_axes_node(g, x, &ax)) return nb_nil;
     } else {
         if (n_axes < 0 || n_axes > 2 * NB_MAX_RANK || (n_axes && !axes)) {
             nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: bad axes list", defname);
