@@ -149,17 +149,6 @@ static void draw_attr(pbuf *v, attr_src src, reader *r) {
     case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
         pb_int(v, 3, draw(r));
         break;
-    case A_B0: case A_B1:
-        pb_int(v, 5, take(r) & 1);
-        break;
-    case A_MESSAGE: pb_str(v, 2, (b & 0x20) ? "" : "message: "); break;
-    case A_T_REST: {
-        pbuf l = {0};
-        int n = (int)(take(r) % 4);
-        for (int i = 0; i < n; i++) pb_int(&l, 6, draw_dtype(r));
-        pb_sub(v, 1, &l);
-        break;
-    }
     case A_INTS: case A_STRIDES: case A_DILATIONS: case A_KSIZE: {
         pbuf l = {0};
         int n = (int)(take(r) % 6);

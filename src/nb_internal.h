@@ -183,6 +183,17 @@ int nbi_numel_overflow(int rank, const int64_t *dims, int64_t *a, int64_t *b);
  * does not fit dt (nothing written). */
 int64_t nbi_load_int(const void *data, nb_dtype dt, int64_t i);
 bool nbi_store_int(void *data, nb_dtype dt, int64_t i, int64_t v);
+/* Element i of an index tensor whose dtype was checked to be int32 or int64 (ops' inner loops). */
+static inline int64_t nbi_load_index(const nb_tensor *t, int64_t i) {
+    if (t->dtype == NB_INT32) return ((const int32_t *)t->data)[i];
+    return ((const int64_t *)t->data)[i];
+}
+/* d[lo] * ... * d[hi-1] (1 when lo >= hi), for dims already known to fit. */
+static inline int64_t nbi_dims_prod(const int64_t *d, int lo, int hi) {
+    int64_t p = 1;
+    for (int i = lo; i < hi; i++) p *= d[i];
+    return p;
+}
 
 /*** Graph (src/graph/graph.c) ***********************************************/
 
@@ -470,6 +481,34 @@ typedef struct nbi_dist_hooks {
     nbi_kernel_fn allreduce, grouped_allreduce, broadcast, allgather;
 } nbi_dist_hooks;
 void nbi_dist_install(const nbi_dist_hooks *h); /* NULL uninstalls */
+
+/*** Reductions (src/ops/reduce.c) *****************************************/
+
+/* axis=None of a reduction, as TF's _ReductionDims builds it in the current scope: a Const
+ * [0 .. rank-1], or range(0, rank(x)) when x's rank is unknown; stored in *ax. False (with
+ * g's error set) only when the range scope cannot be made. Used by reduce.c and scan.c. */
+bool nbi_all_axes_node(nb_graph *g, nb_output x, nb_output *ax);
+
+/*** Growing strings (src/io/print.c) ***************************************/
+
+/* A NUL-terminated string that grows as text is added; start it as {0}, free p with
+ * nbi_free. On out of memory oom is set and later additions are dropped. */
+typedef struct nbi_sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} nbi_sbuf;
+void nbi_sb_putn(nbi_sbuf *b, const char *s, size_t n);
+void nbi_sb_puts(nbi_sbuf *b, const char *s);
+
+/*** Training (src/train/optimizers.c) **************************************/
+
+/* The variable list minimize works on: *vars/n_vars as given, or, when *vars is NULL or
+ * n_vars <= 0, the graph's trainable variables in a new list stored in *vars and *owned
+ * (the caller frees *owned with nbi_free). Returns the count, or -1 with g's error set
+ * (out of memory, "No variables to optimize."). Used by nb_optimizer_minimize and
+ * nb_dist_minimize. */
+int nbi_minimize_var_list(nb_graph *g, const nb_output **vars, int n_vars, nb_output **owned);
 
 /*** Gradient helpers (src/grad/gradients.c) *********************************/
 

@@ -105,4 +105,28 @@ static inline nb_tensor *eval1(nb_graph *g, nb_output x, const nb_feed *feeds, i
     return t;
 }
 
+/* xorshift64: a number in [lo, hi] from *state (each test file keeps its own seed). */
+static inline int64_t xorshift_rnd(uint64_t *state, int64_t lo, int64_t hi) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return lo + (int64_t)(*state % (uint64_t)(hi - lo + 1));
+}
+
+/* Exports g as a GraphDef, imports that into a new graph, exports the new graph and
+ * checks both exports are the same bytes. Returns the new graph (caller frees). */
+static inline nb_graph *graphdef_round_trip(nb_graph *g) {
+    void *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &a, &na), NB_OK);
+    nb_graph *g2 = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g2, a, na, NULL, &err), NB_OK);
+    CHECK_STATUS(nb_graph_to_graphdef(g2, &b, &nb), NB_OK);
+    CHECK(na == nb && a && b && !memcmp(a, b, na));
+    free(a);
+    free(b);
+    return g2;
+}
+
 #endif

@@ -5,6 +5,7 @@
  * the HW2 GraphDef, summary ops, corrupt and truncated files, the log-dir walk.
  */
 #include "harness.h"
+#include "fixture_graphs.h"
 #include "nb_internal.h"
 #include "io/tensorboard.h"
 
@@ -91,24 +92,6 @@ static char *run_protoc(const char *args, const char *payload_file) {
 static const char *src_dir(void) {
     const char *s = getenv("NB_SOURCE_DIR");
     return s ? s : "..";
-}
-
-/* The HW2 graph of examples/hw2.c. */
-static nb_graph *hw2_graph(void) {
-    nb_graph *g = nb_graph_new();
-    nb_name_scope_push(g, "Input_placeholder");
-    nb_output a = nb_placeholder(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK, "a");
-    nb_name_scope_pop(g);
-    nb_name_scope_push(g, "Middle_section");
-    nb_output b = nb_reduce_prod(g, a, NULL, NB_ALL_AXES, false, "prod_b");
-    nb_output c = nb_reduce_mean(g, a, NULL, NB_ALL_AXES, false, NULL);
-    nb_output d = nb_reduce_sum(g, a, NULL, NB_ALL_AXES, false, "sum_a");
-    nb_output e = nb_add(g, b, c, "add_d");
-    nb_name_scope_pop(g);
-    nb_name_scope_push(g, "Final_node");
-    nb_multiply(g, e, d, "final_multiply_node");
-    nb_name_scope_pop(g);
-    return g;
 }
 
 static const Tensorflow__NodeDef *find_node(const Tensorflow__GraphDef *gd, const char *name) {

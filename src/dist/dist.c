@@ -708,22 +708,8 @@ nb_output nb_dist_minimize(nb_optimizer *opt, nb_output loss, const nb_output *v
     if (!loss.op || !nbi_graph_ok(loss.op->graph)) return nb_nil;
     nb_graph *g = loss.op->graph;
     nb_output *vl = NULL;
-    if (!vars || n_vars <= 0) {
-        vl = nbi_calloc((size_t)g->n_vars + 1, sizeof *vl);
-        if (!vl) {
-            nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
-            return nb_nil;
-        }
-        n_vars = 0;
-        for (int i = 0; i < g->n_vars; i++)
-            if (g->vars[i]->trainable) vl[n_vars++] = nb_graph_variable(g, i);
-        vars = vl;
-        if (n_vars == 0) {
-            nbi_free(vl);
-            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "No variables to optimize.");
-            return nb_nil;
-        }
-    }
+    n_vars = nbi_minimize_var_list(g, &vars, n_vars, &vl);
+    if (n_vars < 0) return nb_nil;
     nb_output *grads = nbi_calloc((size_t)n_vars, sizeof *grads);
     nb_output r = nb_nil;
     if (!grads) {

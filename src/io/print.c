@@ -480,13 +480,7 @@ static int format_float(const fparts *fp, const fopts *o, char *out) {
 
 /*** String builder **********************************************************/
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n) {
+void nbi_sb_putn(nbi_sbuf *b, const char *s, size_t n) {
     if (b->oom) return;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
@@ -504,10 +498,10 @@ static void sb_putn(sbuf *b, const char *s, size_t n) {
     b->p[b->len] = 0;
 }
 
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+void nbi_sb_puts(nbi_sbuf *b, const char *s) { nbi_sb_putn(b, s, strlen(s)); }
 
-static void sb_spaces(sbuf *b, int n) {
-    for (int i = 0; i < n; i++) sb_putn(b, " ", 1);
+static void sb_spaces(nbi_sbuf *b, int n) {
+    for (int i = 0; i < n; i++) nbi_sb_putn(b, " ", 1);
 }
 
 /*** Element formats (arrayprint's FloatingFormat, IntegerFormat, BoolFormat) ***/
@@ -679,23 +673,23 @@ static int format_elem(const printer *p, int64_t i, char *out) {
 
 /* _extendLine: moves to a new line when the word would pass the width, unless
  * the line holds nothing but its indent. */
-static void extend_line(sbuf *s, sbuf *line, const char *word, int width, int indent) {
+static void extend_line(nbi_sbuf *s, nbi_sbuf *line, const char *word, int width, int indent) {
     size_t wl = strlen(word);
     if (line->len + wl > (size_t)width && line->len > (size_t)indent) {
         size_t n = line->len;
         while (n > 0 && line->p[n - 1] == ' ') n--;
-        sb_putn(s, line->p, n);
-        sb_putn(s, "\n", 1);
+        nbi_sb_putn(s, line->p, n);
+        nbi_sb_putn(s, "\n", 1);
         line->len = 0;
         if (line->p) line->p[0] = 0;
         sb_spaces(line, indent);
     }
-    sb_putn(line, word, wl);
+    nbi_sb_putn(line, word, wl);
 }
 
 /* Writes the block at (axis, off) to out. indent is the hanging indent's
  * width; width the columns left for it. */
-static void format_block(printer *p, sbuf *out, int axis, int64_t off, int indent, int width) {
+static void format_block(printer *p, nbi_sbuf *out, int axis, int64_t off, int indent, int width) {
     const nb_tensor *t = p->t;
     int axes_left = t->rank - axis;
     int64_t n = t->dims[axis];
@@ -705,48 +699,48 @@ static void format_block(printer *p, sbuf *out, int axis, int64_t off, int inden
 
     if (axes_left == 1) {
         int elem_width = width - 1; /* room for the separator or ']' */
-        sbuf s = {0}, line = {0};
+        nbi_sbuf s = {0}, line = {0};
         sb_spaces(&line, indent);
         for (int64_t i = 0; i < leading; i++) {
             format_elem(p, off + i * p->strides[axis], word);
             extend_line(&s, &line, word, elem_width, indent);
-            sb_putn(&line, " ", 1);
+            nbi_sb_putn(&line, " ", 1);
         }
         if (summary) {
             extend_line(&s, &line, "...", elem_width, indent);
-            sb_putn(&line, " ", 1);
+            nbi_sb_putn(&line, " ", 1);
         }
         for (int64_t i = trailing; i >= 1; i--) {
             format_elem(p, off + (n - i) * p->strides[axis], word);
             extend_line(&s, &line, word, elem_width, indent);
-            if (i > 1) sb_putn(&line, " ", 1);
+            if (i > 1) nbi_sb_putn(&line, " ", 1);
         }
-        if (line.p) sb_putn(&s, line.p, line.len);
+        if (line.p) nbi_sb_putn(&s, line.p, line.len);
         if (s.oom || line.oom) p->oom = true;
-        sb_putn(out, "[", 1);
-        if (s.p && s.len > (size_t)indent) sb_putn(out, s.p + indent, s.len - (size_t)indent);
-        sb_putn(out, "]", 1);
+        nbi_sb_putn(out, "[", 1);
+        if (s.p && s.len > (size_t)indent) nbi_sb_putn(out, s.p + indent, s.len - (size_t)indent);
+        nbi_sb_putn(out, "]", 1);
         nbi_free(s.p);
         nbi_free(line.p);
         return;
     }
 
     /* Outer axes: one block per line, blank lines between blocks of rank >= 2. */
-    sb_putn(out, "[", 1);
+    nbi_sb_putn(out, "[", 1);
     bool first = true;
     for (int64_t j = 0; j < leading + trailing + (summary ? 1 : 0); j++) {
         if (!first) sb_spaces(out, indent);
         first = false;
         if (summary && j == leading) {
-            sb_puts(out, "...");
+            nbi_sb_puts(out, "...");
         } else {
             int64_t i = j < leading ? j : n - (leading + trailing + (summary ? 1 : 0) - j);
             format_block(p, out, axis + 1, off + i * p->strides[axis], indent + 1, width - 1);
         }
         if (j + 1 < leading + trailing + (summary ? 1 : 0))
-            for (int k = 0; k < axes_left - 1; k++) sb_putn(out, "\n", 1);
+            for (int k = 0; k < axes_left - 1; k++) nbi_sb_putn(out, "\n", 1);
     }
-    sb_putn(out, "]", 1);
+    nbi_sb_putn(out, "]", 1);
 }
 
 /*** Scalars ******************************************************************/
@@ -805,7 +799,7 @@ char *nb_tensor_to_string(const nb_tensor *t) {
         setup_float(&p);
     }
 
-    sbuf out = {0};
+    nbi_sbuf out = {0};
     format_block(&p, &out, 0, 0, 1, LINE_WIDTH);
     if (out.oom || p.oom) {
         nbi_free(out.p);

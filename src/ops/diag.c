@@ -9,12 +9,6 @@
 
 #include <stdio.h>
 
-static int64_t prod(const int64_t *d, int lo, int hi) {
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++) p *= d[i];
-    return p;
-}
-
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /*** MatrixDiag: [..., n] -> [..., n, n] ***/
@@ -48,7 +42,7 @@ static nb_status k_matrix_diag(nbi_kctx *k) {
     k->out[0] = o;
     memset(o->data, 0, o->nbytes);
     size_t es = nb_dtype_size(x->dtype);
-    int64_t batch = prod(x->dims, 0, x->rank - 1);
+    int64_t batch = nbi_dims_prod(x->dims, 0, x->rank - 1);
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < n; i++)
             memcpy((char *)o->data + (size_t)((b * n + i) * n + i) * es, (const char *)x->data + (size_t)(b * n + i) * es, es);
@@ -105,7 +99,7 @@ static nb_status k_matrix_diag_part(nbi_kctx *k) {
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
     size_t es = nb_dtype_size(x->dtype);
-    int64_t batch = prod(x->dims, 0, x->rank - 2);
+    int64_t batch = nbi_dims_prod(x->dims, 0, x->rank - 2);
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < q; i++)
             memcpy((char *)o->data + (size_t)(b * q + i) * es, (const char *)x->data + (size_t)((b * m + i) * n + i) * es, es);
@@ -172,7 +166,7 @@ static nb_status k_matrix_set_diag(nbi_kctx *k) {
     k->out[0] = o;
     if (o->nbytes) memcpy(o->data, x->data, o->nbytes);
     size_t es = nb_dtype_size(x->dtype);
-    int64_t batch = prod(x->dims, 0, r - 2);
+    int64_t batch = nbi_dims_prod(x->dims, 0, r - 2);
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < q; i++)
             memcpy((char *)o->data + (size_t)((b * m + i) * n + i) * es, (const char *)dg->data + (size_t)(b * q + i) * es, es);

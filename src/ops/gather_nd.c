@@ -12,22 +12,11 @@
 
 #include <stdio.h>
 
-static int64_t load_index(const nb_tensor *t, int64_t i) {
-    if (t->dtype == NB_INT32) return ((const int32_t *)t->data)[i];
-    return ((const int64_t *)t->data)[i];
-}
-
-static int64_t prod(const int64_t *d, int lo, int hi) {
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++) p *= d[i];
-    return p;
-}
-
 /* "[2, 0]": index row j of indices (m values) */
 static void row_string(const nb_tensor *ix, int64_t j, int64_t m, char *buf, size_t n) {
     size_t o = (size_t)snprintf(buf, n, "[");
     for (int64_t i = 0; i < m && o < n; i++)
-        o += (size_t)snprintf(buf + o, n - o, "%s%lld", i ? ", " : "", (long long)load_index(ix, j * m + i));
+        o += (size_t)snprintf(buf + o, n - o, "%s%lld", i ? ", " : "", (long long)nbi_load_index(ix, j * m + i));
     if (o < n) snprintf(buf + o, n - o, "]");
 }
 
@@ -59,7 +48,7 @@ static bool row_offsets(const nb_tensor *ix, int64_t rows, int64_t m, const int6
     for (int64_t j = 0; j < rows; j++) {
         int64_t o = 0;
         for (int64_t i = 0; i < m; i++) {
-            int64_t v = load_index(ix, j * m + i);
+            int64_t v = nbi_load_index(ix, j * m + i);
             if (v < 0 || v >= d[i]) {
                 char w[96], rs[160], ds[128];
                 where_string(ix, j, w, sizeof w);
@@ -116,7 +105,7 @@ static nb_status k_gather_nd(nbi_kctx *k) {
     int r = 0;
     for (int i = 0; i < ix->rank - 1; i++) d[r++] = ix->dims[i];
     for (int i = (int)m; i < p->rank; i++) d[r++] = p->dims[i];
-    int64_t rows = prod(ix->dims, 0, ix->rank - 1), slice = prod(p->dims, (int)m, p->rank);
+    int64_t rows = nbi_dims_prod(ix->dims, 0, ix->rank - 1), slice = nbi_dims_prod(p->dims, (int)m, p->rank);
     int64_t *off = nbi_kscratch(k, (size_t)(rows ? rows : 1) * sizeof *off);
     if (!off) return NB_ERR_OUT_OF_MEMORY;
     char msg[512];
@@ -229,7 +218,7 @@ static nb_status k_scatter_nd(nbi_kctx *k) {
     int r = (int)st->size;
     int64_t d[NB_MAX_RANK];
     for (int i = 0; i < r; i++) {
-        d[i] = load_index(st, i);
+        d[i] = nbi_load_index(st, i);
         if (d[i] < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Dimension %d must be >= 0", i);
     }
     if (nbi_numel(r, d) < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "shape is too large");
@@ -243,7 +232,7 @@ static nb_status k_scatter_nd(nbi_kctx *k) {
     }
     if (!updates_fit(ix->rank, ix->dims, u->rank, u->dims, r, d, msg, sizeof msg))
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s", msg);
-    int64_t rows = prod(ix->dims, 0, ix->rank - 1), slice = prod(d, (int)m, r);
+    int64_t rows = nbi_dims_prod(ix->dims, 0, ix->rank - 1), slice = nbi_dims_prod(d, (int)m, r);
     int64_t *off = nbi_kscratch(k, (size_t)(rows ? rows : 1) * sizeof *off);
     if (!off) return NB_ERR_OUT_OF_MEMORY;
     if (!row_offsets(ix, rows, m, d, r, off, msg, sizeof msg, "shape"))

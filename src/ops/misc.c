@@ -74,35 +74,9 @@ nb_output nb_placeholder_with_default(nb_graph *g, nb_output input, nb_shape sha
 
 /*** Print ***/
 
-/* A growing string. */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t len) {
-    if (b->oom) return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 256);
-        while (cap < b->n + len + 1) cap *= 2;
-        char *p = nbi_realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = 0;
-}
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
 /* TF's StrCat of one element: floats with 6 (float) / 15 (double) significant
  * digits, or 9 / 17 when fewer do not read back the same value. */
-static void print_element(sbuf *b, const nb_tensor *t, int64_t i) {
+static void print_element(nbi_sbuf *b, const nb_tensor *t, int64_t i) {
     char s[64];
     switch (t->dtype) {
     case NB_FLOAT32: {
@@ -122,21 +96,21 @@ static void print_element(sbuf *b, const nb_tensor *t, int64_t i) {
     default: snprintf(s, sizeof s, "%d", (int)((const uint8_t *)t->data)[i]); break; /* uint8, bool: numbers */
     }
     /* TF prints inf/nan as "inf", "-inf", "nan" (as %g does) */
-    sb_str(b, s);
+    nbi_sb_puts(b, s);
 }
 
 /* TF1's Tensor::SummarizeValue(limit) (the pre-v2 layout): nested brackets per
  * dim, at most `limit` elements, "..." where it stops. */
-static void print_dim(sbuf *b, const nb_tensor *t, int dim, int64_t limit, int64_t *at) {
+static void print_dim(nbi_sbuf *b, const nb_tensor *t, int dim, int64_t limit, int64_t *at) {
     if (*at >= limit) return;
     int64_t n = t->dims[dim];
     if (dim == t->rank - 1) {
         for (int64_t i = 0; i < n; i++) {
             if (*at >= limit) {
-                if (dim != 0) sb_str(b, "...");
+                if (dim != 0) nbi_sb_puts(b, "...");
                 return;
             }
-            if (i > 0) sb_str(b, " ");
+            if (i > 0) nbi_sb_puts(b, " ");
             print_element(b, t, (*at)++);
         }
         return;
@@ -144,27 +118,27 @@ static void print_dim(sbuf *b, const nb_tensor *t, int dim, int64_t limit, int64
     for (int64_t i = 0; i < n; i++) {
         bool open = false;
         if (*at < limit) {
-            sb_str(b, "[");
+            nbi_sb_puts(b, "[");
             open = true;
         }
         print_dim(b, t, dim + 1, limit, at);
-        if (*at < limit || open) sb_str(b, "]");
+        if (*at < limit || open) nbi_sb_puts(b, "]");
     }
 }
 
-static void summarize(sbuf *b, const nb_tensor *t, int64_t max_entries) {
+static void summarize(nbi_sbuf *b, const nb_tensor *t, int64_t max_entries) {
     int64_t limit = max_entries < 0 || max_entries > t->size ? t->size : max_entries;
     if (t->rank == 0) {
         for (int64_t i = 0; i < limit; i++) {
-            if (i > 0) sb_str(b, " ");
+            if (i > 0) nbi_sb_puts(b, " ");
             print_element(b, t, i);
         }
-        if (t->size > limit) sb_str(b, "...");
+        if (t->size > limit) nbi_sb_puts(b, "...");
         return;
     }
     int64_t at = 0;
     print_dim(b, t, 0, limit, &at);
-    if (t->size > limit) sb_str(b, "...");
+    if (t->size > limit) nbi_sb_puts(b, "...");
 }
 
 static nb_status infer_print(nb_op *op) {
@@ -184,14 +158,14 @@ static nb_status k_print(nbi_kctx *k) {
         int64_t done = __atomic_fetch_add(&op->attrs.ints[2], 1, __ATOMIC_RELAXED);
         if (done >= first_n) return NB_OK;
     }
-    sbuf b = {0};
-    sb_str(&b, op->attrs.message ? op->attrs.message : "");
+    nbi_sbuf b = {0};
+    nbi_sb_puts(&b, op->attrs.message ? op->attrs.message : "");
     for (int i = 1; i < op->n_inputs; i++) {
-        sb_str(&b, "[");
+        nbi_sb_puts(&b, "[");
         summarize(&b, k->in[i], op->attrs.ints[1]);
-        sb_str(&b, "]");
+        nbi_sb_puts(&b, "]");
     }
-    sb_str(&b, "\n");
+    nbi_sb_puts(&b, "\n");
     if (b.oom) {
         nbi_free(b.p);
         return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory formatting the Print message");

@@ -532,6 +532,25 @@ const nbi_opdef nbi_opdef_ARG_MIN = {"ArgMin", 2, NBI_NO_GRAD, infer_arg, k_arg,
 
 /*** Constructors ***/
 
+bool nbi_all_axes_node(nb_graph *g, nb_output x, nb_output *ax) {
+    nb_shape s = nb_output_shape(x);
+    if (s.rank < 0) {
+        /* rank unknown until run time: range(0, rank(x)), as TF builds it */
+        nb_output r = nb_rank(g, x, NULL);
+        char *rs = nbi_op_scope_push(g, NULL, "range");
+        if (!rs) return false;
+        nb_output st = nb_constant_i32(g, 0, "start"), de = nb_constant_i32(g, 1, "delta");
+        nb_name_scope_pop(g);
+        *ax = nb_range(g, st, r, de, rs);
+        nbi_free(rs);
+        return true;
+    }
+    int64_t a[NB_MAX_RANK];
+    for (int i = 0; i < s.rank; i++) a[i] = i;
+    *ax = nbi_const_ints_node(g, NB_INT32, a, s.rank, false, "Const");
+    return true;
+}
+
 static nb_output reduce_ctor(nb_graph *g, int type, nb_output x, const int *axes, int n_axes,
                              bool keep, const char *name, const char *defname) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -539,20 +558,7 @@ static nb_output reduce_ctor(nb_graph *g, int type, nb_output x, const int *axes
     int64_t a[2 * NB_MAX_RANK];
     if (n_axes == NB_ALL_AXES || (n_axes == 0 && !axes)) {
         /* axis=None: TF makes a Const [0..rank-1] in the current scope. */
-        nb_shape s = nb_output_shape(x);
-        if (s.rank < 0) {
-            /* rank unknown until run time: range(0, rank(x)), as TF builds it */
-            nb_output r = nb_rank(g, x, NULL);
-            char *rs = nbi_op_scope_push(g, NULL, "range");
-            if (!rs) return nb_nil;
-            nb_output st = nb_constant_i32(g, 0, "start"), de = nb_constant_i32(g, 1, "delta");
-            nb_name_scope_pop(g);
-            ax = nb_range(g, st, r, de, rs);
-            nbi_free(rs);
-            goto build;
-        }
-        for (int i = 0; i < s.rank; i++) a[i] = i;
-        ax = nbi_const_ints_node(g, NB_INT32, a, s.rank, false, "Const");
+        if (!nbi_all_axes_node(g, x, &ax)) return nb_nil;
     } else {
         if (n_axes < 0 || n_axes > 2 * NB_MAX_RANK || (n_axes && !axes)) {
             nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: bad axes list", defname);
@@ -569,7 +575,6 @@ static nb_output reduce_ctor(nb_graph *g, int type, nb_output x, const int *axes
         op->attrs.keep_dims = keep;
         return nbi_op_finish(op);
     }
-build:;
     nb_op *op = nbi_op_new(g, type, name, defname, (nb_output[]){x, ax}, 2);
     if (!op) return nb_nil;
     op->attrs.keep_dims = keep;

@@ -12,17 +12,6 @@
 
 #include <stdio.h>
 
-static int64_t load_index(const nb_tensor *t, int64_t i) {
-    if (t->dtype == NB_INT32) return ((const int32_t *)t->data)[i];
-    return ((const int64_t *)t->data)[i];
-}
-
-static int64_t prod(const int64_t *d, int lo, int hi) {
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++) p *= d[i];
-    return p;
-}
-
 static nb_status check_index_dtype(nb_op *op, int i, const char *attr) {
     nb_dtype dt = nbi_in_dtype(op, i);
     if (dt != NB_INT32 && dt != NB_INT64)
@@ -83,7 +72,7 @@ static nb_status k_reverse(nbi_kctx *k) {
                           nbi_dims_string(at->rank, at->dims, false, a, sizeof a));
     }
     int64_t ax[NB_MAX_RANK];
-    for (int64_t i = 0; i < at->size; i++) ax[i] = load_index(at, i);
+    for (int64_t i = 0; i < at->size; i++) ax[i] = nbi_load_index(at, i);
     bool flip[NB_MAX_RANK];
     char msg[160];
     if (!reverse_axes(ax, (int)at->size, r, flip, msg, sizeof msg))
@@ -204,7 +193,7 @@ static nb_status k_cumsum(nbi_kctx *k) {
                           nbi_dims_string(at->rank, at->dims, false, b, sizeof b));
     }
     int r = x->rank;
-    int64_t a = load_index(at, 0);
+    int64_t a = nbi_load_index(at, 0);
     if (a < -r || a >= r)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "ScanOp: Expected scan axis in the range [%d, %d), but got %lld", -r, r,
                           (long long)a);
@@ -215,7 +204,7 @@ static nb_status k_cumsum(nbi_kctx *k) {
     /* Empty: nothing to sum, and dims products of [0, 3, 2^62] overflow int64
      * (or [2^62, 3, 0] would loop 2^62 times over nothing). */
     if (x->size == 0) return NB_OK;
-    int64_t outer = prod(x->dims, 0, (int)a), len = x->dims[a], inner = prod(x->dims, (int)a + 1, r);
+    int64_t outer = nbi_dims_prod(x->dims, 0, (int)a), len = x->dims[a], inner = nbi_dims_prod(x->dims, (int)a + 1, r);
     bool excl = k->op->attrs.ints[0] != 0, rev = k->op->attrs.ints[1] != 0;
     switch (x->dtype) {
     case NB_FLOAT32: SCAN_LOOP(float, FADD); break;
@@ -302,7 +291,7 @@ static nb_status k_bool_reduce(nbi_kctx *k) {
     }
     bool mask[NB_MAX_RANK] = {false};
     for (int64_t i = 0; i < at->size; i++) {
-        int64_t a = load_index(at, i);
+        int64_t a = nbi_load_index(at, i);
         if (a < -r || a >= r)
             return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Invalid reduction dimension %lld for input with %d dimensions",
                               (long long)a, r);
@@ -357,19 +346,7 @@ static nb_output bool_reduce(nb_graph *g, int type, nb_output x, const int *axes
             nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: x is not an output of this graph", defname);
             return nb_nil;
         }
-        nb_shape s = nb_output_shape(x);
-        if (s.rank < 0) {
-            nb_output rk = nb_rank(g, x, NULL);
-            char *rs = nbi_op_scope_push(g, NULL, "range");
-            if (!rs) return nb_nil;
-            nb_output st = nb_constant_i32(g, 0, "start"), de = nb_constant_i32(g, 1, "delta");
-            nb_name_scope_pop(g);
-            ax = nb_range(g, st, rk, de, rs);
-            nbi_free(rs);
-        } else {
-            for (int i = 0; i < s.rank; i++) a[i] = i;
-            ax = nbi_const_ints_node(g, NB_INT32, a, s.rank, false, "Const");
-        }
+        if (!nbi_all_axes_node(g, x, &ax)) return nb_nil;
     } else {
         if (n_axes < 0 || n_axes > 2 * NB_MAX_RANK || (n_axes && !axes)) {
             nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "%s: bad axes list", defname);

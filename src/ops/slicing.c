@@ -19,17 +19,6 @@
 
 static bool is_index_dtype(nb_dtype dt) { return dt == NB_INT32 || dt == NB_INT64; }
 
-static int64_t load_index(const nb_tensor *t, int64_t i) {
-    if (t->dtype == NB_INT32) return ((const int32_t *)t->data)[i];
-    return ((const int64_t *)t->data)[i];
-}
-
-static int64_t prod(const int64_t *d, int lo, int hi) {
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++) p *= d[i];
-    return p;
-}
-
 /* One row of n elements, stride `step` (elements, may be negative) in big,
  * contiguous in small. A memcpy of a constant size compiles to one move, so
  * the common element sizes get their own loops. */
@@ -60,7 +49,7 @@ static void strided_row(char *big, int64_t step, char *small, int64_t n, size_t 
 static void strided_box(char *big, const int64_t *bd, int r, const int64_t *begin,
                         const int64_t *stride, const int64_t *cnt, char *small, size_t es,
                         bool gather) {
-    if (prod(cnt, 0, r) == 0) return;
+    if (nbi_dims_prod(cnt, 0, r) == 0) return;
     if (r == 0) {
         if (gather) memcpy(small, big, es);
         else memcpy(big, small, es);
@@ -73,7 +62,7 @@ static void strided_box(char *big, const int64_t *bd, int r, const int64_t *begi
         acc *= bd[i];
     }
     int64_t n = cnt[r - 1], step = stride[r - 1] * bs[r - 1];
-    int64_t rows = prod(cnt, 0, r - 1);
+    int64_t rows = nbi_dims_prod(cnt, 0, r - 1);
     size_t row = (size_t)n * es;
     for (int64_t k = 0; k < rows; k++) {
         int64_t off = begin[r - 1] * bs[r - 1];
@@ -312,9 +301,9 @@ static nb_status ss_read_index_inputs(nbi_kctx *k, int first, int *n, int64_t *b
     }
     *n = (int)bt->size;
     for (int i = 0; i < *n; i++) {
-        b[i] = load_index(bt, i);
-        e[i] = load_index(et, i);
-        s[i] = load_index(st, i);
+        b[i] = nbi_load_index(bt, i);
+        e[i] = nbi_load_index(et, i);
+        s[i] = nbi_load_index(st, i);
     }
     return NB_OK;
 }
@@ -422,7 +411,7 @@ static nb_status k_strided_slice_grad(nbi_kctx *k) {
     int r = (int)shp->size;
     int64_t d[NB_MAX_RANK];
     for (int i = 0; i < r; i++) {
-        d[i] = load_index(shp, i);
+        d[i] = nbi_load_index(shp, i);
         if (d[i] < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Dimension %d must be >= 0", i);
     }
     if (nbi_numel(r, d) < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "shape is too large");
@@ -505,7 +494,7 @@ static nb_status split_kernel(nbi_kctx *k, const nb_tensor *x, int ax, const int
     int r = x->rank;
     /* An empty x has empty pieces: no rows to copy (and the dims products of
      * [0, 3, 2^62] overflow int64). */
-    int64_t outer = x->size ? prod(x->dims, 0, ax) : 0, inner = x->size ? prod(x->dims, ax + 1, r) : 0;
+    int64_t outer = x->size ? nbi_dims_prod(x->dims, 0, ax) : 0, inner = x->size ? nbi_dims_prod(x->dims, ax + 1, r) : 0;
     size_t xrow = (size_t)(x->dims[ax] * inner) * es;
     size_t off = 0;
     for (int i = 0; i < n; i++) {
@@ -718,7 +707,7 @@ static nb_status run_axis(nbi_kctx *k, const nb_tensor *t, int r, int *ax) {
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "split_dim must be a scalar but has shape %s",
                           nbi_dims_string(t->rank, t->dims, false, a, sizeof a));
     }
-    int64_t a = load_index(t, 0);
+    int64_t a = nbi_load_index(t, 0);
     if (a < -r || a >= r)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "-input rank(-%d) <= split_dim < input rank (%d), but got %lld",
                           r, r, (long long)a);
@@ -852,7 +841,7 @@ static nb_status k_split_v(nbi_kctx *k) {
                           lt->rank, (long long)lt->size);
     int64_t *sz = nbi_kscratch(k, (size_t)num * sizeof *sz);
     if (!sz) return NB_ERR_OUT_OF_MEMORY;
-    for (int64_t i = 0; i < num; i++) sz[i] = load_index(lt, i);
+    for (int64_t i = 0; i < num; i++) sz[i] = nbi_load_index(lt, i);
     char msg[300];
     if (!resolve_sizes(sz, (int)num, x->dims[ax], msg, sizeof msg))
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s", msg);

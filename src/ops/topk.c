@@ -14,11 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int64_t load_index(const nb_tensor *t, int64_t i) {
-    if (t->dtype == NB_INT32) return ((const int32_t *)t->data)[i];
-    return ((const int64_t *)t->data)[i];
-}
-
 static bool is_real(nb_dtype dt) { return nbi_dtype_is_float(dt) || dt == NB_INT32 || dt == NB_INT64 || dt == NB_UINT8; }
 
 /*** TopKV2 ***/
@@ -75,7 +70,7 @@ static nb_status k_top_k(nbi_kctx *k) {
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "k must be 0-D, got shape %s",
                           nbi_dims_string(kt->rank, kt->dims, false, b, sizeof b));
     }
-    int64_t kk = load_index(kt, 0);
+    int64_t kk = nbi_load_index(kt, 0);
     if (kk < 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Need k >= 0, got %lld", (long long)kk);
     if (x->rank < 1) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "input must be >= 1-D, got shape []");
     int64_t n = x->dims[x->rank - 1];
@@ -191,14 +186,14 @@ static nb_status k_in_top_k(nbi_kctx *k) {
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "First dimension of predictions %lld must match length of targets %lld",
                           (long long)p->dims[0], (long long)t->dims[0]);
     if (kt->rank != 0) return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "k must be 0 D");
-    int64_t kk = load_index(kt, 0), n = p->dims[1];
+    int64_t kk = nbi_load_index(kt, 0), n = p->dims[1];
     nb_tensor *o = nbi_kalloc(k, NB_BOOL, 1, p->dims);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
     const float *pr = p->data;
     uint8_t *y = o->data;
     for (int64_t b = 0; b < p->dims[0]; b++) {
-        int64_t target = load_index(t, b);
+        int64_t target = nbi_load_index(t, b);
         const float *row = pr + b * n;
         /* TF: an out-of-range target or a non-finite prediction: "cannot say", false */
         bool cannot = target < 0 || target >= n || !isfinite(row[target]);

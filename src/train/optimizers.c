@@ -274,27 +274,34 @@ nb_output nb_optimizer_apply_gradients(nb_optimizer *o, const nb_output *grads,
 
 /*** minimize ***/
 
+int nbi_minimize_var_list(nb_graph *g, const nb_output **vars, int n_vars, nb_output **owned) {
+    *owned = NULL;
+    if (*vars && n_vars > 0) return n_vars;
+    nb_output *vl = nbi_calloc((size_t)g->n_vars + 1, sizeof *vl);
+    if (!vl) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        return -1;
+    }
+    int n = 0;
+    for (int i = 0; i < g->n_vars; i++)
+        if (g->vars[i]->trainable) vl[n++] = nb_graph_variable(g, i);
+    if (n == 0) {
+        nbi_free(vl);
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "No variables to optimize.");
+        return -1;
+    }
+    *vars = vl;
+    *owned = vl;
+    return n;
+}
+
 nb_output nb_optimizer_minimize(nb_optimizer *o, nb_output loss, const nb_output *vars,
                                 int n_vars, nb_output global_step) {
     if (!o || !nbi_graph_ok(o->g)) return nb_nil;
     nb_graph *g = o->g;
     nb_output *vl = NULL;
-    if (!vars || n_vars <= 0) {
-        vl = nbi_calloc((size_t)g->n_vars + 1, sizeof *vl);
-        if (!vl) {
-            nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
-            return nb_nil;
-        }
-        n_vars = 0;
-        for (int i = 0; i < g->n_vars; i++)
-            if (g->vars[i]->trainable) vl[n_vars++] = nb_graph_variable(g, i);
-        vars = vl;
-        if (n_vars == 0) {
-            nbi_free(vl);
-            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "No variables to optimize.");
-            return nb_nil;
-        }
-    }
+    n_vars = nbi_minimize_var_list(g, &vars, n_vars, &vl);
+    if (n_vars < 0) return nb_nil;
     nb_output *grads = nbi_calloc((size_t)n_vars, sizeof *grads);
     nb_output r = nb_nil;
     if (!grads) {

@@ -519,7 +519,7 @@ static int parse_num(const char *s, double lo, double hi, double *out) {
 int nb_board_main(int argc, char **argv) {
     const char *logdir = NULL, *host = "127.0.0.1";
     double port = 6006, reload = 2, maxp = 10000, maxh = 500, maxi = 50;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value: --opt VALUE */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -546,7 +546,6 @@ int nb_board_main(int argc, char **argv) {
         } else if (!strcmp(a, "--max-images")) {
             if (!parse_num(v, 2, 1e6, &maxi)) return usage("--max-images must be 2..1e6, not '%s'", v);
         } else return usage("unknown option '%s'", a);
-        i++;
     }
     if (!logdir) return usage("%s", "missing --logdir DIR");
 

@@ -28,6 +28,8 @@
  */
 #include <nabla.h>
 
+#include "../../../tests/fixture_graphs.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,36 +58,6 @@ static void mkdirs(const char *p) {
     mkdir(buf, 0777);
 }
 
-static nb_graph *hw2_graph(void) {
-    nb_graph *g = nb_graph_new();
-    nb_name_scope_push(g, "Input_placeholder");
-    nb_output a = nb_placeholder(g, NB_FLOAT32, NB_SHAPE_UNKNOWN_RANK, "a");
-    nb_name_scope_pop(g);
-    nb_name_scope_push(g, "Middle_section");
-    nb_output b = nb_reduce_prod(g, a, NULL, NB_ALL_AXES, false, "prod_b");
-    nb_output c = nb_reduce_mean(g, a, NULL, NB_ALL_AXES, false, NULL);
-    nb_output d = nb_reduce_sum(g, a, NULL, NB_ALL_AXES, false, "sum_a");
-    nb_output e = nb_add(g, b, c, "add_d");
-    nb_name_scope_pop(g);
-    nb_name_scope_push(g, "Final_node");
-    nb_multiply(g, e, d, "final_multiply_node");
-    nb_name_scope_pop(g);
-    return g;
-}
-
-static nb_graph *train_graph(void) {
-    nb_graph *g = nb_graph_new();
-    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 2), "x");
-    nb_output y = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 1), "y");
-    nb_output W = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE(2, 1), NULL), "weights");
-    nb_output b = nb_variable(g, nb_constant_f32(g, 0.0f, NULL), "bias");
-    nb_output pred = nb_add(g, nb_matmul(g, x, W, false, false, NULL), b, NULL);
-    nb_output loss = nb_reduce_sum(g, nb_squared_difference(g, y, pred, NULL), NULL, NB_ALL_AXES, false, NULL);
-    nb_optimizer_minimize(nb_train_gradient_descent(g, 1e-6), loss, NULL, 0, nb_nil);
-    nb_global_variables_initializer(g);
-    return g;
-}
-
 static nb_summary_writer *open_run(const char *dir, nb_graph *g) {
     nb_error err;
     mkdirs(dir);
@@ -106,7 +78,7 @@ static void write_logs(const char *root) {
     nb_graph_free(g);
 
     snprintf(dir, sizeof dir, "%s/train", root);
-    g = train_graph();
+    g = linreg_graph(NULL);
     w = open_run(dir, g);
     if (w) {
         for (int s = 0; s <= 50; s += 10) CHECK(nb_summary_writer_add_scalar(w, "loss", s, 100.0 / (s + 1)) == NB_OK, "scalar");
