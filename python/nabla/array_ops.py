@@ -7,7 +7,7 @@ import numpy as np
 from . import _nabla as _C
 from . import dtypes as _dtypes
 from .framework import (Tensor, Operation, convert_to_tensor, get_default_graph,
-                        _name_scope_ctx, _graph_for, _shape_arg, TensorShape, _op_of)
+                        _name_scope_ctx, _graph_for, _shape_arg, TensorShape, _op_of, _py_int)
 from .math_ops import _tensor, cast
 
 newaxis = None
@@ -136,16 +136,35 @@ def _seed(seed):
     return None if seed is None else int(seed)
 
 
+def _py_float(value, func, arg):
+    if _is_tensor(value):
+        raise TypeError("nabla's %s takes %s as a Python number, not a Tensor "
+                        "(see docs/tf1_arguments.md)" % (func, arg))
+    return float(value)
+
+
+def _rand_shape(shape, func):
+    if _is_tensor(shape):
+        raise TypeError("nabla's %s takes shape as a Python list, not a Tensor "
+                        "(see docs/tf1_arguments.md)" % func)
+    return _shape_arg(shape)
+
+
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dtypes.float32, seed=None, name=None):
     d = _dtypes.supported(dtype)
-    return _C.random_normal(get_default_graph(), d.as_datatype_enum, _shape_arg(shape),
-                            float(mean), float(stddev), _seed(seed), name or "random_normal")
+    return _C.random_normal(get_default_graph(), d.as_datatype_enum,
+                            _rand_shape(shape, "random_normal"),
+                            _py_float(mean, "random_normal", "mean"),
+                            _py_float(stddev, "random_normal", "stddev"), _seed(seed),
+                            name or "random_normal")
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dtypes.float32, seed=None, name=None):
     d = _dtypes.supported(dtype)
-    return _C.truncated_normal(get_default_graph(), d.as_datatype_enum, _shape_arg(shape),
-                               float(mean), float(stddev), _seed(seed),
+    return _C.truncated_normal(get_default_graph(), d.as_datatype_enum,
+                               _rand_shape(shape, "truncated_normal"),
+                               _py_float(mean, "truncated_normal", "mean"),
+                               _py_float(stddev, "truncated_normal", "stddev"), _seed(seed),
                                name or "truncated_normal")
 
 
@@ -155,8 +174,10 @@ def random_uniform(shape, minval=0, maxval=None, dtype=_dtypes.float32, seed=Non
         if d.is_integer:
             raise ValueError("Must specify maxval for integer dtype %r" % d)
         maxval = 1.0
-    return _C.random_uniform(get_default_graph(), d.as_datatype_enum, _shape_arg(shape),
-                             float(minval), float(maxval), _seed(seed),
+    return _C.random_uniform(get_default_graph(), d.as_datatype_enum,
+                             _rand_shape(shape, "random_uniform"),
+                             _py_float(minval, "random_uniform", "minval"),
+                             _py_float(maxval, "random_uniform", "maxval"), _seed(seed),
                              name or "random_uniform")
 
 
@@ -221,7 +242,7 @@ def concat(values, axis, name="concat"):
     xs = [_tensor(v, g) for v in values]
     if len(xs) == 1:
         return identity(xs[0], name=name)
-    return _C.concat(g, xs, int(axis), name or "concat")
+    return _C.concat(g, xs, _py_int(axis, "concat", "axis"), name or "concat")
 
 
 def stack(values, axis=0, name="stack"):
@@ -409,7 +430,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=0):
     with _name_scope_ctx(g, name or "GatherV2") as scope:
         p = _tensor(params, g, name="params")
         i = _tensor(indices, g, name="indices")
-        return _C.gather(g, p, i, int(axis), scope)
+        return _C.gather(g, p, i, _py_int(axis, "gather", "axis"), scope)
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
