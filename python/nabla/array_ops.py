@@ -448,23 +448,36 @@ def tile(input, multiples, name=None):
     return _C.tile(g, _tensor(input, g), _ints(multiples), name or "Tile")
 
 
+_PAD_MODES = {"CONSTANT": 0, "REFLECT": 1, "SYMMETRIC": 2}
+
+
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
-    if str(mode).upper() != "CONSTANT" or constant_values != 0:
-        raise NotImplementedError("nabla's pad supports mode='CONSTANT' with zeros only")
+    """tf.pad: op Pad (zeros), PadV2 (constant_values != 0) or MirrorPad (REFLECT,
+    SYMMETRIC), as TF1 chooses them."""
+    m = _PAD_MODES.get(str(mode).upper())
+    if m is None:
+        raise ValueError("Unknown padding mode: %s" % (mode,))
+    if _is_tensor(constant_values) or _is_tensor(paddings):
+        raise TypeError("nabla's pad takes paddings and constant_values as Python values, "
+                        "not Tensors (see docs/tf1_arguments.md)")
     g = _g(tensor)
     pp = np.asarray(paddings, dtype=np.int64).reshape(-1, 2).tolist()
-    return _C.pad(g, _tensor(tensor, g), pp, name or "Pad")
+    cv = float(constant_values)
+    if m == 0 and cv == 0:
+        return _C.pad(g, _tensor(tensor, g), pp, name or "Pad")
+    return _C.pad(g, _tensor(tensor, g), pp, name, m, 0.0 if m else cv)
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    if axis not in (None, -1):
-        raise NotImplementedError("nabla's one_hot adds the new axis last (axis=-1)")
+    if _is_tensor(axis) or _is_tensor(depth):
+        raise TypeError("nabla's one_hot takes depth and axis as Python ints, not Tensors "
+                        "(see docs/tf1_arguments.md)")
     g = _g(indices)
     x = _tensor(indices, g)
     d = _dtypes.supported(dtype) if dtype is not None else _dtypes.float32
     return _C.one_hot(g, x, int(depth), 1.0 if on_value is None else float(on_value),
                       0.0 if off_value is None else float(off_value), d.as_datatype_enum,
-                      name or "one_hot")
+                      name or "one_hot", -1 if axis is None else int(axis))
 
 
 def shape(input, name=None, out_type=_dtypes.int32):

@@ -96,11 +96,12 @@ GAPS = [
      NotImplementedError, "tensor"),
     ("boolean_mask", lambda: tf.boolean_mask(_x2(), [True, False]), NotImplementedError,
      "boolean_mask"),
-    ("pad mode REFLECT", lambda: tf.pad(_x2(), [[1, 1], [1, 1]], "REFLECT"),
-     NotImplementedError, "mode"),
-    ("pad constant_values", lambda: tf.pad(_x2(), [[1, 1], [0, 0]], constant_values=2.0),
-     NotImplementedError, "CONSTANT' with zeros"),
-    ("one_hot axis", lambda: tf.one_hot([0, 1], 3, axis=0), NotImplementedError, "axis"),
+    ("pad constant_values tensor",
+     lambda: tf.pad(_x2(), [[1, 1], [0, 0]], constant_values=tf.constant(2.0)),
+     TypeError, "constant_values"),
+    ("pad unknown mode", lambda: tf.pad(_x2(), [[1, 1], [0, 0]], "WRAP"), ValueError, "mode"),
+    ("one_hot tensor axis", lambda: tf.one_hot([0, 1], 3, axis=tf.constant(0)), TypeError,
+     "axis"),
     # random
     ("random_uniform int dtype", lambda: tf.random_uniform([2], maxval=5, dtype=tf.int32),
      TypeError, "dtype"),
@@ -269,3 +270,51 @@ def test_argmax_output_type_int32():
             v = s.run(r)
     assert v.dtype == np.int32
     np.testing.assert_array_equal(v, a.argmax(axis=1))
+
+
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC", "reflect"])
+def test_pad_mirror_modes_match_numpy(mode):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    pads = [[1, 2], [2, 1]]
+    with tf.Graph().as_default():
+        r = tf.pad(tf.constant(a), pads, mode)
+        assert r.op.type == "MirrorPad"
+        with tf.Session() as s:
+            got = s.run(r)
+    np.testing.assert_array_equal(got, np.pad(a, pads, mode.lower()))
+
+
+def test_pad_constant_values_is_padv2():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with tf.Graph().as_default():
+        r = tf.pad(tf.constant(a), [[1, 0], [0, 2]], constant_values=7.5)
+        z = tf.pad(tf.constant(a), [[1, 0], [0, 2]])
+        assert (r.op.type, z.op.type) == ("PadV2", "Pad")
+        with tf.Session() as s:
+            got = s.run(r)
+    np.testing.assert_array_equal(got, np.pad(a, [[1, 0], [0, 2]], constant_values=7.5))
+
+
+def test_pad_reflect_gradient_adds_mirrored_cells():
+    a = np.arange(3, dtype=np.float32).reshape(1, 3)
+    w = np.arange(5, dtype=np.float32).reshape(1, 5)  # weights of [a1, a0, a1, a2, a1]
+    with tf.Graph().as_default():
+        x = tf.constant(a)
+        y = tf.reduce_sum(tf.pad(x, [[0, 0], [1, 1]], "REFLECT") * tf.constant(w))
+        g = tf.gradients(y, x)[0]
+        with tf.Session() as s:
+            got = s.run(g)
+    np.testing.assert_array_equal(got, [[1.0, 0.0 + 2.0 + 4.0, 3.0]])
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, 2])
+def test_one_hot_axis_matches_numpy(axis):
+    idx = np.array([[0, 2], [1, 5]], np.int32)  # 5 is out of range: all off_value
+    depth = 3
+    full = (idx[..., None] == np.arange(depth)).astype(np.float32) * 4.0 - 1.0  # axis -1
+    want = full if axis in (-1, 2) else np.moveaxis(full, -1, axis)
+    with tf.Graph().as_default():
+        r = tf.one_hot(idx, depth, on_value=3.0, off_value=-1.0, axis=axis)
+        with tf.Session() as s:
+            got = s.run(r)
+    np.testing.assert_array_equal(got, want)
