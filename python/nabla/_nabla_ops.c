@@ -512,12 +512,15 @@ static PyObject *b_slice(PyObject *self, PyObject *args, PyObject *kw) {
 
 static PyObject *b_pad(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
-    static char *k[] = {"graph", "x", "paddings", "name", NULL};
+    static char *k[] = {"graph", "x", "paddings", "name", "mode", "constant_value", NULL};
     NbpyGraph *g;
     NbpyOutput *x;
     PyObject *p;
     const char *name = NULL;
-    PARSE("O&O&O|O&", nbpy_graph_conv, &g, nbpy_output_conv, &x, &p, nbpy_name_conv, &name);
+    int mode = NB_PAD_CONSTANT;
+    double cv = 0;
+    PARSE("O&O&O|O&id", nbpy_graph_conv, &g, nbpy_output_conv, &x, &p, nbpy_name_conv, &name,
+          &mode, &cv);
     CHECK_OUTS(x);
     PyArrayObject *a = (PyArrayObject *)PyArray_FromAny(
         p, PyArray_DescrFromType(NPY_INT64), 2, 2, NPY_ARRAY_CARRAY | NPY_ARRAY_FORCECAST, NULL);
@@ -528,7 +531,8 @@ static PyObject *b_pad(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     }
     nbpy_build_begin(g);
-    nb_output o = nb_pad(g->g, O(x), PyArray_DATA(a), (int)PyArray_DIM(a, 0), name);
+    nb_output o = nb_pad_ex(g->g, O(x), PyArray_DATA(a), (int)PyArray_DIM(a, 0),
+                            (nb_pad_mode)mode, cv, name);
     Py_DECREF(a);
     return nbpy_build_result(g, o);
 }
@@ -549,7 +553,8 @@ static PyObject *b_gather(PyObject *self, PyObject *args, PyObject *kw) {
 
 static PyObject *b_one_hot(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
-    static char *k[] = {"graph", "indices", "depth", "on_value", "off_value", "dtype", "name", NULL};
+    static char *k[] = {"graph", "indices", "depth", "on_value", "off_value", "dtype", "name",
+                        "axis", NULL};
     NbpyGraph *g;
     NbpyOutput *x;
     long long depth;
@@ -557,12 +562,13 @@ static PyObject *b_one_hot(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *dto = Py_None;
     nb_dtype dt = NB_DTYPE_INVALID;
     const char *name = NULL;
-    PARSE("O&O&L|ddOO&", nbpy_graph_conv, &g, nbpy_output_conv, &x, &depth, &on, &off, &dto,
-          nbpy_name_conv, &name);
+    int axis = -1;
+    PARSE("O&O&L|ddOO&i", nbpy_graph_conv, &g, nbpy_output_conv, &x, &depth, &on, &off, &dto,
+          nbpy_name_conv, &name, &axis);
     CHECK_OUTS(x);
     if (dto != Py_None && !nbpy_dtype_conv(dto, &dt)) return NULL;
     nbpy_build_begin(g);
-    return nbpy_build_result(g, nb_one_hot(g->g, O(x), depth, on, off, dt, name));
+    return nbpy_build_result(g, nb_one_hot_axis(g->g, O(x), depth, on, off, dt, axis, name));
 }
 
 static int conv_args(const nbpy_ints *st, const nbpy_ints *dil, int *sc, int *dc) {
@@ -1061,9 +1067,9 @@ static PyMethodDef single_defs[] = {
     F("variable_from_value", b_variable_from_value, "variable_from_value(graph, ndarray, name=None)"),
     F("matmul", b_matmul, "matmul(graph, a, b, transpose_a=False, transpose_b=False, name=None)"),
     F("slice", b_slice, "slice(graph, x, begin, size, name=None)"),
-    F("pad", b_pad, "pad(graph, x, paddings [[before, after], ...], name=None)"),
+    F("pad", b_pad, "pad(graph, x, paddings [[before, after], ...], name=None, mode=0 (CONSTANT; 1 REFLECT, 2 SYMMETRIC), constant_value=0)"),
     F("gather", b_gather, "gather(graph, params, indices, axis=0, name=None)"),
-    F("one_hot", b_one_hot, "one_hot(graph, indices, depth, on_value=1, off_value=0, dtype=None, name=None)"),
+    F("one_hot", b_one_hot, "one_hot(graph, indices, depth, on_value=1, off_value=0, dtype=None, name=None, axis=-1)"),
     F("nn_conv2d", b_conv2d, "nn_conv2d(graph, input, filter, strides, padding, dilations=None, name=None)"),
     F("nn_max_pool_grad", b_max_pool_grad, "(graph, orig_input, orig_output, grad, ksize, strides, padding, name)"),
     F("nn_avg_pool_grad", b_avg_pool_grad, "(graph, orig_input_shape, grad, ksize, strides, padding, name)"),

@@ -7,7 +7,7 @@ import numpy as np
 from . import _nabla as _C
 from . import dtypes as _dtypes
 from .framework import (Tensor, Operation, convert_to_tensor, get_default_graph,
-                        _name_scope_ctx, _graph_for, _shape_arg, TensorShape, _op_of)
+                        _name_scope_ctx, _graph_for, _shape_arg, TensorShape, _op_of, _py_int)
 from .math_ops import _tensor, cast
 
 newaxis = None
@@ -136,16 +136,35 @@ def _seed(seed):
     return None if seed is None else int(seed)
 
 
+def _py_float(value, func, arg):
+    if _is_tensor(value):
+        raise TypeError("nabla's %s takes %s as a Python number, not a Tensor "
+                        "(see docs/tf1_arguments.md)" % (func, arg))
+    return float(value)
+
+
+def _rand_shape(shape, func):
+    if _is_tensor(shape):
+        raise TypeError("nabla's %s takes shape as a Python list, not a Tensor "
+                        "(see docs/tf1_arguments.md)" % func)
+    return _shape_arg(shape)
+
+
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dtypes.float32, seed=None, name=None):
     d = _dtypes.supported(dtype)
-    return _C.random_normal(get_default_graph(), d.as_datatype_enum, _shape_arg(shape),
-                            float(mean), float(stddev), _seed(seed), name or "random_normal")
+    return _C.random_normal(get_default_graph(), d.as_datatype_enum,
+                            _rand_shape(shape, "random_normal"),
+                            _py_float(mean, "random_normal", "mean"),
+                            _py_float(stddev, "random_normal", "stddev"), _seed(seed),
+                            name or "random_normal")
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dtypes.float32, seed=None, name=None):
     d = _dtypes.supported(dtype)
-    return _C.truncated_normal(get_default_graph(), d.as_datatype_enum, _shape_arg(shape),
-                               float(mean), float(stddev), _seed(seed),
+    return _C.truncated_normal(get_default_graph(), d.as_datatype_enum,
+                               _rand_shape(shape, "truncated_normal"),
+                               _py_float(mean, "truncated_normal", "mean"),
+                               _py_float(stddev, "truncated_normal", "stddev"), _seed(seed),
                                name or "truncated_normal")
 
 
@@ -155,8 +174,10 @@ def random_uniform(shape, minval=0, maxval=None, dtype=_dtypes.float32, seed=Non
         if d.is_integer:
             raise ValueError("Must specify maxval for integer dtype %r" % d)
         maxval = 1.0
-    return _C.random_uniform(get_default_graph(), d.as_datatype_enum, _shape_arg(shape),
-                             float(minval), float(maxval), _seed(seed),
+    return _C.random_uniform(get_default_graph(), d.as_datatype_enum,
+                             _rand_shape(shape, "random_uniform"),
+                             _py_float(minval, "random_uniform", "minval"),
+                             _py_float(maxval, "random_uniform", "maxval"), _seed(seed),
                              name or "random_uniform")
 
 
@@ -221,7 +242,7 @@ def concat(values, axis, name="concat"):
     xs = [_tensor(v, g) for v in values]
     if len(xs) == 1:
         return identity(xs[0], name=name)
-    return _C.concat(g, xs, int(axis), name or "concat")
+    return _C.concat(g, xs, _py_int(axis, "concat", "axis"), name or "concat")
 
 
 def stack(values, axis=0, name="stack"):
@@ -409,7 +430,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=0):
     with _name_scope_ctx(g, name or "GatherV2") as scope:
         p = _tensor(params, g, name="params")
         i = _tensor(indices, g, name="indices")
-        return _C.gather(g, p, i, int(axis), scope)
+        return _C.gather(g, p, i, _py_int(axis, "gather", "axis"), scope)
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
@@ -427,23 +448,36 @@ def tile(input, multiples, name=None):
     return _C.tile(g, _tensor(input, g), _ints(multiples), name or "Tile")
 
 
+_PAD_MODES = {"CONSTANT": 0, "REFLECT": 1, "SYMMETRIC": 2}
+
+
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
-    if str(mode).upper() != "CONSTANT" or constant_values != 0:
-        raise NotImplementedError("nabla's pad supports mode='CONSTANT' with zeros only")
+    """tf.pad: op Pad (zeros), PadV2 (constant_values != 0) or MirrorPad (REFLECT,
+    SYMMETRIC), as TF1 chooses them."""
+    m = _PAD_MODES.get(str(mode).upper())
+    if m is None:
+        raise ValueError("Unknown padding mode: %s" % (mode,))
+    if _is_tensor(constant_values) or _is_tensor(paddings):
+        raise TypeError("nabla's pad takes paddings and constant_values as Python values, "
+                        "not Tensors (see docs/tf1_arguments.md)")
     g = _g(tensor)
     pp = np.asarray(paddings, dtype=np.int64).reshape(-1, 2).tolist()
-    return _C.pad(g, _tensor(tensor, g), pp, name or "Pad")
+    cv = float(constant_values)
+    if m == 0 and cv == 0:
+        return _C.pad(g, _tensor(tensor, g), pp, name or "Pad")
+    return _C.pad(g, _tensor(tensor, g), pp, name, m, 0.0 if m else cv)
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    if axis not in (None, -1):
-        raise NotImplementedError("nabla's one_hot adds the new axis last (axis=-1)")
+    if _is_tensor(axis) or _is_tensor(depth):
+        raise TypeError("nabla's one_hot takes depth and axis as Python ints, not Tensors "
+                        "(see docs/tf1_arguments.md)")
     g = _g(indices)
     x = _tensor(indices, g)
     d = _dtypes.supported(dtype) if dtype is not None else _dtypes.float32
     return _C.one_hot(g, x, int(depth), 1.0 if on_value is None else float(on_value),
                       0.0 if off_value is None else float(off_value), d.as_datatype_enum,
-                      name or "one_hot")
+                      name or "one_hot", -1 if axis is None else int(axis))
 
 
 def shape(input, name=None, out_type=_dtypes.int32):

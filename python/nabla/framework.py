@@ -543,6 +543,22 @@ def _graph_of_op(op):
     return _op_graph(op)
 
 
+
+def _unsupported(func, arg, value, detail=""):
+    """Raises NotImplementedError naming a TF1 argument nabla does not support
+    (docs/tf1_arguments.md lists them all)."""
+    raise NotImplementedError("nabla's %s does not support %s=%r%s (see docs/tf1_arguments.md)"
+                              % (func, arg, value, ("; " + detail) if detail else ""))
+
+
+def _py_int(value, func, arg):
+    """int(value) for an argument nabla takes as a Python int (TF1 also takes a Tensor)."""
+    if isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
+        raise TypeError("nabla's %s takes %s as a Python int, not a Tensor "
+                        "(see docs/tf1_arguments.md)" % (func, arg))
+    return int(value)
+
+
 @contextlib.contextmanager
 def _name_scope_ctx(graph, name):
     if name is None:

@@ -10,7 +10,14 @@ from . import nn as _nn
 from . import math_ops as _m
 from . import array_ops as _a
 from . import variables as _v
-from .framework import (Tensor, _name_scope_ctx, _graph_for, GraphKeys, TensorShape)
+from .framework import (Tensor, _name_scope_ctx, _graph_for, GraphKeys, TensorShape,
+                        _unsupported)
+
+
+def _reject_none(func, **kw):
+    for k in sorted(kw):
+        if kw[k] is not None:
+            _unsupported(func, k, kw[k])
 
 # nb_activation numbers (include/nabla.h)
 _ACT = {}
@@ -78,6 +85,8 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
           activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
           trainable=True, name=None, reuse=None):
     """tf.layers.dense: act(inputs @ kernel + bias) in scope "dense" ("dense_1", ...)."""
+    _reject_none("dense", activity_regularizer=activity_regularizer,
+                 kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     g = _graph_for(inputs)
     x = _m._tensor(inputs, g)
     code, seed = _kernel_init_code(kernel_initializer)
@@ -108,6 +117,8 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid",
     """tf.layers.conv2d: act(conv2d(inputs, kernel) + bias) in scope "conv2d"."""
     if data_format not in ("channels_last", None):
         raise NotImplementedError("nabla supports data_format='channels_last' only")
+    _reject_none("conv2d", activity_regularizer=activity_regularizer,
+                 kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     g = _graph_for(inputs)
     x = _m._tensor(inputs, g)
     kh, kw = _pair(kernel_size)
@@ -166,6 +177,8 @@ def average_pooling2d(inputs, pool_size, strides, padding="valid",
 
 
 def flatten(inputs, name=None, data_format="channels_last"):
+    if data_format not in ("channels_last", None):
+        _unsupported("flatten", "data_format", data_format, "channels_last only")
     g = _graph_for(inputs)
     return _C.layers_flatten(g, _m._tensor(inputs, g), name)
 
@@ -195,6 +208,12 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
                         fused=None, virtual_batch_size=None, adjustment=None):
     """tf.layers.batch_normalization over the last axis (FusedBatchNorm); the moving
     averages' updates go to the UPDATE_OPS collection, as in TF1."""
+    _reject_none("batch_normalization", beta_regularizer=beta_regularizer,
+                 gamma_regularizer=gamma_regularizer, beta_constraint=beta_constraint,
+                 gamma_constraint=gamma_constraint, renorm_clipping=renorm_clipping,
+                 virtual_batch_size=virtual_batch_size, adjustment=adjustment)
+    if renorm:
+        _unsupported("batch_normalization", "renorm", renorm)
     g = _graph_for(inputs)
     x = _m._tensor(inputs, g)
     nd = x.get_shape().ndims
@@ -258,6 +277,9 @@ class Layer(object):
 class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer=None, name=None, **kwargs):
+        for k in sorted(kwargs):
+            if k not in ("trainable", "dtype", "_reuse", "_scope") and kwargs[k] is not None:
+                _unsupported("layers.Dense", k, kwargs[k])
         Layer.__init__(self, name=name)
         self.units, self.activation, self.use_bias = units, activation, use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
@@ -274,6 +296,8 @@ class Flatten(Layer):
 
 class Dropout(Layer):
     def __init__(self, rate=0.5, noise_shape=None, seed=None, name=None, **kwargs):
+        if noise_shape is not None:
+            _unsupported("layers.Dropout", "noise_shape", noise_shape)
         Layer.__init__(self, name=name)
         self.rate, self.seed = rate, seed
 

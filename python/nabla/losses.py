@@ -14,9 +14,13 @@ class Reduction(object):
     SUM_BY_NONZERO_WEIGHTS = "weighted_sum_by_nonzero_weights"
 
 
-def _unit_weights(weights):
+def _unit_weights(weights, reduction=None):
     if not (isinstance(weights, (int, float)) and weights == 1.0):
         raise NotImplementedError("nabla's tf.losses take weights=1.0 only")
+    if reduction not in (None, Reduction.SUM_BY_NONZERO_WEIGHTS, Reduction.MEAN,
+                         Reduction.SUM_OVER_BATCH_SIZE):
+        raise NotImplementedError("nabla's tf.losses return the mean loss only; reduction=%r "
+                                  "is not supported (see docs/tf1_arguments.md)" % (reduction,))
 
 
 def _add(loss, loss_collection):
@@ -54,7 +58,7 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
 def mean_squared_error(labels, predictions, weights=1.0, scope=None,
                        loss_collection=GraphKeys.LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _unit_weights(weights)
+    _unit_weights(weights, reduction)
     g = _graph_for(labels, predictions)
     p = _m._tensor(predictions, g)
     lb = _m._tensor(labels, g, dtype=p.dtype)
@@ -64,7 +68,7 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None,
 def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=GraphKeys.LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _unit_weights(weights)
+    _unit_weights(weights, reduction)
     if label_smoothing:
         raise NotImplementedError("nabla's softmax_cross_entropy has no label_smoothing")
     g = _graph_for(logits)
@@ -79,7 +83,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
                                  loss_collection=GraphKeys.LOSSES,
                                  reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _unit_weights(weights)
+    _unit_weights(weights, reduction)
     g = _graph_for(logits)
     with _name_scope_ctx(g, scope or "sparse_softmax_cross_entropy_loss"):
         per = _nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
@@ -89,7 +93,9 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0,
                           scope=None, loss_collection=GraphKeys.LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _unit_weights(weights)
+    _unit_weights(weights, reduction)
+    if label_smoothing:
+        raise NotImplementedError("nabla's sigmoid_cross_entropy has no label_smoothing")
     g = _graph_for(logits)
     with _name_scope_ctx(g, scope or "sigmoid_cross_entropy_loss"):
         lg = _m._tensor(logits, g)
@@ -101,7 +107,7 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
 def absolute_difference(labels, predictions, weights=1.0, scope=None,
                         loss_collection=GraphKeys.LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    _unit_weights(weights)
+    _unit_weights(weights, reduction)
     g = _graph_for(predictions)
     with _name_scope_ctx(g, scope or "absolute_difference"):
         p = _m._tensor(predictions, g)

@@ -9,7 +9,7 @@ import numpy as np
 from . import _nabla as _C
 from . import dtypes as _dtypes
 from .framework import (Tensor, convert_to_tensor, get_default_graph, _name_scope_ctx,
-                        _graph_for)
+                        _graph_for, _py_int)
 
 
 def _graph(*xs):
@@ -330,7 +330,7 @@ def _argfunc(cfunc, default):
             axis = 0
         g = _graph(input)
         x = _tensor(input, g, name="input")
-        r = cfunc(g, x, int(axis), name or default)
+        r = cfunc(g, x, _py_int(axis, default, "axis"), name or default)
         if output_type is not None and _dtypes.as_dtype(output_type) != _dtypes.int64:
             r = cast(r, output_type)
         return r
@@ -388,5 +388,6 @@ is_finite = _c_unary_or("is_finite", "IsFinite", _missing("is_finite"))
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     """tf.cumsum (op Cumsum)."""
     g = _graph(x)
-    return _C.cumsum(g, _tensor(x, g), int(axis), bool(exclusive), bool(reverse),
+    return _C.cumsum(g, _tensor(x, g), _py_int(axis, "cumsum", "axis"), bool(exclusive),
+                     bool(reverse),
                      name or "Cumsum")

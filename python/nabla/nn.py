@@ -3,7 +3,7 @@ import numpy as np
 
 from . import _nabla as _C
 from . import dtypes as _dtypes
-from .framework import Tensor, _name_scope_ctx, _graph_for, get_default_graph
+from .framework import Tensor, _name_scope_ctx, _graph_for, get_default_graph, _unsupported, _py_int
 from .math_ops import (_tensor, _unary, sigmoid, tanh, reduce_mean, reduce_sum, square,
                        subtract, multiply, add, rsqrt, sqrt, maximum, matmul)
 from . import array_ops as _array_ops
@@ -151,6 +151,12 @@ def _four(v, what):
     return v
 
 
+def _padding_str(padding, func):
+    if not isinstance(padding, str):
+        _unsupported(func, "padding", padding, "explicit paddings; use 'SAME' or 'VALID' "
+                     "(or tf.pad first)")
+
+
 def _nhwc(data_format):
     if data_format not in (None, "NHWC", "channels_last"):
         raise NotImplementedError("nabla supports data_format='NHWC' only, not %r"
@@ -162,8 +168,8 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
     if filter is None:
         filter = filters
     _nhwc(data_format)
-    if isinstance(padding, str):
-        padding = padding.upper()
+    _padding_str(padding, "conv2d")
+    padding = padding.upper()
     g = _graph_for(input, filter)
     with _name_scope_ctx(g, name or "Conv2D") as scope:
         x = _tensor(input, g, name="input")
@@ -175,6 +181,7 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
 
 def conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding,
                           use_cudnn_on_gpu=True, data_format="NHWC", dilations=None, name=None):
+    _nhwc(data_format)
     g = _graph_for(filter, out_backprop)
     s = _tensor(input_sizes, g, dtype=_dtypes.int32)
     return _C.nn_conv2d_backprop_input(g, s, _tensor(filter, g), _tensor(out_backprop, g),
@@ -186,6 +193,7 @@ def conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding,
 def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,
                            use_cudnn_on_gpu=True, data_format="NHWC", dilations=None,
                            name=None):
+    _nhwc(data_format)
     g = _graph_for(input, out_backprop)
     s = _tensor(filter_sizes, g, dtype=_dtypes.int32)
     return _C.nn_conv2d_backprop_filter(g, _tensor(input, g), s, _tensor(out_backprop, g),
@@ -198,6 +206,7 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
     if value is None:
         value = input
     _nhwc(data_format)
+    _padding_str(padding, "max_pool")
     g = _graph_for(value)
     return _C.nn_max_pool(g, _tensor(value, g), _four(ksize, "ksize"), _four(strides, "strides"),
                           padding.upper(), name or "MaxPool")
@@ -207,6 +216,7 @@ def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
     if value is None:
         value = input
     _nhwc(data_format)
+    _padding_str(padding, "avg_pool")
     g = _graph_for(value)
     return _C.nn_avg_pool(g, _tensor(value, g), _four(ksize, "ksize"), _four(strides, "strides"),
                           padding.upper(), name or "AvgPool")
@@ -283,6 +293,8 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
                      max_norm=None):
+    if max_norm is not None:
+        _unsupported("embedding_lookup", "max_norm", max_norm, "rows are not clipped")
     if isinstance(params, (list, tuple)):
         if len(params) != 1:
             raise NotImplementedError("nabla's embedding_lookup takes one params tensor")
@@ -301,7 +313,7 @@ def in_top_k(predictions, targets, k, name=None):
 def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
     """tf.nn.top_k: (values, indices) of the k largest entries of the last axis."""
     g = _graph_for(input)
-    r = _C.top_k(g, _tensor(input, g, name="input"), int(k), bool(sorted), name)
+    r = _C.top_k(g, _tensor(input, g, name="input"), _py_int(k, "top_k", "k"), bool(sorted), name)
     if isinstance(r, (list, tuple)):
         return tuple(r)
     return r.op.outputs[0], r.op.outputs[1]

@@ -10,7 +10,7 @@ from . import dtypes as _dtypes
 from . import math_ops as _m
 from . import errors as _errors
 from .framework import (Tensor, Operation, get_default_graph, _name_scope_ctx, _graph_for,
-                        GraphKeys, convert_to_tensor)
+                        GraphKeys, convert_to_tensor, _unsupported)
 from .variables import Variable
 
 
@@ -35,6 +35,9 @@ def _as_var(read):
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None):
     """tf.gradients: d(sum ys)/d x for each x (None where ys do not depend on x)."""
+    if stop_gradients:
+        _unsupported("gradients", "stop_gradients", stop_gradients,
+                     "wrap those tensors in tf.stop_gradient instead")
     single_x = not isinstance(xs, (list, tuple))
     ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
     xs = [xs] if single_x else list(xs)
@@ -94,6 +97,8 @@ class Optimizer(object):
     def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP,
                           aggregation_method=None, colocate_gradients_with_ops=False,
                           grad_loss=None):
+        if grad_loss is not None:
+            _unsupported("compute_gradients", "grad_loss", grad_loss)
         if callable(loss):
             loss = loss()
         g = _graph_for(loss)
@@ -126,6 +131,8 @@ class Optimizer(object):
                  grad_loss=None):
         """One training step: the op that updates var_list (all trainable variables)
         along -gradient(loss), then increments global_step."""
+        if grad_loss is not None:
+            _unsupported("minimize", "grad_loss", grad_loss)
         g = _graph_for(loss)
         loss = _m._tensor(loss, g)
         vs = self._vars(g, var_list)

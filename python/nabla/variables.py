@@ -15,6 +15,17 @@ from .framework import (Tensor, Operation, _Operators, TensorShape, convert_to_t
                         get_default_graph, _name_scope_ctx, _shape_arg, GraphKeys, Graph)
 
 
+
+def _unsupported(func, arg, value, detail=""):
+    from .framework import _unsupported as u
+    u(func, arg, value, detail)
+
+
+def _reject_none(func, **kw):
+    for k in sorted(kw):
+        if kw[k] is not None:
+            _unsupported(func, k, kw[k])
+
 class Variable(_Operators):
     """tf.Variable(initial_value, trainable=True, collections=None, validate_shape=True,
     caching_device=None, name=None, variable_def=None, dtype=None, ...)."""
@@ -25,6 +36,9 @@ class Variable(_Operators):
                  use_resource=None, synchronization=None, aggregation=None, shape=None):
         if variable_def is not None:
             raise NotImplementedError("nabla's Variable does not take a variable_def")
+        if constraint is not None:
+            _unsupported("Variable", "constraint", constraint,
+                         "optimizers would not apply it after an update")
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if trainable is None:
@@ -321,11 +335,16 @@ class Ones(Initializer):
 
 class Constant(Initializer):
     def __init__(self, value=0, dtype=_dtypes.float32, verify_shape=False):
+        self.verify_shape = bool(verify_shape)
         self.value = value
         self.dtype = _dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         from .framework import constant
+        if self.verify_shape and (shape is None or list(np.shape(self.value)) !=
+                                  [int(d) for d in shape]):
+            raise TypeError("Expected Tensor's shape: %s, got %s." % (
+                tuple(int(d) for d in (shape or [])), tuple(np.shape(self.value))))
         return constant(self.value, dtype=_dt(dtype, self.dtype), shape=shape, name="Const")
 
 
@@ -532,6 +551,8 @@ class variable_scope(object):
                  auxiliary_name_scope=True):
         if name_or_scope is None and default_name is None:
             raise TypeError("If default_name is None then name_or_scope is required")
+        _reject_none("variable_scope", partitioner=partitioner, custom_getter=custom_getter,
+                     constraint=constraint)
         if reuse is False:
             reuse = None
         self._name_or_scope = name_or_scope
@@ -611,6 +632,8 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
                  synchronization=None, aggregation=None):
     """tf.get_variable: the variable "<variable scope>/<name>", made on first use and
     shared where the scope's reuse allows it (TF1's rules and messages)."""
+    _reject_none("get_variable", partitioner=partitioner, custom_getter=custom_getter,
+                 constraint=constraint)
     g = get_default_graph()
     vs = _scope_stack(g)[-1]
     full = (vs.name + "/" + name) if vs.name else name
