@@ -547,21 +547,6 @@ static nb_output concat_grads(nb_graph *g, nb_op *op, const nb_output *dy, nb_ou
     return r;
 }
 
-/* TF1's TensorShape text: "(?, 3)", "(3,)", "<unknown>". */
-static char *python_shape(nb_shape s, char *buf, size_t n) {
-    if (s.rank < 0) {
-        snprintf(buf, n, "<unknown>");
-        return buf;
-    }
-    size_t o = (size_t)snprintf(buf, n, "(");
-    for (int i = 0; i < s.rank && o < n; i++) {
-        if (s.dims[i] < 0) o += (size_t)snprintf(buf + o, n - o, "%s?", i ? ", " : "");
-        else o += (size_t)snprintf(buf + o, n - o, "%s%lld", i ? ", " : "", (long long)s.dims[i]);
-    }
-    if (o < n) snprintf(buf + o, n - o, s.rank == 1 ? ",)" : ")");
-    return buf;
-}
-
 /*** Unpack ***/
 
 static nb_status infer_unpack(nb_op *op) {
@@ -634,7 +619,7 @@ nb_output nb_unstack(nb_graph *g, nb_output value, int num, int axis, const char
         if (s.rank < 0 || ax < 0 || ax >= s.rank || s.dims[ax] < 0) {
             char b[256];
             nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "Cannot infer num from shape %s",
-                            python_shape(s, b, sizeof b));
+                            nbi_dims_string(s.rank, s.dims, true, b, sizeof b));
             return nb_nil;
         }
         num = (int)s.dims[ax];
