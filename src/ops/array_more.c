@@ -1014,20 +1014,33 @@ static int64_t mirror_index(int64_t j, int64_t n, int64_t off) {
         }                                                                           \
     } while (0)
 
-static nb_status k_mirror_pad(nbi_kctx *k) {
-    const nb_tensor *x = k->in[0];
-    int r = x->rank;
-    int64_t before[NB_MAX_RANK], d[NB_MAX_RANK];
+/* The common start of MirrorPad and MirrorPadGrad: the geometry (pad_geometry)
+ * and the output of shape d. Returns NB_OK with *out NULL when there is nothing
+ * to pad (the input is passed through), else with the output allocated. */
+static nb_status mirror_begin(nbi_kctx *k, int64_t *before, int64_t *d, nb_tensor **out) {
     bool none;
+    *out = NULL;
     nb_status st = pad_geometry(k, before, d, &none);
     if (st != NB_OK) return st;
     if (none) {
         k->out[0] = nb_tensor_ref(k->in[0]);
         return NB_OK;
     }
-    nb_tensor *o = nbi_kalloc(k, x->dtype, r, d);
+    const nb_tensor *x = k->in[0];
+    nb_tensor *o = nbi_kalloc(k, x->dtype, x->rank, d);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
+    *out = o;
+    return NB_OK;
+}
+
+static nb_status k_mirror_pad(nbi_kctx *k) {
+    const nb_tensor *x = k->in[0];
+    int r = x->rank;
+    int64_t before[NB_MAX_RANK], d[NB_MAX_RANK];
+    nb_tensor *o;
+    nb_status st = mirror_begin(k, before, d, &o);
+    if (st != NB_OK || !o) return st;
     size_t es = nb_dtype_size(x->dtype);
     int64_t off = mirror_offset(k->op);
     const char *src = x->data;
@@ -1043,16 +1056,9 @@ static nb_status k_mirror_pad_grad(nbi_kctx *k) {
     const nb_tensor *dy = k->in[0];
     int r = dy->rank;
     int64_t before[NB_MAX_RANK], d[NB_MAX_RANK];
-    bool none;
-    nb_status st = pad_geometry(k, before, d, &none);
-    if (st != NB_OK) return st;
-    if (none) {
-        k->out[0] = nb_tensor_ref(k->in[0]);
-        return NB_OK;
-    }
-    nb_tensor *o = nbi_kalloc(k, dy->dtype, r, d);
-    if (!o) return NB_ERR_OUT_OF_MEMORY;
-    k->out[0] = o;
+    nb_tensor *o;
+    nb_status st = mirror_begin(k, before, d, &o);
+    if (st != NB_OK || !o) return st;
     if (o->nbytes) memset(o->data, 0, o->nbytes);
     int64_t off = mirror_offset(k->op);
     switch (dy->dtype) {
