@@ -496,32 +496,29 @@ def rank(input, name=None):
     return _C.rank(g, _tensor(input, g), name or "Rank")
 
 
-def where(condition, x=None, y=None, name=None):
+def _select(builder, default, condition, x, y, name):
+    """where / where_v2: Where(condition) alone, else builder(cond, x, y) in a scope."""
     if x is None and y is None:
         g = _g(condition)
         return _C.where_true(g, _tensor(condition, g), name or "Where")
     if x is None or y is None:
         raise ValueError("x and y must both be non-None or both be None.")
     g = _g(condition, x, y)
-    with _name_scope_ctx(g, name or "Select") as scope:
+    with _name_scope_ctx(g, name or default) as scope:
         c = _tensor(condition, g, name="condition")
         from .math_ops import _pair
         xt, yt = _pair(x, y, g)
-        return _C.where(g, c, xt, yt, scope)
+        return builder(g, c, xt, yt, scope)
+
+
+def where(condition, x=None, y=None, name=None):
+    """tf.where: TF1's Select (x and y of one shape; no broadcasting)."""
+    return _select(_C.where, "Select", condition, x, y, name)
 
 
 def where_v2(condition, x=None, y=None, name=None):
     """tf.where_v2: like where, but condition, x and y broadcast (op SelectV2)."""
-    if x is None and y is None:
-        return where(condition, name=name)
-    if x is None or y is None:
-        raise ValueError("x and y must both be non-None or both be None.")
-    g = _g(condition, x, y)
-    with _name_scope_ctx(g, name or "SelectV2") as scope:
-        c = _tensor(condition, g, name="condition")
-        from .math_ops import _pair
-        xt, yt = _pair(x, y, g)
-        return _C.where_v2(g, c, xt, yt, scope)
+    return _select(_C.where_v2, "SelectV2", condition, x, y, name)
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
