@@ -47,6 +47,18 @@ void nbi_alloc_fail_at(long n);
  * through nbi_error(), so one breakpoint catches all of them. */
 nb_status nbi_error(nb_status code);
 nb_status nbi_set_error(nb_error *err, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
+/* The size of every error message an object keeps (graph, session, summary
+ * writer, figure): one constant, so no message is cut shorter in one place. */
+#define NBI_MSG_MAX 4096
+/* The one error formatter: nbi_error(code), then *status = code (when status
+ * is not NULL) and the message formatted into msg (cap bytes, cut to fit).
+ * Returns code. nbi_set_error and nbi_vset_error fill an nb_error with it. */
+nb_status nbi_vrecord_error(nb_status *status, char *msg, size_t cap, nb_status code,
+                            const char *fmt, va_list ap) NBI_PRINTF(5, 0);
+nb_status nbi_record_error(nb_status *status, char *msg, size_t cap, nb_status code,
+                           const char *fmt, ...) NBI_PRINTF(5, 6);
+nb_status nbi_vset_error(nb_error *err, nb_status code, const char *fmt, va_list ap)
+    NBI_PRINTF(3, 0);
 
 /*** Tensors (src/core/tensor.c) *********************************************/
 
@@ -130,6 +142,19 @@ static inline bool nbi_dtype_is_int(nb_dtype dt) {
 }
 /* TensorFlow's name for a dtype in messages: "float", "double", "int32". */
 const char *nbi_dtype_tfname(nb_dtype dt);
+/* Non-finite values in a float tensor: 0 none, bit 0 a NaN, bit 1 an Inf. */
+int nbi_nonfinite(const nb_tensor *t);
+/* "NaN", "Inf" or "Inf and NaN" (TensorFlow's words) for nbi_nonfinite's result. */
+const char *nbi_nonfinite_what(int found);
+
+/*** Settings (src/core/settings.c) ******************************************/
+
+/* Number of threads the kernels may use. */
+int nbi_num_threads(void);
+/* Re-sizes the team to the cores other processes leave idle (at most every
+ * 0.1 s; see nb_set_num_threads). Called at the start of session runs and of
+ * library calls that run parallel work outside a session. */
+void nbi_threads_probe(void);
 
 /*** Random numbers (src/core/random.c) **************************************/
 
@@ -255,7 +280,7 @@ struct nb_graph {
     int *ctrl_n;
     int n_ctrl, cap_ctrl;
     nb_status status;
-    char errmsg[2048];
+    char errmsg[NBI_MSG_MAX];
     bool has_seed;
     int64_t seed;
     nb_op **vars;           /* VariableV2 ops in creation order */
@@ -272,8 +297,8 @@ struct nb_graph {
 nb_status nbi_graph_error(nb_graph *g, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 /* UTF-8 (src/core/utf8.c): the offset of the first invalid byte of s, or
  * (size_t)-1; s rendered printably into out (invalid and control bytes as
- * \xNN, "..." when cut); and a node-name check (scope + name, or name alone
- * when it ends in '/') that records the graph's error. */
+ * \xNN, "..." when cut); and (src/graph/graph.c) a node-name check (scope +
+ * name, or name alone when it ends in '/') that records the graph's error. */
 size_t nbi_utf8_invalid_at(const char *s);
 void nbi_utf8_show(const char *s, char *out, size_t cap);
 bool nbi_utf8_name_ok(nb_graph *g, const char *scope, const char *name);
@@ -384,10 +409,10 @@ extern const char *const nbi_registry_names[NBI_OP_COUNT];
 #include "ops/ops.def"
 #undef NB_OP
 
-/*** Kernels (src/run/session.c provides the context) ************************/
+/*** Kernels (src/kernel/kernel.c provides the services, src/run/session.c the context) ***/
 
 struct nbi_kctx {
-    nb_session *sess;
+    struct nbi_kstate *state; /* the session's variables, counters and error (kernel/exec.h) */
     nb_op *op;
     nb_tensor **in;    /* input values (NULL for ref inputs) */
     nb_tensor **out;   /* outputs, set by the kernel (new references) */
@@ -428,12 +453,6 @@ void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream);
 nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
 /* Elementwise kernels split work across threads from this many elements up. */
 #define NBI_PAR_MIN 32768
-/* Number of threads the kernels may use. */
-int nbi_num_threads(void);
-/* Re-sizes the team to the cores other processes leave idle (at most every
- * 0.1 s; see nb_set_num_threads). Called at the start of session runs and of
- * library calls that run parallel work outside a session. */
-void nbi_threads_probe(void);
 
 /*** BLAS (src/ops/linalg.c) ************************************************/
 
@@ -462,13 +481,6 @@ typedef void (*nbi_binrow_fn)(int64_t n, const void *a, int64_t sa, const void *
                               void *out);
 nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
                               nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out);
-
-/*** Debugging (src/ops/debug.c) ********************************************/
-
-/* Non-finite values in a float tensor: 0 none, bit 0 a NaN, bit 1 an Inf. */
-int nbi_nonfinite(const nb_tensor *t);
-/* "NaN", "Inf" or "Inf and NaN" (TensorFlow's words) for nbi_nonfinite's result. */
-const char *nbi_nonfinite_what(int found);
 
 /*** Collective ops (src/ops/collective.c; kernels in src/dist/) *************/
 

@@ -211,22 +211,3 @@ bool nbi_store_int(void *data, nb_dtype dt, int64_t i, int64_t v) {
     default: return false;
     }
 }
-
-nb_status nbi_kcheck_numel(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
-    int64_t a, b;
-    for (int i = 0; i < rank; i++)
-        if (dims[i] < 0)
-            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Dimension %d must be >= 0, got %lld", i,
-                              (long long)dims[i]);
-    if (nbi_numel_overflow(rank, dims, &a, &b) >= 0)
-        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
-                          "Encountered overflow when multiplying %lld with %lld, result: -1",
-                          (long long)a, (long long)b);
-    int64_t n = nbi_numel(rank, dims);
-    if (nbi_mul_size((size_t)n, nbi_dtype_size(dt)) == SIZE_MAX) {
-        char sh[256];
-        return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "OOM when allocating tensor with shape%s and type %s",
-                          nbi_dims_string(rank, dims, false, sh, sizeof sh), nbi_dtype_tfname(dt));
-    }
-    return NB_OK;
-}

@@ -28,14 +28,32 @@ const char *nb_version(void) { return "0.1.0"; }
 /* Set a breakpoint here to stop at every error the library records. */
 nb_status nbi_error(nb_status code) { return code; }
 
-nb_status nbi_set_error(nb_error *err, nb_status code, const char *fmt, ...) {
+nb_status nbi_vrecord_error(nb_status *status, char *msg, size_t cap, nb_status code,
+                            const char *fmt, va_list ap) {
     nbi_error(code);
-    if (err) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
+    if (status) *status = code;
+    vsnprintf(msg, cap, fmt, ap);
+    return code;
+}
+
+nb_status nbi_record_error(nb_status *status, char *msg, size_t cap, nb_status code,
+                           const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nbi_vrecord_error(status, msg, cap, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+nb_status nbi_vset_error(nb_error *err, nb_status code, const char *fmt, va_list ap) {
+    if (!err) return nbi_error(code);
+    return nbi_vrecord_error(&err->code, err->message, sizeof err->message, code, fmt, ap);
+}
+
+nb_status nbi_set_error(nb_error *err, nb_status code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nbi_vset_error(err, code, fmt, ap);
+    va_end(ap);
     return code;
 }

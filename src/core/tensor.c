@@ -324,3 +324,22 @@ bool nb_tensor_equal(const nb_tensor *a, const nb_tensor *b) {
     }
     return memcmp(a->data, b->data, a->nbytes) == 0;
 }
+
+int nbi_nonfinite(const nb_tensor *t) {
+    int found = 0;
+    if (!t || !t->data) return 0;
+    if (t->dtype == NB_FLOAT32) {
+        const float *x = t->data;
+        for (int64_t i = 0; i < t->size && found != 3; i++)
+            if (!isfinite(x[i])) found |= isnan(x[i]) ? 1 : 2;
+    } else if (t->dtype == NB_FLOAT64) {
+        const double *x = t->data;
+        for (int64_t i = 0; i < t->size && found != 3; i++)
+            if (!isfinite(x[i])) found |= isnan(x[i]) ? 1 : 2;
+    }
+    return found;
+}
+
+const char *nbi_nonfinite_what(int found) {
+    return found == 3 ? "Inf and NaN" : found == 2 ? "Inf" : "NaN";
+}

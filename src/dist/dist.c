@@ -57,11 +57,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void seterr(nb_error *err, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 static void seterr(nb_error *err, nb_status code, const char *fmt, ...) {
-    if (!err) return;
-    err->code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    nbi_vset_error(err, code, fmt, ap);
     va_end(ap);
 }
 

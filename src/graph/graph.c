@@ -144,14 +144,31 @@ bool nbi_graph_own(nb_graph *g, void *obj, void (*free_fn)(void *)) {
 /*** errors ***/
 
 nb_status nbi_graph_error(nb_graph *g, nb_status code, const char *fmt, ...) {
-    nbi_error(code);
-    if (!g || g->status != NB_OK) return code;
-    g->status = code;
+    if (!g || g->status != NB_OK) return nbi_error(code);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g->errmsg, sizeof g->errmsg, fmt, ap);
+    nbi_vrecord_error(&g->status, g->errmsg, sizeof g->errmsg, code, fmt, ap);
     va_end(ap);
     return code;
+}
+
+/* A node name must be valid UTF-8 (src/core/utf8.c checks it). */
+bool nbi_utf8_name_ok(nb_graph *g, const char *scope, const char *name) {
+    size_t len = strlen(name);
+    if (len && name[len - 1] == '/') scope = ""; /* verbatim: no scope applies */
+    size_t a = nbi_utf8_invalid_at(scope), b = nbi_utf8_invalid_at(name);
+    if (a == (size_t)-1 && b == (size_t)-1) return true;
+    char *full = nbi_asprintf("%s%s", scope, name);
+    char show[160];
+    nbi_utf8_show(full ? full : name, show, sizeof show);
+    size_t at = a != (size_t)-1 ? a : strlen(scope) + b;
+    unsigned byte = (unsigned char)(a != (size_t)-1 ? scope[a] : name[b]);
+    nbi_free(full);
+    nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT,
+                    "node name '%s' is not valid UTF-8 (byte %zu is 0x%02x); names are written "
+                    "into GraphDefs and event files as protobuf strings",
+                    show, at, byte);
+    return false;
 }
 
 bool nbi_graph_ok(const nb_graph *g) { return g && g->status == NB_OK; }
@@ -560,6 +577,10 @@ nb_output nb_graph_find_output(const nb_graph *g, const char *name) {
 }
 
 const char *nb_op_name(const nb_op *op) { return op ? op->name : ""; }
+nb_op *nb_variable_op(nb_output var) {
+    return var.op && var.op->variable ? var.op->variable : NULL;
+}
+
 const char *nb_op_type(const nb_op *op) { return op ? op->def->type : ""; }
 int nb_op_num_inputs(const nb_op *op) { return op ? op->n_inputs : 0; }
 int nb_op_num_outputs(const nb_op *op) { return op ? op->n_outputs : 0; }

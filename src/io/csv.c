@@ -105,12 +105,10 @@ static void excerpt(const char *s, size_t n, char *out, size_t cap) {
 static void fail(csv_state *st, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 static void fail(csv_state *st, nb_status code, const char *fmt, ...) {
     if (st->status != NB_OK) return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    st->status = nbi_vset_error(st->err, code, fmt, ap);
     va_end(ap);
-    st->status = nbi_set_error(st->err, code, "%s", msg);
 }
 
 /* "path:line: column c ('name'): <what>", col 0-based. */

@@ -1,29 +1,10 @@
 /*
- * debug.c — tf.debugging.check_numerics: the CheckNumerics op, and the scan the
- * session's check-numerics option runs on every float output.
+ * debug.c — tf.debugging.check_numerics: the CheckNumerics op (its scan,
+ * nbi_nonfinite, is in src/core/tensor.c: the session's check-numerics option
+ * runs it too).
  */
 #include "nb_internal.h"
 
-#include <math.h>
-
-int nbi_nonfinite(const nb_tensor *t) {
-    int found = 0;
-    if (!t || !t->data) return 0;
-    if (t->dtype == NB_FLOAT32) {
-        const float *x = t->data;
-        for (int64_t i = 0; i < t->size && found != 3; i++)
-            if (!isfinite(x[i])) found |= isnan(x[i]) ? 1 : 2;
-    } else if (t->dtype == NB_FLOAT64) {
-        const double *x = t->data;
-        for (int64_t i = 0; i < t->size && found != 3; i++)
-            if (!isfinite(x[i])) found |= isnan(x[i]) ? 1 : 2;
-    }
-    return found;
-}
-
-const char *nbi_nonfinite_what(int found) {
-    return found == 3 ? "Inf and NaN" : found == 2 ? "Inf" : "NaN";
-}
 
 static nb_status infer_check_numerics(nb_op *op) {
     nb_dtype dt = nbi_in_dtype(op, 0);

@@ -274,10 +274,6 @@ nb_output nb_graph_variable(const nb_graph *g, int i) {
     return nbi_out(v, 0);
 }
 
-nb_op *nb_variable_op(nb_output var) {
-    return var.op && var.op->variable ? var.op->variable : NULL;
-}
-
 bool nb_variable_is_trainable(nb_output var) {
     nb_op *v = nb_variable_op(var);
     return v && v->trainable;

@@ -54,7 +54,7 @@ struct nb_figure {
     int n_series, cap_series;
     int next_color;
     nb_status status;
-    char errmsg[512];
+    char errmsg[NBI_MSG_MAX];
 };
 
 /* matplotlib's "tab10" colour cycle. */
@@ -68,14 +68,11 @@ static const uint32_t color_cycle[10] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728,
 
 static nb_status fig_error(nb_figure *fig, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 static nb_status fig_error(nb_figure *fig, nb_status code, const char *fmt, ...) {
-    nbi_error(code);
-    if (fig->status == NB_OK) {
-        fig->status = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fig->errmsg, sizeof fig->errmsg, fmt, ap);
-        va_end(ap);
-    }
+    if (fig->status != NB_OK) return nbi_error(code);
+    va_list ap;
+    va_start(ap, fmt);
+    nbi_vrecord_error(&fig->status, fig->errmsg, sizeof fig->errmsg, code, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -9,6 +9,7 @@
  * used last, so a steady-state run allocates nothing and searches nothing.
  */
 #include "nb_internal.h"
+#include "kernel/exec.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,54 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
-typedef struct nbi_step {
-    nb_op *op;
-    nbi_kernel_fn kernel;
-    int n_in;
-    int *in_slot;     /* -1 for a ref input (a variable updated in place) */
-    int out_base;     /* slot of output 0 */
-    int n_release;
-    int *release;     /* slots whose last use is this step */
-    int *hint;        /* per output allocation: pool index used last time */
-    int n_hint;
-    int n_alloc;      /* allocations made by the kernel in this run */
-    nb_tensor *view;  /* the view header this step made last run (nbi_kview) */
-    void *scratch;    /* nbi_kscratch: kept across runs, freed with the plan */
-    size_t scratch_size;
-} nbi_step;
-
-typedef struct nbi_plan {
-    nb_output *feeds;
-    int n_feeds;
-    nb_output *fetches;
-    int n_fetches;
-    int n_graph_ops;  /* graph size when compiled (the graph only grows) */
-    nbi_step *steps;
-    int n_steps;
-    nb_tensor **values;
-    int n_slots;
-    int *feed_slot;
-    int *fetch_slot;  /* -1: fetch of an op with no value */
-    int *end_slots;   /* slots still holding values when a run ends (feeds, fetches) */
-    int n_end;
-    nb_tensor **in_buf;
-    nb_tensor **pool;
-    int n_pool, cap_pool;
-} nbi_plan;
-
 struct nb_session {
     nb_graph *graph;
-    nb_tensor **vars;
-    int n_vars;
-    uint32_t *runs;       /* per op id: how often a random op ran */
-    int n_runs;
-    uint64_t session_seed;
+    nbi_kstate ks;        /* variables, random-op counters, status and message */
     nbi_plan **plans;
     int n_plans, cap_plans;
-    nb_status status;
-    char errmsg[4096];
     uint64_t id;          /* unique in the process: names the session in tl_last */
     /* Runs from several threads are serialized: a plan's value slots, pool and
      * scratch, the variables and the random-op counters are shared state. */
@@ -72,177 +30,15 @@ struct nb_session {
     bool check_numerics;  /* nb_session_set_check_numerics */
 };
 
-/*** threads ***/
-
-/* 0 until nb_set_num_threads; atomic, as kernels on any thread read it. */
-static atomic_int g_threads;
-/* The team the kernels and the BLAS use now: the setting, or fewer while other
- * processes keep cores busy (threads_probe); 0 until first sized. */
-static atomic_int g_eff;
-/* -1 until first asked: then NABLA_ADAPTIVE_THREADS from the environment decides. */
-static atomic_int g_adapt = -1;
-
-static int cores(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-static int requested_threads(void) {
-    int n = atomic_load_explicit(&g_threads, memory_order_relaxed);
-    return n ? n : cores();
-}
-
-void nb_set_num_threads(int n) {
-    int c = cores();
-    if (n < 1) n = 1;
-    if (n > c) n = c;
-    atomic_store_explicit(&g_threads, n, memory_order_relaxed);
-    atomic_store_explicit(&g_eff, n, memory_order_relaxed);
-    openblas_set_num_threads(n);
-}
-
-int nb_get_num_threads(void) { return requested_threads(); }
-
-int nbi_num_threads(void) {
-    int e = atomic_load_explicit(&g_eff, memory_order_relaxed);
-    return e ? e : requested_threads();
-}
-
-void nb_set_adaptive_threads(bool on) {
-    atomic_store(&g_adapt, on ? 1 : 0);
-    if (!on) {
-        int n = requested_threads();
-        if (atomic_exchange(&g_eff, n) != n) openblas_set_num_threads(n);
-    }
-}
-
-bool nb_get_adaptive_threads(void) {
-    int a = atomic_load(&g_adapt);
-    if (a < 0) {
-        const char *e = getenv("NABLA_ADAPTIVE_THREADS");
-        a = e && strcmp(e, "0") == 0 ? 0 : 1;
-        int expected = -1;
-        atomic_compare_exchange_strong(&g_adapt, &expected, a);
-        a = atomic_load(&g_adapt);
-    }
-    return a == 1;
-}
-
-int nb_get_active_threads(void) { return nbi_num_threads(); }
-
-/* Busy and total CPU time of the whole machine in seconds, from /proc/stat's
- * first line ("cpu user nice system idle iowait irq softirq steal ..."). */
-static bool machine_cpu(double *busy) {
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f) return false;
-    unsigned long long v[8] = {0};
-    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                     &v[5], &v[6], &v[7]);
-    fclose(f);
-    if (got < 4) return false;
-    long hz = sysconf(_SC_CLK_TCK);
-    if (hz <= 0) hz = 100;
-    *busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)hz;
-    return true;
-}
-
-static double mono_s(clockid_t c) {
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Sizes the team to the cores other processes leave idle. At most every 0.1 s
- * (checked at each session run): the machine's busy CPU time since the last
- * probe, less this process's own CPU time (its spinning included), is the
- * other processes' load in cores; the team is the setting, capped at the cores
- * minus that load (rounded down unless 0.6 of a core is left; at least 1). A static split over a
- * core shared with another process runs at that core's pace, so a second
- * thread on a core that is more than half taken costs more than it brings;
- * and OpenMP threads that spin while they wait steal the time slices of the
- * thread that has work. Only one caller probes at a time. */
-static atomic_flag probe_flag = ATOMIC_FLAG_INIT;
-static double last_wall, last_busy, last_own;
-
-/* The first window starts when the library is loaded, so that a program's
- * first session run (after loading its data) is already sized. */
-__attribute__((constructor)) static void threads_baseline(void) {
-    double busy;
-    if (!machine_cpu(&busy)) return;
-    last_busy = busy;
-    last_own = mono_s(CLOCK_PROCESS_CPUTIME_ID);
-    last_wall = mono_s(CLOCK_MONOTONIC);
-}
-
-void nbi_threads_probe(void) {
-    int req = requested_threads();
-    if (req < 2 || !nb_get_adaptive_threads()) return;
-    if (atomic_flag_test_and_set(&probe_flag)) return;
-    double wall = mono_s(CLOCK_MONOTONIC);
-    if (last_wall == 0 || wall - last_wall >= 0.1) {
-        double busy, own = mono_s(CLOCK_PROCESS_CPUTIME_ID);
-        if (machine_cpu(&busy)) {
-            if (last_wall != 0 && busy >= last_busy) {
-                double others = ((busy - last_busy) - (own - last_own)) / (wall - last_wall);
-                if (others < 0) others = 0;
-                /* a thread more only where at least 0.6 of a core is free for it: the
-                 * team's own spinning counts as its use, so a team of 2 on a half-taken
-                 * core measures ~1.5 cores for itself and must not keep itself at 2 */
-                int n = (int)((double)cores() - others + 0.4);
-                if (n > req) n = req;
-                if (n < 1) n = 1;
-                if (atomic_exchange(&g_eff, n) != n) openblas_set_num_threads(n);
-            }
-            last_wall = wall;
-            last_busy = busy;
-            last_own = own;
-        }
-    }
-    atomic_flag_clear(&probe_flag);
-}
-
-/*** convolution algorithm ***/
-
-/* -1 until first asked: then NABLA_WINOGRAD from the environment decides. */
-static _Atomic int g_winograd = -1;
-
-void nb_set_winograd(bool on) { g_winograd = on ? 1 : 0; }
-
-bool nb_get_winograd(void) {
-    int w = g_winograd;
-    if (w < 0) {
-        const char *e = getenv("NABLA_WINOGRAD");
-        w = e && strcmp(e, "0") == 0 ? 0 : 1;
-        int expected = -1;
-        atomic_compare_exchange_strong(&g_winograd, &expected, w);
-        w = g_winograd;
-    }
-    return w == 1;
-}
-
 /*** errors ***/
 
 static nb_status sess_error(nb_session *s, nb_status code, const char *fmt, ...)
     NBI_PRINTF(3, 4);
 static nb_status sess_error(nb_session *s, nb_status code, const char *fmt, ...) {
-    nbi_error(code);
-    s->status = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    nbi_vrecord_error(&s->ks.status, s->ks.errmsg, sizeof s->ks.errmsg, code, fmt, ap);
     va_end(ap);
-    return code;
-}
-
-nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) {
-    char msg[3000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    nb_session *s = k->sess;
-    if (s->status == NB_OK) /* first error wins within a run */
-        sess_error(s, code, "%s\n\t [[{{node %s}} = %s]]", msg, k->op->name, k->op->def->type);
     return code;
 }
 
@@ -253,26 +49,26 @@ nb_status nbi_kerror(nbi_kctx *k, nb_status code, const char *fmt, ...) {
 static _Thread_local struct {
     uint64_t id; /* nb_session.id; 0: none */
     nb_status status;
-    char msg[4096];
+    char msg[NBI_MSG_MAX];
 } tl_last;
 static atomic_uint_fast64_t next_session_id = 1;
 
 /* Copies s's status and message for this thread; called with s->lock held. */
 static nb_status remember(const nb_session *s, nb_status ret) {
     tl_last.id = s->id;
-    tl_last.status = s->status;
-    size_t n = strlen(s->errmsg);
-    memcpy(tl_last.msg, s->errmsg, n + 1);
+    tl_last.status = s->ks.status;
+    size_t n = strlen(s->ks.errmsg);
+    memcpy(tl_last.msg, s->ks.errmsg, n + 1);
     return ret;
 }
 
 nb_status nb_session_status(const nb_session *s) {
     if (!s) return NB_ERR_INVALID_ARGUMENT;
-    return tl_last.id == s->id ? tl_last.status : s->status;
+    return tl_last.id == s->id ? tl_last.status : s->ks.status;
 }
 const char *nb_session_errmsg(const nb_session *s) {
     if (!s) return "session is NULL";
-    return tl_last.id == s->id ? tl_last.msg : s->errmsg;
+    return tl_last.id == s->id ? tl_last.msg : s->ks.errmsg;
 }
 nb_graph *nb_session_graph(const nb_session *s) { return s ? s->graph : NULL; }
 
@@ -321,7 +117,7 @@ nb_session *nb_session_new(nb_graph *g) {
     s->graph = g;
     atomic_fetch_add_explicit(&g->refcount, 1, memory_order_relaxed);
     uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
-    s->session_seed = t * 0x9E3779B97F4A7C15ull;
+    s->ks.session_seed = t * 0x9E3779B97F4A7C15ull;
     if (g->status != NB_OK)
         sess_error(s, g->status, "the graph has an error, so it cannot run: %s", g->errmsg);
     return s;
@@ -331,9 +127,9 @@ void nb_session_free(nb_session *s) {
     if (!s) return;
     for (int i = 0; i < s->n_plans; i++) plan_free(s->plans[i]);
     nbi_free(s->plans);
-    for (int i = 0; i < s->n_vars; i++) nb_tensor_unref(s->vars[i]);
-    nbi_free(s->vars);
-    nbi_free(s->runs);
+    for (int i = 0; i < s->ks.n_vars; i++) nb_tensor_unref(s->ks.vars[i]);
+    nbi_free(s->ks.vars);
+    nbi_free(s->ks.runs);
     nbi_graph_unref(s->graph);
     pthread_mutex_destroy(&s->lock);
     nbi_free(s);
@@ -341,170 +137,21 @@ void nb_session_free(nb_session *s) {
 
 static bool grow_state(nb_session *s) {
     nb_graph *g = s->graph;
-    if (s->n_vars < g->n_vars) {
-        nb_tensor **v = nbi_realloc(s->vars, (size_t)g->n_vars * sizeof *v);
+    if (s->ks.n_vars < g->n_vars) {
+        nb_tensor **v = nbi_realloc(s->ks.vars, (size_t)g->n_vars * sizeof *v);
         if (!v) return false;
-        for (int i = s->n_vars; i < g->n_vars; i++) v[i] = NULL;
-        s->vars = v;
-        s->n_vars = g->n_vars;
+        for (int i = s->ks.n_vars; i < g->n_vars; i++) v[i] = NULL;
+        s->ks.vars = v;
+        s->ks.n_vars = g->n_vars;
     }
-    if (s->n_runs < g->n_ops) {
-        uint32_t *r = nbi_realloc(s->runs, (size_t)g->n_ops * sizeof *r);
+    if (s->ks.n_runs < g->n_ops) {
+        uint32_t *r = nbi_realloc(s->ks.runs, (size_t)g->n_ops * sizeof *r);
         if (!r) return false;
-        for (int i = s->n_runs; i < g->n_ops; i++) r[i] = 0;
-        s->runs = r;
-        s->n_runs = g->n_ops;
+        for (int i = s->ks.n_runs; i < g->n_ops; i++) r[i] = 0;
+        s->ks.runs = r;
+        s->ks.n_runs = g->n_ops;
     }
     return true;
-}
-
-/*** kernel services ***/
-
-nb_tensor **nbi_kvar_slot(nbi_kctx *k, int i) {
-    nb_op *v = i < 0 ? k->op : k->op->inputs[i].op->variable;
-    return &k->sess->vars[v->var_index];
-}
-
-nb_tensor *nbi_kvar_writable(nbi_kctx *k, int i) {
-    nb_tensor **slot = nbi_kvar_slot(k, i);
-    nb_tensor *cur = *slot;
-    if (!cur) {
-        nbi_kerror(k, NB_ERR_FAILED_PRECONDITION, "Attempting to use uninitialized value %s",
-                   k->op->inputs[i].op->variable->name);
-        return NULL;
-    }
-    if (nbi_refcount(cur) == 1 && !cur->base) return cur;
-    nb_tensor *n = nb_tensor_copy(cur);
-    if (!n) {
-        nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory updating %s", k->op->inputs[i].op->name);
-        return NULL;
-    }
-    nb_tensor_unref(cur);
-    *slot = n;
-    return n;
-}
-
-void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream) {
-    const nb_op *op = k->op;
-    if (op->attrs.seed == 0 && op->attrs.seed2 == 0) {
-        *seed = k->sess->session_seed;
-        *seed2 = (uint64_t)op->id;
-    } else {
-        *seed = (uint64_t)op->attrs.seed;
-        *seed2 = (uint64_t)op->attrs.seed2;
-    }
-    *stream = k->sess->runs[op->id]++;
-}
-
-void *nbi_kscratch(nbi_kctx *k, size_t bytes) {
-    nbi_step *st = k->step;
-    if (bytes == 0) bytes = 1;
-    if (st->scratch && st->scratch_size >= bytes) return st->scratch;
-    nbi_aligned_free(st->scratch);
-    st->scratch_size = 0;
-    st->scratch = bytes == SIZE_MAX ? NULL : nbi_aligned_alloc(bytes);
-    if (!st->scratch) {
-        nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory allocating %zu bytes of scratch", bytes);
-        return NULL;
-    }
-    st->scratch_size = bytes;
-    return st->scratch;
-}
-
-nb_tensor *nbi_kalloc(nbi_kctx *k, nb_dtype dt, int rank, const int64_t *dims) {
-    nbi_plan *p = k->plan;
-    nbi_step *st = k->step;
-    int which = st->n_alloc;
-    /* 0. the same buffer as last run, same dtype and dims: nothing to compute */
-    if (which < st->n_hint) {
-        int h = st->hint[which];
-        if (h >= 0 && h < p->n_pool) {
-            nb_tensor *t = p->pool[h];
-            if (nbi_refcount(t) == 1 && t->dtype == dt && nbi_same_dims(t, rank, dims)) {
-                st->n_alloc++;
-                return nbi_ref(t);
-            }
-        }
-    }
-    int64_t n = nbi_numel(rank, dims);
-    if (n < 0 || !nbi_dtype_valid(dt) || rank > NB_MAX_RANK) {
-        nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "invalid output shape");
-        return NULL;
-    }
-    size_t need = nbi_mul_size((size_t)n, nbi_dtype_size(dt));
-    st->n_alloc++;
-    /* 1. the pool entry this step used last time */
-    if (which < st->n_hint) {
-        int h = st->hint[which];
-        if (h >= 0 && h < p->n_pool) {
-            nb_tensor *t = p->pool[h];
-            if (nbi_refcount(t) == 1 && t->capacity >= need && t->capacity <= 2 * need + 256) {
-                nbi_tensor_relabel(t, dt, rank, dims);
-                return nbi_ref(t);
-            }
-        }
-    }
-    /* 2. any free pool entry of a fitting size */
-    int best = -1;
-    for (int i = 0; i < p->n_pool; i++) {
-        nb_tensor *t = p->pool[i];
-        if (nbi_refcount(t) == 1 && t->capacity >= need && t->capacity <= 2 * need + 256 &&
-            (best < 0 || t->capacity < p->pool[best]->capacity))
-            best = i;
-    }
-    nb_tensor *t;
-    if (best >= 0) {
-        t = p->pool[best];
-        nbi_tensor_relabel(t, dt, rank, dims);
-    } else {
-        /* 3. a new pool entry */
-        if (p->n_pool == p->cap_pool) {
-            int cap = p->cap_pool ? p->cap_pool * 2 : 16;
-            nb_tensor **pl = nbi_realloc(p->pool, (size_t)cap * sizeof *pl);
-            if (!pl) goto oom;
-            p->pool = pl;
-            p->cap_pool = cap;
-        }
-        t = nbi_tensor_alloc(dt, rank, dims);
-        if (!t) goto oom;
-        t->pool_index = p->n_pool;
-        p->pool[p->n_pool++] = t;
-        best = t->pool_index;
-    }
-    if (which < st->n_hint) st->hint[which] = best;
-    return nb_tensor_ref(t);
-oom:
-    nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory allocating an output of %zu bytes", need);
-    return NULL;
-}
-
-nb_tensor *nbi_kview(nbi_kctx *k, nb_tensor *base, int rank, const int64_t *dims) {
-    nbi_step *st = k->step;
-    nb_tensor *v = st->view;
-    if (base->base) base = base->base; /* views of views share the original */
-    if (v && nbi_refcount(v) == 1) {
-        /* only the step holds it: re-point it at the new base */
-        int64_t n = nbi_numel(rank, dims);
-        if (n == base->size) {
-            nb_tensor *old = v->base;
-            v->base = nb_tensor_ref(base);
-            nb_tensor_unref(old);
-            v->data = base->data;
-            v->capacity = base->nbytes;
-            nbi_tensor_relabel(v, base->dtype, rank, dims);
-            return nb_tensor_ref(v);
-        }
-    }
-    nb_tensor *nv = nbi_tensor_view(base, rank, dims);
-    if (!nv) {
-        nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory making a view");
-        return NULL;
-    }
-    if (st->view) atomic_store(&st->view->view_plan, NULL); /* the caller's alone now */
-    nb_tensor_unref(st->view);
-    atomic_store(&nv->view_plan, (const void *)k->plan);
-    st->view = nb_tensor_ref(nv);
-    return nv;
 }
 
 /* Drops a value of plan p. A view whose only other holder is its step's cache
@@ -791,12 +438,12 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
                              const nb_output *fetches, int n_fetches, nb_tensor **outputs) {
     if (outputs)
         for (int i = 0; i < n_fetches; i++) outputs[i] = NULL;
-    if (!s->graph) return s->status;
+    if (!s->graph) return s->ks.status;
     if (s->graph->status != NB_OK)
         return sess_error(s, s->graph->status, "the graph has an error, so it cannot run: %s",
                           s->graph->errmsg);
-    s->status = NB_OK;
-    s->errmsg[0] = 0;
+    s->ks.status = NB_OK;
+    s->ks.errmsg[0] = 0;
     nb_status st = check_args(s, feeds, n_feeds, fetches, n_fetches);
     if (st != NB_OK) return st;
     if (!grow_state(s)) return sess_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory");
@@ -825,7 +472,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
     }
 
     nbi_kctx k;
-    k.sess = s;
+    k.state = &s->ks;
     k.in = p->in_buf;
     k.plan = p;
     for (int i = 0; i < p->n_steps; i++) {
@@ -833,7 +480,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         nb_op *op = stp->op;
         for (int j = 0; j < stp->n_in; j++) {
             int slot = stp->in_slot[j];
-            nb_tensor *v = slot >= 0 ? p->values[slot] : slot <= -2 ? s->vars[-2 - slot] : NULL;
+            nb_tensor *v = slot >= 0 ? p->values[slot] : slot <= -2 ? s->ks.vars[-2 - slot] : NULL;
             if (slot != -1 && !v) {
                 nb_op *src = op->inputs[j].op;
                 const char *vn = src->variable ? src->variable->name : src->name;
@@ -850,7 +497,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         stp->n_alloc = 0;
         st = stp->kernel(&k);
         if (st != NB_OK) {
-            if (s->status == NB_OK)
+            if (s->ks.status == NB_OK)
                 sess_error(s, st, "kernel failed\n\t [[{{node %s}} = %s]]", op->name, op->def->type);
             goto fail;
         }
@@ -902,7 +549,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
     return NB_OK;
 fail:
     clear_values(p);
-    return s->status != NB_OK ? s->status : st;
+    return s->ks.status != NB_OK ? s->ks.status : st;
 }
 
 void nb_session_set_check_numerics(nb_session *s, bool on) {
@@ -924,7 +571,7 @@ nb_tensor *nb_session_variable_value(nb_session *s, nb_output var) {
     nb_op *v = nb_variable_op(var);
     if (!s || !v || v->graph != s->graph) return NULL;
     pthread_mutex_lock(&s->lock);
-    nb_tensor *t = grow_state(s) ? s->vars[v->var_index] : NULL;
+    nb_tensor *t = grow_state(s) ? s->ks.vars[v->var_index] : NULL;
     nb_tensor *c = t ? nb_tensor_copy(t) : NULL;
     pthread_mutex_unlock(&s->lock);
     return c;
@@ -936,7 +583,7 @@ nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom) {
     pthread_mutex_lock(&s->lock);
     nb_tensor *t = NULL;
     if (!grow_state(s)) *oom = true;
-    else t = nbi_ref(s->vars[v->var_index]); /* later updates copy first: a snapshot */
+    else t = nbi_ref(s->ks.vars[v->var_index]); /* later updates copy first: a snapshot */
     pthread_mutex_unlock(&s->lock);
     return t;
 }
@@ -969,8 +616,8 @@ nb_status nb_session_set_variable(nb_session *s, nb_output var, const nb_tensor 
         nb_tensor_unref(c);
         return set_var_error(s, NB_ERR_OUT_OF_MEMORY, "out of memory", NULL);
     }
-    nb_tensor_unref(s->vars[v->var_index]);
-    s->vars[v->var_index] = c;
+    nb_tensor_unref(s->ks.vars[v->var_index]);
+    s->ks.vars[v->var_index] = c;
     pthread_mutex_unlock(&s->lock);
     return NB_OK;
 }
