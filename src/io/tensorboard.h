@@ -1,6 +1,6 @@
 /*
- * tensorboard.h — what the TensorBoard files share (crc32c.c, events.c,
- * graphdef.c, ops/summary.c) and users never see: record framing, and the
+ * tensorboard.h — what the TensorBoard files share (crc32c.c, tensorboard.c,
+ * events_write.c, events_read.c, graphdef.c, ops/summary.c) and users never see: record framing, and the
  * builders of Summary values used both by the summary writer and by the
  * summary ops' kernels. The facts (framing, masks, field numbers, default
  * histogram buckets) are in shared/reference/tensorboard-format.md.
@@ -23,6 +23,14 @@
 void nbi_tb_record_header(uint8_t hdr[NBI_TB_HEADER], uint64_t len);
 /* Writes the 4-byte footer (masked CRC32C of the payload). */
 void nbi_tb_record_footer(uint8_t ftr[NBI_TB_FOOTER], const void *payload, size_t len);
+
+/*** protobuf-c ***/
+
+/* The allocator every unpack and free_unpacked of the library passes: through
+ * nbi_malloc (so allocation-failure tests reach it), never a zero-size block. */
+extern ProtobufCAllocator nbi_pb_allocator;
+/* protobuf-c's structs take char * for strings the packer only reads. */
+static inline char *nbi_pb_unconst(const char *s) { return (char *)(uintptr_t)s; }
 
 /* Serializes a message into a new nbi_malloc'd buffer; NULL when out of memory. */
 uint8_t *nbi_tb_pack(const ProtobufCMessage *m, size_t *len);

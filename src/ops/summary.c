@@ -16,16 +16,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-static void *pb_alloc(void *ctx, size_t n) {
-    (void)ctx;
-    return nbi_malloc(n ? n : 1);
-}
-static void pb_free(void *ctx, void *p) {
-    (void)ctx;
-    nbi_free(p);
-}
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
-
 /*** Shape inference ***/
 
 static nb_status set_bytes_output(nb_op *op) {
@@ -159,7 +149,7 @@ static nb_status k_merge_summary(nbi_kctx *k) {
     nb_status st = NB_OK;
     for (int i = 0; i < n && st == NB_OK; i++) {
         const nb_tensor *t = k->in[i];
-        Tensorflow__Summary *s = tensorflow__summary__unpack(&pb_allocator, t->nbytes, t->data);
+        Tensorflow__Summary *s = tensorflow__summary__unpack(&nbi_pb_allocator, t->nbytes, t->data);
         if (!s) {
             st = nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Could not parse one of the summary inputs (input %d)", i);
             break;
@@ -171,7 +161,7 @@ static nb_status k_merge_summary(nbi_kctx *k) {
             else if (!nbi_map_put(&tags, tag, (void *)1))
                 st = nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory");
         }
-        tensorflow__summary__free_unpacked(s, &pb_allocator);
+        tensorflow__summary__free_unpacked(s, &nbi_pb_allocator);
         total += t->nbytes;
     }
     nbi_map_free(&tags);
