@@ -156,6 +156,18 @@ int nbi_num_threads(void);
  * library calls that run parallel work outside a session. */
 void nbi_threads_probe(void);
 
+/*** String map (src/core/map.c) ********************************************/
+
+/* A string -> value hash map (open addressing). */
+typedef struct nbi_map {
+    char **keys;
+    void **vals;
+    size_t cap, count;
+} nbi_map;
+void *nbi_map_get(const nbi_map *m, const char *key);
+bool nbi_map_put(nbi_map *m, const char *key, void *val); /* false on OOM */
+void nbi_map_free(nbi_map *m);
+
 /*** Random numbers (src/core/random.c) **************************************/
 
 /* Philox4x32-10 counter-based generator. */
@@ -259,16 +271,6 @@ struct nb_op {
     bool trainable;
 };
 
-/* A string -> value hash map (open addressing). */
-typedef struct nbi_map {
-    char **keys;
-    void **vals;
-    size_t cap, count;
-} nbi_map;
-void *nbi_map_get(const nbi_map *m, const char *key);
-bool nbi_map_put(nbi_map *m, const char *key, void *val); /* false on OOM */
-void nbi_map_free(nbi_map *m);
-
 struct nb_graph {
     nb_op **ops;
     int n_ops, cap_ops;
@@ -311,15 +313,16 @@ bool nbi_graph_own(nb_graph *g, void *obj, void (*free_fn)(void *));
  * OOM. nb_variable does it; the GraphDef importer too (src/ops/source.c). */
 bool nbi_graph_add_variable(nb_graph *g, nb_op *v);
 
-/* Building an op:
+/* Building an op (nbi_op_new, with the registry section below, looks up the
+ * op's entry and calls nbi_op_new_def, so the graph never reads the registry):
  *   nb_op *op = nbi_op_new(g, NBI_OP_ADD, name, "add", inputs, 2);
  *   if (!op) return nb_nil;            // graph in error
  *   op->attrs.keep_dims = ...;
  *   return nbi_op_finish(op);         // runs shape inference; output 0 or nil
  * nbi_op_new records an error and returns NULL on nil / foreign inputs.
  * The name is made unique in the current scope; default_name NULL means the op type. */
-nb_op *nbi_op_new(nb_graph *g, int type, const char *name, const char *default_name,
-                  const nb_output *inputs, int n_inputs);
+nb_op *nbi_op_new_def(nb_graph *g, int type, const struct nbi_opdef *def, const char *name,
+                      const char *default_name, const nb_output *inputs, int n_inputs);
 nb_output nbi_op_finish(nb_op *op);
 /* Discards an op from nbi_op_new that was not finished. */
 void nbi_op_discard(nb_op *op);
@@ -402,6 +405,14 @@ typedef struct nbi_opdef {
 
 extern const nbi_opdef *const nbi_registry[NBI_OP_COUNT];
 extern const char *const nbi_registry_names[NBI_OP_COUNT];
+
+/* A new op of a registered type (see "Building an op" above); an out-of-range
+ * type records NB_ERR_INTERNAL on the graph. */
+static inline nb_op *nbi_op_new(nb_graph *g, int type, const char *name, const char *default_name,
+                                const nb_output *inputs, int n_inputs) {
+    const nbi_opdef *def = type >= 0 && type < NBI_OP_COUNT ? nbi_registry[type] : NULL;
+    return nbi_op_new_def(g, type, def, name, default_name, inputs, n_inputs);
+}
 
 /* Each family file defines `const nbi_opdef nbi_opdef_<ENUM>` for its ops; the
  * link fails if one is missing. */

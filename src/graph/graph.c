@@ -15,71 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/*** string map ***/
-
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
-}
-
-void *nbi_map_get(const nbi_map *m, const char *key) {
-    if (!m->cap) return NULL;
-    for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i]) return NULL;
-        if (!strcmp(m->keys[i], key)) return m->vals[i];
-    }
-}
-
-static bool map_grow(nbi_map *m) {
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    char **keys = nbi_calloc(cap, sizeof *keys);
-    void **vals = nbi_calloc(cap, sizeof *vals);
-    if (!keys || !vals) {
-        nbi_free(keys);
-        nbi_free(vals);
-        return false;
-    }
-    for (size_t j = 0; j < m->cap; j++) {
-        if (!m->keys[j]) continue;
-        size_t i = hash_str(m->keys[j]) & (cap - 1);
-        while (keys[i]) i = (i + 1) & (cap - 1);
-        keys[i] = m->keys[j];
-        vals[i] = m->vals[j];
-    }
-    nbi_free(m->keys);
-    nbi_free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
-    m->cap = cap;
-    return true;
-}
-
-bool nbi_map_put(nbi_map *m, const char *key, void *val) {
-    if ((m->count + 1) * 2 > m->cap && !map_grow(m)) return false;
-    size_t i = hash_str(key) & (m->cap - 1);
-    while (m->keys[i]) {
-        if (!strcmp(m->keys[i], key)) {
-            m->vals[i] = val;
-            return true;
-        }
-        i = (i + 1) & (m->cap - 1);
-    }
-    char *k = nbi_strdup(key);
-    if (!k) return false;
-    m->keys[i] = k;
-    m->vals[i] = val;
-    m->count++;
-    return true;
-}
-
-void nbi_map_free(nbi_map *m) {
-    for (size_t i = 0; i < m->cap; i++) nbi_free(m->keys[i]);
-    nbi_free(m->keys);
-    nbi_free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
 /*** graph lifetime ***/
 
 nb_graph *nb_graph_new(void) {
@@ -359,14 +294,13 @@ void nb_control_dependencies_pop(nb_graph *g) {
 
 /*** building ops ***/
 
-nb_op *nbi_op_new(nb_graph *g, int type, const char *name, const char *default_name,
-                  const nb_output *inputs, int n_inputs) {
+nb_op *nbi_op_new_def(nb_graph *g, int type, const nbi_opdef *def, const char *name,
+                      const char *default_name, const nb_output *inputs, int n_inputs) {
     if (!g || g->status != NB_OK) return NULL;
-    if (type < 0 || type >= NBI_OP_COUNT) {
+    if (!def) {
         nbi_graph_error(g, NB_ERR_INTERNAL, "op type %d is out of range", type);
         return NULL;
     }
-    const nbi_opdef *def = nbi_registry[type];
     const char *base = name && *name ? name : default_name ? default_name : def->type;
     for (int i = 0; i < n_inputs; i++) {
         const nb_op *in = inputs[i].op;

@@ -1,5 +1,5 @@
 /*
- * apply.c — the optimizers' update ops, with TensorFlow's formulas
+ * train.c — the optimizers' update ops, with TensorFlow's formulas
  * (tensorflow/core/kernels/training_ops.cc):
  *
  *   ApplyGradientDescent(var, alpha, delta):        var -= alpha * delta
