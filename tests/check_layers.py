@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+"""check_layers.py — the arrow rule between the rooms of src/ (README, "How the
+code is organised").
+
+Every directory under src/ is a room. A file may include headers of its own
+room and of the rooms its room's row in ALLOWED names; nothing else. The table
+has no circles (checked here too), so includes only run downward. A few headers
+are private to some rooms (PRIVATE). Any `#include "..."` that names no file
+under src/ (a removed header such as nb_internal.h) is an error too, except the
+generated protobuf-c headers and include/nabla.h.
+
+  check_layers.py SRC_DIR      check a tree; exit 1 and one line per violation
+  check_layers.py --self-test  check that the checker catches violations
+"""
+import os
+import re
+import sys
+import tempfile
+
+# room -> the rooms its files may include (besides its own). Read as arrows
+# pointing down: ops -> kernel means kernels use the kernel services.
+ALLOWED = {
+    "core": [],
+    "graph": ["core"],
+    "io": ["core", "graph"],
+    "kernel": ["core", "graph"],
+    "ops": ["core", "graph", "io", "kernel"],
+    "grad": ["core", "graph", "kernel", "ops"],
+    "train": ["core", "graph", "kernel", "ops", "grad"],
+    "layers": ["core", "graph", "kernel", "ops"],
+    "run": ["core", "graph", "io", "kernel"],
+    "ml": ["core"],
+    "plot": ["core"],
+    "dist": ["core", "graph", "kernel", "ops", "grad", "train"],
+}
+
+# header -> the only rooms that may include it.
+PRIVATE = {
+    # the plan, its steps and the state kernels touch: the kernel services and
+    # the executor only; kernels see kernel/kernel.h
+    "kernel/exec.h": ["kernel", "run"],
+}
+
+# (file, room it may include although its row does not allow it): each with why.
+EXCEPTIONS = {
+    # The op-type enum (NBI_OP_*) is the list in ops/ops.def: names only, no
+    # code. The graph keeps an op's type, folds Const and Shape inputs, and the
+    # GraphDef export's attribute table is indexed by it.
+    ("graph/graph_impl.h", "ops"): "the op-type enum is generated from ops/ops.def",
+    # GraphDef import builds nodes of every registered op by TF name (the
+    # registry), and freezing runs a session: both belong above ops (the
+    # GraphDef entries work moves freezing to run/; import and graph files
+    # then go to a room above ops).
+    ("graph/graphdef_import.c", "ops"): "GraphDef import looks ops up in the registry",
+    ("graph/graphdef_import.c", "io"): "graph files are written atomically (io/atomic.h)",
+    ("graph/graphdef_import.c", "run"): "nb_graph_freeze takes a session",
+}
+
+GENERATED = re.compile(r"^[a-z_]+\.pb-c\.h$")
+PUBLIC = {"nabla.h"}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def circles(allowed):
+    """Rooms on a circle of the table, if any."""
+    state = {}
+    bad = []
+
+    def visit(r, path):
+        if state.get(r) == 1:
+            bad.append(" -> ".join(path[path.index(r):] + [r]))
+            return
+        if state.get(r) == 2:
+            return
+        state[r] = 1
+        for d in allowed.get(r, []):
+            visit(d, path + [r])
+        state[r] = 2
+
+    for r in allowed:
+        visit(r, [])
+    return bad
+
+
+def room_of(rel):
+    parts = rel.split("/")
+    return parts[0] if len(parts) > 1 else ""
+
+
+def check(src):
+    errors = []
+    for c in circles(ALLOWED):
+        errors.append("the room table has a circle: " + c)
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith((".c", ".h", ".inc", ".def")):
+                continue
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, src).replace(os.sep, "/")
+            room = room_of(rel)
+            if room and room not in ALLOWED:
+                errors.append("src/%s: room '%s' is not in the table of tests/check_layers.py" % (rel, room))
+                continue
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.readlines()
+            for ln, line in enumerate(lines, 1):
+                m = INCLUDE.match(line)
+                if not m:
+                    continue
+                inc = m.group(1)
+                here = os.path.normpath(os.path.join(os.path.dirname(path), inc))
+                top = os.path.normpath(os.path.join(src, inc))
+                if os.path.isfile(here):
+                    target = os.path.relpath(here, src).replace(os.sep, "/")
+                elif os.path.isfile(top):
+                    target = os.path.relpath(top, src).replace(os.sep, "/")
+                elif GENERATED.match(inc) or inc in PUBLIC:
+                    continue
+                else:
+                    errors.append("src/%s:%d: includes \"%s\", which is no file under src/" % (rel, ln, inc))
+                    continue
+                if target.startswith("../"):
+                    continue
+                troom = room_of(target)
+                where = "src/%s:%d: includes src/%s" % (rel, ln, target)
+                if not room:
+                    errors.append("%s: files belong in a room (a directory of src/)" % where)
+                    continue
+                if not troom:
+                    errors.append("%s: headers belong in a room (a directory of src/)" % where)
+                    continue
+                if target in PRIVATE and room not in PRIVATE[target]:
+                    errors.append("%s: that header is private to %s" % (where, ", ".join(PRIVATE[target])))
+                    continue
+                if troom == room or troom in ALLOWED[room] or (rel, troom) in EXCEPTIONS:
+                    continue
+                errors.append("%s: room '%s' may not include room '%s' (%s may include: %s)"
+                              % (where, room, troom, room, ", ".join(ALLOWED[room]) or "nothing"))
+    return errors
+
+
+def self_test():
+    """A small tree with one violation of each kind must fail; without them, pass."""
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        def put(rel, text):
+            p = os.path.join(d, rel)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "w") as f:
+                f.write(text)
+
+        put("core/core.h", '#include "nabla.h"\n')
+        put("run/run.h", '#include "kernel/exec.h"\n')
+        put("kernel/kernel.h", '#include "core/core.h"\n')
+        put("kernel/exec.h", '#include "kernel/kernel.h"\n')
+        put("ops/ops_impl.h", '#include "kernel/kernel.h"\n#include "event.pb-c.h"\n')
+        put("ops/math.c", '#include "ops/ops_impl.h"\n')
+        if check(d):
+            print("self-test: a clean tree was refused: %s" % check(d))
+            ok = False
+        cases = [
+            ("ops/bad.c", '#include "run/run.h"\n', "room 'ops' may not include room 'run'"),
+            ("ops/bad.c", '#include "kernel/exec.h"\n', "private to kernel, run"),
+            ("core/bad.c", '#include "../ops/ops_impl.h"\n', "room 'core' may not include room 'ops'"),
+            ("graph/bad.c", '#include "nb_internal.h"\n', "no file under src/"),
+            ("top.c", '#include "core/core.h"\n', "files belong in a room"),
+            ("newroom/x.c", '#include "core/core.h"\n', "is not in the table"),
+        ]
+        for rel, text, want in cases:
+            put(rel, text)
+            errs = check(d)
+            os.remove(os.path.join(d, rel))
+            if not any(want in e for e in errs):
+                print("self-test: src/%s with %r was not refused with '%s' (got %s)" % (rel, text.strip(), want, errs))
+                ok = False
+    saved = dict(ALLOWED)
+    ALLOWED["core"] = ["ops"]
+    if not any("circle" in e for e in check(tempfile.gettempdir() + "/nonexistent-nabla-dir")):
+        print("self-test: a circle in the table was not reported")
+        ok = False
+    ALLOWED.clear()
+    ALLOWED.update(saved)
+    print("self-test: %s" % ("passed" if ok else "FAILED"))
+    return ok
+
+
+def main(argv):
+    if len(argv) == 2 and argv[1] == "--self-test":
+        return 0 if self_test() else 1
+    if len(argv) != 2 or not os.path.isdir(argv[1]):
+        print(__doc__.strip())
+        return 2
+    errors = check(argv[1])
+    for e in errors:
+        print(e)
+    if errors:
+        print("%d include(s) break the arrow rule (README: How the code is organised)" % len(errors))
+        return 1
+    print("every include of src/ follows the arrow rule")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
