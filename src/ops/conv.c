@@ -23,6 +23,7 @@
  */
 #include "conv_impl.h"
 #include "nb_internal.h"
+#include "ops/cache.h"
 
 #include <math.h>
 #include <omp.h>
@@ -237,9 +238,9 @@ static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
 }
 
 /* Rows of patches per block: enough for an efficient GEMM, small enough for the
- * block's patch matrix to stay near L2 size, and enough blocks to balance threads. */
+ * block's patch matrix to stay near L2 size (ops/cache.h), and enough blocks to balance threads. */
 static int64_t block_rows(int64_t total, int64_t kbytes, int nt) {
-    int64_t r = (int64_t)(768 * 1024) / (kbytes > 0 ? kbytes : 1);
+    int64_t r = (int64_t)NBI_L2_IM2COL_BYTES / (kbytes > 0 ? kbytes : 1);
     if (r < 64) r = 64;
     if (r > 4096) r = 4096;
     int64_t bal = (total + 4 * nt - 1) / (4 * nt);
