@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 const char *prog = "nabla";
 
 void die_oom(void) {
