@@ -12,7 +12,7 @@
 #define NB_FUZZ_EXTREME_H
 
 #include "fuzz_common.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 /* Read by ASan at start-up; ASAN_OPTIONS from the environment still apply on top. */
 const char *__asan_default_options(void);

@@ -13,7 +13,7 @@
 #define NB_GRADCHECK_H
 
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #define MAXIN 4
 

@@ -13,7 +13,7 @@
  * zlib's, stb_image's and libc's (stdio buffers).
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <unistd.h>
 

@@ -7,7 +7,7 @@
  * so that each gradient value shows where it came from.
  */
 #include "harness.h"
-#include "nb_internal.h" /* BroadcastGradientArgs and raw ops have no public constructor */
+#include "ops/ops_impl.h" /* BroadcastGradientArgs and raw ops have no public constructor */
 
 /*** Helpers ***/
 

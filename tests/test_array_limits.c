@@ -9,7 +9,7 @@
  * ever allocated.
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <sys/mman.h>
 

@@ -6,7 +6,7 @@
  * mpirun by tests/dist/.
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 static nb_output collective(nb_graph *g, int type, nb_output *xs, int n, int reduce_op, const char *name) {
     nb_op *op = nbi_op_new(g, type, name, NULL, xs, n);

@@ -4,7 +4,7 @@
  * allocation failures, and random inputs (no crash, no leak under ASan).
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdint.h>
 #include <unistd.h>

@@ -6,7 +6,7 @@
  */
 #include "harness.h"
 #include "fixture_graphs.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 #include "io/tensorboard.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
  * skip-with-warning and strict behaviours, and the seeded shuffling.
  */
 #include "harness.h"
-#include "nb_internal.h" /* nbi_alloc_fail_at */
+#include "ops/ops_impl.h" /* nbi_alloc_fail_at */
 
 #include <jpeglib.h>
 #include <png.h>

@@ -7,7 +7,7 @@
  * dims; names; build-time and run-time errors.
  */
 #include "harness.h"
-#include "nb_internal.h" /* nbi_gemm_lim: the blocking with a small limit */
+#include "ops/ops_impl.h" /* nbi_gemm_lim: the blocking with a small limit */
 
 #include <stdint.h>
 #include <sys/mman.h>

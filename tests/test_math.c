@@ -8,7 +8,7 @@
  * exact int64 arithmetic) written here, never from nabla's kernels.
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <float.h>
 #include <stdint.h>

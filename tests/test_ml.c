@@ -6,7 +6,7 @@
  * The IDX tests write their own small files (plain and gzip).
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <unistd.h>
 #include <zlib.h>

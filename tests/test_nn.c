@@ -8,7 +8,7 @@
  * (grad_cases_nn.inc).
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdint.h>
 

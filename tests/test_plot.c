@@ -6,7 +6,7 @@
  * every input dtype, and many saves in one process (fresh PLplot streams).
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <dirent.h>
 #include <sys/stat.h>

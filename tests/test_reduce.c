@@ -8,7 +8,7 @@
  * floats, exact int64 for integers), never from nabla's kernels.
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdint.h>
 

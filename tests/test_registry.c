@@ -4,7 +4,7 @@
  * the default, a kernel, and either a gradient or the no-gradient flag.
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 TEST(every_op_is_defined_and_named_as_in_ops_def) {
     for (int t = 0; t < NBI_OP_COUNT; t++) {

@@ -5,7 +5,7 @@
  * unknown shapes, bad input with TF1's messages, merge_all, GraphDef round trip.
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 #include "io/tensorboard.h"
 
 #include <unistd.h>

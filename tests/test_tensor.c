@@ -9,7 +9,7 @@
  * python3-numpy); without them they fail, saying so.
  */
 #include "harness.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <dirent.h>
 #include <errno.h>

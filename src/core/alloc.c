@@ -2,7 +2,7 @@
  * alloc.c — every allocation of the library goes through here, so sizes are
  * overflow-checked in one place and tests can make the n-th allocation fail.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

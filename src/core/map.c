@@ -3,7 +3,7 @@
  * names, the summary writer's and the summary ops' tags, the event reader's
  * seen files.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <string.h>
 

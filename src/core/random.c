@@ -4,7 +4,7 @@
  * The key is the (seed, seed2) pair, the counter starts at zero; the same
  * seeds give the same stream on every machine. Normals come from Box-Muller.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <math.h>
 

@@ -5,7 +5,7 @@
  * read them; they hang off no graph or session because the BLAS's team is
  * global too.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * shape.c — static shapes (with unknown dims and ranks) and numpy broadcasting.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <stdio.h>
 

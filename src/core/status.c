@@ -1,7 +1,7 @@
 /*
  * status.c — status names, the error hook, and nb_error filling.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <stdio.h>
 

@@ -5,7 +5,7 @@
  * a deleter (TF_NewTensor), or is a view sharing the data of a base tensor it
  * holds a reference on (reshape without copying).
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * fields: summary tags (src/io/events_write.c, src/ops/summary.c) and node names
  * (src/graph/graph.c). The decoder is nbi_utf8_len in utf8.h.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 #include "core/utf8.h"
 
 #include <stdio.h>

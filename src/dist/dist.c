@@ -29,7 +29,8 @@
  * The kernels' OpenMP threads never call MPI, and no progress thread exists,
  * so MULTIPLE is not needed.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
+#include "train/train.h"
 
 #include <inttypes.h>
 #include <mpi.h>

@@ -7,11 +7,9 @@
  * summed (AddN), its registered builder adds the gradient ops inside the scope
  * "gradients/<op name>_grad", and the results flow to its inputs.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdio.h>
-
-bool nbi_differentiable_dtype(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
 
 /*** Undoing broadcasting ***/
 

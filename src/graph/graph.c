@@ -9,7 +9,7 @@
  * Invariant: an op's inputs always have smaller ids than the op, so creation
  * order is a topological order; the session and the gradient code rely on it.
  */
-#include "nb_internal.h"
+#include "graph/graph_impl.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -11,8 +11,8 @@
  * keeps them as uint8 vectors and writes them here as DT_STRING scalars.
  * Facts: shared/reference/tensorboard-format.md §1.9.
  */
-#include "nb_internal.h"
-#include "io/tensorboard.h"
+#include "graph/graph_impl.h"
+#include "graph.pb-c.h"
 #include "graph/graphdef_table.h"
 
 #include <stdlib.h>

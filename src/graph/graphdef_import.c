@@ -9,7 +9,9 @@
  * Nodes may come in any order; they are built in a topological order of
  * their data and control inputs. Facts: shared/reference/tensorboard-format.md §1.9.
  */
-#include "nb_internal.h"
+#include "graph/graph_impl.h"
+#include "ops/ops_impl.h"
+#include "run/run.h"
 #include "graph/graphdef_table.h"
 #include "io/atomic.h"
 #include "io/tensorboard.h"

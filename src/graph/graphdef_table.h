@@ -7,7 +7,7 @@
 #ifndef NB_GRAPHDEF_TABLE_H
 #define NB_GRAPHDEF_TABLE_H
 
-#include "nb_internal.h"
+#include "graph/graph_impl.h"
 
 typedef enum attr_src {
     A_END = 0,

@@ -7,7 +7,7 @@
 #ifndef NB_IO_ATOMIC_H
 #define NB_IO_ATOMIC_H
 
-#include "nb_internal.h"
+#include "io/io.h"
 
 #include <stdio.h>
 

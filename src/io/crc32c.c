@@ -7,7 +7,7 @@
  * table is used. The mask is LevelDB's, adopted by TensorFlow: rotate right by
  * 15 and add 0xa282ead8 (tensorflow/core/lib/hash/crc32c.h).
  */
-#include "nb_internal.h"
+#include "io/io.h"
 #include "io/tensorboard.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)

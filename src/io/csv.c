@@ -24,7 +24,7 @@
  *     row is an error naming its line, found before the reader holds much more
  *     than the limit (a 1 GiB line once took 17 times its size in memory).
  */
-#include "nb_internal.h"
+#include "io/io.h"
 
 #include <csv.h>
 #include <ctype.h>

@@ -5,7 +5,7 @@
  * shared/reference/tensorboard-format.md: tf_record.rs and run.rs. The writer
  * is events_write.c.
  */
-#include "nb_internal.h"
+#include "io/io.h"
 #include "io/tensorboard.h"
 
 #include <dirent.h>

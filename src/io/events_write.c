@@ -8,7 +8,8 @@
  * record_writer.cc, TensorBoard's event_file_writer.py. The reader is
  * events_read.c; the Summary values are built in tensorboard.c.
  */
-#include "nb_internal.h"
+#include "io/io.h"
+#include "graph/graph_impl.h"
 #include "io/tensorboard.h"
 
 #include <errno.h>

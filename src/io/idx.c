@@ -9,7 +9,7 @@
  * checked by reading one byte past the data, which must hit the clean end.
  * Offsets in messages count bytes of the decompressed stream.
  */
-#include "nb_internal.h"
+#include "io/io.h"
 
 #include <errno.h>
 #include <stdio.h>

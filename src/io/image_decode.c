@@ -22,7 +22,7 @@
  * struct owned by the caller, never in the function's own locals, so no
  * `volatile` subtleties apply.
  */
-#include "nb_internal.h"
+#include "io/io.h"
 #include "image_decode.h"
 
 #include <setjmp.h>

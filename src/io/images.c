@@ -13,7 +13,7 @@
  * output pixel (y, x) samples the source at ((y + 0.5) * H / OH - 0.5, ...),
  * clamped to the image, interpolating the four neighbours.
  */
-#include "nb_internal.h"
+#include "io/io.h"
 #include "image_decode.h"
 
 #include <ctype.h>

@@ -15,7 +15,7 @@
  * checks every length against the file size before reading, so a damaged
  * file gives an error naming the file and the byte offset, never a crash.
  */
-#include "nb_internal.h"
+#include "io/io.h"
 #include "io/atomic.h"
 
 #include <errno.h>

@@ -12,7 +12,7 @@
  * number of digits. The array layout follows numpy/core/arrayprint.py:
  * FloatingFormat, IntegerFormat, BoolFormat and _formatArray.
  */
-#include "nb_internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <stdio.h>

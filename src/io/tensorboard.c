@@ -6,7 +6,7 @@
  * both build. Facts and sources are in shared/reference/tensorboard-format.md:
  * TensorFlow's histogram.cc and summary_image_op.cc for histograms and images.
  */
-#include "nb_internal.h"
+#include "io/io.h"
 #include "io/tensorboard.h"
 
 #include <float.h>

@@ -8,7 +8,7 @@
 #ifndef NB_IO_TENSORBOARD_H
 #define NB_IO_TENSORBOARD_H
 
-#include "nb_internal.h"
+#include "io/io.h"
 
 #include "event.pb-c.h"
 #include "graph.pb-c.h"

@@ -8,7 +8,7 @@
 #ifndef NB_KERNEL_EXEC_H
 #define NB_KERNEL_EXEC_H
 
-#include "nb_internal.h"
+#include "kernel/kernel.h"
 
 /* The part of a session the kernels of a run reach (through nbi_kctx.state). */
 typedef struct nbi_kstate {

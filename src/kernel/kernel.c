@@ -5,7 +5,7 @@
  * variable slots with copy-on-write, and the seeds of random ops. The
  * executor (src/run/session.c) fills the context and owns the plan.
  */
-#include "nb_internal.h"
+#include "kernel/kernel.h"
 #include "kernel/exec.h"
 
 #include <stdio.h>

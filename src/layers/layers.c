@@ -14,7 +14,7 @@
  * truncated-normal form divides the stddev by 0.87962566103423978, the stddev
  * of a standard normal truncated at two standard deviations.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 

@@ -15,7 +15,7 @@
  * rows and adds them to its own per-cluster sums while the block is in cache.
  * Inside the parallel region OpenBLAS's OpenMP build runs single-threaded.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <cblas.h>
 #include <limits.h>

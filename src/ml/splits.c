@@ -12,7 +12,7 @@
  * each row, the class of each row); each split is generated on demand from
  * Philox stream i of the seed, so split i is the same whenever it is asked for.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <limits.h>
 #include <math.h>

@@ -6,7 +6,7 @@
 #ifndef NABLA_ARRAY_IMPL_H
 #define NABLA_ARRAY_IMPL_H
 
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
  * that says so. The public constructors (nb_dist_allreduce, ...) are in
  * src/dist/dist.c.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdatomic.h>
 

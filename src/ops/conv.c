@@ -21,7 +21,7 @@
  * or ksize (pools); ints[4] padding (1 SAME, 0 VALID).
  */
 #include "conv_impl.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 #include "ops/cache.h"
 
 #include <math.h>

@@ -39,7 +39,7 @@
  * within an expression by default.
  */
 #include "conv_impl.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 #include "ops/cache.h"
 
 #include <omp.h>

@@ -9,7 +9,7 @@
 #ifndef NABLA_CONV_IMPL_H
 #define NABLA_CONV_IMPL_H
 
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 typedef struct nbi_conv_geom {
     int64_t n, h, w, c;  /* input */

@@ -48,7 +48,7 @@
  * im2col instead.
  */
 #include "conv_impl.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 #include "ops/cache.h"
 
 #include <omp.h>

@@ -3,7 +3,7 @@
  * nbi_nonfinite, is in src/core/tensor.c: the session's check-numerics option
  * runs it too).
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 
 static nb_status infer_check_numerics(nb_op *op) {

@@ -5,7 +5,7 @@
  * gradient builders (array_grad.py). Semantics and messages follow TF 1.x's
  * matrix_diag_op.cc and matrix_set_diag_op.cc (the main diagonal only).
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdio.h>
 

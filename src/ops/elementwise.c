@@ -7,7 +7,7 @@
  * dimension with input strides of 0 (broadcast) or 1, after fast paths for
  * same-shape and scalar operands.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
                               nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out) {

@@ -8,7 +8,7 @@
  * of params (GatherNd) or of `shape` (ScatterNd); the remaining dims are
  * copied as whole slices.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdio.h>
 

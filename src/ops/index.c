@@ -9,7 +9,7 @@
  * so most mistakes surface while the graph is built.
  */
 #include "array_impl.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  * rows with memcpy where the layout allows; none writes into its inputs.
  */
 #include "array_impl.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 #include <stdio.h>

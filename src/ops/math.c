@@ -7,7 +7,7 @@
  * integer arithmetic wraps (computed in unsigned) so no input is undefined
  * behaviour; integer division by zero is an error, as in TensorFlow.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -10,7 +10,7 @@
  * Gradients follow TF1's math_grad.py; Ceil, Round, Floor and the classes have
  * none (TF registers None for them).
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 

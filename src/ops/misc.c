@@ -7,7 +7,8 @@
  * of lines printed so far in attrs.ints[2] (updated atomically by the kernel,
  * shared by every session of the graph) and its message in attrs.message.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
+#include "io/io.h"
 
 #include <float.h>
 #include <stdio.h>

@@ -26,7 +26,7 @@
  * Attributes (nbi_attrs): f[0] alpha (LeakyRelu, LeakyReluGrad); ints[0]
  * approximate (Gelu, GeluGrad: 1 = tanh form).
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <omp.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  *
  * Attributes (nbi_attrs): f[0] epsilon, keep_dims = is_training.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * a random op draws new numbers (the Philox stream advances per run), and the
  * same seeds give the same sequence in every session on every machine.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 

@@ -7,7 +7,7 @@
  * every reduction the course and the gradients make; other axis sets take a
  * general odometer loop. Float sums accumulate in double when inner == 1.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /*
  * registry.c — the op table, generated from ops.def.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 const nbi_opdef *const nbi_registry[NBI_OP_COUNT] = {
 #define NB_OP(e, tfname) [NBI_OP_##e] = &nbi_opdef_##e,

@@ -8,7 +8,7 @@
  * in attrs.ints[0] and reverse in attrs.ints[1]; Any and All keep_dims in
  * attrs.keep_dims.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdio.h>
 

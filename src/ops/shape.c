@@ -8,7 +8,7 @@
  * shape functions, the CPU kernels, array_grad.py).
  */
 #include "array_impl.h"
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 #include <stdio.h>

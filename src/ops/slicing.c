@@ -11,7 +11,7 @@
  * attrs.ints[0] and its axis in attrs.axis; Split and SplitV keep num_split in
  * attrs.ints[0].
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdio.h>
 

@@ -8,7 +8,7 @@
  * updated in place only when the session holds its sole reference, otherwise
  * it is copied first, so tensors handed out earlier keep their values.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <stdio.h>
 

@@ -10,7 +10,7 @@
  * scope "<scope>/<name>" as its name and as its tag; the tag constant is
  * "<name>/tags" (ScalarSummary) or "<name>/tag" (HistogramSummary).
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 #include "io/tensorboard.h"
 
 #include <math.h>

@@ -8,7 +8,7 @@
  * returns the k largest in descending order, ties by lower index first (a valid
  * order when sorted is false too, where TF leaves the order undefined).
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@
  *
  * Variables (and slots) are ref inputs updated in place; scalars are read.
  */
-#include "nb_internal.h"
+#include "ops/ops_impl.h"
 
 #include <math.h>
 

@@ -16,7 +16,7 @@
  * PLplot reference: the PLplot manual, "The PLplot API": plmkstrm, plsfile,
  * plsexit, plsabort, pllegend, plbox; the cairo driver's options.
  */
-#include "nb_internal.h"
+#include "core/core.h"
 
 #include <plplot.h>
 

@@ -10,7 +10,7 @@
  * it. Files are written atomically (io/atomic.c) and every field of a file
  * read back is checked before any byte of data is touched.
  */
-#include "nb_internal.h"
+#include "run/run.h"
 #include "io/atomic.h"
 
 #include <cjson/cJSON.h>

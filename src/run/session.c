@@ -8,7 +8,7 @@
  * pool alone references is free; each step remembers which pool entry it
  * used last, so a steady-state run allocates nothing and searches nothing.
  */
-#include "nb_internal.h"
+#include "run/run.h"
 #include "kernel/exec.h"
 
 #include <stdatomic.h>

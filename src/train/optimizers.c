@@ -6,7 +6,7 @@
  * Slot variables are named "<var>/<Name>" ("weights/Momentum"), Adam's
  * step powers "beta1_power" and "beta2_power", as TensorFlow names them.
  */
-#include "nb_internal.h"
+#include "train/train.h"
 
 #include <stdio.h>
 
