@@ -1176,13 +1176,16 @@ nb_tensor *nb_image_dataset_labels(const nb_image_dataset *ds);
  *  NB_ERR_INVALID_ARGUMENT for an index out of range. */
 nb_status nb_image_dataset_gather(const nb_image_dataset *ds, const int64_t *indices, int64_t n,
                                   nb_tensor **images, nb_tensor **labels);
-/** The number of image files of a folder (every DIR/CLASS/FILE with an image
- *  extension, in load order: class, then file name), without decoding any.
- *  Errors as nb_image_dataset_open. */
-nb_status nb_image_folder_num_files(const char *dir, int64_t *n, nb_error *err);
+/** The label (class index) of every image file of a folder, in load order
+ *  (class, then file name; every DIR/CLASS/FILE with an image extension),
+ *  without decoding any: a new int32 [n_files] tensor, or NULL with err as
+ *  nb_image_dataset_open (except that an empty class list is still
+ *  NB_ERR_NOT_FOUND and no file is checked). Its length is the number of
+ *  rows nb_image_dataset_open_rows indexes. */
+nb_tensor *nb_image_folder_labels(const char *dir, nb_error *err);
 /** nb_image_dataset_open of chosen files only (a data shard): image i of the
- *  dataset is file rows[i] of the folder's listing (the order
- *  nb_image_folder_num_files counts; any order, repeats allowed), and only
+ *  dataset is file rows[i] of the folder's listing (the order of
+ *  nb_image_folder_labels; any order, repeats allowed), and only
  *  those files are read and decoded. A file that cannot be decoded is skipped
  *  as nb_image_dataset_open skips it (the dataset is then shorter than n_rows:
  *  use NB_IMAGES_STRICT where shards must stay aligned); n_rows 0 gives an

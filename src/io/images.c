@@ -283,11 +283,11 @@ void nb_image_dataset_free(nb_image_dataset *ds) {
 }
 
 /* nb_image_dataset_open (rows NULL, n_files NULL), nb_image_dataset_open_rows
- * (rows: the files to decode, by listing index) and nb_image_folder_num_files
- * (n_files: the listing's length; nothing decoded, returns NULL). */
+ * (rows: the files to decode, by listing index) and nb_image_folder_labels
+ * (listing: receives the listing's labels; nothing decoded, returns NULL). */
 static nb_image_dataset *open_impl(const char *fn, const char *dir, int height, int width,
                                    int channels, unsigned flags, const int64_t *rows,
-                                   int64_t n_rows, int64_t *n_files, nb_error *err) {
+                                   int64_t n_rows, nb_tensor **listing, nb_error *err) {
     if (err) {
         err->code = NB_OK;
         err->message[0] = '\0';
@@ -362,8 +362,14 @@ static nb_image_dataset *open_impl(const char *fn, const char *dir, int height, 
     classes.v = NULL;
     classes.n = classes.cap = 0;
 
-    if (n_files) { /* nb_image_folder_num_files */
-        *n_files = files.n;
+    if (listing) { /* nb_image_folder_labels */
+        int64_t nl = files.n;
+        *listing = nbi_tensor_alloc(NB_INT32, 1, &nl);
+        if (!*listing) {
+            nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory");
+            goto fail;
+        }
+        if (nl) memcpy((*listing)->data, file_label, (size_t)nl * sizeof *file_label);
         goto done;
     }
     if (rows) {
@@ -464,13 +470,10 @@ nb_image_dataset *nb_image_dataset_open_rows(const char *dir, int height, int wi
                      rows ? rows : none, n_rows, NULL, err);
 }
 
-nb_status nb_image_folder_num_files(const char *dir, int64_t *n, nb_error *err) {
-    if (!n) return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_image_folder_num_files: n is NULL");
-    nb_error e = {NB_OK, ""};
-    *n = 0;
-    open_impl("nb_image_folder_num_files", dir, 1, 1, 1, 0, NULL, 0, n, &e);
-    if (err) *err = e;
-    return e.code;
+nb_tensor *nb_image_folder_labels(const char *dir, nb_error *err) {
+    nb_tensor *labels = NULL;
+    open_impl("nb_image_folder_labels", dir, 1, 1, 1, 0, NULL, 0, &labels, err);
+    return labels;
 }
 
 /*** Accessors ***/
