@@ -285,6 +285,153 @@ static PyObject *d_barrier(PyObject *self, PyObject *unused) {
 #endif
 }
 
+/*** Data shards (libnabla; no MPI needed) ***/
+
+/* shard_rows(n, global_batch, rank, size, seed, epoch, drop_remainder=False) -> int64 ndarray */
+static PyObject *s_rows(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"n", "global_batch", "rank", "size", "seed", "epoch", "drop_remainder", NULL};
+    long long n, gb, epoch;
+    int rank, size;
+    unsigned long long seed;
+    int drop = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLiiKL|p:shard_rows", k, &n, &gb, &rank, &size, &seed,
+                                     &epoch, &drop))
+        return NULL;
+    nb_error err = {NB_OK, ""};
+    nb_tensor *t = nb_shard_rows(n, gb, rank, size, seed, epoch, drop != 0, &err);
+    if (!t) return nbpy_raise_status(err.code, err.message);
+    return nbpy_array_from_tensor(t);
+}
+
+/* shard_permutation(n, seed, epoch) -> int64 ndarray */
+static PyObject *s_perm(PyObject *self, PyObject *args) {
+    (void)self;
+    long long n, epoch;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "LKL:shard_permutation", &n, &seed, &epoch)) return NULL;
+    nb_error err = {NB_OK, ""};
+    int64_t dn = n < 0 ? 0 : n;
+    nb_tensor *t = nb_tensor_zeros(NB_INT64, 1, &dn);
+    if (!t) return PyErr_NoMemory();
+    if (nb_shard_permutation(n, seed, epoch, nb_tensor_data(t), &err) != NB_OK) {
+        nb_tensor_unref(t);
+        return nbpy_raise_status(err.code, err.message);
+    }
+    return nbpy_array_from_tensor(t);
+}
+
+/* The int64 row list of a Python sequence / array (new reference), or NULL. */
+static PyArrayObject *rows_array(PyObject *rows) {
+    return (PyArrayObject *)PyArray_FROMANY(rows, NPY_INT64, 1, 1, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
+}
+
+/* idx_read_rows(path, rows) -> ndarray */
+static PyObject *s_idx_rows(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *path, *rows;
+    if (!PyArg_ParseTuple(args, "O&O:idx_read_rows", PyUnicode_FSConverter, &path, &rows)) return NULL;
+    PyArrayObject *r = rows_array(rows);
+    if (!r) {
+        Py_DECREF(path);
+        return NULL;
+    }
+    nb_error err = {NB_OK, ""};
+    nb_tensor *t;
+    const int64_t *rv = PyArray_DATA(r);
+    int64_t nr = (int64_t)PyArray_SIZE(r);
+    Py_BEGIN_ALLOW_THREADS
+    t = nb_idx_read_rows(PyBytes_AS_STRING(path), rv, nr, &err);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(r);
+    Py_DECREF(path);
+    if (!t) return nbpy_raise_status(err.code, err.message);
+    return nbpy_array_from_tensor(t);
+}
+
+/* idx_header(path) -> (dtype, dims tuple) */
+static PyObject *s_idx_header(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "O&:idx_header", PyUnicode_FSConverter, &path)) return NULL;
+    nb_error err = {NB_OK, ""};
+    nb_dtype dt;
+    int rank = 0;
+    int64_t dims[NB_MAX_RANK];
+    nb_status st = nb_idx_header(PyBytes_AS_STRING(path), &dt, &rank, dims, &err);
+    Py_DECREF(path);
+    if (st != NB_OK) return nbpy_raise_status(err.code, err.message);
+    PyObject *d = PyTuple_New(rank);
+    for (int i = 0; d && i < rank; i++) {
+        PyObject *v = PyLong_FromLongLong(dims[i]);
+        if (!v) {
+            Py_CLEAR(d);
+            break;
+        }
+        PyTuple_SET_ITEM(d, i, v);
+    }
+    if (!d) return NULL;
+    return Py_BuildValue("(iN)", (int)dt, d);
+}
+
+/* csv_read_rows(path, rows, has_header=True, columns=None, dtype=FLOAT32) -> ndarray */
+static PyObject *s_csv_rows(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"path", "rows", "has_header", "columns", "dtype", NULL};
+    PyObject *path, *rows, *cols = Py_None;
+    int header = 1;
+    nb_dtype dt = NB_FLOAT32;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O|pOO&:csv_read_rows", k, PyUnicode_FSConverter,
+                                     &path, &rows, &header, &cols, nbpy_dtype_conv, &dt))
+        return NULL;
+    PyObject *res = NULL, *seq = NULL;
+    const char **names = NULL;
+    PyArrayObject *r = rows_array(rows);
+    if (!r) goto out;
+    Py_ssize_t nc = 0;
+    if (cols != Py_None) {
+        seq = PySequence_Fast(cols, "columns must be a list of str");
+        if (!seq) goto out;
+        nc = PySequence_Fast_GET_SIZE(seq);
+        names = PyMem_Calloc((size_t)nc + 1, sizeof *names);
+        if (!names) {
+            PyErr_NoMemory();
+            goto out;
+        }
+        for (Py_ssize_t i = 0; i < nc; i++) {
+            names[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i));
+            if (!names[i]) goto out;
+        }
+    }
+    nb_error err = {NB_OK, ""};
+    nb_tensor *t = nb_csv_read_rows(PyBytes_AS_STRING(path), header != 0, names, (int)nc, dt,
+                                    PyArray_DATA(r), (int64_t)PyArray_SIZE(r), &err);
+    res = t ? nbpy_array_from_tensor(t) : nbpy_raise_status(err.code, err.message);
+out:
+    PyMem_Free(names);
+    Py_XDECREF(seq);
+    Py_XDECREF(r);
+    Py_DECREF(path);
+    return res;
+}
+
+/* csv_num_rows(path, has_header=True) -> int */
+static PyObject *s_csv_count(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"path", "has_header", NULL};
+    PyObject *path;
+    int header = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|p:csv_num_rows", k, PyUnicode_FSConverter, &path,
+                                     &header))
+        return NULL;
+    nb_error err = {NB_OK, ""};
+    int64_t n = 0;
+    nb_status st = nb_csv_num_rows(PyBytes_AS_STRING(path), header != 0, &n, &err);
+    Py_DECREF(path);
+    if (st != NB_OK) return nbpy_raise_status(err.code, err.message);
+    return PyLong_FromLongLong(n);
+}
+
 #define KW (METH_VARARGS | METH_KEYWORDS)
 #define F(f) (PyCFunction)(void (*)(void))(f)
 static PyMethodDef dist_methods[] = {
@@ -305,6 +452,14 @@ static PyMethodDef dist_methods[] = {
     {"dist_allreduce_array", F(d_allreduce_array), KW,
      "dist_allreduce_array(value, op=0) -> ndarray (outside any graph)"},
     {"dist_barrier", d_barrier, METH_NOARGS, "nb_dist_barrier()"},
+    {"shard_rows", F(s_rows), KW,
+     "shard_rows(n, global_batch, rank, size, seed, epoch, drop_remainder=False) -> int64 array"},
+    {"shard_permutation", s_perm, METH_VARARGS, "shard_permutation(n, seed, epoch) -> int64 array"},
+    {"idx_read_rows", s_idx_rows, METH_VARARGS, "idx_read_rows(path, rows) -> ndarray"},
+    {"idx_header", s_idx_header, METH_VARARGS, "idx_header(path) -> (dtype, dims)"},
+    {"csv_read_rows", F(s_csv_rows), KW,
+     "csv_read_rows(path, rows, has_header=True, columns=None, dtype=FLOAT32) -> ndarray"},
+    {"csv_num_rows", F(s_csv_count), KW, "csv_num_rows(path, has_header=True) -> int"},
     {NULL, NULL, 0, NULL}};
 
 /* Functions sharing a body, told apart by their self (an int). */

@@ -342,10 +342,59 @@ def barrier():
     _C.dist_barrier()
 
 
+# ---------------------------------------------------------------- data shards
+# (libnabla's "Data shards"; no MPI needed: they also work without init())
+
+def shard_permutation(n, seed, epoch):
+    """The global order of n examples in epoch `epoch` for `seed`: an int64
+    permutation of 0..n-1, the same on every rank and machine."""
+    return _C.shard_permutation(int(n), int(seed), int(epoch))
+
+
+def shard_rows(n, global_batch, seed=0, epoch=0, drop_remainder=False, rank=None, size=None):
+    """The rows this rank (or `rank` of `size`) trains on in an epoch, in order:
+    the epoch's global order cut into global batches of global_batch, and of a
+    batch of m rows, rank r's floor(m r/size)..floor(m (r+1)/size) (so with size
+    dividing global_batch, consecutive runs of global_batch/size rows are this
+    rank's batches). int64 array; ValueError-like errors for rank >= size etc."""
+    r = rank if rank is not None else _C.dist_rank()
+    n_ranks = size if size is not None else _C.dist_size()
+    return _C.shard_rows(int(n), int(global_batch), int(r), int(n_ranks), int(seed), int(epoch),
+                         bool(drop_remainder))
+
+
+def idx_header(path):
+    """(dtype, dims) of an IDX file, reading only its header (gzip or plain)."""
+    from . import dtypes as _dtypes
+    dt, dims = _C.idx_header(path)
+    return _dtypes.as_dtype(dt), dims
+
+
+def read_idx_rows(path, rows):
+    """The rows `rows` (along the first axis) of an IDX file: a plain file is
+    read with pread at those rows only; a gzip file is decompressed forward up
+    to the last row asked for, keeping only those rows."""
+    return _C.idx_read_rows(path, rows)
+
+
+def csv_num_rows(path, has_header=True):
+    """The number of data rows of a CSV file (the header not counted)."""
+    return _C.csv_num_rows(path, has_header=bool(has_header))
+
+
+def read_csv_rows(path, rows, has_header=True, columns=None, dtype=None):
+    """Data rows `rows` of a CSV file (nb_csv_read's rules; only those rows are
+    parsed): a [len(rows), n_cols] array of dtype (float32 by default)."""
+    from . import dtypes as _dtypes
+    dt = _C.FLOAT32 if dtype is None else _dtypes.as_dtype(dtype).as_datatype_enum
+    return _C.csv_read_rows(path, rows, has_header=bool(has_header), columns=columns, dtype=dt)
+
+
 __all__ = ["init", "shutdown", "abort", "is_initialized", "rank", "size", "local_rank",
            "local_size", "available", "launched", "mpi_built", "mpi_enabled",
            "mpi_threads_supported", "Average", "Sum", "allreduce", "grouped_allreduce",
            "broadcast", "allgather", "broadcast_global_variables", "broadcast_variables",
            "BroadcastGlobalVariablesHook", "DistributedOptimizer", "set_timeout",
            "get_timeout", "set_fusion_threshold", "get_fusion_threshold", "allreduce_value",
-           "barrier"]
+           "barrier", "shard_permutation", "shard_rows", "idx_header", "read_idx_rows",
+           "csv_num_rows", "read_csv_rows"]
