@@ -1973,7 +1973,7 @@ nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_gra
  * runs ops in creation order, so identical graphs and fetches suffice). A
  * rank that does not enter a collective within the timeout makes the others'
  * runs fail naming it; see nb_dist_set_timeout. The Python module's
- * nabla.distributed is not part of this library. */
+ * nabla.distributed (Horovod's TF1 names) binds this section. */
 
 /** Reduction of an all-reduce (Horovod's numbers). */
 typedef enum nb_dist_reduce { NB_DIST_AVERAGE = 0, NB_DIST_SUM = 1 } nb_dist_reduce;
@@ -2063,7 +2063,8 @@ nb_status nb_dist_barrier(nb_error *err);
 
 /** Data sharding. perm receives the global order of n examples for (seed,
  *  epoch): a permutation of 0..n-1, the same on every rank and machine (a
- *  Fisher-Yates shuffle on splitmix64; it is libnabla's nb_shard_permutation, see "Data shards" for the row readers). Errors: NB_ERR_INVALID_ARGUMENT for
+ *  Fisher-Yates shuffle on splitmix64; it is libnabla's nb_shard_permutation;
+ *  see "Data shards" for the row readers). Errors: NB_ERR_INVALID_ARGUMENT for
  *  n < 0 or a NULL perm. */
 nb_status nb_dist_epoch_permutation(int64_t n, uint64_t seed, int64_t epoch, int64_t *perm);
 /** A rank's rows [*begin, *end) of a global batch of global_batch rows:
