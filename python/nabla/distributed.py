@@ -292,7 +292,8 @@ class DistributedOptimizer(_train.Optimizer):
     equal share; Sum for a loss already divided by the global batch), fused per
     set_fusion_threshold, under the name scope "DistributedOptimizer";
     apply_gradients is the wrapped optimizer's, so every nabla.train optimizer
-    works unchanged."""
+    works unchanged. With size() == 1 (one process, or before init()) the
+    gradients are returned as they are, as Horovod does."""
 
     def __init__(self, optimizer, name=None, use_locking=False, device_dense='',
                  device_sparse='', compression=None, sparse_as_dense=False,
@@ -313,6 +314,8 @@ class DistributedOptimizer(_train.Optimizer):
 
     def compute_gradients(self, *args, **kwargs):
         gv = self._optimizer.compute_gradients(*args, **kwargs)
+        if _C.dist_size() == 1:  # as Horovod: one process (or before init) needs no all-reduce
+            return gv
         return _allreduce_grads(gv, self._op, "DistributedOptimizer")
 
     def apply_gradients(self, *args, **kwargs):

@@ -99,23 +99,29 @@ def test_n_ranks_equal_one_process_after_20_steps(tmp_path, n, B, uneven):
 
 
 def test_distributed_optimizer_graph_names_its_collectives():
-    """The wrapper adds the all-reduce ops under DistributedOptimizer/, fused
-    into one HorovodGroupedAllreduce for small float32 gradients (the graph is
-    built without running, so no MPI job is needed)."""
+    """With one process the wrapper returns the wrapped optimizer's gradients
+    (as Horovod); with several, the all-reduce ops go under
+    DistributedOptimizer/, fused into one HorovodGroupedAllreduce for small
+    float32 gradients (the graph is built here without running it)."""
     if not _C.dist_available():
         return test_without_mpi_the_module_says_so()
     w = tf.Variable(np.ones((3, 2), np.float32))
     b = tf.Variable(np.zeros(2, np.float32))
     loss = tf.reduce_sum(tf.matmul(tf.ones([4, 3]), w) + b)
+    gv = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1)).compute_gradients(loss)
+    assert len(gv) == 2 and all(g is not None for g, _ in gv)
+    assert not any(op.type.startswith("Horovod") for op in tf.get_default_graph().get_operations())
+    plain = tf.train.GradientDescentOptimizer(0.1).compute_gradients(loss)
     old = hvd.get_fusion_threshold()
     try:
         hvd.set_fusion_threshold(1 << 20)
-        gv = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1)).compute_gradients(loss)
-        assert [g.op.type for g, _ in gv] == ["HorovodGroupedAllreduce"] * 2
-        assert all(g.op.name.startswith("DistributedOptimizer/") for g, _ in gv)
+        fused = hvd._allreduce_grads(plain, hvd.Average, "DistributedOptimizer")
+        assert [g.op.type for g, _ in fused] == ["HorovodGroupedAllreduce"] * 2
+        assert all(g.op.name.startswith("DistributedOptimizer/") for g, _ in fused)
         hvd.set_fusion_threshold(0)
-        gv = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1)).compute_gradients(loss)
-        assert [g.op.type for g, _ in gv] == ["HorovodAllreduce"] * 2
+        alone = hvd._allreduce_grads(plain, hvd.Average, "DistributedOptimizer")
+        assert [g.op.type for g, _ in alone] == ["HorovodAllreduce"] * 2
+        assert [g.op.inputs[0] for g, _ in alone] == [g for g, _ in plain]
     finally:
         hvd.set_fusion_threshold(old)
 
