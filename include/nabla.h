@@ -1411,7 +1411,9 @@ typedef struct nb_kmeans_result {
  *  Each iteration labels every row with its nearest centroid, the distances coming
  *  from BLAS GEMMs (||x||² - 2 x·c + ||c||²) over blocks of rows shared among
  *  nb_get_num_threads() threads (for k <= 32 on CPUs with AVX2, a fused kernel
- *  that reads each row once computes the x·c instead), then moves each centroid
+ *  that reads each row once computes the x·c instead; the environment variable
+ *  NABLA_KMEANS_GEMM=1, read at each call, keeps the GEMMs there too, to compare
+ *  the two: they may differ in the last bits), then moves each centroid
  *  to the mean of its rows;
  *  a cluster left empty is re-seeded with the row farthest from its centroid, as
  *  scikit-learn does. A run stops when the labels repeat or the centroids move less
