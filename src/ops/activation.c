@@ -60,10 +60,10 @@ BIN_ROW(relu_grad_f64, double, double, y > 0 ? x : 0.0)
 /* Rows over T with the op's attributes as p (alpha, in T) and ip (approximate);
  * tgmath picks expf or exp. Helper ops name their operands g (the incoming
  * gradient) and x (features or outputs). */
-#define ATTRS(T)                   \
-    const T p = (T)at->f[0];       \
+#define ATTRS(T)                     \
+    const T p = (T)at->f[0];         \
     const int ip = (int)at->ints[0]; \
-    (void)p;                       \
+    (void)p;                         \
     (void)ip;
 #define ACT_UN(name, EXPR_F, EXPR_D)                                       \
     NBI_EW_UN_ROW(name##_f32, float, float, ATTRS(float), EXPR_F)          \
