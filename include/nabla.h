@@ -915,7 +915,7 @@ nb_output nb_nn_fused_batch_norm(nb_graph *g, nb_output x, nb_output scale, nb_o
                                  nb_output *batch_variance, const char *name);
 
 /*** Neural networks *********************************************************/
-/* tf.nn activations, softmax, losses, dropout and bias_add (src/ops/nn.c).
+/* tf.nn activations, softmax, losses, dropout and bias_add (src/ops/activation.c, nn.c).
  * Data inputs are float32 or float64 (NB_ERR_DTYPE otherwise); unknown dims
  * stay unknown. Each returns output 0 of its op (borrowed from the graph; nil
  * on error, which is sticky on the graph and names the node). Every op here

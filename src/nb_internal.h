@@ -426,8 +426,6 @@ void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream);
  * copying (updates made later copy first, so it stays a snapshot). NULL when
  * uninitialized, or with *oom set when the session's state could not grow. */
 nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
-/* Elementwise kernels split work across threads from this many elements up. */
-#define NBI_PAR_MIN 32768
 /* Number of threads the kernels may use. */
 int nbi_num_threads(void);
 /* Re-sizes the team to the cores other processes leave idle (at most every
@@ -454,14 +452,7 @@ void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k
                   int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc,
                   int64_t lim);
 
-/*** Elementwise machinery (src/ops/elementwise.c) ****************************/
-
-/* Applies a binary "row" function over broadcast operands: fn(n, a, sa, b, sb, out)
- * handles n outputs with input strides sa, sb in elements (0 or 1). */
-typedef void (*nbi_binrow_fn)(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb,
-                              void *out);
-nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
-                              nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out);
+/*** Elementwise machinery: see src/ops/elementwise.h ***********************/
 
 /*** Debugging (src/ops/debug.c) ********************************************/
 
@@ -512,8 +503,6 @@ int nbi_minimize_var_list(nb_graph *g, const nb_output **vars, int n_vars, nb_ou
 
 /*** Gradient helpers (src/grad/gradients.c) *********************************/
 
-/* Sums grad down to the shape of x (undoing broadcasting), as ops. */
-nb_output nbi_sum_to_shape_of(nb_graph *g, nb_output grad, nb_output x);
 /* Whether gradients flow through values of this dtype (floating types). */
 bool nbi_differentiable_dtype(nb_dtype dt);
 

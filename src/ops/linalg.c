@@ -3,7 +3,7 @@
  * batch dims broadcast). Float types go through OpenBLAS's cblas_?gemm; integer
  * types use a plain triple loop with wrapping arithmetic.
  */
-#include "nb_internal.h"
+#include "ops/elementwise.h"
 
 #include <cblas.h>
 

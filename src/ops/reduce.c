@@ -14,15 +14,10 @@
 
 enum { R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN };
 
-static int rkind(int type) {
-    switch (type) {
-    case NBI_OP_SUM: return R_SUM;
-    case NBI_OP_MEAN: return R_MEAN;
-    case NBI_OP_PROD: return R_PROD;
-    case NBI_OP_MAX: return R_MAX;
-    default: return R_MIN;
-    }
-}
+static const int8_t rkinds[NBI_OP_COUNT] = {
+    [NBI_OP_SUM] = R_SUM, [NBI_OP_MEAN] = R_MEAN, [NBI_OP_PROD] = R_PROD, [NBI_OP_MAX] = R_MAX, [NBI_OP_MIN] = R_MIN,
+};
+static int rkind(int type) { return rkinds[type]; }
 
 /* Normalizes axes against rank into a mask: AX_OK, AX_RANGE (*bad: the axis
  * out of range) or AX_DUP (*bad: the dimension named twice, normalized, as
