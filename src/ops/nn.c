@@ -27,6 +27,7 @@
  * approximate (Gelu, GeluGrad: 1 = tanh form).
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -767,30 +768,101 @@ static void g_bias_add_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_outp
 
 /*** Registry entries ***/
 
-const nbi_opdef nbi_opdef_RELU6 = {"Relu6", 1, 0, infer_unary, k_unary, g_relu6};
-const nbi_opdef nbi_opdef_LEAKY_RELU = {"LeakyRelu", 1, 0, infer_unary, k_unary, g_leaky};
-const nbi_opdef nbi_opdef_ELU = {"Elu", 1, 0, infer_unary, k_unary, g_elu};
-const nbi_opdef nbi_opdef_SELU = {"Selu", 1, 0, infer_unary, k_unary, g_selu};
-const nbi_opdef nbi_opdef_SOFTPLUS = {"Softplus", 1, 0, infer_unary, k_unary, g_softplus};
-const nbi_opdef nbi_opdef_SOFTSIGN = {"Softsign", 1, 0, infer_unary, k_unary, g_softsign};
-const nbi_opdef nbi_opdef_GELU = {"Gelu", 1, 0, infer_unary, k_unary, g_gelu};
-const nbi_opdef nbi_opdef_FLOOR = {"Floor", 1, NBI_NO_GRAD, infer_unary, k_unary, NULL};
-const nbi_opdef nbi_opdef_RELU6_GRAD = {"Relu6Grad", 2, 0, infer_grad_pair, k_grad_pair, g_piecewise_grad};
-const nbi_opdef nbi_opdef_LEAKY_RELU_GRAD = {"LeakyReluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_piecewise_grad};
-const nbi_opdef nbi_opdef_ELU_GRAD = {"EluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_elu_selu_grad};
-const nbi_opdef nbi_opdef_SELU_GRAD = {"SeluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_elu_selu_grad};
-const nbi_opdef nbi_opdef_SOFTPLUS_GRAD = {"SoftplusGrad", 2, 0, infer_grad_pair, k_grad_pair, g_softplus_grad};
-const nbi_opdef nbi_opdef_SOFTSIGN_GRAD = {"SoftsignGrad", 2, 0, infer_grad_pair, k_grad_pair, g_softsign_grad};
-const nbi_opdef nbi_opdef_GELU_GRAD = {"GeluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_gelu_grad};
-const nbi_opdef nbi_opdef_SOFTMAX = {"Softmax", 1, 0, infer_softmax, k_softmax, g_softmax};
-const nbi_opdef nbi_opdef_LOG_SOFTMAX = {"LogSoftmax", 1, 0, infer_softmax, k_softmax, g_log_softmax};
-const nbi_opdef nbi_opdef_SOFTMAX_XENT = {"SoftmaxCrossEntropyWithLogits", 2, 0, infer_xent, k_xent, g_xent};
-const nbi_opdef nbi_opdef_SPARSE_SOFTMAX_XENT = {"SparseSoftmaxCrossEntropyWithLogits", 2, 0,
-                                                 infer_sparse_xent, k_xent, g_sparse_xent};
-const nbi_opdef nbi_opdef_L2_LOSS = {"L2Loss", 1, 0, infer_l2loss, k_l2loss, g_l2loss};
-const nbi_opdef nbi_opdef_BIAS_ADD = {"BiasAdd", 2, 0, infer_bias_add, k_bias_add, g_bias_add};
-const nbi_opdef nbi_opdef_BIAS_ADD_GRAD = {"BiasAddGrad", 1, 0, infer_bias_add_grad, k_bias_add_grad,
-                                           g_bias_add_grad};
+const nbi_opdef nbi_opdef_RELU6 = {
+    .type = "Relu6", .n_inputs = 1, .infer = infer_unary, .kernel = k_unary, .grad = g_relu6,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_LEAKY_RELU = {
+    .type = "LeakyRelu", .n_inputs = 1, .infer = infer_unary, .kernel = k_unary, .grad = g_leaky,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_F0}),
+};
+const nbi_opdef nbi_opdef_ELU = {
+    .type = "Elu", .n_inputs = 1, .infer = infer_unary, .kernel = k_unary, .grad = g_elu,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SELU = {
+    .type = "Selu", .n_inputs = 1, .infer = infer_unary, .kernel = k_unary, .grad = g_selu,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTPLUS = {
+    .type = "Softplus", .n_inputs = 1, .infer = infer_unary, .kernel = k_unary, .grad = g_softplus,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTSIGN = {
+    .type = "Softsign", .n_inputs = 1, .infer = infer_unary, .kernel = k_unary, .grad = g_softsign,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_GELU = {
+    .type = "Gelu", .n_inputs = 1, .infer = infer_unary, .kernel = k_unary, .grad = g_gelu,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"approximate", NBI_A_APPROXIMATE}),
+};
+const nbi_opdef nbi_opdef_FLOOR = {
+    .type = "Floor", .n_inputs = 1, .flags = NBI_NO_GRAD, .infer = infer_unary, .kernel = k_unary,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_RELU6_GRAD = {
+    .type = "Relu6Grad", .n_inputs = 2, .infer = infer_grad_pair, .kernel = k_grad_pair,
+    .grad = g_piecewise_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_LEAKY_RELU_GRAD = {
+    .type = "LeakyReluGrad", .n_inputs = 2, .infer = infer_grad_pair, .kernel = k_grad_pair,
+    .grad = g_piecewise_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_F0}),
+};
+const nbi_opdef nbi_opdef_ELU_GRAD = {
+    .type = "EluGrad", .n_inputs = 2, .infer = infer_grad_pair, .kernel = k_grad_pair, .grad = g_elu_selu_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SELU_GRAD = {
+    .type = "SeluGrad", .n_inputs = 2, .infer = infer_grad_pair, .kernel = k_grad_pair, .grad = g_elu_selu_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTPLUS_GRAD = {
+    .type = "SoftplusGrad", .n_inputs = 2, .infer = infer_grad_pair, .kernel = k_grad_pair,
+    .grad = g_softplus_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTSIGN_GRAD = {
+    .type = "SoftsignGrad", .n_inputs = 2, .infer = infer_grad_pair, .kernel = k_grad_pair,
+    .grad = g_softsign_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_GELU_GRAD = {
+    .type = "GeluGrad", .n_inputs = 2, .infer = infer_grad_pair, .kernel = k_grad_pair, .grad = g_gelu_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"approximate", NBI_A_APPROXIMATE}),
+};
+const nbi_opdef nbi_opdef_SOFTMAX = {
+    .type = "Softmax", .n_inputs = 1, .infer = infer_softmax, .kernel = k_softmax, .grad = g_softmax,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_LOG_SOFTMAX = {
+    .type = "LogSoftmax", .n_inputs = 1, .infer = infer_softmax, .kernel = k_softmax, .grad = g_log_softmax,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTMAX_XENT = {
+    .type = "SoftmaxCrossEntropyWithLogits", .n_inputs = 2, .infer = infer_xent, .kernel = k_xent,
+    .grad = g_xent,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SPARSE_SOFTMAX_XENT = {
+    .type = "SparseSoftmaxCrossEntropyWithLogits", .n_inputs = 2, .infer = infer_sparse_xent, .kernel = k_xent,
+    .grad = g_sparse_xent,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_L2_LOSS = {
+    .type = "L2Loss", .n_inputs = 1, .infer = infer_l2loss, .kernel = k_l2loss, .grad = g_l2loss,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_BIAS_ADD = {
+    .type = "BiasAdd", .n_inputs = 2, .infer = infer_bias_add, .kernel = k_bias_add, .grad = g_bias_add,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}),
+};
+const nbi_opdef nbi_opdef_BIAS_ADD_GRAD = {
+    .type = "BiasAddGrad", .n_inputs = 1, .infer = infer_bias_add_grad, .kernel = k_bias_add_grad,
+    .grad = g_bias_add_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}),
+};
 
 /*** Constructors ***/
 

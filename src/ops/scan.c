@@ -9,6 +9,7 @@
  * attrs.keep_dims.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdio.h>
 
@@ -116,7 +117,10 @@ static void g_reverse(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx
     dx[0] = nbi_op_finish(nbi_op_new(g, NBI_OP_REVERSE_V2, NULL, NULL, in, 2));
 }
 
-const nbi_opdef nbi_opdef_REVERSE_V2 = {"ReverseV2", 2, 0, infer_reverse, k_reverse, g_reverse};
+const nbi_opdef nbi_opdef_REVERSE_V2 = {
+    .type = "ReverseV2", .n_inputs = 2, .infer = infer_reverse, .kernel = k_reverse, .grad = g_reverse,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}),
+};
 
 nb_output nb_reverse(nb_graph *g, nb_output x, const int *axes, int n_axes, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -230,7 +234,10 @@ static void g_cumsum(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     dx[0] = cumsum_op(g, dy[0], op->inputs[1], op->attrs.ints[0] != 0, op->attrs.ints[1] == 0, NULL);
 }
 
-const nbi_opdef nbi_opdef_CUMSUM = {"Cumsum", 2, 0, infer_cumsum, k_cumsum, g_cumsum};
+const nbi_opdef nbi_opdef_CUMSUM = {
+    .type = "Cumsum", .n_inputs = 2, .infer = infer_cumsum, .kernel = k_cumsum, .grad = g_cumsum,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"exclusive", NBI_A_B0}, {"reverse", NBI_A_B1}),
+};
 
 nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name) {
     char *scope = nbi_op_scope_push(g, name, "Cumsum");
@@ -330,8 +337,14 @@ static nb_status k_bool_reduce(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_ANY = {"Any", 2, NBI_NO_GRAD, infer_bool_reduce, k_bool_reduce, NULL};
-const nbi_opdef nbi_opdef_ALL = {"All", 2, NBI_NO_GRAD, infer_bool_reduce, k_bool_reduce, NULL};
+const nbi_opdef nbi_opdef_ANY = {
+    .type = "Any", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_bool_reduce, .kernel = k_bool_reduce,
+    .attrs = NBI_ATTRS({"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_ALL = {
+    .type = "All", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_bool_reduce, .kernel = k_bool_reduce,
+    .attrs = NBI_ATTRS({"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
 
 static nb_output bool_reduce(nb_graph *g, int type, nb_output x, const int *axes, int n_axes, bool keep,
                              const char *name, const char *defname) {
