@@ -309,6 +309,10 @@ static void c_cumsum(ocase *c) {
     c->y = nb_cumsum(c->g, CF(S(4), 1, 2, 3, 4), 0, true, true, NULL);
     WF(S(4), 9, 7, 4, 0); /* exclusive, reversed: 2+3+4, 3+4, 4, 0 */
 }
+static void c_cumprod(ocase *c) {
+    c->y = nb_cumprod(c->g, CF(S(4), 1, 2, 3, 4), 0, true, true, NULL);
+    WF(S(4), 2 * 3 * 4, 3 * 4, 4, 1); /* exclusive, reversed; the empty product is 1 */
+}
 static void c_reverse(ocase *c) {
     c->y = nb_reverse(c->g, X23, (int[]){1}, 1, NULL);
     WF(S(2, 3), 3, 2, 1, 6, 5, 4);
@@ -830,7 +834,7 @@ static const case_row cases[] = {
     {"BiasAddGrad", c_bias_add_grad},
     /* reductions, scans, sorting */
     {"Sum", c_sum}, {"Mean", c_mean}, {"Prod", c_prod}, {"Max", c_rmax}, {"Min", c_rmin}, {"ArgMax", c_argmax},
-    {"ArgMin", c_argmin}, {"Any", c_any}, {"All", c_all}, {"Cumsum", c_cumsum}, {"ReverseV2", c_reverse},
+    {"ArgMin", c_argmin}, {"Any", c_any}, {"All", c_all}, {"Cumsum", c_cumsum}, {"Cumprod", c_cumprod}, {"ReverseV2", c_reverse},
     {"TopKV2", c_top_k}, {"InTopKV2", c_in_top_k}, {"Where", c_where},
     /* shapes, layout, indexing */
     {"Transpose", c_transpose}, {"Reshape", c_reshape}, {"ExpandDims", c_expand_dims}, {"Squeeze", c_squeeze},
