@@ -375,6 +375,7 @@ struct nbi_attr_row; /* src/graph/graphdef_attrs.h */
 /* An op's entry: every fact about the op, in its family file. */
 typedef struct nbi_opdef {
     const char *type;   /* TensorFlow op type (written only here) */
+    const char *old_type; /* optional: an older TF type the GraphDef importer also takes */
     int n_inputs;       /* -1: variadic */
     unsigned flags;
     nb_status (*infer)(nb_op *op); /* sets outputs; NULL: one output like input 0 */

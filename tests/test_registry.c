@@ -57,8 +57,11 @@ TEST(type_names_are_unique) {
     for (int a = 0; a < NBI_OP_COUNT; a++)
         for (int b = a + 1; b < NBI_OP_COUNT; b++) {
             checks_++;
-            if (!strcmp(nbi_registry[a]->type, nbi_registry[b]->type))
-                FAILF("op type %s listed twice", nbi_registry[a]->type);
+            const char *old_a = nbi_registry[a]->old_type, *old_b = nbi_registry[b]->old_type;
+            const char *bt = nbi_registry[b]->type;
+            if (!strcmp(nbi_registry[a]->type, bt) || (old_a && !strcmp(old_a, bt)) ||
+                (old_b && !strcmp(old_b, nbi_registry[a]->type)) || (old_a && old_b && !strcmp(old_a, old_b)))
+                FAILF("op type %s or its old name listed twice", nbi_registry[a]->type);
         }
 }
 

@@ -77,9 +77,10 @@ static const AttrValue *find_attr(const NodeDef *n, const char *key) {
 }
 
 static int op_type_of(const char *tf) {
-    if (!strcmp(tf, "Variable")) tf = "VariableV2"; /* TF's older variable op */
-    for (int t = 0; t < NBI_OP_COUNT; t++)
-        if (!strcmp(nbi_registry[t]->type, tf)) return t;
+    for (int t = 0; t < NBI_OP_COUNT; t++) {
+        const nbi_opdef *d = nbi_registry[t];
+        if (!strcmp(d->type, tf) || (d->old_type && !strcmp(d->old_type, tf))) return t;
+    }
     return -1;
 }
 

@@ -195,7 +195,8 @@ static void imported_variable(nb_op *op) {
 }
 
 const nbi_opdef nbi_opdef_VARIABLE = {
-    .type = "VariableV2", .n_inputs = 0, .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_VARIABLE,
+    .type = "VariableV2", .old_type = "Variable", .n_inputs = 0,
+    .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_VARIABLE,
     .infer = infer_variable, .kernel = k_variable,
     .attrs = NBI_ATTRS({"container", NBI_A_EMPTY_S}, {"dtype", NBI_A_DTYPE}, {"shape", NBI_A_SHAPE},
                        {"shared_name", NBI_A_EMPTY_S}),
