@@ -565,6 +565,13 @@ nb_output nb_reduce_all(nb_graph *g, nb_output x, const int *axes, int n_axes, b
  *  "ScanOp: Expected scan axis in the range [-2, 2), but got 2". Gradient:
  *  cumsum of dy with reverse flipped. */
 nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
+/** tf.cumprod(x, axis, exclusive, reverse) (op Cumprod, axis a Const "<name>/axis",
+ *  default name "Cumprod"): y[..., i, ...] = product of x[..., j, ...] over j <= i
+ *  along axis (j < i when exclusive, the empty product being 1; j >= i / j > i
+ *  when reverse). float32, float64, int32, int64 (integer products wrap, as TF's);
+ *  same shape as x; axis errors as nb_cumsum's. Gradient (TF's):
+ *  cumsum(y * dy, exclusive, !reverse) / x, defined where x has no zeros. */
+nb_output nb_cumprod(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
 /** tf.nn.top_k(x, k, sorted): the k largest entries along the last dim of x
  *  (rank >= 1; float32/float64/int32/int64/uint8), in descending order, equal
  *  values by lower index first. Op TopKV2 with outputs 0 values (x's dtype) and

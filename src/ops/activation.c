@@ -17,6 +17,7 @@
  * picks the branch whose exp cannot overflow.
  */
 #include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <tgmath.h>
 
@@ -297,26 +298,86 @@ static void g_gelu_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *
 
 /*** Registry entries ***/
 
-const nbi_opdef nbi_opdef_SIGMOID = {"Sigmoid", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_sigmoid};
-const nbi_opdef nbi_opdef_TANH = {"Tanh", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_tanh};
-const nbi_opdef nbi_opdef_RELU = {"Relu", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_relu};
-const nbi_opdef nbi_opdef_SIGMOID_GRAD = {"SigmoidGrad", 2, 0, nbi_ew_infer_binary, nbi_ew_k_binary, g_sigmoid_grad};
-const nbi_opdef nbi_opdef_TANH_GRAD = {"TanhGrad", 2, 0, nbi_ew_infer_binary, nbi_ew_k_binary, g_tanh_grad};
-const nbi_opdef nbi_opdef_RELU_GRAD = {"ReluGrad", 2, 0, nbi_ew_infer_binary, nbi_ew_k_binary, g_relu_grad};
-const nbi_opdef nbi_opdef_RELU6 = {"Relu6", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_relu6};
-const nbi_opdef nbi_opdef_LEAKY_RELU = {"LeakyRelu", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_leaky};
-const nbi_opdef nbi_opdef_ELU = {"Elu", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_elu};
-const nbi_opdef nbi_opdef_SELU = {"Selu", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_selu};
-const nbi_opdef nbi_opdef_SOFTPLUS = {"Softplus", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_softplus};
-const nbi_opdef nbi_opdef_SOFTSIGN = {"Softsign", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_softsign};
-const nbi_opdef nbi_opdef_GELU = {"Gelu", 1, 0, nbi_ew_infer_unary, nbi_ew_k_unary, g_gelu};
-const nbi_opdef nbi_opdef_RELU6_GRAD = {"Relu6Grad", 2, 0, nbi_ew_infer_pair, nbi_ew_k_pair, g_piecewise_grad};
-const nbi_opdef nbi_opdef_LEAKY_RELU_GRAD = {"LeakyReluGrad", 2, 0, nbi_ew_infer_pair, nbi_ew_k_pair, g_piecewise_grad};
-const nbi_opdef nbi_opdef_ELU_GRAD = {"EluGrad", 2, 0, nbi_ew_infer_pair, nbi_ew_k_pair, g_elu_selu_grad};
-const nbi_opdef nbi_opdef_SELU_GRAD = {"SeluGrad", 2, 0, nbi_ew_infer_pair, nbi_ew_k_pair, g_elu_selu_grad};
-const nbi_opdef nbi_opdef_SOFTPLUS_GRAD = {"SoftplusGrad", 2, 0, nbi_ew_infer_pair, nbi_ew_k_pair, g_softplus_grad};
-const nbi_opdef nbi_opdef_SOFTSIGN_GRAD = {"SoftsignGrad", 2, 0, nbi_ew_infer_pair, nbi_ew_k_pair, g_softsign_grad};
-const nbi_opdef nbi_opdef_GELU_GRAD = {"GeluGrad", 2, 0, nbi_ew_infer_pair, nbi_ew_k_pair, g_gelu_grad};
+const nbi_opdef nbi_opdef_SIGMOID = {
+    .type = "Sigmoid", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_sigmoid,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_TANH = {
+    .type = "Tanh", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_tanh,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_RELU = {
+    .type = "Relu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_relu,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SIGMOID_GRAD = {
+    .type = "SigmoidGrad", .n_inputs = 2, .infer = nbi_ew_infer_binary, .kernel = nbi_ew_k_binary, .grad = g_sigmoid_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_TANH_GRAD = {
+    .type = "TanhGrad", .n_inputs = 2, .infer = nbi_ew_infer_binary, .kernel = nbi_ew_k_binary, .grad = g_tanh_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_RELU_GRAD = {
+    .type = "ReluGrad", .n_inputs = 2, .infer = nbi_ew_infer_binary, .kernel = nbi_ew_k_binary, .grad = g_relu_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_RELU6 = {
+    .type = "Relu6", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_relu6,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_LEAKY_RELU = {
+    .type = "LeakyRelu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_leaky,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_F0}),
+};
+const nbi_opdef nbi_opdef_ELU = {
+    .type = "Elu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_elu,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SELU = {
+    .type = "Selu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_selu,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTPLUS = {
+    .type = "Softplus", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_softplus,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTSIGN = {
+    .type = "Softsign", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_softsign,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_GELU = {
+    .type = "Gelu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_gelu,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"approximate", NBI_A_APPROXIMATE}),
+};
+const nbi_opdef nbi_opdef_RELU6_GRAD = {
+    .type = "Relu6Grad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_piecewise_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_LEAKY_RELU_GRAD = {
+    .type = "LeakyReluGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_piecewise_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_F0}),
+};
+const nbi_opdef nbi_opdef_ELU_GRAD = {
+    .type = "EluGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_elu_selu_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SELU_GRAD = {
+    .type = "SeluGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_elu_selu_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTPLUS_GRAD = {
+    .type = "SoftplusGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_softplus_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTSIGN_GRAD = {
+    .type = "SoftsignGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_softsign_grad,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_GELU_GRAD = {
+    .type = "GeluGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_gelu_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"approximate", NBI_A_APPROXIMATE}),
+};
 
 /*** Constructors ***/
 

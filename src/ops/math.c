@@ -10,6 +10,7 @@
  * behaviour; integer division by zero is an error, as in TensorFlow.
  */
 #include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -595,10 +596,15 @@ static void g_cast(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
 
 /*** Registry entries ***/
 
-#define BINDEF(E, T, FLAGS, GRAD) \
-    const nbi_opdef nbi_opdef_##E = {T, 2, FLAGS, nbi_ew_infer_binary, nbi_ew_k_binary, GRAD};
-#define UNDEF(E, T, FLAGS, GRAD) \
-    const nbi_opdef nbi_opdef_##E = {T, 1, FLAGS, nbi_ew_infer_unary, nbi_ew_k_unary, GRAD};
+/* Their only GraphDef attr is T, but the logical ops' (bool only) have none. */
+#define BINDEF_A(E, T, FLAGS, GRAD, ATTRS)                                                            \
+    const nbi_opdef nbi_opdef_##E = {.type = T, .n_inputs = 2, .flags = FLAGS, .infer = nbi_ew_infer_binary, \
+                                     .kernel = nbi_ew_k_binary, .grad = GRAD, .attrs = ATTRS};
+#define UNDEF_A(E, T, FLAGS, GRAD, ATTRS)                                                            \
+    const nbi_opdef nbi_opdef_##E = {.type = T, .n_inputs = 1, .flags = FLAGS, .infer = nbi_ew_infer_unary, \
+                                     .kernel = nbi_ew_k_unary, .grad = GRAD, .attrs = ATTRS};
+#define BINDEF(E, T, FLAGS, GRAD) BINDEF_A(E, T, FLAGS, GRAD, NBI_ATTRS_T)
+#define UNDEF(E, T, FLAGS, GRAD) UNDEF_A(E, T, FLAGS, GRAD, NBI_ATTRS_T)
 
 BINDEF(ADD, "Add", 0, g_add)
 BINDEF(SUB, "Sub", 0, g_sub)
@@ -619,8 +625,8 @@ BINDEF(LESS, "Less", NBI_NO_GRAD, NULL)
 BINDEF(LESS_EQUAL, "LessEqual", NBI_NO_GRAD, NULL)
 BINDEF(GREATER, "Greater", NBI_NO_GRAD, NULL)
 BINDEF(GREATER_EQUAL, "GreaterEqual", NBI_NO_GRAD, NULL)
-BINDEF(LOGICAL_AND, "LogicalAnd", NBI_NO_GRAD, NULL)
-BINDEF(LOGICAL_OR, "LogicalOr", NBI_NO_GRAD, NULL)
+BINDEF_A(LOGICAL_AND, "LogicalAnd", NBI_NO_GRAD, NULL, NBI_ATTRS_NONE)
+BINDEF_A(LOGICAL_OR, "LogicalOr", NBI_NO_GRAD, NULL, NBI_ATTRS_NONE)
 UNDEF(NEG, "Neg", 0, g_neg)
 UNDEF(ABS, "Abs", 0, g_abs)
 UNDEF(SIGN, "Sign", 0, g_sign)
@@ -631,11 +637,23 @@ UNDEF(EXP, "Exp", 0, g_exp)
 UNDEF(LOG, "Log", 0, g_log)
 UNDEF(LOG1P, "Log1p", 0, g_log1p)
 UNDEF(RECIPROCAL, "Reciprocal", 0, g_reciprocal)
-UNDEF(LOGICAL_NOT, "LogicalNot", NBI_NO_GRAD, NULL)
-const nbi_opdef nbi_opdef_ADD_N = {"AddN", -1, 0, infer_add_n, k_add_n, g_add_n};
-const nbi_opdef nbi_opdef_SELECT = {"Select", 3, 0, infer_select, k_select, g_select};
-const nbi_opdef nbi_opdef_SELECT_V2 = {"SelectV2", 3, 0, infer_select_v2, k_select_v2, g_select_v2};
-const nbi_opdef nbi_opdef_CAST = {"Cast", 1, 0, infer_cast, k_cast, g_cast};
+UNDEF_A(LOGICAL_NOT, "LogicalNot", NBI_NO_GRAD, NULL, NBI_ATTRS_NONE)
+const nbi_opdef nbi_opdef_ADD_N = {
+    .type = "AddN", .n_inputs = -1, .infer = infer_add_n, .kernel = k_add_n, .grad = g_add_n,
+    .attrs = NBI_ATTRS({"N", NBI_A_N}, NBI_ATTR_T),
+};
+const nbi_opdef nbi_opdef_SELECT = {
+    .type = "Select", .n_inputs = 3, .infer = infer_select, .kernel = k_select, .grad = g_select,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}),
+};
+const nbi_opdef nbi_opdef_SELECT_V2 = {
+    .type = "SelectV2", .n_inputs = 3, .infer = infer_select_v2, .kernel = k_select_v2, .grad = g_select_v2,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}),
+};
+const nbi_opdef nbi_opdef_CAST = {
+    .type = "Cast", .n_inputs = 1, .infer = infer_cast, .kernel = k_cast, .grad = g_cast,
+    .attrs = NBI_ATTRS({"DstT", NBI_A_DTYPE}, {"SrcT", NBI_A_T_IN0}, {"Truncate", NBI_A_FALSE}),
+};
 
 /*** Constructors ***/
 

@@ -11,6 +11,7 @@
  * none (TF registers None for them).
  */
 #include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 
@@ -145,7 +146,10 @@ static void g_expm1(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
     dx[0] = nb_multiply(g, dy[0], nb_exp(g, op->inputs[0], NULL), NULL);
 }
 
-#define DEF(E, T, k, gr, fl) const nbi_opdef nbi_opdef_##E = {T, 1, fl, nbi_ew_infer_unary, k, gr};
+#define DEF(E, T, k, gr, fl)                                                                 \
+    const nbi_opdef nbi_opdef_##E = {.type = T, .n_inputs = 1, .flags = fl,                    \
+                                     .infer = nbi_ew_infer_unary, .kernel = k, .grad = gr,     \
+                                     .attrs = NBI_ATTRS_T};
 DEF(FLOOR, "Floor", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
 DEF(CEIL, "Ceil", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
 DEF(ROUND, "Round", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
@@ -202,7 +206,10 @@ static void g_atan2(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
     dx[1] = nbi_sum_to_shape_of(g, nb_multiply(g, nb_negative(g, y, NULL), inv, NULL), x);
 }
 
-const nbi_opdef nbi_opdef_ATAN2 = {"Atan2", 2, 0, infer_atan2, nbi_ew_k_binary, g_atan2};
+const nbi_opdef nbi_opdef_ATAN2 = {
+    .type = "Atan2", .n_inputs = 2, .infer = infer_atan2, .kernel = nbi_ew_k_binary, .grad = g_atan2,
+    .attrs = NBI_ATTRS_T,
+};
 
 nb_output nb_atan2(nb_graph *g, nb_output y, nb_output x, const char *name) {
     return nbi_binary(g, NBI_OP_ATAN2, y, x, name, NULL);

@@ -20,6 +20,7 @@
  * thread count.
  */
 #include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -476,15 +477,37 @@ static void g_bias_add_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_outp
 
 /*** Registry entries ***/
 
-const nbi_opdef nbi_opdef_SOFTMAX = {"Softmax", 1, 0, infer_softmax, k_softmax, g_softmax};
-const nbi_opdef nbi_opdef_LOG_SOFTMAX = {"LogSoftmax", 1, 0, infer_softmax, k_softmax, g_log_softmax};
-const nbi_opdef nbi_opdef_SOFTMAX_XENT = {"SoftmaxCrossEntropyWithLogits", 2, 0, infer_xent, k_xent, g_xent};
-const nbi_opdef nbi_opdef_SPARSE_SOFTMAX_XENT = {"SparseSoftmaxCrossEntropyWithLogits", 2, 0,
-                                                 infer_sparse_xent, k_xent, g_sparse_xent};
-const nbi_opdef nbi_opdef_L2_LOSS = {"L2Loss", 1, 0, infer_l2loss, k_l2loss, g_l2loss};
-const nbi_opdef nbi_opdef_BIAS_ADD = {"BiasAdd", 2, 0, infer_bias_add, k_bias_add, g_bias_add};
-const nbi_opdef nbi_opdef_BIAS_ADD_GRAD = {"BiasAddGrad", 1, 0, infer_bias_add_grad, k_bias_add_grad,
-                                           g_bias_add_grad};
+const nbi_opdef nbi_opdef_SOFTMAX = {
+    .type = "Softmax", .n_inputs = 1, .infer = infer_softmax, .kernel = k_softmax, .grad = g_softmax,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_LOG_SOFTMAX = {
+    .type = "LogSoftmax", .n_inputs = 1, .infer = infer_softmax, .kernel = k_softmax, .grad = g_log_softmax,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTMAX_XENT = {
+    .type = "SoftmaxCrossEntropyWithLogits", .n_inputs = 2, .infer = infer_xent, .kernel = k_xent,
+    .grad = g_xent,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SPARSE_SOFTMAX_XENT = {
+    .type = "SparseSoftmaxCrossEntropyWithLogits", .n_inputs = 2, .infer = infer_sparse_xent, .kernel = k_xent,
+    .grad = g_sparse_xent,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_L2_LOSS = {
+    .type = "L2Loss", .n_inputs = 1, .infer = infer_l2loss, .kernel = k_l2loss, .grad = g_l2loss,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_BIAS_ADD = {
+    .type = "BiasAdd", .n_inputs = 2, .infer = infer_bias_add, .kernel = k_bias_add, .grad = g_bias_add,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}),
+};
+const nbi_opdef nbi_opdef_BIAS_ADD_GRAD = {
+    .type = "BiasAddGrad", .n_inputs = 1, .infer = infer_bias_add_grad, .kernel = k_bias_add_grad,
+    .grad = g_bias_add_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}),
+};
 
 /*** Constructors ***/
 

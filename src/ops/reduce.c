@@ -8,6 +8,7 @@
  * general odometer loop. Float sums accumulate in double when inner == 1.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <float.h>
 #include <math.h>
@@ -445,11 +446,26 @@ static void g_maxmin(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     dx[0] = nb_multiply(g, nb_divide(g, ind, num, NULL), kd, NULL);
 }
 
-const nbi_opdef nbi_opdef_SUM = {"Sum", 2, 0, infer_reduce, k_reduce, g_sum};
-const nbi_opdef nbi_opdef_MEAN = {"Mean", 2, 0, infer_reduce, k_reduce, g_mean};
-const nbi_opdef nbi_opdef_PROD = {"Prod", 2, 0, infer_reduce, k_reduce, g_prod};
-const nbi_opdef nbi_opdef_MAX = {"Max", 2, 0, infer_reduce, k_reduce, g_maxmin};
-const nbi_opdef nbi_opdef_MIN = {"Min", 2, 0, infer_reduce, k_reduce, g_maxmin};
+const nbi_opdef nbi_opdef_SUM = {
+    .type = "Sum", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_sum,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_MEAN = {
+    .type = "Mean", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_mean,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_PROD = {
+    .type = "Prod", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_prod,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_MAX = {
+    .type = "Max", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_maxmin,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_MIN = {
+    .type = "Min", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_maxmin,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
 
 /*** ArgMax, ArgMin ***/
 
@@ -522,8 +538,14 @@ static nb_status k_arg(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_ARG_MAX = {"ArgMax", 2, NBI_NO_GRAD, infer_arg, k_arg, NULL};
-const nbi_opdef nbi_opdef_ARG_MIN = {"ArgMin", 2, NBI_NO_GRAD, infer_arg, k_arg, NULL};
+const nbi_opdef nbi_opdef_ARG_MAX = {
+    .type = "ArgMax", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_arg, .kernel = k_arg,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_T_OUT0}),
+};
+const nbi_opdef nbi_opdef_ARG_MIN = {
+    .type = "ArgMin", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_arg, .kernel = k_arg,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_T_OUT0}),
+};
 
 /*** Constructors ***/
 
