@@ -1902,7 +1902,7 @@ TEST(one_hot_axis_unknown_dims_and_errors) {
 
 TEST(every_array_op_is_registered) {
     static const int types[] = {
-#define NB_OP(e, tfname) NBI_OP_##e,
+#define NB_OP(e) NBI_OP_##e,
 #include "ops/shape.def"
 #include "ops/layout.def"
 #include "ops/index.def"
@@ -1911,8 +1911,8 @@ TEST(every_array_op_is_registered) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         const nbi_opdef *d = nbi_registry[types[i]];
         checks_++;
-        if (!d || !d->kernel || strcmp(d->type, nbi_registry_names[types[i]]))
-            FAILF("op %s is missing or misnamed", nbi_registry_names[types[i]]);
+        if (!d || !d->kernel || !d->type)
+            FAILF("op %d of array.def is missing or unnamed", types[i]);
         else if (!d->grad && !(d->flags & NBI_NO_GRAD))
             FAILF("op %s has neither a gradient nor NBI_NO_GRAD", d->type);
     }

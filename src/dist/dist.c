@@ -868,26 +868,8 @@ nb_output nb_dist_broadcast_global_variables(nb_graph *g, const char *name) {
 
 /*** Sharding ***/
 
-/* splitmix64: the permutation's generator (the same on every machine). */
-static uint64_t mix(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 nb_status nb_dist_epoch_permutation(int64_t n, uint64_t seed, int64_t epoch, int64_t *perm) {
-    if (n < 0 || (n > 0 && !perm)) return NB_ERR_INVALID_ARGUMENT;
-    for (int64_t i = 0; i < n; i++) perm[i] = i;
-    uint64_t s = seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(epoch + 1));
-    for (int64_t i = n - 1; i > 0; i--) { /* Fisher-Yates, unbiased by rejection */
-        uint64_t bound = (uint64_t)i + 1, lim = UINT64_MAX - UINT64_MAX % bound, r;
-        do r = mix(&s);
-        while (r >= lim);
-        int64_t j = (int64_t)(r % bound), t = perm[i];
-        perm[i] = perm[j], perm[j] = t;
-    }
-    return NB_OK;
+    return nb_shard_permutation(n, seed, epoch, perm, NULL); /* libnabla's (src/io/shard.c) */
 }
 
 void nb_dist_shard_range(int64_t global_batch, int rank, int size, int64_t *begin, int64_t *end) {

@@ -11,39 +11,6 @@
 
 #include <stdio.h>
 
-/*** Undoing broadcasting ***/
-
-nb_output nbi_sum_to_shape_of(nb_graph *g, nb_output grad, nb_output x) {
-    if (!grad.op || !x.op || !nbi_graph_ok(g)) return nb_nil;
-    nb_shape sx = nb_output_shape(x), sg = nb_output_shape(grad);
-    if (nbi_shape_known(&sx) && nbi_shape_known(&sg)) {
-        if (sx.rank == sg.rank && !memcmp(sx.dims, sg.dims, sizeof(int64_t) * (size_t)sx.rank))
-            return grad;
-        int axes[NB_MAX_RANK], n = 0, lead = sg.rank - sx.rank;
-        if (lead < 0) {
-            nbi_graph_error(g, NB_ERR_SHAPE, "gradient of rank %d cannot be reduced to rank %d",
-                            sg.rank, sx.rank);
-            return nb_nil;
-        }
-        for (int i = 0; i < lead; i++) axes[n++] = i;
-        for (int i = 0; i < sx.rank; i++)
-            if (sx.dims[i] == 1 && sg.dims[lead + i] != 1) axes[n++] = lead + i;
-        nb_output s = n ? nb_reduce_sum(g, grad, axes, n, false, NULL) : grad;
-        nb_shape ss = nb_output_shape(s);
-        if (ss.rank == sx.rank && !memcmp(ss.dims, sx.dims, sizeof(int64_t) * (size_t)sx.rank))
-            return s;
-        return nb_reshape(g, s, sx.rank, sx.dims, NULL);
-    }
-    /* Shapes known only at run time: BroadcastGradientArgs finds the axes. */
-    nb_output shx = nb_shape_of(g, x, NULL), shg = nb_shape_of(g, grad, NULL);
-    nb_output in[2] = {shx, shg};
-    nb_op *bga = nbi_op_new(g, NBI_OP_BROADCAST_GRADIENT_ARGS, NULL, NULL, in, 2);
-    nb_output rx = nbi_op_finish(bga);
-    /* keep_dims so this Sum's own gradient needs no constant axes */
-    nb_output s = nb_reduce_sum_t(g, grad, rx, true, NULL);
-    return nb_reshape_t(g, s, shx, NULL);
-}
-
 /*** nb_gradients ***/
 
 typedef struct pending {

@@ -133,7 +133,7 @@ char *nbi_op_scope_push(nb_graph *g, const char *name, const char *defname);
 /*** Op types and registry entries (the list: src/ops/ops.def; the table: ops/ops_impl.h) ***/
 
 enum nbi_op_type {
-#define NB_OP(e, tfname) NBI_OP_##e,
+#define NB_OP(e) NBI_OP_##e,
 #include "ops/ops.def"
 #undef NB_OP
     NBI_OP_COUNT
@@ -152,15 +152,32 @@ enum {
     NBI_REF_IN0 = 1u << 2,   /* input 0 is a variable updated in place (not read) */
     NBI_REF_IN1 = 1u << 3,   /* input 1 too (optimizer slots) */
     NBI_REF_IN2 = 1u << 4,
+    NBI_VARIABLE = 1u << 5,  /* a variable: its value lives in the session (VariableV2) */
+    NBI_SEEDED = 1u << 6,    /* attrs.seed, seed2 pick its random stream (0, 0 in a GraphDef: unseeded) */
+    NBI_SUMMARY = 1u << 7,   /* output 0 is a serialized Summary (a DT_STRING scalar in TF) */
+    NBI_TAG_IN0 = 1u << 8,   /* input 0 is a tag: a DT_STRING scalar in TF, a uint8 vector here */
 };
 
+struct nbi_attr_row; /* src/graph/graphdef_attrs.h */
+
+/* An op's entry: every fact about the op, in its family file. */
 typedef struct nbi_opdef {
-    const char *type;   /* TensorFlow op type */
+    const char *type;   /* TensorFlow op type (written only here) */
+    const char *old_type; /* optional: an older TF type the GraphDef importer also takes */
     int n_inputs;       /* -1: variadic */
     unsigned flags;
     nb_status (*infer)(nb_op *op); /* sets outputs; NULL: one output like input 0 */
     nbi_kernel_fn kernel;
     nbi_grad_fn grad;
+    /* Its GraphDef attrs, ended by a NULL name (NBI_ATTRS in graph/graphdef_attrs.h). */
+    const struct nbi_attr_row *attrs;
+    /* Optional: its value while the graph is built, or NULL when unknown (a
+     * Const's value, a Shape of a known shape); read by nbi_const_input. */
+    const nb_tensor *(*const_value)(nb_op *op);
+    /* Optional: called by the GraphDef importer once the attrs are stored,
+     * before shape inference, to restore what a NodeDef does not hold (a
+     * variable's links to its read and initializer). */
+    void (*imported)(nb_op *op);
 } nbi_opdef;
 
 #endif /* NB_GRAPH_IMPL_H */

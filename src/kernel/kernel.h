@@ -47,7 +47,5 @@ nb_tensor *nbi_kvar_writable(nbi_kctx *k, int i);
  * drawn once per session when the op has none) and the number of earlier runs
  * of this op in this session as the stream. */
 void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream);
-/* Elementwise kernels split work across threads from this many elements up. */
-#define NBI_PAR_MIN 32768
 
 #endif /* NB_KERNEL_H */

@@ -30,7 +30,7 @@ static inline int64_t prod(const int64_t *d, int lo, int hi) {
 /* Copies the box of extent ext (rank r) from src (dims sd) at corner sb into dst
  * (dims dd) at corner db. Whole innermost rows go through memcpy. */
 static inline void copy_box(void *dst, const int64_t *dd, const int64_t *db, const void *src,
-                     const int64_t *sd, const int64_t *sb, const int64_t *ext, int r, size_t es) {
+                            const int64_t *sd, const int64_t *sb, const int64_t *ext, int r, size_t es) {
     if (prod(ext, 0, r) == 0) return;
     if (r == 0) {
         memcpy(dst, src, es);
@@ -62,7 +62,7 @@ static inline void copy_box(void *dst, const int64_t *dd, const int64_t *db, con
 
 /* An op built directly from graph tensors (for gradients whose constants are unknown). */
 static inline nb_output op3(nb_graph *g, int type, nb_output a, nb_output b, nb_output c,
-                     const char *name) {
+                            const char *name) {
     nb_output in[3] = {a, b, c};
     return nbi_op_finish(nbi_op_new(g, type, name, NULL, in, 3));
 }
@@ -85,7 +85,7 @@ static inline nb_output reshape_like(nb_graph *g, nb_output dy, nb_output x) {
 
 /* An int constant of the given dims: int32, or int64 when a value does not fit. */
 static inline nb_output ints_const(nb_graph *g, const int64_t *v, int rank, const int64_t *dims,
-                            const char *name) {
+                                   const char *name) {
     nb_dtype dt = NB_INT32;
     int64_t n = prod(dims, 0, rank);
     for (int64_t i = 0; i < n; i++)

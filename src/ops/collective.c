@@ -10,6 +10,7 @@
  * src/dist/dist.c.
  */
 #include "ops/ops_impl.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdatomic.h>
 
@@ -96,14 +97,25 @@ static void grad_allreduce(nb_graph *g, nb_op *op, const nb_output *dy, nb_outpu
     }
 }
 
-const nbi_opdef nbi_opdef_DIST_ALLREDUCE = {"HorovodAllreduce", 1, NBI_STATEFUL, infer_allreduce,
-                                            k_allreduce, grad_allreduce};
-const nbi_opdef nbi_opdef_DIST_GROUPED_ALLREDUCE = {"HorovodGroupedAllreduce", -1, NBI_STATEFUL,
-                                                    infer_allreduce, k_grouped_allreduce,
-                                                    grad_allreduce};
+const nbi_opdef nbi_opdef_DIST_ALLREDUCE = {
+    .type = "HorovodAllreduce", .n_inputs = 1, .flags = NBI_STATEFUL, .infer = infer_allreduce,
+    .kernel = k_allreduce, .grad = grad_allreduce,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"reduce_op", NBI_A_AXIS}),
+};
+const nbi_opdef nbi_opdef_DIST_GROUPED_ALLREDUCE = {
+    .type = "HorovodGroupedAllreduce", .n_inputs = -1, .flags = NBI_STATEFUL, .infer = infer_allreduce,
+    .kernel = k_grouped_allreduce, .grad = grad_allreduce,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"num_tensors", NBI_A_N}, {"reduce_op", NBI_A_AXIS}),
+};
 /* No gradient flows through broadcast and all-gather (as through integer
  * ops): Horovod's need cross-rank bookkeeping nabla does not do. */
-const nbi_opdef nbi_opdef_DIST_BROADCAST = {"HorovodBroadcast", 1, NBI_STATEFUL | NBI_NO_GRAD,
-                                            infer_broadcast, k_broadcast, NULL};
-const nbi_opdef nbi_opdef_DIST_ALLGATHER = {"HorovodAllgather", 1, NBI_STATEFUL | NBI_NO_GRAD,
-                                            infer_allgather, k_allgather, NULL};
+const nbi_opdef nbi_opdef_DIST_BROADCAST = {
+    .type = "HorovodBroadcast", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD, .infer = infer_broadcast,
+    .kernel = k_broadcast,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"root_rank", NBI_A_ZERO}),
+};
+const nbi_opdef nbi_opdef_DIST_ALLGATHER = {
+    .type = "HorovodAllgather", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD, .infer = infer_allgather,
+    .kernel = k_allgather,
+    .attrs = NBI_ATTRS_T,
+};

@@ -22,6 +22,7 @@
  */
 #include "conv_impl.h"
 #include "ops/ops_impl.h"
+#include "graph/graphdef_attrs.h"
 #include "ops/cache.h"
 
 #include <math.h>
@@ -779,15 +780,45 @@ static void g_avg_pool(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *d
 
 /* Second derivatives are out of scope: the backprop ops are NBI_NO_GRAD, so
  * nb_gradients treats them as constants (as for any NBI_NO_GRAD op). */
-const nbi_opdef nbi_opdef_CONV2D = {"Conv2D", 2, 0, infer_conv_family, k_conv2d, g_conv2d};
-const nbi_opdef nbi_opdef_CONV2D_BACKPROP_INPUT = {"Conv2DBackpropInput", 3, NBI_NO_GRAD, infer_conv_family,
-                                                   k_conv2d_backprop_input, NULL};
-const nbi_opdef nbi_opdef_CONV2D_BACKPROP_FILTER = {"Conv2DBackpropFilter", 3, NBI_NO_GRAD, infer_conv_family,
-                                                    k_conv2d_backprop_filter, NULL};
-const nbi_opdef nbi_opdef_MAX_POOL = {"MaxPool", 1, 0, infer_conv_family, k_pool, g_max_pool};
-const nbi_opdef nbi_opdef_MAX_POOL_GRAD = {"MaxPoolGrad", 3, NBI_NO_GRAD, infer_conv_family, k_max_pool_grad, NULL};
-const nbi_opdef nbi_opdef_AVG_POOL = {"AvgPool", 1, 0, infer_conv_family, k_pool, g_avg_pool};
-const nbi_opdef nbi_opdef_AVG_POOL_GRAD = {"AvgPoolGrad", 2, NBI_NO_GRAD, infer_conv_family, k_avg_pool_grad, NULL};
+const nbi_opdef nbi_opdef_CONV2D = {
+    .type = "Conv2D", .n_inputs = 2, .infer = infer_conv_family, .kernel = k_conv2d, .grad = g_conv2d,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"dilations", NBI_A_DILATIONS},
+                       {"padding", NBI_A_PADDING}, {"strides", NBI_A_STRIDES}, {"use_cudnn_on_gpu", NBI_A_TRUE}),
+};
+const nbi_opdef nbi_opdef_CONV2D_BACKPROP_INPUT = {
+    .type = "Conv2DBackpropInput", .n_inputs = 3, .flags = NBI_NO_GRAD, .infer = infer_conv_family,
+    .kernel = k_conv2d_backprop_input,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"data_format", NBI_A_NHWC}, {"dilations", NBI_A_DILATIONS},
+                       {"padding", NBI_A_PADDING}, {"strides", NBI_A_STRIDES}, {"use_cudnn_on_gpu", NBI_A_TRUE}),
+};
+const nbi_opdef nbi_opdef_CONV2D_BACKPROP_FILTER = {
+    .type = "Conv2DBackpropFilter", .n_inputs = 3, .flags = NBI_NO_GRAD, .infer = infer_conv_family,
+    .kernel = k_conv2d_backprop_filter,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"dilations", NBI_A_DILATIONS},
+                       {"padding", NBI_A_PADDING}, {"strides", NBI_A_STRIDES}, {"use_cudnn_on_gpu", NBI_A_TRUE}),
+};
+const nbi_opdef nbi_opdef_MAX_POOL = {
+    .type = "MaxPool", .n_inputs = 1, .infer = infer_conv_family, .kernel = k_pool, .grad = g_max_pool,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"ksize", NBI_A_KSIZE},
+                       {"padding", NBI_A_PADDING}, {"strides", NBI_A_STRIDES}),
+};
+const nbi_opdef nbi_opdef_MAX_POOL_GRAD = {
+    .type = "MaxPoolGrad", .n_inputs = 3, .flags = NBI_NO_GRAD, .infer = infer_conv_family,
+    .kernel = k_max_pool_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"ksize", NBI_A_KSIZE},
+                       {"padding", NBI_A_PADDING}, {"strides", NBI_A_STRIDES}),
+};
+const nbi_opdef nbi_opdef_AVG_POOL = {
+    .type = "AvgPool", .n_inputs = 1, .infer = infer_conv_family, .kernel = k_pool, .grad = g_avg_pool,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"ksize", NBI_A_KSIZE},
+                       {"padding", NBI_A_PADDING}, {"strides", NBI_A_STRIDES}),
+};
+const nbi_opdef nbi_opdef_AVG_POOL_GRAD = {
+    .type = "AvgPoolGrad", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_conv_family,
+    .kernel = k_avg_pool_grad,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"data_format", NBI_A_NHWC}, {"ksize", NBI_A_KSIZE},
+                       {"padding", NBI_A_PADDING}, {"strides", NBI_A_STRIDES}),
+};
 
 /*** Constructors ***/
 

@@ -10,6 +10,7 @@
  */
 #include "array_impl.h"
 #include "ops/ops_impl.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -129,7 +130,10 @@ static void g_slice(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
     dx[0] = nbi_binary(g, NBI_OP_PAD, dy[0], pads, NULL, NULL);
 }
 
-const nbi_opdef nbi_opdef_SLICE = {"Slice", 3, 0, infer_slice, k_slice, g_slice};
+const nbi_opdef nbi_opdef_SLICE = {
+    .type = "Slice", .n_inputs = 3, .infer = infer_slice, .kernel = k_slice, .grad = g_slice,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Index", NBI_A_T_IN1}),
+};
 
 nb_output nb_slice(nb_graph *g, nb_output x, const int64_t *begin, const int64_t *size, int rank,
                    const char *name) {
@@ -314,7 +318,11 @@ static void g_gather(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     dx[0] = nb_unsorted_segment_sum(g, values, ids, num, NULL);
 }
 
-const nbi_opdef nbi_opdef_GATHER = {"GatherV2", 3, 0, infer_gather, k_gather, g_gather};
+const nbi_opdef nbi_opdef_GATHER = {
+    .type = "GatherV2", .n_inputs = 3, .infer = infer_gather, .kernel = k_gather, .grad = g_gather,
+    .attrs = NBI_ATTRS({"Taxis", NBI_A_T_IN2}, {"Tindices", NBI_A_T_IN1}, {"Tparams", NBI_A_T_IN0},
+                       {"batch_dims", NBI_A_ZERO}),
+};
 
 nb_output nb_gather(nb_graph *g, nb_output params, nb_output indices, int axis, const char *name) {
     char *scope = nbi_op_scope_push(g, name, "GatherV2");
@@ -399,7 +407,10 @@ static nb_status k_one_hot(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_ONE_HOT = {"OneHot", 4, NBI_NO_GRAD, infer_one_hot, k_one_hot, NULL};
+const nbi_opdef nbi_opdef_ONE_HOT = {
+    .type = "OneHot", .n_inputs = 4, .flags = NBI_NO_GRAD, .infer = infer_one_hot, .kernel = k_one_hot,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_OUT0}, {"TI", NBI_A_T_IN0}, {"axis", NBI_A_AXIS}),
+};
 
 nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_value,
                      double off_value, nb_dtype dtype, const char *name) {
@@ -538,7 +549,10 @@ static void g_uss(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     dx[0] = nb_where_v2(g, keep, gathered, nb_zeros_like(g, gathered, NULL), NULL);
 }
 
-const nbi_opdef nbi_opdef_UNSORTED_SEGMENT_SUM = {"UnsortedSegmentSum", 3, 0, infer_uss, k_uss, g_uss};
+const nbi_opdef nbi_opdef_UNSORTED_SEGMENT_SUM = {
+    .type = "UnsortedSegmentSum", .n_inputs = 3, .infer = infer_uss, .kernel = k_uss, .grad = g_uss,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tindices", NBI_A_T_IN1}, {"Tnumsegments", NBI_A_T_IN2}),
+};
 
 nb_output nb_unsorted_segment_sum(nb_graph *g, nb_output data, nb_output segment_ids,
                                   nb_output num_segments, const char *name) {
@@ -602,7 +616,10 @@ static void g_fill(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     dx[1] = nb_reduce_sum(g, dy[0], NULL, NB_ALL_AXES, false, NULL);
 }
 
-const nbi_opdef nbi_opdef_FILL = {"Fill", 2, 0, infer_fill, k_fill, g_fill};
+const nbi_opdef nbi_opdef_FILL = {
+    .type = "Fill", .n_inputs = 2, .infer = infer_fill, .kernel = k_fill, .grad = g_fill,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"index_type", NBI_A_T_IN0}),
+};
 
 nb_output nb_fill(nb_graph *g, nb_output dims, nb_output value, const char *name) {
     return nbi_binary(g, NBI_OP_FILL, dims, value, name, NULL);
@@ -615,8 +632,14 @@ static nb_status k_like(nbi_kctx *k) {
     return fill_value(k, x->dtype, x->rank, x->dims, v);
 }
 
-const nbi_opdef nbi_opdef_ZEROS_LIKE = {"ZerosLike", 1, NBI_NO_GRAD, NULL, k_like, NULL};
-const nbi_opdef nbi_opdef_ONES_LIKE = {"OnesLike", 1, NBI_NO_GRAD, NULL, k_like, NULL};
+const nbi_opdef nbi_opdef_ZEROS_LIKE = {
+    .type = "ZerosLike", .n_inputs = 1, .flags = NBI_NO_GRAD, .kernel = k_like,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_ONES_LIKE = {
+    .type = "OnesLike", .n_inputs = 1, .flags = NBI_NO_GRAD, .kernel = k_like,
+    .attrs = NBI_ATTRS_T,
+};
 
 nb_output nb_zeros_like(nb_graph *g, nb_output x, const char *name) {
     return nbi_unary(g, NBI_OP_ZEROS_LIKE, x, name, "zeros_like");
@@ -689,7 +712,10 @@ static nb_status k_range(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_RANGE = {"Range", 3, NBI_NO_GRAD, infer_range, k_range, NULL};
+const nbi_opdef nbi_opdef_RANGE = {
+    .type = "Range", .n_inputs = 3, .flags = NBI_NO_GRAD, .infer = infer_range, .kernel = k_range,
+    .attrs = NBI_ATTRS({"Tidx", NBI_A_T_IN0}),
+};
 
 nb_output nb_range(nb_graph *g, nb_output start, nb_output limit, nb_output delta, const char *name) {
     return nbi_op_finish(nbi_op_new(g, NBI_OP_RANGE, name, "range", (nb_output[]){start, limit, delta}, 3));

@@ -10,6 +10,7 @@
  */
 #include "array_impl.h"
 #include "ops/ops_impl.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -114,7 +115,10 @@ static void g_transpose(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *
     dx[0] = nb_transpose(g, dy[0], inv, n, NULL);
 }
 
-const nbi_opdef nbi_opdef_TRANSPOSE = {"Transpose", 2, 0, infer_transpose, k_transpose, g_transpose};
+const nbi_opdef nbi_opdef_TRANSPOSE = {
+    .type = "Transpose", .n_inputs = 2, .infer = infer_transpose, .kernel = k_transpose, .grad = g_transpose,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tperm", NBI_A_T_IN1}),
+};
 
 nb_output nb_transpose(nb_graph *g, nb_output x, const int *perm, int n_perm, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -251,7 +255,10 @@ static void g_tile(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     dx[0] = nb_reduce_sum(g, r, axes, n, false, NULL);
 }
 
-const nbi_opdef nbi_opdef_TILE = {"Tile", 2, 0, infer_tile, k_tile, g_tile};
+const nbi_opdef nbi_opdef_TILE = {
+    .type = "Tile", .n_inputs = 2, .infer = infer_tile, .kernel = k_tile, .grad = g_tile,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tmultiples", NBI_A_T_IN1}),
+};
 
 nb_output nb_tile(nb_graph *g, nb_output x, const int64_t *multiples, int rank, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -431,7 +438,10 @@ static void g_concat(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     }
 }
 
-const nbi_opdef nbi_opdef_CONCAT = {"ConcatV2", -1, 0, infer_concat, k_concat, g_concat};
+const nbi_opdef nbi_opdef_CONCAT = {
+    .type = "ConcatV2", .n_inputs = -1, .infer = infer_concat, .kernel = k_concat, .grad = g_concat,
+    .attrs = NBI_ATTRS({"N", NBI_A_N_MINUS_1}, NBI_ATTR_T, {"Tidx", NBI_A_T_LAST}),
+};
 
 nb_output nb_concat(nb_graph *g, const nb_output *xs, int n, int axis, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -548,7 +558,10 @@ static void g_pack(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     }
 }
 
-const nbi_opdef nbi_opdef_PACK = {"Pack", -1, 0, infer_pack, k_pack, g_pack};
+const nbi_opdef nbi_opdef_PACK = {
+    .type = "Pack", .n_inputs = -1, .infer = infer_pack, .kernel = k_pack, .grad = g_pack,
+    .attrs = NBI_ATTRS({"N", NBI_A_N}, NBI_ATTR_T, {"axis", NBI_A_AXIS}),
+};
 
 nb_output nb_stack(nb_graph *g, const nb_output *xs, int n, int axis, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -874,7 +887,10 @@ static void g_pad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     dx[0] = op3(g, NBI_OP_SLICE, dy[0], to_int32(g, begin), nb_shape_of(g, op->inputs[0], NULL), NULL);
 }
 
-const nbi_opdef nbi_opdef_PAD = {"Pad", 2, 0, infer_pad, k_pad, g_pad};
+const nbi_opdef nbi_opdef_PAD = {
+    .type = "Pad", .n_inputs = 2, .infer = infer_pad, .kernel = k_pad, .grad = g_pad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tpaddings", NBI_A_T_IN1}),
+};
 
 nb_output nb_pad(nb_graph *g, nb_output x, const int64_t *paddings, int rank, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -912,9 +928,19 @@ static void g_mirror_pad_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_ou
 }
 
 /* PadV2's constant_values gets no gradient, as in TF1's _PadGrad. */
-const nbi_opdef nbi_opdef_PAD_V2 = {"PadV2", 3, 0, infer_pad, k_pad, g_pad};
-const nbi_opdef nbi_opdef_MIRROR_PAD = {"MirrorPad", 2, 0, infer_pad, k_mirror_pad, g_mirror_pad};
-const nbi_opdef nbi_opdef_MIRROR_PAD_GRAD = {"MirrorPadGrad", 2, 0, infer_pad, k_mirror_pad_grad, g_mirror_pad_grad};
+const nbi_opdef nbi_opdef_PAD_V2 = {
+    .type = "PadV2", .n_inputs = 3, .infer = infer_pad, .kernel = k_pad, .grad = g_pad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tpaddings", NBI_A_T_IN1}),
+};
+const nbi_opdef nbi_opdef_MIRROR_PAD = {
+    .type = "MirrorPad", .n_inputs = 2, .infer = infer_pad, .kernel = k_mirror_pad, .grad = g_mirror_pad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tpaddings", NBI_A_T_IN1}, {"mode", NBI_A_MIRROR_MODE}),
+};
+const nbi_opdef nbi_opdef_MIRROR_PAD_GRAD = {
+    .type = "MirrorPadGrad", .n_inputs = 2, .infer = infer_pad, .kernel = k_mirror_pad_grad,
+    .grad = g_mirror_pad_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tpaddings", NBI_A_T_IN1}, {"mode", NBI_A_MIRROR_MODE}),
+};
 
 nb_output nb_pad_ex(nb_graph *g, nb_output x, const int64_t *paddings, int rank, nb_pad_mode mode,
                     double constant_value, const char *name) {

@@ -3,7 +3,8 @@
  * batch dims broadcast). Float types go through OpenBLAS's cblas_?gemm; integer
  * types use a plain triple loop with wrapping arithmetic.
  */
-#include "ops/ops_impl.h"
+#include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <cblas.h>
 
@@ -287,8 +288,14 @@ static void g_matmul(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     dx[1] = db;
 }
 
-const nbi_opdef nbi_opdef_MATMUL = {"MatMul", 2, 0, infer_matmul, k_matmul, g_matmul};
-const nbi_opdef nbi_opdef_BATCH_MATMUL = {"BatchMatMulV2", 2, 0, infer_matmul, k_matmul, g_matmul};
+const nbi_opdef nbi_opdef_MATMUL = {
+    .type = "MatMul", .n_inputs = 2, .infer = infer_matmul, .kernel = k_matmul, .grad = g_matmul,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"transpose_a", NBI_A_TRANSPOSE_A}, {"transpose_b", NBI_A_TRANSPOSE_B}),
+};
+const nbi_opdef nbi_opdef_BATCH_MATMUL = {
+    .type = "BatchMatMulV2", .n_inputs = 2, .infer = infer_matmul, .kernel = k_matmul, .grad = g_matmul,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"adj_x", NBI_A_TRANSPOSE_A}, {"adj_y", NBI_A_TRANSPOSE_B}),
+};
 
 nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, bool transpose_b,
                     const char *name) {

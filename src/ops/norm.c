@@ -5,6 +5,7 @@
  * Attributes (nbi_attrs): f[0] epsilon, keep_dims = is_training.
  */
 #include "ops/ops_impl.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -210,8 +211,16 @@ static void g_fbn(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     dx[2] = nbi_out(r.op, 2);
 }
 
-const nbi_opdef nbi_opdef_FUSED_BATCH_NORM = {"FusedBatchNorm", 5, 0, infer_fbn, k_fbn, g_fbn};
-const nbi_opdef nbi_opdef_FUSED_BATCH_NORM_GRAD = {"FusedBatchNormGrad", 5, NBI_NO_GRAD, infer_fbn, k_fbn_grad, NULL};
+const nbi_opdef nbi_opdef_FUSED_BATCH_NORM = {
+    .type = "FusedBatchNorm", .n_inputs = 5, .infer = infer_fbn, .kernel = k_fbn, .grad = g_fbn,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"epsilon", NBI_A_F0},
+                       {"is_training", NBI_A_IS_TRAINING}),
+};
+const nbi_opdef nbi_opdef_FUSED_BATCH_NORM_GRAD = {
+    .type = "FusedBatchNormGrad", .n_inputs = 5, .flags = NBI_NO_GRAD, .infer = infer_fbn, .kernel = k_fbn_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"epsilon", NBI_A_F0},
+                       {"is_training", NBI_A_IS_TRAINING}),
+};
 
 nb_output nb_nn_fused_batch_norm(nb_graph *g, nb_output x, nb_output scale, nb_output offset,
                                  nb_output mean, nb_output variance, double epsilon,

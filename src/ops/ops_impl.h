@@ -10,7 +10,6 @@
 #include "kernel/kernel.h"
 
 extern const nbi_opdef *const nbi_registry[NBI_OP_COUNT];
-extern const char *const nbi_registry_names[NBI_OP_COUNT];
 
 /* A new op of a registered type (see "Building an op" in graph/graph_impl.h); an out-of-range
  * type records NB_ERR_INTERNAL on the graph. */
@@ -22,7 +21,7 @@ static inline nb_op *nbi_op_new(nb_graph *g, int type, const char *name, const c
 
 /* Each family file defines `const nbi_opdef nbi_opdef_<ENUM>` for its ops; the
  * link fails if one is missing. */
-#define NB_OP(e, tfname) extern const nbi_opdef nbi_opdef_##e;
+#define NB_OP(e) extern const nbi_opdef nbi_opdef_##e;
 #include "ops/ops.def"
 #undef NB_OP
 
@@ -60,14 +59,7 @@ void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k
                   int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc,
                   int64_t lim);
 
-/*** Elementwise machinery (src/ops/elementwise.c) ****************************/
-
-/* Applies a binary "row" function over broadcast operands: fn(n, a, sa, b, sb, out)
- * handles n outputs with input strides sa, sb in elements (0 or 1). */
-typedef void (*nbi_binrow_fn)(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb,
-                              void *out);
-nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
-                              nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out);
+/*** Elementwise machinery: see src/ops/elementwise.h ***********************/
 
 /*** Collective ops (src/ops/collective.c; kernels in src/dist/) *************/
 
@@ -87,10 +79,5 @@ void nbi_dist_install(const nbi_dist_hooks *h); /* NULL uninstalls */
  * [0 .. rank-1], or range(0, rank(x)) when x's rank is unknown; stored in *ax. False (with
  * g's error set) only when the range scope cannot be made. Used by reduce.c and scan.c. */
 bool nbi_all_axes_node(nb_graph *g, nb_output x, nb_output *ax);
-
-/*** Undoing broadcasting (defined in src/grad/gradients.c for now) *******/
-
-/* Sums grad down to the shape of x (undoing broadcasting), as ops. */
-nb_output nbi_sum_to_shape_of(nb_graph *g, nb_output grad, nb_output x);
 
 #endif /* NB_OPS_IMPL_H */

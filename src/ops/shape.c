@@ -9,6 +9,7 @@
  */
 #include "array_impl.h"
 #include "ops/ops_impl.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -59,9 +60,38 @@ static nb_status k_shape(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_SHAPE = {"Shape", 1, NBI_NO_GRAD, infer_shape, k_shape, NULL};
-const nbi_opdef nbi_opdef_SIZE = {"Size", 1, NBI_NO_GRAD, infer_shape, k_shape, NULL};
-const nbi_opdef nbi_opdef_RANK = {"Rank", 1, NBI_NO_GRAD, infer_shape, k_shape, NULL};
+/* Shape's value while building, when its input's shape is known (cached in
+ * op->value): what lets a reshape to tf.shape(x) be checked at build time. */
+static const nb_tensor *const_value_of_shape(nb_op *op) {
+    if (!op->value) {
+        const nb_shape *s = nbi_in_shape(op, 0);
+        if (!nbi_shape_known(s)) return NULL;
+        int64_t r = s->rank;
+        nb_tensor *t = nbi_tensor_alloc(op->out_dtype[0], 1, &r);
+        if (!t) return NULL;
+        for (int k = 0; k < s->rank; k++)
+            if (!nbi_store_int(t->data, t->dtype, k, s->dims[k])) { /* int32 cannot hold it: */
+                nb_tensor_unref(t);                                  /* the kernel says so */
+                return NULL;
+            }
+        op->value = t;
+    }
+    return op->value;
+}
+
+const nbi_opdef nbi_opdef_SHAPE = {
+    .type = "Shape", .n_inputs = 1, .flags = NBI_NO_GRAD, .infer = infer_shape, .kernel = k_shape,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"out_type", NBI_A_OUT_TYPE}),
+    .const_value = const_value_of_shape,
+};
+const nbi_opdef nbi_opdef_SIZE = {
+    .type = "Size", .n_inputs = 1, .flags = NBI_NO_GRAD, .infer = infer_shape, .kernel = k_shape,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"out_type", NBI_A_OUT_TYPE}),
+};
+const nbi_opdef nbi_opdef_RANK = {
+    .type = "Rank", .n_inputs = 1, .flags = NBI_NO_GRAD, .infer = infer_shape, .kernel = k_shape,
+    .attrs = NBI_ATTRS_T,
+};
 
 nb_output nb_shape_of(nb_graph *g, nb_output x, const char *name) {
     return nbi_unary(g, NBI_OP_SHAPE, x, name, NULL);
@@ -154,7 +184,10 @@ static void g_reshape(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx
         dx[0] = nb_reshape_t(g, dy[0], nb_shape_of(g, op->inputs[0], NULL), NULL);
 }
 
-const nbi_opdef nbi_opdef_RESHAPE = {"Reshape", 2, 0, infer_reshape, k_reshape, g_reshape};
+const nbi_opdef nbi_opdef_RESHAPE = {
+    .type = "Reshape", .n_inputs = 2, .infer = infer_reshape, .kernel = k_reshape, .grad = g_reshape,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tshape", NBI_A_T_IN1}),
+};
 
 nb_output nb_reshape_t(nb_graph *g, nb_output x, nb_output shape, const char *name) {
     return nbi_binary(g, NBI_OP_RESHAPE, x, shape, name, NULL);
@@ -217,7 +250,10 @@ static nb_status k_expand_dims(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_EXPAND_DIMS = {"ExpandDims", 2, 0, infer_expand_dims, k_expand_dims, g_reshape};
+const nbi_opdef nbi_opdef_EXPAND_DIMS = {
+    .type = "ExpandDims", .n_inputs = 2, .infer = infer_expand_dims, .kernel = k_expand_dims, .grad = g_reshape,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tdim", NBI_A_T_IN1}),
+};
 
 nb_output nb_expand_dims(nb_graph *g, nb_output x, int axis, const char *name) {
     char *scope = nbi_op_scope_push(g, name, "ExpandDims");
@@ -298,7 +334,10 @@ static void g_squeeze(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx
     dx[0] = reshape_like(g, dy[0], op->inputs[0]);
 }
 
-const nbi_opdef nbi_opdef_SQUEEZE = {"Squeeze", 1, 0, infer_squeeze, k_squeeze, g_squeeze};
+const nbi_opdef nbi_opdef_SQUEEZE = {
+    .type = "Squeeze", .n_inputs = 1, .infer = infer_squeeze, .kernel = k_squeeze, .grad = g_squeeze,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"squeeze_dims", NBI_A_INTS}),
+};
 
 nb_output nb_squeeze(nb_graph *g, nb_output x, const int *axes, int n_axes, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -360,5 +399,7 @@ static nb_status k_bga(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_BROADCAST_GRADIENT_ARGS = {"BroadcastGradientArgs", 2, NBI_NO_GRAD,
-                                                     infer_bga, k_bga, NULL};
+const nbi_opdef nbi_opdef_BROADCAST_GRADIENT_ARGS = {
+    .type = "BroadcastGradientArgs", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_bga, .kernel = k_bga,
+    .attrs = NBI_ATTRS_T,
+};
