@@ -23,18 +23,22 @@
  * every later collective fails at once, and the program should end the job
  * with nb_dist_abort (mpirun then stops every rank).
  *
- * Thread level: MPI_THREAD_SERIALIZED. Only the thread running a collective
- * kernel calls MPI, one at a time (a mutex); that thread may differ between
- * runs (sessions may run from any thread), which FUNNELED would not allow.
- * The kernels' OpenMP threads never call MPI, and no progress thread exists,
- * so MULTIPLE is not needed.
+ * Thread level: MPI_THREAD_SERIALIZED. The thread running a blocking
+ * collective kernel (any thread: sessions may run from any) and the
+ * communication thread of the overlapped all-reduce (see "Overlap") call MPI,
+ * never at the same time (a mutex): FUNNELED would not allow the second
+ * thread, and MULTIPLE is not needed. The kernels' OpenMP threads never call
+ * MPI.
  */
+#include "dist/dist_async.h"
+#include "grad/gradients_ready.h"
 #include "nb_internal.h"
 
 #include <inttypes.h>
 #include <mpi.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +54,16 @@ static struct {
     MPI_Comm comm;
     int rank, size, local_rank, local_size;
     double timeout;
-    size_t fusion;
+    size_t fusion, overlap;
     char broken_msg[400];
-} D = {.timeout = 120.0, .fusion = (size_t)64 << 20};
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+} D = {.timeout = 120.0, .fusion = (size_t)64 << 20, .overlap = (size_t)1 << 20};
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* every MPI call is made holding it */
+
+/* The communication thread (see "Overlap" below). waits_entered counts
+ * NablaAllreduceWait kernels entered; hurry, those blocked right now. */
+static _Thread_local bool on_comm_thread;
+static atomic_int hurry;
+static atomic_llong waits_entered;
 
 static void seterr(nb_error *err, nb_status code, const char *fmt, ...) NBI_PRINTF(3, 4);
 static void seterr(nb_error *err, nb_status code, const char *fmt, ...) {
@@ -99,9 +109,12 @@ static bool wait_all(int n, MPI_Request *req, const int *peer, const char *what,
         left -= done;
         if (left == 0) break;
         /* Spin (yielding the core: ranks may outnumber cores) for the first
-         * 2 ms, then poll every 50 us so that a long wait costs no CPU. */
+         * 2 ms, then poll every 50 us so that a long wait costs no CPU. The
+         * communication thread spins only while the run thread is blocked
+         * on its result; otherwise it polls every 50 us from the start, so
+         * that it leaves the core to the backward kernels it overlaps. */
         double waited = MPI_Wtime() - t0;
-        if (waited < 2e-3) {
+        if (waited < 2e-3 && (!on_comm_thread || atomic_load(&hurry) > 0)) {
             sched_yield();
         } else {
             struct timespec ts = {0, 50000};
@@ -326,6 +339,117 @@ static bool agreed_allreduce(void *buf, int64_t count, nb_dtype dt, int op, cons
     return ok;
 }
 
+/*** Overlap: the communication thread ***/
+
+/* The overlapped distributed optimizer splits each all-reduce in two ops. The
+ * kernel of NablaAllreduceStart packs its inputs into a request and queues it
+ * for the communication thread, which runs the very all-reduce above
+ * (agreed_allreduce, same bits) while the run thread goes on with the backward
+ * kernels of the layers below; NablaAllreduceWait, placed after the backward
+ * pass, blocks until its request is done and unpacks the result. Requests are
+ * done one at a time in the order they were started (the plan's order, the
+ * same on every rank). Open MPI moves data only inside MPI calls, so the
+ * thread's polling (wait_all) is also the progress engine.
+ *
+ * Thread level: still MPI_THREAD_SERIALIZED. Two threads call MPI (the run
+ * thread for the blocking collectives, the communication thread), so FUNNELED
+ * (main thread only) is not enough; they never do at the same time (mu), so
+ * MULTIPLE is not needed, and it would cost every MPI call its internal locks.
+ * Every blocking collective first drains the queue, so every rank makes its
+ * collectives in program order whichever thread runs them. */
+typedef struct areq {
+    int64_t id;
+    int n, op;
+    nb_dtype dt;
+    int64_t total;
+    char *buf;
+    int *rank;
+    int64_t (*dims)[NB_MAX_RANK];
+    int state; /* 0 queued, 1 running, 2 done */
+    bool ok;
+    long long w_post; /* waits_entered when it was started */
+    char name[200], msg[600];
+    struct areq *next;
+} areq;
+
+static struct {
+    pthread_mutex_t mu; /* guards this struct; never held while taking the MPI mutex */
+    pthread_cond_t work, done;
+    pthread_t thread;
+    bool running, stop;
+    areq *head, *tail; /* every request not yet waited for, in start order */
+    int64_t next_id;
+    nb_dist_stats stats;
+} Q = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+static void areq_free(areq *r) {
+    if (!r) return;
+    free(r->buf), free(r->rank), free(r->dims), free(r);
+}
+
+static void *comm_main(void *arg) {
+    (void)arg;
+    on_comm_thread = true;
+    pthread_mutex_lock(&Q.mu);
+    for (;;) {
+        areq *r = Q.head;
+        while (r && r->state != 0) r = r->next;
+        if (!r) {
+            if (Q.stop) break;
+            pthread_cond_wait(&Q.work, &Q.mu);
+            continue;
+        }
+        r->state = 1;
+        bool early = atomic_load(&waits_entered) == r->w_post;
+        Q.stats.overlap_started += early;
+        pthread_mutex_unlock(&Q.mu);
+        pthread_mutex_lock(&mu);
+        bool ok = usable(r->msg, sizeof r->msg) &&
+                  agreed_allreduce(r->buf, r->total, r->dt, r->op, r->name, r->msg, sizeof r->msg);
+        pthread_mutex_unlock(&mu);
+        pthread_mutex_lock(&Q.mu);
+        Q.stats.overlap_finished += atomic_load(&waits_entered) == r->w_post;
+        r->ok = ok;
+        r->state = 2;
+        pthread_cond_broadcast(&Q.done);
+    }
+    pthread_mutex_unlock(&Q.mu);
+    return NULL;
+}
+
+/* Blocks until every started request is done (before a blocking collective). */
+static void drain(void) {
+    pthread_mutex_lock(&Q.mu);
+    atomic_fetch_add(&hurry, 1);
+    for (;;) {
+        bool busy = false;
+        for (areq *r = Q.head; r && !busy; r = r->next) busy = r->state != 2;
+        if (!busy) break;
+        pthread_cond_wait(&Q.done, &Q.mu);
+    }
+    atomic_fetch_sub(&hurry, 1);
+    pthread_mutex_unlock(&Q.mu);
+}
+
+/* Stops the thread (after it has done what is queued) and frees every request. */
+static void comm_stop(void) {
+    pthread_mutex_lock(&Q.mu);
+    bool was = Q.running;
+    Q.stop = true;
+    pthread_cond_broadcast(&Q.work);
+    pthread_mutex_unlock(&Q.mu);
+    if (was) pthread_join(Q.thread, NULL);
+    pthread_mutex_lock(&Q.mu);
+    while (Q.head) {
+        areq *r = Q.head;
+        Q.head = r->next;
+        areq_free(r);
+    }
+    Q.tail = NULL;
+    Q.running = Q.stop = false;
+    pthread_mutex_unlock(&Q.mu);
+}
+
 /*** Kernels (installed into the registry's collective ops) ***/
 
 static nb_status kfail(nbi_kctx *k, const char *msg) {
@@ -340,6 +464,7 @@ static nb_status k_allreduce(nbi_kctx *k) {
     k->out[0] = y;
     if (x->nbytes) memcpy(y->data, x->data, x->nbytes);
     char msg[600];
+    drain(); /* earlier started all-reduces come first, on every rank */
     pthread_mutex_lock(&mu);
     bool ok = usable(msg, sizeof msg) &&
               agreed_allreduce(y->data, y->size, y->dtype, k->op->attrs.axis, k->op->name, msg, sizeof msg);
@@ -364,6 +489,7 @@ static nb_status k_grouped_allreduce(nbi_kctx *k) {
         off += k->in[i]->nbytes;
     }
     char msg[600];
+    drain(); /* earlier started all-reduces come first, on every rank */
     pthread_mutex_lock(&mu);
     bool ok = usable(msg, sizeof msg) &&
               agreed_allreduce(buf, total, dt, k->op->attrs.axis, k->op->name, msg, sizeof msg);
@@ -420,6 +546,7 @@ static nb_status k_broadcast(nbi_kctx *k) {
     char msg[600];
     int64_t mine[HDR_N];
     fill_header(mine, K_BROADCAST, x->dtype, x->size, 0, 0, NULL);
+    drain(); /* earlier started all-reduces come first, on every rank */
     pthread_mutex_lock(&mu);
     int64_t *all = malloc((size_t)D.size * HDR_N * sizeof *all);
     bool ok = usable(msg, sizeof msg);
@@ -438,6 +565,7 @@ static nb_status k_allgather(nbi_kctx *k) {
     int n = D.size;
     int64_t mine[HDR_N];
     fill_header(mine, K_ALLGATHER, x->dtype, x->size, 0, x->rank, x->dims);
+    drain(); /* earlier started all-reduces come first, on every rank */
     pthread_mutex_lock(&mu);
     int64_t *all = malloc((size_t)(n > 0 ? n : 1) * HDR_N * sizeof *all);
     MPI_Request *req = malloc(2 * (size_t)(n > 0 ? n : 1) * sizeof *req);
@@ -485,6 +613,109 @@ static nb_status k_allgather(nbi_kctx *k) {
     free(all), free(req), free(peer);
     return ok ? NB_OK : kfail(k, msg);
 }
+
+/* NablaAllreduceStart: copies the inputs into a request, queues it, returns
+ * its id (int64 scalar). */
+static nb_status k_allreduce_start(nbi_kctx *k) {
+    int n = k->op->n_inputs;
+    nb_tensor *h = nbi_kalloc(k, NB_INT64, 0, NULL);
+    if (!h) return NB_ERR_OUT_OF_MEMORY;
+    k->out[0] = h;
+    areq *r = calloc(1, sizeof *r);
+    if (r) {
+        r->n = n, r->op = k->op->attrs.axis, r->dt = k->in[0]->dtype;
+        for (int i = 0; i < n; i++) r->total += k->in[i]->size;
+        r->buf = malloc((size_t)r->total * nbi_dtype_size(r->dt) + 1);
+        r->rank = malloc((size_t)n * sizeof *r->rank);
+        r->dims = malloc((size_t)n * sizeof *r->dims);
+    }
+    if (!r || !r->buf || !r->rank || !r->dims) {
+        areq_free(r);
+        return nbi_kerror(k, NB_ERR_OUT_OF_MEMORY, "out of memory for the all-reduce request");
+    }
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const nb_tensor *x = k->in[i];
+        r->rank[i] = x->rank;
+        memcpy(r->dims[i], x->dims, sizeof r->dims[i]);
+        if (x->nbytes) memcpy(r->buf + off, x->data, x->nbytes);
+        off += x->nbytes;
+    }
+    snprintf(r->name, sizeof r->name, "%s", k->op->name);
+    char msg[600];
+    pthread_mutex_lock(&mu);
+    bool ok = usable(msg, sizeof msg);
+    pthread_mutex_unlock(&mu);
+    if (!ok) {
+        areq_free(r);
+        return kfail(k, msg);
+    }
+    pthread_mutex_lock(&Q.mu);
+    if (!Q.running) {
+        Q.stop = false;
+        if (pthread_create(&Q.thread, NULL, comm_main, NULL) != 0) {
+            pthread_mutex_unlock(&Q.mu);
+            areq_free(r);
+            return nbi_kerror(k, NB_ERR_INTERNAL, "cannot start the communication thread");
+        }
+        Q.running = true;
+    }
+    r->id = ++Q.next_id;
+    r->w_post = atomic_load(&waits_entered);
+    if (Q.tail) Q.tail->next = r;
+    else Q.head = r;
+    Q.tail = r;
+    Q.stats.overlap_allreduces++;
+    *(int64_t *)h->data = r->id;
+    pthread_cond_signal(&Q.work);
+    pthread_mutex_unlock(&Q.mu);
+    return NB_OK;
+}
+
+/* NablaAllreduceWait: waits for the request of its handle, unpacks it. */
+static nb_status k_allreduce_wait(nbi_kctx *k) {
+    int64_t id = *(const int64_t *)k->in[0]->data;
+    atomic_fetch_add(&waits_entered, 1);
+    pthread_mutex_lock(&Q.mu);
+    areq *r = Q.head, *prev = NULL;
+    while (r && r->id != id) prev = r, r = r->next;
+    if (!r) {
+        pthread_mutex_unlock(&Q.mu);
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                          "no all-reduce request %" PRId64 " is pending (its NablaAllreduceStart did not "
+                          "run in this process, or it was waited for already)", id);
+    }
+    atomic_fetch_add(&hurry, 1);
+    while (r->state != 2) pthread_cond_wait(&Q.done, &Q.mu);
+    atomic_fetch_sub(&hurry, 1);
+    if (prev) prev->next = r->next;
+    else Q.head = r->next;
+    if (Q.tail == r) Q.tail = prev;
+    pthread_mutex_unlock(&Q.mu);
+    nb_status st = NB_OK;
+    if (!r->ok) {
+        st = kfail(k, r->msg);
+    } else if (r->n != k->op->n_outputs) {
+        st = nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "all-reduce request %" PRId64 " has %d tensors, not %d",
+                        id, r->n, k->op->n_outputs);
+    } else {
+        size_t off = 0;
+        for (int i = 0; i < r->n && st == NB_OK; i++) {
+            nb_tensor *y = nbi_kalloc(k, r->dt, r->rank[i], r->dims[i]);
+            if (!y) {
+                st = NB_ERR_OUT_OF_MEMORY;
+                break;
+            }
+            k->out[i] = y;
+            if (y->nbytes) memcpy(y->data, r->buf + off, y->nbytes);
+            off += y->nbytes;
+        }
+    }
+    areq_free(r);
+    return st;
+}
+
+static const nbi_dist_async_hooks async_hooks = {k_allreduce_start, k_allreduce_wait};
 
 static const nbi_dist_hooks hooks = {k_allreduce, k_grouped_allreduce, k_broadcast, k_allgather};
 
@@ -537,19 +768,24 @@ nb_status nb_dist_init(int *argc, char ***argv, nb_error *err) {
     const char *f = getenv("NABLA_FUSION_THRESHOLD");
     if (f && *f) D.fusion = (size_t)strtoull(f, NULL, 10);
     D.broken = false;
+    const char *o = getenv("NABLA_DIST_OVERLAP");
+    if (o && *o) D.overlap = (size_t)strtoull(o, NULL, 10);
     D.up = true;
     nbi_dist_install(&hooks);
+    nbi_dist_install_async(&async_hooks);
     pthread_mutex_unlock(&mu);
     return NB_OK;
 }
 
 nb_status nb_dist_finalize(void) {
+    comm_stop(); /* before taking mu: the thread finishes what is queued (or times out) */
     pthread_mutex_lock(&mu);
     if (!D.up) {
         pthread_mutex_unlock(&mu);
         return NB_OK;
     }
     nbi_dist_install(NULL);
+    nbi_dist_install_async(NULL);
     D.up = false;
     if (D.broken) { /* a peer is gone: MPI_Finalize could wait for it forever */
         pthread_mutex_unlock(&mu);
@@ -580,6 +816,14 @@ void nb_dist_set_timeout(double seconds) {
 double nb_dist_get_timeout(void) { return D.timeout; }
 void nb_dist_set_fusion_threshold(size_t bytes) { D.fusion = bytes; }
 size_t nb_dist_get_fusion_threshold(void) { return D.fusion; }
+void nb_dist_set_overlap(size_t bucket_bytes) { D.overlap = bucket_bytes; }
+size_t nb_dist_get_overlap(void) { return D.overlap; }
+void nb_dist_get_stats(nb_dist_stats *stats) {
+    if (!stats) return;
+    pthread_mutex_lock(&Q.mu);
+    *stats = Q.stats;
+    pthread_mutex_unlock(&Q.mu);
+}
 
 nb_status nb_dist_allreduce_buffer(void *data, int64_t count, nb_dtype dtype, nb_dist_reduce op,
                                    nb_error *err) {
@@ -592,6 +836,7 @@ nb_status nb_dist_allreduce_buffer(void *data, int64_t count, nb_dtype dtype, nb
         return NB_ERR_INVALID_ARGUMENT;
     }
     char msg[600];
+    drain(); /* earlier started all-reduces come first, on every rank */
     pthread_mutex_lock(&mu);
     bool ok = usable(msg, sizeof msg) &&
               agreed_allreduce(data, count, dtype, (int)op, "nb_dist_allreduce_buffer", msg, sizeof msg);
@@ -638,10 +883,169 @@ nb_output nb_dist_allgather(nb_graph *g, nb_output x, const char *name) {
     return o ? nbi_op_finish(o) : nb_nil;
 }
 
+/*** The overlapped distributed optimizer ***/
+
+/* The buckets are planned before the backward pass is built, in the order it
+ * will finish the gradients: a variable's gradient is final once the gradient
+ * op of its consumer of lowest id is built (nbi_gradients_ready), so that
+ * order is the consumers' ids from the highest (the top layer's first). Each
+ * bucket holds consecutive variables of one dtype whose bytes stay within the
+ * cap; when its last gradient is made, its NablaAllreduceStart is created at
+ * once, so that in creation order (the executor's) it comes before the
+ * gradient ops of the layers below. */
+typedef struct bucketer {
+    nb_graph *g;
+    nb_output *grads;
+    int op;
+    int *bucket_of, *left; /* per variable; per bucket: gradients not yet made */
+    int *first, *len;      /* per bucket: its variables are order[first .. first + len) */
+    int *order;
+    nb_output *handles; /* per started bucket, in start order */
+    int *started;       /* bucket index per start */
+    int n_buckets, n_started;
+    char *scope; /* "DistributedOptimizer/" once made */
+} bucketer;
+
+static void bucket_scope_push(bucketer *b) {
+    nb_name_scope_push(b->g, NULL); /* root, not inside "gradients/" */
+    const char *s = nb_name_scope_push(b->g, b->scope ? b->scope : "DistributedOptimizer");
+    if (!b->scope) b->scope = nbi_strdup(s);
+}
+
+static void bucket_scope_pop(bucketer *b) {
+    nb_name_scope_pop(b->g);
+    nb_name_scope_pop(b->g);
+}
+
+static void bucket_start(bucketer *b, int q) {
+    nb_output xs[64], *x = b->len[q] <= 64 ? xs : malloc((size_t)b->len[q] * sizeof *x);
+    if (!x) {
+        nbi_graph_error(b->g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        return;
+    }
+    int m = 0;
+    for (int j = 0; j < b->len[q]; j++) {
+        nb_output dx = b->grads[b->order[b->first[q] + j]];
+        if (!nb_output_is_nil(dx)) x[m++] = dx;
+    }
+    if (m > 0) {
+        bucket_scope_push(b);
+        nb_op *o = nbi_op_new(b->g, NBI_OP_DIST_ALLREDUCE_START, NULL, "NablaAllreduceStart", x, m);
+        if (o) {
+            o->attrs.axis = b->op;
+            b->handles[b->n_started] = nbi_op_finish(o);
+            b->started[b->n_started++] = q;
+        }
+        bucket_scope_pop(b);
+    }
+    if (x != xs) free(x);
+}
+
+static void bucket_ready(void *ctx, int i, nb_output dx) {
+    bucketer *b = ctx;
+    b->grads[i] = dx;
+    int q = b->bucket_of[i];
+    if (--b->left[q] == 0 && nbi_graph_ok(b->g)) bucket_start(b, q);
+}
+
+/* A gradient has its variable's shape, which is known even where the
+ * gradient's static shape is not (BiasAdd's, Reshape's). */
+static size_t var_bytes(nb_output var, bool *known) {
+    nb_shape s = nb_output_shape(var);
+    size_t b = nbi_dtype_size(nb_output_dtype(var));
+    *known = s.rank >= 0;
+    for (int d = 0; d < s.rank; d++) {
+        if (s.dims[d] < 0) *known = false;
+        else b *= (size_t)s.dims[d];
+    }
+    return b;
+}
+
+static int64_t *ready_key; /* qsort's context (graph building is single-threaded per graph) */
+static int by_ready(const void *a, const void *b) {
+    int i = *(const int *)a, j = *(const int *)b;
+    int64_t ki = ready_key[i], kj = ready_key[j];
+    return ki != kj ? (ki < kj ? 1 : -1) : (i > j) - (i < j);
+}
+
+static void compute_gradients_overlapped(nb_graph *g, nb_output loss, const nb_output *vars, int n_vars,
+                                         nb_dist_reduce op, nb_output *grads) {
+    for (int i = 0; i < n_vars; i++)
+        if (!nb_variable_op(vars[i])) {
+            nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "'%s' is not a variable",
+                            vars[i].op ? vars[i].op->name : "(nil)");
+            return;
+        }
+    size_t nv = (size_t)(n_vars > 0 ? n_vars : 1);
+    size_t cap = D.overlap < D.fusion ? D.overlap : D.fusion;
+    bucketer b = {.g = g, .grads = grads, .op = (int)op};
+    int64_t *key = malloc(nv * sizeof *key);
+    b.bucket_of = malloc(nv * sizeof(int)), b.left = malloc(nv * sizeof(int));
+    b.first = malloc(nv * sizeof(int)), b.len = malloc(nv * sizeof(int));
+    b.order = malloc(nv * sizeof(int)), b.started = malloc(nv * sizeof(int));
+    b.handles = malloc(nv * sizeof *b.handles);
+    if (!key || !b.bucket_of || !b.left || !b.first || !b.len || !b.order || !b.started || !b.handles) {
+        nbi_graph_error(g, NB_ERR_OUT_OF_MEMORY, "out of memory");
+        goto out;
+    }
+    /* The order the gradients will be made: by their variable's consumer of
+     * lowest id, highest first (-1: no consumer, made last). */
+    for (int i = 0; i < n_vars; i++) {
+        key[i] = -1;
+        nb_op *v = vars[i].op;
+        for (int id = g->n_ops - 1; id > v->id; id--)
+            for (int j = 0; j < g->ops[id]->n_inputs; j++)
+                if (g->ops[id]->inputs[j].op == v && g->ops[id]->inputs[j].index == vars[i].index) key[i] = id;
+        b.order[i] = i;
+    }
+    ready_key = key;
+    qsort(b.order, (size_t)n_vars, sizeof *b.order, by_ready);
+    size_t bytes = 0;
+    for (int k = 0; k < n_vars; k++) {
+        int i = b.order[k];
+        bool known;
+        size_t vb = var_bytes(vars[i], &known);
+        int q = b.n_buckets - 1;
+        bool join = q >= 0 && b.len[q] > 0 && known && bytes < cap && bytes + vb <= cap &&
+                    nb_output_dtype(vars[b.order[b.first[q]]]) == nb_output_dtype(vars[i]);
+        if (!join) {
+            q = b.n_buckets++;
+            b.first[q] = k, b.len[q] = 0, b.left[q] = 0, bytes = 0;
+        }
+        b.len[q]++, b.left[q]++;
+        b.bucket_of[i] = q;
+        bytes = known ? bytes + vb : cap; /* an unknown size closes its bucket */
+    }
+    nbi_gradients_ready(g, &loss, 1, vars, n_vars, NULL, grads, bucket_ready, &b);
+    /* The waits, in start order, after the whole backward pass. */
+    bucket_scope_push(&b);
+    for (int s = 0; s < b.n_started && nbi_graph_ok(g); s++) {
+        nb_op *w = nbi_op_new(g, NBI_OP_DIST_ALLREDUCE_WAIT, NULL, "NablaAllreduceWait", &b.handles[s], 1);
+        if (!w || nb_output_is_nil(nbi_op_finish(w))) break;
+        int q = b.started[s], m = 0;
+        for (int j = 0; j < b.len[q]; j++) {
+            int i = b.order[b.first[q] + j];
+            if (!nb_output_is_nil(grads[i])) grads[i] = nbi_out(w, m++);
+        }
+    }
+    bucket_scope_pop(&b);
+out:
+    if (!nbi_graph_ok(g))
+        for (int i = 0; i < n_vars; i++) grads[i] = nb_nil;
+    free(key), free(b.bucket_of), free(b.left), free(b.first), free(b.len), free(b.order), free(b.started);
+    free(b.handles);
+    nbi_free(b.scope);
+}
+
 /*** Distributed optimizer ***/
 
 void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
                                nb_dist_reduce op, nb_output *grads) {
+    if (D.overlap > 0 && opt && grads && loss.op && n_vars >= 0 && (vars || n_vars == 0)) {
+        if (nbi_graph_ok(loss.op->graph))
+            compute_gradients_overlapped(loss.op->graph, loss, vars, n_vars, op, grads);
+        return;
+    }
     nb_optimizer_compute_gradients(opt, loss, vars, n_vars, grads);
     if (!loss.op) return;
     nb_graph *g = loss.op->graph;
@@ -843,6 +1247,7 @@ static bool check_var_lists(nb_graph *g, char *msg, size_t msgn) {
 nb_output nb_dist_broadcast_global_variables(nb_graph *g, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
     char msg[900];
+    drain(); /* earlier started all-reduces come first, on every rank */
     pthread_mutex_lock(&mu);
     bool ok = usable(msg, sizeof msg) && check_var_lists(g, msg, sizeof msg);
     pthread_mutex_unlock(&mu);

@@ -186,6 +186,7 @@ static const attr_row *const attr_table[NBI_OP_COUNT] = {
     [NBI_OP_DIST_ALLREDUCE] = ROWS(T0, {"reduce_op", A_AXIS}),
     [NBI_OP_DIST_GROUPED_ALLREDUCE] = ROWS(T0, {"num_tensors", A_N}, {"reduce_op", A_AXIS}),
     [NBI_OP_DIST_BROADCAST] = ROWS(T0, {"root_rank", A_ZERO}),
+    [NBI_OP_DIST_ALLREDUCE_START] = ROWS(T0, {"num_tensors", A_N}, {"reduce_op", A_AXIS}),
     [NBI_OP_SCALAR_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_HISTOGRAM_SUMMARY] = ROWS({"T", A_T_IN1}),
     [NBI_OP_IMAGE_SUMMARY] = ROWS({"T", A_T_IN1}, {"max_images", A_I0}),
