@@ -366,7 +366,7 @@ typedef struct areq {
     int *rank;
     int64_t (*dims)[NB_MAX_RANK];
     int state; /* 0 queued, 1 running, 2 done */
-    bool ok;
+    bool ok, sync; /* sync: a blocking all-reduce's (buf borrowed, not counted) */
     long long w_post; /* waits_entered when it was started */
     char name[200], msg[600];
     struct areq *next;
@@ -384,7 +384,8 @@ static struct {
 
 static void areq_free(areq *r) {
     if (!r) return;
-    free(r->buf), free(r->rank), free(r->dims), free(r);
+    if (!r->sync) free(r->buf);
+    free(r->rank), free(r->dims), free(r);
 }
 
 static void *comm_main(void *arg) {
@@ -400,21 +401,85 @@ static void *comm_main(void *arg) {
             continue;
         }
         r->state = 1;
-        bool early = atomic_load(&waits_entered) == r->w_post;
-        Q.stats.overlap_started += early;
+        Q.stats.overlap_started += !r->sync && atomic_load(&waits_entered) == r->w_post;
         pthread_mutex_unlock(&Q.mu);
         pthread_mutex_lock(&mu);
         bool ok = usable(r->msg, sizeof r->msg) &&
                   agreed_allreduce(r->buf, r->total, r->dt, r->op, r->name, r->msg, sizeof r->msg);
         pthread_mutex_unlock(&mu);
         pthread_mutex_lock(&Q.mu);
-        Q.stats.overlap_finished += atomic_load(&waits_entered) == r->w_post;
+        Q.stats.overlap_finished += !r->sync && atomic_load(&waits_entered) == r->w_post;
         r->ok = ok;
         r->state = 2;
         pthread_cond_broadcast(&Q.done);
     }
     pthread_mutex_unlock(&Q.mu);
     return NULL;
+}
+
+/* Queues r (starting the thread if needed); false if it cannot start. */
+static bool comm_post(areq *r) {
+    pthread_mutex_lock(&Q.mu);
+    if (!Q.running) {
+        Q.stop = false;
+        if (pthread_create(&Q.thread, NULL, comm_main, NULL) != 0) {
+            pthread_mutex_unlock(&Q.mu);
+            return false;
+        }
+        Q.running = true;
+    }
+    r->id = ++Q.next_id;
+    r->w_post = atomic_load(&waits_entered);
+    if (Q.tail) Q.tail->next = r;
+    else Q.head = r;
+    Q.tail = r;
+    Q.stats.overlap_allreduces += !r->sync;
+    pthread_cond_signal(&Q.work);
+    pthread_mutex_unlock(&Q.mu);
+    return true;
+}
+
+/* Waits until r is done and takes it off the list (Q.mu held). */
+static void comm_wait_locked(areq *r) {
+    atomic_fetch_add(&hurry, 1);
+    while (r->state != 2) pthread_cond_wait(&Q.done, &Q.mu);
+    atomic_fetch_sub(&hurry, 1);
+    areq *prev = NULL;
+    for (areq *p = Q.head; p && p != r; p = p->next) prev = p;
+    if (prev) prev->next = r->next;
+    else Q.head = r->next;
+    if (Q.tail == r) Q.tail = prev;
+}
+
+/* A blocking all-reduce op (HorovodAllreduce, HorovodGroupedAllreduce) is done
+ * by the communication thread too: after the requests started before it (so
+ * the order is the program's on every rank), and by a thread that sleeps
+ * between messages, which the kernel's scheduler runs at once when it wakes,
+ * where the compute thread polling for messages waits for its turn behind the
+ * other processes of a loaded machine (fashion_mlp, 2 ranks, overlap off, at
+ * load 15-17: 4,000-5,700 images/s polling on the run thread, 6,500-48,000
+ * through this thread; src/dist/README.md). */
+static bool comm_allreduce(void *buf, int64_t count, nb_dtype dt, int op, const char *what, char *msg,
+                           size_t msgn) {
+    areq *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(msg, msgn, "%s: out of memory", what);
+        return false;
+    }
+    r->sync = true, r->buf = buf, r->total = count, r->dt = dt, r->op = op, r->n = 1;
+    snprintf(r->name, sizeof r->name, "%s", what);
+    if (!comm_post(r)) {
+        areq_free(r);
+        snprintf(msg, msgn, "%s: cannot start the communication thread", what);
+        return false;
+    }
+    pthread_mutex_lock(&Q.mu);
+    comm_wait_locked(r);
+    pthread_mutex_unlock(&Q.mu);
+    bool ok = r->ok;
+    if (!ok) snprintf(msg, msgn, "%s", r->msg);
+    areq_free(r);
+    return ok;
 }
 
 /* Blocks until every started request is done (before a blocking collective). */
@@ -464,11 +529,7 @@ static nb_status k_allreduce(nbi_kctx *k) {
     k->out[0] = y;
     if (x->nbytes) memcpy(y->data, x->data, x->nbytes);
     char msg[600];
-    drain(); /* earlier started all-reduces come first, on every rank */
-    pthread_mutex_lock(&mu);
-    bool ok = usable(msg, sizeof msg) &&
-              agreed_allreduce(y->data, y->size, y->dtype, k->op->attrs.axis, k->op->name, msg, sizeof msg);
-    pthread_mutex_unlock(&mu);
+    bool ok = comm_allreduce(y->data, y->size, y->dtype, k->op->attrs.axis, k->op->name, msg, sizeof msg);
     return ok ? NB_OK : kfail(k, msg);
 }
 
@@ -489,12 +550,7 @@ static nb_status k_grouped_allreduce(nbi_kctx *k) {
         off += k->in[i]->nbytes;
     }
     char msg[600];
-    drain(); /* earlier started all-reduces come first, on every rank */
-    pthread_mutex_lock(&mu);
-    bool ok = usable(msg, sizeof msg) &&
-              agreed_allreduce(buf, total, dt, k->op->attrs.axis, k->op->name, msg, sizeof msg);
-    pthread_mutex_unlock(&mu);
-    if (!ok) return kfail(k, msg);
+    if (!comm_allreduce(buf, total, dt, k->op->attrs.axis, k->op->name, msg, sizeof msg)) return kfail(k, msg);
     off = 0;
     for (int i = 0; i < n; i++) {
         nb_tensor *y = nbi_kalloc(k, dt, k->in[i]->rank, k->in[i]->dims);
@@ -650,25 +706,11 @@ static nb_status k_allreduce_start(nbi_kctx *k) {
         areq_free(r);
         return kfail(k, msg);
     }
-    pthread_mutex_lock(&Q.mu);
-    if (!Q.running) {
-        Q.stop = false;
-        if (pthread_create(&Q.thread, NULL, comm_main, NULL) != 0) {
-            pthread_mutex_unlock(&Q.mu);
-            areq_free(r);
-            return nbi_kerror(k, NB_ERR_INTERNAL, "cannot start the communication thread");
-        }
-        Q.running = true;
+    if (!comm_post(r)) {
+        areq_free(r);
+        return nbi_kerror(k, NB_ERR_INTERNAL, "cannot start the communication thread");
     }
-    r->id = ++Q.next_id;
-    r->w_post = atomic_load(&waits_entered);
-    if (Q.tail) Q.tail->next = r;
-    else Q.head = r;
-    Q.tail = r;
-    Q.stats.overlap_allreduces++;
     *(int64_t *)h->data = r->id;
-    pthread_cond_signal(&Q.work);
-    pthread_mutex_unlock(&Q.mu);
     return NB_OK;
 }
 
@@ -677,20 +719,15 @@ static nb_status k_allreduce_wait(nbi_kctx *k) {
     int64_t id = *(const int64_t *)k->in[0]->data;
     atomic_fetch_add(&waits_entered, 1);
     pthread_mutex_lock(&Q.mu);
-    areq *r = Q.head, *prev = NULL;
-    while (r && r->id != id) prev = r, r = r->next;
+    areq *r = Q.head;
+    while (r && (r->id != id || r->sync)) r = r->next;
     if (!r) {
         pthread_mutex_unlock(&Q.mu);
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
                           "no all-reduce request %" PRId64 " is pending (its NablaAllreduceStart did not "
                           "run in this process, or it was waited for already)", id);
     }
-    atomic_fetch_add(&hurry, 1);
-    while (r->state != 2) pthread_cond_wait(&Q.done, &Q.mu);
-    atomic_fetch_sub(&hurry, 1);
-    if (prev) prev->next = r->next;
-    else Q.head = r->next;
-    if (Q.tail == r) Q.tail = prev;
+    comm_wait_locked(r);
     pthread_mutex_unlock(&Q.mu);
     nb_status st = NB_OK;
     if (!r->ok) {
@@ -835,8 +872,12 @@ nb_status nb_dist_allreduce_buffer(void *data, int64_t count, nb_dtype dtype, nb
                (int)dtype, (int)op);
         return NB_ERR_INVALID_ARGUMENT;
     }
+    /* On the calling thread (after the started requests): for the small
+     * all-reduces a program makes itself (a loss, a barrier), handing over to
+     * the communication thread costs two wake-ups (measured ~140 us at load
+     * 17 against ~8 us here for 4 KiB; bench/dist/bench_allreduce). */
     char msg[600];
-    drain(); /* earlier started all-reduces come first, on every rank */
+    drain();
     pthread_mutex_lock(&mu);
     bool ok = usable(msg, sizeof msg) &&
               agreed_allreduce(data, count, dtype, (int)op, "nb_dist_allreduce_buffer", msg, sizeof msg);
