@@ -1948,6 +1948,16 @@ size_t nb_dist_get_fusion_threshold(void);
  *  HorovodGroupedAllreduce ops after the backward pass, fused by the fusion
  *  threshold alone). Read when nb_dist_compute_gradients builds the graph. */
 void nb_dist_set_overlap(size_t bucket_bytes);
+/** The all-reduce algorithm: a pipelined ring (each rank talks to its two
+ *  neighbours; 1 MiB segments) for jobs of at least min_ranks ranks and
+ *  buffers of at least min_bytes (default 8 ranks, 1 MiB; env
+ *  NABLA_DIST_RING "ranks,bytes"); otherwise the direct one (each rank sends
+ *  its chunk to every rank). Both sum in rank order 0..size-1: the same bits.
+ *  Must be the same on every rank (a difference fails the all-reduce with
+ *  "ranks disagree ... different all-reduce algorithms"). min_ranks < 1
+ *  counts as 1. */
+void nb_dist_set_ring(int min_ranks, size_t min_bytes);
+void nb_dist_get_ring(int *min_ranks, size_t *min_bytes);
 size_t nb_dist_get_overlap(void);
 /** Counters of the overlapped all-reduces since nb_dist_init (this process):
  *  how many were started, how many the communication thread began and how

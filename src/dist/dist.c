@@ -44,10 +44,11 @@
 #include <string.h>
 #include <time.h>
 
-enum { TAG_HDR = 4101, TAG_RS, TAG_AG, TAG_BC, TAG_GATHER, TAG_BLOB };
+enum { TAG_HDR = 4101, TAG_RS, TAG_AG, TAG_BC, TAG_GATHER, TAG_BLOB, TAG_CHAIN, TAG_RING };
 enum { K_ALLREDUCE = 1, K_BROADCAST, K_ALLGATHER, K_VARCHECK };
 #define SEG_BYTES ((size_t)64 << 20) /* all-reduce segment: chunk sizes stay < INT_MAX */
 #define HDR_N (5 + NB_MAX_RANK)       /* kind, dtype, count, reduce op, rank, dims */
+#define RING_SEG_BYTES ((size_t)1 << 20) /* pipelined ring all-reduce: segment */
 
 static struct {
     bool up, we_init_mpi, broken;
@@ -55,8 +56,11 @@ static struct {
     int rank, size, local_rank, local_size;
     double timeout;
     size_t fusion, overlap;
+    int ring_ranks;    /* the pipelined ring all-reduce from this many ranks ... */
+    size_t ring_bytes; /* ... and this many bytes */
     char broken_msg[400];
-} D = {.timeout = 120.0, .fusion = (size_t)64 << 20, .overlap = (size_t)1 << 20};
+} D = {.timeout = 120.0, .fusion = (size_t)64 << 20, .overlap = (size_t)1 << 20, .ring_ranks = 8,
+       .ring_bytes = (size_t)1 << 20};
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* every MPI call is made holding it */
 
 /* The communication thread (see "Overlap" below). waits_entered counts
@@ -187,7 +191,8 @@ static bool check_headers(const int64_t *all, bool gather, const char *what, cha
     const int64_t *me = all + (size_t)D.rank * HDR_N;
     for (int p = 0; p < D.size; p++) {
         const int64_t *h = all + (size_t)p * HDR_N;
-        bool same = h[0] == me[0] && h[1] == me[1] && (gather || (h[2] == me[2] && h[3] == me[3]));
+        bool same = h[0] == me[0] && h[1] == me[1] &&
+                    (gather || (h[2] == me[2] && h[3] == me[3] && h[5] == me[5]));
         if (same && gather) {
             same = h[4] == me[4];
             for (int d = 1; same && d < me[4]; d++) same = h[5 + d] == me[5 + d];
@@ -198,7 +203,11 @@ static bool check_headers(const int64_t *all, bool gather, const char *what, cha
                      "%s of %" PRId64 " %s elements%s",
                      what, p, kind_name(h[0]), h[2], nb_dtype_name((nb_dtype)h[1]), D.rank,
                      kind_name(me[0]), me[2], nb_dtype_name((nb_dtype)me[1]),
-                     gather ? " (all-gather: the dims after the first must match)" : "");
+                     gather ? " (all-gather: the dims after the first must match)"
+                     : h[0] == K_ALLREDUCE && h[5] != me[5] ? " (and the ranks chose different all-reduce "
+                                                              "algorithms: nb_dist_set_ring must be the same "
+                                                              "on every rank)"
+                                                            : "");
             return false;
         }
     }
@@ -324,17 +333,113 @@ static void fill_header(int64_t *h, int kind, nb_dtype dt, int64_t count, int op
 }
 
 /* Agrees on (kind, dtype, count, op) with every rank, then all-reduces. */
+/* The pipelined ring all-reduce, for many ranks. The direct algorithm above
+ * has the ring's traffic but posts size-1 messages per phase to every peer;
+ * at 8 ranks and more a ring, where each rank talks only to its neighbours,
+ * suits the network better. A textbook ring reduce-scatter adds each chunk in
+ * a different rank order (chunk c from rank c+1 on), which would break "the
+ * same bits whatever the fusion or the layout". So the reduction runs along
+ * the chain 0 -> 1 -> ... -> size-1 for every segment (rank r receives the
+ * rank-order partial sum of ranks 0..r-1, adds its own, passes it on:
+ * exactly the direct algorithm's sum), pipelined in segments of 1 MiB; the
+ * last rank divides (Average) and the result goes on around the ring
+ * size-1 -> 0 -> 1 -> ... -> size-2. Each link carries the buffer once per
+ * phase: 2 S / BW + (2 (size-1) + 2 segments) latencies, against the textbook
+ * ring's 2 (size-1)/size S / BW + 2 (size-1) latencies (within 1/(size-1) of
+ * it: 14 % at 8 ranks, 0.8 % at 128). Same bits as the direct algorithm
+ * (tested at 2, 3 and 4 ranks with the ring forced). */
+static bool allreduce_ring(void *vbuf, int64_t count, nb_dtype dt, int op, const char *what, char *msg,
+                           size_t msgn) {
+    int n = D.size, r = D.rank;
+    if (n == 1 || count == 0) return true;
+    char *buf = vbuf;
+    size_t es = nbi_dtype_size(dt);
+    int64_t seg = (int64_t)(RING_SEG_BYTES / es), k = (count + seg - 1) / seg;
+    char *tmp = malloc(2 * (size_t)seg * es);
+    MPI_Request *req = malloc((size_t)k * sizeof *req), rq = MPI_REQUEST_NULL;
+    int *peer = malloc((size_t)k * sizeof *peer);
+    if (!tmp || !req || !peer) {
+        free(tmp), free(req), free(peer);
+        snprintf(msg, msgn, "%s: out of memory for the all-reduce buffers", what);
+        return false;
+    }
+#define SEG_LEN(j) ((int)((((j) + 1) * seg < count ? seg : count - (j) * seg) * (int64_t)es))
+#define SEG_AT(j) (buf + (size_t)((j) * seg) * es)
+    bool ok = true;
+    for (int64_t j = 0; j < k; j++) req[j] = MPI_REQUEST_NULL, peer[j] = r + 1;
+    /* Reduce along 0 -> 1 -> ... -> n-1. */
+    if (r > 0) MPI_Irecv(tmp, SEG_LEN(0), MPI_BYTE, r - 1, TAG_CHAIN, D.comm, &rq);
+    for (int64_t j = 0; j < k; j++) {
+        if (r > 0) {
+            int from = r - 1;
+            if (!(ok = wait_all(1, &rq, &from, what, msg, msgn))) break;
+            char *t = tmp + (size_t)(j & 1) * (size_t)seg * es;
+            if (j + 1 < k) /* the next segment arrives while this one is added */
+                MPI_Irecv(tmp + (size_t)((j + 1) & 1) * (size_t)seg * es, SEG_LEN(j + 1), MPI_BYTE, r - 1,
+                          TAG_CHAIN, D.comm, &rq);
+            int64_t len = SEG_LEN(j) / (int64_t)es;
+            add_into(dt, t, SEG_AT(j), len);
+            if (r == n - 1 && op == NBI_REDUCE_AVERAGE) divide(dt, t, len, n);
+            memcpy(SEG_AT(j), t, (size_t)SEG_LEN(j));
+        }
+        if (r < n - 1) MPI_Isend(SEG_AT(j), SEG_LEN(j), MPI_BYTE, r + 1, TAG_CHAIN, D.comm, &req[j]);
+    }
+    if (ok) {
+        ok = wait_all((int)k, req, peer, what, msg, msgn);
+    } else {
+        for (int64_t j = 0; j < k; j++)
+            if (req[j] != MPI_REQUEST_NULL) MPI_Cancel(&req[j]);
+    }
+    /* The result around the ring: n-1 -> 0 -> 1 -> ... -> n-2. */
+    if (ok) {
+        int from = (r + n - 1) % n, to = r + 1 < n - 1 ? r + 1 : r == n - 1 ? 0 : -1;
+        for (int64_t j = 0; j < k; j++) {
+            req[j] = MPI_REQUEST_NULL, peer[j] = from;
+            if (r != n - 1) MPI_Irecv(SEG_AT(j), SEG_LEN(j), MPI_BYTE, from, TAG_RING, D.comm, &req[j]);
+        }
+        MPI_Request *fw = malloc((size_t)k * sizeof *fw);
+        int *fpeer = malloc((size_t)k * sizeof *fpeer);
+        if (!fw || !fpeer) {
+            ok = false;
+            snprintf(msg, msgn, "%s: out of memory for the all-reduce buffers", what);
+            for (int64_t j = 0; j < k; j++)
+                if (req[j] != MPI_REQUEST_NULL) MPI_Cancel(&req[j]);
+        }
+        for (int64_t j = 0; ok && j < k; j++) {
+            fw[j] = MPI_REQUEST_NULL, fpeer[j] = to;
+            if (r != n - 1 && !(ok = wait_all(1, &req[j], &from, what, msg, msgn))) break;
+            if (to >= 0) MPI_Isend(SEG_AT(j), SEG_LEN(j), MPI_BYTE, to, TAG_RING, D.comm, &fw[j]);
+        }
+        if (ok) ok = wait_all((int)k, fw, fpeer, what, msg, msgn);
+        free(fw), free(fpeer);
+    }
+#undef SEG_LEN
+#undef SEG_AT
+    if (!ok && rq != MPI_REQUEST_NULL) MPI_Cancel(&rq);
+    free(tmp), free(req), free(peer);
+    return ok;
+}
+
+/* Whether this all-reduce takes the ring (the same choice on every rank: the
+ * header check compares it). */
+static bool use_ring(int64_t count, nb_dtype dt) {
+    return D.size >= D.ring_ranks && (size_t)count * nbi_dtype_size(dt) >= D.ring_bytes;
+}
+
 static bool agreed_allreduce(void *buf, int64_t count, nb_dtype dt, int op, const char *what,
                              char *msg, size_t msgn) {
     int64_t mine[HDR_N];
+    bool ring = use_ring(count, dt);
     fill_header(mine, K_ALLREDUCE, dt, count, op, 0, NULL);
+    mine[5] = ring; /* compared by check_headers */
     int64_t *all = malloc((size_t)D.size * HDR_N * sizeof *all);
     if (!all) {
         snprintf(msg, msgn, "out of memory");
         return false;
     }
     bool ok = exchange_headers(mine, all, what, msg, msgn) && check_headers(all, false, what, msg, msgn) &&
-              allreduce_buffer(buf, count, dt, op, what, msg, msgn);
+              (ring ? allreduce_ring(buf, count, dt, op, what, msg, msgn)
+                    : allreduce_buffer(buf, count, dt, op, what, msg, msgn));
     free(all);
     return ok;
 }
@@ -805,6 +910,12 @@ nb_status nb_dist_init(int *argc, char ***argv, nb_error *err) {
     const char *f = getenv("NABLA_FUSION_THRESHOLD");
     if (f && *f) D.fusion = (size_t)strtoull(f, NULL, 10);
     D.broken = false;
+    const char *rg = getenv("NABLA_DIST_RING"); /* "ranks,bytes" */
+    if (rg && *rg) {
+        char *end = NULL;
+        long rr = strtol(rg, &end, 10);
+        nb_dist_set_ring((int)rr, end && *end == ',' ? (size_t)strtoull(end + 1, NULL, 10) : D.ring_bytes);
+    }
     const char *o = getenv("NABLA_DIST_OVERLAP");
     if (o && *o) D.overlap = (size_t)strtoull(o, NULL, 10);
     D.up = true;
@@ -854,6 +965,14 @@ double nb_dist_get_timeout(void) { return D.timeout; }
 void nb_dist_set_fusion_threshold(size_t bytes) { D.fusion = bytes; }
 size_t nb_dist_get_fusion_threshold(void) { return D.fusion; }
 void nb_dist_set_overlap(size_t bucket_bytes) { D.overlap = bucket_bytes; }
+void nb_dist_get_ring(int *min_ranks, size_t *min_bytes) {
+    if (min_ranks) *min_ranks = D.ring_ranks;
+    if (min_bytes) *min_bytes = D.ring_bytes;
+}
+void nb_dist_set_ring(int min_ranks, size_t min_bytes) {
+    D.ring_ranks = min_ranks < 1 ? 1 : min_ranks;
+    D.ring_bytes = min_bytes;
+}
 size_t nb_dist_get_overlap(void) { return D.overlap; }
 void nb_dist_get_stats(nb_dist_stats *stats) {
     if (!stats) return;
