@@ -1121,13 +1121,6 @@ static size_t var_bytes(nb_output var, bool *known) {
     return b;
 }
 
-static int64_t *ready_key; /* qsort's context (graph building is single-threaded per graph) */
-static int by_ready(const void *a, const void *b) {
-    int i = *(const int *)a, j = *(const int *)b;
-    int64_t ki = ready_key[i], kj = ready_key[j];
-    return ki != kj ? (ki < kj ? 1 : -1) : (i > j) - (i < j);
-}
-
 static void compute_gradients_overlapped(nb_graph *g, nb_output loss, const nb_output *vars, int n_vars,
                                          nb_dist_reduce op, nb_output *grads) {
     for (int i = 0; i < n_vars; i++)
@@ -1158,8 +1151,11 @@ static void compute_gradients_overlapped(nb_graph *g, nb_output loss, const nb_o
                 if (g->ops[id]->inputs[j].op == v && g->ops[id]->inputs[j].index == vars[i].index) key[i] = id;
         b.order[i] = i;
     }
-    ready_key = key;
-    qsort(b.order, (size_t)n_vars, sizeof *b.order, by_ready);
+    for (int a = 1; a < n_vars; a++) { /* stable insertion sort, highest key first */
+        int i = b.order[a], c = a;
+        for (; c > 0 && key[b.order[c - 1]] < key[i]; c--) b.order[c] = b.order[c - 1];
+        b.order[c] = i;
+    }
     size_t bytes = 0;
     for (int k = 0; k < n_vars; k++) {
         int i = b.order[k];
