@@ -354,7 +354,9 @@ static bool allreduce_ring(void *vbuf, int64_t count, nb_dtype dt, int op, const
     if (n == 1 || count == 0) return true;
     char *buf = vbuf;
     size_t es = nbi_dtype_size(dt);
-    int64_t seg = (int64_t)(RING_SEG_BYTES / es), k = (count + seg - 1) / seg;
+    int64_t seg = (int64_t)(RING_SEG_BYTES / es);
+    if (seg > count) seg = count;
+    int64_t k = (count + seg - 1) / seg;
     char *tmp = malloc(2 * (size_t)seg * es);
     MPI_Request *req = malloc((size_t)k * sizeof *req), rq = MPI_REQUEST_NULL;
     int *peer = malloc((size_t)k * sizeof *peer);
@@ -404,13 +406,22 @@ static bool allreduce_ring(void *vbuf, int64_t count, nb_dtype dt, int op, const
             snprintf(msg, msgn, "%s: out of memory for the all-reduce buffers", what);
             for (int64_t j = 0; j < k; j++)
                 if (req[j] != MPI_REQUEST_NULL) MPI_Cancel(&req[j]);
+            free(fw), free(fpeer);
+            fw = NULL, fpeer = NULL;
         }
+        for (int64_t j = 0; ok && j < k; j++) fw[j] = MPI_REQUEST_NULL, fpeer[j] = to;
         for (int64_t j = 0; ok && j < k; j++) {
-            fw[j] = MPI_REQUEST_NULL, fpeer[j] = to;
             if (r != n - 1 && !(ok = wait_all(1, &req[j], &from, what, msg, msgn))) break;
             if (to >= 0) MPI_Isend(SEG_AT(j), SEG_LEN(j), MPI_BYTE, to, TAG_RING, D.comm, &fw[j]);
         }
-        if (ok) ok = wait_all((int)k, fw, fpeer, what, msg, msgn);
+        if (ok) {
+            ok = wait_all((int)k, fw, fpeer, what, msg, msgn);
+        } else if (fw) { /* nothing may still write into the caller's buffer */
+            for (int64_t j = 0; j < k; j++) {
+                if (req[j] != MPI_REQUEST_NULL) MPI_Cancel(&req[j]);
+                if (fw[j] != MPI_REQUEST_NULL) MPI_Cancel(&fw[j]);
+            }
+        }
         free(fw), free(fpeer);
     }
 #undef SEG_LEN
