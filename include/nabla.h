@@ -2023,6 +2023,38 @@ double nb_dist_get_timeout(void);
  *  nb_dist_compute_gradients builds the graph. */
 void nb_dist_set_fusion_threshold(size_t bytes);
 size_t nb_dist_get_fusion_threshold(void);
+/** Overlap of the all-reduce with the backward pass (default on, buckets of at
+ *  most 1 MiB; env NABLA_DIST_OVERLAP bytes). With bucket_bytes > 0,
+ *  nb_dist_compute_gradients fills buckets (one dtype, at most
+ *  min(bucket_bytes, fusion threshold) bytes) in the order the backward pass
+ *  finishes the gradients and starts each bucket's all-reduce
+ *  (NablaAllreduceStart) right after its last gradient is made: a
+ *  communication thread runs it while the session runs the backward ops of the
+ *  layers below; a NablaAllreduceWait per bucket, after the backward pass,
+ *  gives the averaged gradients to apply_gradients. The results are the same
+ *  bits as without overlap. 0: no overlap (HorovodAllreduce /
+ *  HorovodGroupedAllreduce ops after the backward pass, fused by the fusion
+ *  threshold alone). Read when nb_dist_compute_gradients builds the graph. */
+void nb_dist_set_overlap(size_t bucket_bytes);
+/** The all-reduce algorithm: a pipelined ring (each rank talks to its two
+ *  neighbours; 1 MiB segments) for jobs of at least min_ranks ranks and
+ *  buffers of at least min_bytes (default 8 ranks, 1 MiB; env
+ *  NABLA_DIST_RING "ranks,bytes"); otherwise the direct one (each rank sends
+ *  its chunk to every rank). Both sum in rank order 0..size-1: the same bits.
+ *  Must be the same on every rank (a difference fails the all-reduce with
+ *  "ranks disagree ... different all-reduce algorithms"). min_ranks < 1
+ *  counts as 1. */
+void nb_dist_set_ring(int min_ranks, size_t min_bytes);
+void nb_dist_get_ring(int *min_ranks, size_t *min_bytes);
+size_t nb_dist_get_overlap(void);
+/** Counters of the overlapped all-reduces since nb_dist_init (this process):
+ *  how many were started, how many the communication thread began and how
+ *  many it finished before the session reached any NablaAllreduceWait after
+ *  their start, that is while the backward pass was still running. */
+typedef struct nb_dist_stats {
+    int64_t overlap_allreduces, overlap_started, overlap_finished;
+} nb_dist_stats;
+void nb_dist_get_stats(nb_dist_stats *stats);
 
 /** All-reduce (op): y = the elementwise sum over ranks of x (Average: divided
  *  by size). Same shape and dtype; every rank gets the same bits. Sum takes

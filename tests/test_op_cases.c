@@ -44,6 +44,8 @@ static const struct {
     {"HorovodGroupedAllreduce", "needs an MPI runtime; its values are checked under mpirun (tests/dist/)"},
     {"HorovodBroadcast", "needs an MPI runtime; its values are checked under mpirun (tests/dist/)"},
     {"HorovodAllgather", "needs an MPI runtime; its values are checked under mpirun (tests/dist/)"},
+    {"NablaAllreduceStart", "needs an MPI runtime; its values are checked under mpirun (tests/dist/)"},
+    {"NablaAllreduceWait", "needs an MPI runtime; its values are checked under mpirun (tests/dist/)"},
 };
 
 /*** Helpers ***/
@@ -806,6 +808,13 @@ static void c_grouped_allreduce(ocase *c) {
 }
 static void c_broadcast(ocase *c) { c->y = collective(c, NBI_OP_DIST_BROADCAST, (nb_output[]){CF(S(2), 1, 2)}, 1); }
 static void c_allgather(ocase *c) { c->y = collective(c, NBI_OP_DIST_ALLGATHER, (nb_output[]){CF(S(2), 1, 2)}, 1); }
+static void c_allreduce_start(ocase *c) {
+    c->y = collective(c, NBI_OP_DIST_ALLREDUCE_START, (nb_output[]){CF(S(2), 1, 2), CF(S(1), 3)}, 2);
+}
+static void c_allreduce_wait(ocase *c) {
+    nb_output h = collective(c, NBI_OP_DIST_ALLREDUCE_START, (nb_output[]){CF(S(2), 1, 2), CF(S(1), 3)}, 2);
+    c->y = fin(raw(c, NBI_OP_DIST_ALLREDUCE_WAIT, &h, 1));
+}
 
 /*** The table: one row per op type ***/
 
@@ -870,6 +879,7 @@ static const case_row cases[] = {
     /* collectives */
     {"HorovodAllreduce", c_allreduce}, {"HorovodGroupedAllreduce", c_grouped_allreduce},
     {"HorovodBroadcast", c_broadcast}, {"HorovodAllgather", c_allgather},
+    {"NablaAllreduceStart", c_allreduce_start}, {"NablaAllreduceWait", c_allreduce_wait},
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 
