@@ -288,15 +288,16 @@ bool nbi_sgemm_small_force(bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
 
 /* Where the kernel beats OpenBLAS 0.3.21 on this machine (Zen 4, measured
  * shape by shape): at least 8 rows and 16 columns (narrower products waste
- * half a tile), operands whose read footprint stays within about the L2
- * (1 MiB each: beyond, B's rows, read in place, are a page apart and the TLB
- * and the missing cache blocking lose to the BLAS's packing). */
+ * half a tile), operands and result whose footprints stay within about the
+ * L2 (1 MiB each: beyond, B's rows, read in place, are a page apart and the
+ * TLB and the missing cache blocking lose to the BLAS's packing; the CNN's
+ * [64,3136]x[3136,1024] dense layer stays with the BLAS). */
 bool nbi_sgemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
                      int threads) {
     if (m < 8 || n < 16 || k < 1) return false;
     double lim = 1024.0 * 1024.0 / sizeof(float);
     double afoot = (double)(ta ? k : m) * (double)lda, bfoot = (double)(tb ? n : k) * (double)ldb;
-    if (afoot > lim || bfoot > lim) return false;
+    if (afoot > lim || bfoot > lim || (double)m * (double)ldc > lim) return false;
     return nbi_sgemm_small_force(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads);
 }
