@@ -397,14 +397,16 @@ TEST(gemm_blocking_with_small_limits) {
 
 /* The AVX-512 small-product kernel (src/ops/gemm_small.c) against a naive
  * double loop, for every transpose, sizes that leave row and column tails
- * (1..7 rows past a tile of 8, 1..31 columns past a tile of 32, one column),
+ * (1..7 rows past a tile of 8, 1..31 columns past a tile of 32, one column,
+ * depth past a block of 256, a B large enough to be packed),
  * padded leading dimensions whose padding holds NaN (never read, never
  * written), beta 0 over a C full of NaN, beta 1 and -0.5, and 1 and 2
  * threads. Without AVX-512 the kernel must decline and leave C alone. */
 TEST(gemm_small_kernel_against_naive) {
     static const int64_t sizes[][3] = {{1, 1, 1},   {8, 32, 1},   {9, 33, 7},   {7, 31, 2},
                                        {64, 256, 10}, {65, 17, 300}, {3, 100, 64}, {17, 16, 33},
-                                       {130, 70, 5},  {16, 48, 129}, {5, 1, 9},    {200, 64, 3}};
+                                       {130, 70, 5},  {16, 48, 129}, {5, 1, 9},    {200, 64, 3},
+                                       {9, 1000, 270} /* B over 1 MiB: copied a depth block at a time */};
     bool avail = nbi_sgemm_small_available();
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int tr = 0; tr < 4; tr++)

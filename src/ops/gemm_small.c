@@ -39,6 +39,10 @@
 #ifndef KC
 #define KC 256 /* depth of a block */
 #endif
+/* Operands larger than this many floats (1 MiB) do not stay in the L2: a
+ * larger A or C goes to the BLAS, a larger B is copied a depth block at a
+ * time into a contiguous panel (its rows may be a page apart). */
+#define FOOT (1024.0 * 1024.0 / sizeof(float))
 
 /* -1 unknown, 0 off, 1 on */
 static atomic_int g_avail = -1;
@@ -204,32 +208,48 @@ static TGT void pack_bt(int64_t k, const float *b, int64_t ldb, int64_t j0, int6
     }
 }
 
-/* Row blocks [i0, i1) (multiples of MR but the last) of panel jp. */
-static TGT void panel(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                      const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int64_t jp,
-                      int64_t i0, int64_t i1, float *P) {
-    (void)m;
+/* Depth block [p0, p0 + kc) of panel jp, row blocks [i0, i1) (multiples of
+ * MR but the last), B's slice at bp with row stride bs. */
+static TGT void block(bool ta, int64_t n, int64_t p0, int64_t kc, const float *a, int64_t lda,
+                      const float *bp, int64_t bs, float beta, float *c, int64_t ldc, int64_t jp,
+                      int64_t i0, int64_t i1) {
     int64_t j0 = jp * NR, nw = min64(NR, n - j0);
     __mmask16 m0 = (__mmask16)(nw >= 16 ? 0xFFFF : (1u << nw) - 1u);
     __mmask16 m1 = (__mmask16)(nw >= 32 ? 0xFFFF : nw > 16 ? (1u << (nw - 16)) - 1u : 0u);
-    const float *bp;
-    int64_t bs;
-    if (tb) {
-        pack_bt(k, b, ldb, j0, nw, P);
-        bp = P;
-        bs = NR;
-    } else {
-        bp = b + j0;
-        bs = ldb;
+    float bt = p0 == 0 ? beta : 1.0f;
+    for (int64_t i = i0; i < i1; i += MR) {
+        int r = (int)min64(MR, i1 - i);
+        const float *ai = ta ? a + p0 * lda + i : a + i * lda + p0;
+        TILES[ta][r](kc, ai, lda, bp, bs, bt, c + i * ldc + j0, ldc, m0, m1);
     }
-    /* depth blocks of KC keep the panel's slice of B in L1 across the row blocks */
+}
+
+/* Panel jp, all depth blocks (KC keeps the panel's slice of B in L1 across
+ * the row blocks); with tb each slice is first transposed into P. */
+static TGT void panel(bool ta, bool tb, int64_t n, int64_t k, const float *a, int64_t lda,
+                      const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int64_t jp,
+                      int64_t i0, int64_t i1, float *P) {
+    int64_t j0 = jp * NR, nw = min64(NR, n - j0);
     for (int64_t p0 = 0; p0 < k; p0 += KC) {
         int64_t kc = min64(KC, k - p0);
-        float bt = p0 == 0 ? beta : 1.0f;
-        for (int64_t i = i0; i < i1; i += MR) {
-            int r = (int)min64(MR, i1 - i);
-            const float *ai = ta ? a + p0 * lda + i : a + i * lda + p0;
-            TILES[ta][r](kc, ai, lda, bp + p0 * bs, bs, bt, c + i * ldc + j0, ldc, m0, m1);
+        if (tb) {
+            pack_bt(kc, b + p0, ldb, j0, nw, P);
+            block(ta, n, p0, kc, a, lda, P, NR, beta, c, ldc, jp, i0, i1);
+        } else {
+            block(ta, n, p0, kc, a, lda, b + p0 * ldb + j0, ldb, beta, c, ldc, jp, i0, i1);
+        }
+    }
+}
+
+/* Rows [p0, p0 + kc) of B stored [k,n], panels [jp0, jp1), into P as
+ * [panel][KC][NR] (whole rows read in order: the prefetchers follow). */
+static void pack_rows(int64_t n, int64_t p0, int64_t kc, const float *b, int64_t ldb, int64_t jp0,
+                      int64_t jp1, float *P) {
+    for (int64_t p = 0; p < kc; p++) {
+        const float *src = b + (p0 + p) * ldb;
+        for (int64_t jp = jp0; jp < jp1; jp++) {
+            int64_t j0 = jp * NR, nw = min64(NR, n - j0);
+            memcpy(P + (jp * KC + p) * NR, src + j0, (size_t)nw * sizeof(float));
         }
     }
 }
@@ -238,25 +258,42 @@ static bool run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *
                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int threads) {
     int64_t np = (n + NR - 1) / NR, nmb = (m + MR - 1) / MR;
     double flops = 2.0 * (double)m * (double)n * (double)k;
+    /* B too large to be read in place (its rows may be a page apart): one
+     * depth block of every panel at a time is copied, row by row */
+    bool pack = !tb && (double)k * (double)ldb > FOOT;
     int nt = threads < 1 ? 1 : threads;
     if (flops < 4e5) nt = 1; /* a fork costs more than it saves */
-    bool by_rows = np < nt && nmb >= 2 * nt; /* too few panels: split the rows instead */
-    if (by_rows && tb) by_rows = false, nt = (int)min64(nt, np);
+    bool by_rows = np < nt && nmb >= 2 * nt && !tb && !pack; /* too few panels: split the rows */
     if (!by_rows && np < nt) nt = (int)np;
     float *P = NULL;
-    if (tb) {
-        P = aligned_alloc(64, (size_t)nt * (size_t)k * NR * sizeof(float));
+    size_t per = (size_t)KC * NR, cnt = pack ? (size_t)np * per : tb ? (size_t)nt * per : 0;
+    if (cnt) {
+        P = aligned_alloc(64, cnt * sizeof(float));
         if (!P) return false;
     }
-    if (nt == 1) {
-        for (int64_t jp = 0; jp < np; jp++) panel(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, jp, 0, m, P);
+    if (pack) {
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            int t = omp_get_thread_num(), tn = omp_get_num_threads();
+            for (int64_t p0 = 0; p0 < k; p0 += KC) {
+                int64_t kc = min64(KC, k - p0);
+                pack_rows(n, p0, kc, b, ldb, np * t / tn, np * (t + 1) / tn, P);
+#pragma omp barrier
+#pragma omp for schedule(static)
+                for (int64_t jp = 0; jp < np; jp++)
+                    block(ta, n, p0, kc, a, lda, P + (size_t)jp * per, NR, beta, c, ldc, jp, 0, m);
+                /* the implicit barrier: P is refilled next */
+            }
+        }
+    } else if (nt == 1) {
+        for (int64_t jp = 0; jp < np; jp++) panel(ta, tb, n, k, a, lda, b, ldb, beta, c, ldc, jp, 0, m, P);
     } else if (!by_rows) {
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int64_t jp = 0; jp < np; jp++)
-            panel(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, jp, 0, m,
-                  P ? P + (size_t)omp_get_thread_num() * (size_t)k * NR : NULL);
+            panel(ta, tb, n, k, a, lda, b, ldb, beta, c, ldc, jp, 0, m,
+                  P ? P + (size_t)omp_get_thread_num() * per : NULL);
     } else {
-        /* B read in place (tb is false here): each thread a share of the row blocks */
+        /* B read in place: each thread a share of the row blocks */
 #pragma omp parallel num_threads(nt)
         {
             int t = omp_get_thread_num(), tn = omp_get_num_threads();
@@ -264,7 +301,7 @@ static bool run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *
             int64_t i0 = b0 * MR, i1 = min64(b1 * MR, m);
             if (i0 < i1)
                 for (int64_t jp = 0; jp < np; jp++)
-                    panel(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, jp, i0, i1, NULL);
+                    panel(ta, false, n, k, a, lda, b, ldb, beta, c, ldc, jp, i0, i1, NULL);
         }
     }
     free(P);
@@ -288,16 +325,13 @@ bool nbi_sgemm_small_force(bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
 
 /* Where the kernel beats OpenBLAS 0.3.21 on this machine (Zen 4, measured
  * shape by shape): at least 8 rows and 16 columns (narrower products waste
- * half a tile), operands and result whose footprints stay within about the
- * L2 (1 MiB each: beyond, B's rows, read in place, are a page apart and the
- * TLB and the missing cache blocking lose to the BLAS's packing; the CNN's
- * [64,3136]x[3136,1024] dense layer stays with the BLAS). */
+ * half a tile), and A and C within FOOT (A is re-read for every panel; the
+ * CNN's dense-layer weight gradient, a [3136,1024] C, stays with the BLAS). */
 bool nbi_sgemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
                      int threads) {
     if (m < 8 || n < 16 || k < 1) return false;
-    double lim = 1024.0 * 1024.0 / sizeof(float);
-    double afoot = (double)(ta ? k : m) * (double)lda, bfoot = (double)(tb ? n : k) * (double)ldb;
-    if (afoot > lim || bfoot > lim || (double)m * (double)ldc > lim) return false;
+    double afoot = (double)(ta ? k : m) * (double)lda;
+    if (afoot > FOOT || (double)m * (double)ldc > FOOT) return false;
     return nbi_sgemm_small_force(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads);
 }
