@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
 
     /* ---- data ---- */
     split tr = {0}, te = {0};
-    if (fashion_load(data, smoke, train_size, test_size, &tr, &te)) return 1;
+    if (fashion_load(data, smoke, train_size, test_size, &tr, &te, dist.on)) return 1;
     if (dist.rank == 0)
         printf("fashion_cnn: %lld training and %lld test images, conv5x5x32-pool-conv5x5x64-pool-"
            "dense1024-dense10, Momentum(0.01, 0.9), batch %d, %d epoch(s), %d thread(s)\n",

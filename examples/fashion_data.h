@@ -26,11 +26,14 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A split of the data set: n images of 784 bytes and their labels. */
+/* A split of the data set: n images of 784 bytes and their labels; or, for
+ * --distributed with the files present, only n and where the files are (each
+ * rank reads its shard of every epoch with nb_idx_read_rows). */
 typedef struct {
     int64_t n;
     uint8_t *images;
     int32_t *labels;
+    char dir[400];    /* shard reads: DIR/train-*-idx?-ubyte.gz; "" when in memory */
 } split;
 
 static void split_free(split *s) {
@@ -38,6 +41,63 @@ static void split_free(split *s) {
     free(s->labels);
     s->images = NULL;
     s->labels = NULL;
+}
+
+/* The rows rows[0..k) of src as an in-memory split: read from the files
+ * (nb_idx_read_rows: only those rows) or copied from memory. */
+static nb_status split_rows(const split *src, const int64_t *rows, int64_t k, split *out,
+                            nb_error *err) {
+    out->n = k;
+    out->dir[0] = 0;
+    out->images = malloc((size_t)(k ? k : 1) * PIXELS);
+    out->labels = malloc(sizeof(int32_t) * (size_t)(k ? k : 1));
+    if (!out->images || !out->labels) {
+        split_free(out);
+        err->code = NB_ERR_OUT_OF_MEMORY;
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return NB_ERR_OUT_OF_MEMORY;
+    }
+    if (!src->dir[0]) {
+        for (int64_t i = 0; i < k; i++) {
+            memcpy(out->images + i * PIXELS, src->images + rows[i] * PIXELS, PIXELS);
+            out->labels[i] = src->labels[rows[i]];
+        }
+        return NB_OK;
+    }
+    char pi[512], pl[512];
+    snprintf(pi, sizeof pi, "%s/train-images-idx3-ubyte.gz", src->dir);
+    snprintf(pl, sizeof pl, "%s/train-labels-idx1-ubyte.gz", src->dir);
+    nb_tensor *ti = nb_idx_read_rows(pi, rows, k, err);
+    nb_tensor *tl = ti ? nb_idx_read_rows(pl, rows, k, err) : NULL;
+    if (!ti || !tl) {
+        nb_tensor_unref(ti);
+        split_free(out);
+        return err->code;
+    }
+    memcpy(out->images, nb_tensor_data_const(ti), (size_t)k * PIXELS);
+    const uint8_t *l = nb_tensor_data_const(tl);
+    for (int64_t i = 0; i < k; i++) out->labels[i] = l[i];
+    nb_tensor_unref(ti);
+    nb_tensor_unref(tl);
+    return NB_OK;
+}
+
+/* --distributed: the training set's size from the header only (at most max_n). */
+static nb_status shard_split(const char *dir, int64_t max_n, split *out, nb_error *err) {
+    char pi[512];
+    snprintf(pi, sizeof pi, "%s/train-images-idx3-ubyte.gz", dir);
+    nb_dtype dt;
+    int rank;
+    int64_t dims[NB_MAX_RANK];
+    if (nb_idx_header(pi, &dt, &rank, dims, err) != NB_OK) return err->code;
+    if (dt != NB_UINT8 || rank != 3 || dims[1] * dims[2] != PIXELS) {
+        snprintf(err->message, sizeof err->message, "%.400s: unexpected shape", pi);
+        return err->code = NB_ERR_IO;
+    }
+    *out = (split){dims[0], NULL, NULL, ""};
+    if (max_n > 0 && max_n < out->n) out->n = max_n;
+    snprintf(out->dir, sizeof out->dir, "%s", dir);
+    return NB_OK;
 }
 
 /* Loads DIR/<prefix>-images-idx3-ubyte.gz and its labels, keeping at most max_n. */
@@ -137,11 +197,13 @@ static void fill_batch(const split *s, const int64_t *idx, int64_t m, nb_tensor 
 /* Loads Fashion-MNIST's training and test sets from dir (train_size/test_size
  * 0: all). A smoke run without the data set falls back to the synthetic
  * stand-in and says so; otherwise a missing data set is an error. Returns 0, or
- * 1 after printing what went wrong. */
+ * 1 after printing what went wrong. shard (--distributed): the training set is
+ * not loaded, only its size; fashion_fit reads each rank's rows of each epoch. */
 static int fashion_load(const char *dir, int smoke, int64_t train_size, int64_t test_size, split *tr,
-                        split *te) {
+                        split *te, int shard) {
     nb_error err = {0};
-    if (load_split(dir, "train", train_size, tr, &err) == NB_OK &&
+    if ((shard ? shard_split(dir, train_size, tr, &err)
+               : load_split(dir, "train", train_size, tr, &err)) == NB_OK &&
         load_split(dir, "t10k", test_size, te, &err) == NB_OK)
         return 0;
     split_free(tr);
@@ -186,10 +248,12 @@ static nb_tensor *fashion_images(int rank, int64_t m) {
  * seed), printing one line per epoch with the test accuracy on te, and logging
  * to w when not NULL. Batch tensors are allocated once and refilled.
  * Distributed (m->dist with size N > 1): the global batch is N x batch rows of
- * the one shuffled order every rank computes from seed; rank r trains on rows
- * [r batch, (r+1) batch) of each, the last partial global batch of an epoch
- * is dropped, the test set is split in chunks over the ranks and the hits are
- * summed; only rank 0 prints (its own losses).
+ * the epoch's global order (nb_shard_permutation of seed and epoch, the same on
+ * every rank); rank r trains on rows [r batch, (r+1) batch) of each, the last
+ * partial global batch of an epoch is dropped; each epoch a rank reads just
+ * its rows (nb_shard_rows, then nb_idx_read_rows from the files, or a copy
+ * from the synthetic set); the test set is split in chunks over the ranks and
+ * the hits are summed; only rank 0 prints (its own losses).
  * Returns NB_OK, or the failing run's status (the message is on s). */
 static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split *tr, const split *te,
                              int epochs, uint64_t seed, nb_summary_writer *w, fashion_result *r) {
@@ -214,13 +278,32 @@ static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split 
     uint64_t state = seed;
     int64_t step = 0;
     for (int epoch = 1; epoch <= epochs && st == NB_OK; epoch++) {
-        for (int64_t i = 0; i < tr->n; i++) perm[i] = i;
-        shuffle(perm, tr->n, &state);
+        const split *src = tr;
+        split sh = {0};
         double t0 = now_s(), sum = 0;
+        if (d->size > 1) {
+            /* This rank's rows of the epoch (nb_shard_rows: the global order of
+             * (seed, epoch), batch-sized shares of each global batch, the last
+             * partial one dropped), read from disk (only those rows) or memory. */
+            nb_error err = {0};
+            nb_tensor *rows = nb_shard_rows(tr->n, G, d->rank, d->size, seed, epoch, true, &err);
+            if (!rows || split_rows(tr, nb_tensor_data_const(rows), nb_tensor_size(rows), &sh, &err) != NB_OK) {
+                fprintf(stderr, "rank %d: %s\n", d->rank, err.message);
+                nb_tensor_unref(rows);
+                st = err.code ? err.code : NB_ERR_INTERNAL;
+                break;
+            }
+            nb_tensor_unref(rows);
+            src = &sh;
+            for (int64_t i = 0; i < sh.n; i++) perm[i] = i;
+        } else {
+            for (int64_t i = 0; i < tr->n; i++) perm[i] = i;
+            shuffle(perm, tr->n, &state);
+        }
         for (int64_t b = 0; b < n_steps && st == NB_OK; b++, step++) {
             int64_t mb = b * B + B <= tr->n ? B : rem;
             nb_tensor *xt = mb == B ? xb : xr, *yt = mb == B ? yb : yr;
-            fill_batch(tr, perm + b * G + (int64_t)d->rank * B, mb, xt, yt);
+            fill_batch(src, perm + b * B, mb, xt, yt);
             trained += mb;
             nb_feed f[2] = {{m->x, xt}, {m->y, yt}};
             nb_tensor *out[2];
@@ -232,6 +315,7 @@ static nb_status fashion_fit(nb_session *s, const fashion_model *m, const split 
             sum += l * (double)mb;
             if (w && step % 10 == 0) nb_summary_writer_add_scalar(w, "loss", step, l);
         }
+        split_free(&sh);
         if (st != NB_OK) break;
         double dt = now_s() - t0;
         int k = n_steps < 10 ? m->min_k : 5; /* the first batches of the run, the last ones */

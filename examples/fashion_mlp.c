@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
 
     /* ---- data ---- */
     split tr = {0}, te = {0};
-    if (fashion_load(data, smoke, train_size, test_size, &tr, &te)) return 1;
+    if (fashion_load(data, smoke, train_size, test_size, &tr, &te, dist.on)) return 1;
     if (dist.rank == 0)
         printf("fashion_mlp: %lld training and %lld test images, 784-256-256-10 ReLU, "
                "Momentum(0.05, 0.9), batch %d, %d epoch(s), %d thread(s)%s\n",

@@ -29,8 +29,10 @@
  *                         [--test-fraction F] [--seed N] [--threads N] [--logdir DIR]
  *        image_folder_cnn --smoke
  *        (either with --distributed: under mpirun, data-parallel training over
- *        MPI, see examples/dist_example.h; every rank decodes the folder, then
- *        trains on its share of each global batch of batch x ranks images)
+ *        MPI, see examples/dist_example.h; every rank lists the folder, and
+ *        decodes only its share of the holdout set and, each epoch, its share
+ *        of each global batch of batch x ranks images of the epoch's global
+ *        order, nb_shard_rows; an undecodable image is then an error)
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime */
 #include <nabla.h>
@@ -147,6 +149,51 @@ static void fill_batch(const nb_tensor *src, const nb_tensor *lab, const int64_t
     }
 }
 
+/* --distributed: the holdout images this rank evaluates, its chunks of
+ * eval_chunk images (chunk c goes to rank c mod size), decoded from disk
+ * (only those files; an undecodable one is an error, so shards stay aligned). */
+static nb_status shard_holdout(const char *dir, int size, const nb_tensor *te_idx, const dist_state *d,
+                               nb_tensor **X, nb_tensor **Y, nb_error *err) {
+    int64_t n_te = nb_tensor_size(te_idx), ech = n_te < EVAL_CHUNK ? n_te : EVAL_CHUNK, k = 0;
+    const int64_t *te = nb_tensor_data_const(te_idx);
+    int64_t *mine = malloc(sizeof(int64_t) * (size_t)(n_te ? n_te : 1));
+    if (!mine) return NB_ERR_OUT_OF_MEMORY;
+    for (int64_t i = (int64_t)d->rank * ech; ech > 0 && i < n_te; i += ech * d->size)
+        for (int64_t j = i; j < i + ech && j < n_te; j++) mine[k++] = te[j];
+    nb_image_dataset *ds = nb_image_dataset_open_rows(dir, size, size, 3, NB_IMAGES_STRICT, mine, k, err);
+    free(mine);
+    if (!ds) return err->code;
+    *X = nb_image_dataset_images(ds);
+    *Y = nb_image_dataset_labels(ds);
+    nb_image_dataset_free(ds);
+    return *X && *Y ? NB_OK : NB_ERR_OUT_OF_MEMORY;
+}
+
+/* --distributed: this rank's training images of an epoch (nb_shard_rows over
+ * the training split: global batches of G, the last partial one dropped),
+ * decoded from disk, only those files. */
+static nb_status shard_epoch(const char *dir, int size, const nb_tensor *tr_idx, uint64_t seed, int epoch,
+                             int64_t G, const dist_state *d, nb_tensor **X, nb_tensor **Y, nb_error *err) {
+    nb_tensor *plan = nb_shard_rows(nb_tensor_size(tr_idx), G, d->rank, d->size, seed, epoch, true, err);
+    if (!plan) return err->code;
+    int64_t k = nb_tensor_size(plan);
+    const int64_t *p = nb_tensor_data_const(plan), *tr = nb_tensor_data_const(tr_idx);
+    int64_t *rows = malloc(sizeof(int64_t) * (size_t)(k ? k : 1));
+    if (!rows) {
+        nb_tensor_unref(plan);
+        return NB_ERR_OUT_OF_MEMORY;
+    }
+    for (int64_t i = 0; i < k; i++) rows[i] = tr[p[i]]; /* split positions -> files */
+    nb_tensor_unref(plan);
+    nb_image_dataset *ds = nb_image_dataset_open_rows(dir, size, size, 3, NB_IMAGES_STRICT, rows, k, err);
+    free(rows);
+    if (!ds) return err->code;
+    *X = nb_image_dataset_images(ds);
+    *Y = nb_image_dataset_labels(ds);
+    nb_image_dataset_free(ds);
+    return *X && *Y ? NB_OK : NB_ERR_OUT_OF_MEMORY;
+}
+
 int main(int argc, char **argv) {
     const char *dir = NULL, *logdir = "logs/image_folder_cnn";
     int size = 64, epochs = 10, batch = 32, smoke = 0, threads = 0, distributed = 0;
@@ -204,33 +251,48 @@ int main(int argc, char **argv) {
     /* ---- data: decode, resize, split ---- */
     nb_error err = {0};
     double t0 = now_s();
-    nb_image_dataset *ds = nb_image_dataset_open(dir, size, size, 3, NB_IMAGES_PRINT_WARNINGS, &err);
-    if (!ds) {
+    /* --distributed: nothing is decoded here but the listing's labels; each
+     * rank decodes its part of the holdout set below and its rows of every
+     * epoch in the training loop (nb_image_dataset_open_rows). */
+    nb_image_dataset *ds = dist.on ? nb_image_dataset_open_rows(dir, size, size, 3, 0, NULL, 0, &err)
+                                   : nb_image_dataset_open(dir, size, size, 3, NB_IMAGES_PRINT_WARNINGS, &err);
+    nb_tensor *labels = !ds ? NULL : dist.on ? nb_image_folder_labels(dir, &err) : nb_image_dataset_labels(ds);
+    if (!ds || !labels) {
         fprintf(stderr, "error: %s\n", err.message);
         if (smoke) remove_smoke_folder(smoke_dir, smoke_per_class);
         return 1;
     }
     int n_classes = nb_image_dataset_num_classes(ds);
-    int64_t n = nb_image_dataset_size(ds);
-    printf("%s: %lld images in %d classes (%d skipped), resized to %dx%dx3 in %.2f s\n", dir,
-           (long long)n, n_classes, nb_image_dataset_num_skipped(ds), size, size, now_s() - t0);
-    for (int c = 0; c < n_classes && c < 10; c++) printf("  class %d: %s\n", c, nb_image_dataset_class_name(ds, c));
-    if (n_classes > 10) printf("  ... %d more\n", n_classes - 10);
+    int64_t n = nb_tensor_size(labels);
+    if (dist.on) {
+        if (dist.rank == 0)
+            printf("%s: %lld image files in %d classes (each rank decodes only its rows), %dx%dx3\n", dir,
+                   (long long)n, n_classes, size, size);
+    } else {
+        printf("%s: %lld images in %d classes (%d skipped), resized to %dx%dx3 in %.2f s\n", dir,
+               (long long)n, n_classes, nb_image_dataset_num_skipped(ds), size, size, now_s() - t0);
+    }
+    if (dist.rank == 0) {
+        for (int c = 0; c < n_classes && c < 10; c++) printf("  class %d: %s\n", c, nb_image_dataset_class_name(ds, c));
+        if (n_classes > 10) printf("  ... %d more\n", n_classes - 10);
+    }
 
-    nb_tensor *labels = nb_image_dataset_labels(ds);
-    nb_splits *sp = labels ? nb_splits_holdout(n, test_fraction, labels, seed, &err) : NULL;
+    nb_splits *sp = nb_splits_holdout(n, test_fraction, labels, seed, &err);
     nb_tensor *tr_idx = NULL, *te_idx = NULL, *Xtr = NULL, *Ytr = NULL, *Xte = NULL, *Yte = NULL;
+    int64_t n_te_mine = 0; /* the holdout images this rank evaluates */
     if (!sp || nb_splits_get(sp, 0, &tr_idx, &te_idx, &err) != NB_OK ||
-        nb_image_dataset_gather(ds, nb_tensor_data_const(tr_idx), nb_tensor_size(tr_idx), &Xtr, &Ytr) != NB_OK ||
-        nb_image_dataset_gather(ds, nb_tensor_data_const(te_idx), nb_tensor_size(te_idx), &Xte, &Yte) != NB_OK) {
+        (!dist.on && (nb_image_dataset_gather(ds, nb_tensor_data_const(tr_idx), nb_tensor_size(tr_idx), &Xtr, &Ytr) != NB_OK ||
+                      nb_image_dataset_gather(ds, nb_tensor_data_const(te_idx), nb_tensor_size(te_idx), &Xte, &Yte) != NB_OK)) ||
+        (dist.on && shard_holdout(dir, size, te_idx, &dist, &Xte, &Yte, &err) != NB_OK)) {
         fprintf(stderr, "error: cannot split the images: %s\n", err.message[0] ? err.message : "out of memory");
         return 1;
     }
+    n_te_mine = nb_tensor_dim(Xte, 0);
     nb_tensor_unref(labels);
     nb_splits_free(sp);
     nb_image_dataset_free(ds); /* the split copies are all we need from here on */
-    int64_t n_tr = nb_tensor_dim(Xtr, 0), n_te = nb_tensor_dim(Xte, 0), row = (int64_t)size * size * 3;
-    printf("holdout: %lld training, %lld test images\n", (long long)n_tr, (long long)n_te);
+    int64_t n_tr = nb_tensor_size(tr_idx), n_te = nb_tensor_size(te_idx), row = (int64_t)size * size * 3;
+    if (dist.rank == 0) printf("holdout: %lld training, %lld test images\n", (long long)n_tr, (long long)n_te);
 
     /* ---- graph ---- */
     nb_graph *g = nb_graph_new();
@@ -293,14 +355,27 @@ int main(int argc, char **argv) {
     int64_t step = 0;
     double acc = 0, first_loss = -1, mean_loss = 0;
     for (int epoch = 1; epoch <= epochs; epoch++) {
-        for (int64_t i = 0; i < n_tr; i++) perm[i] = i;
-        shuffle(perm, n_tr, &state);
         double t1 = now_s(), sum = 0;
+        if (dist.on) { /* this rank's rows of the epoch, decoded now */
+            nb_tensor_unref(Xtr);
+            nb_tensor_unref(Ytr);
+            Xtr = Ytr = NULL;
+            if (shard_epoch(dir, size, tr_idx, seed, epoch, G, &dist, &Xtr, &Ytr, &err) != NB_OK) {
+                fprintf(stderr, "rank %d: %s\n", dist.rank, err.message);
+                if (smoke) remove_smoke_folder(smoke_dir, smoke_per_class);
+                dist_end(&dist, 1);
+                return 1;
+            }
+            for (int64_t i = 0; i < nb_tensor_dim(Xtr, 0); i++) perm[i] = i;
+        } else {
+            for (int64_t i = 0; i < n_tr; i++) perm[i] = i;
+            shuffle(perm, n_tr, &state);
+        }
         int64_t trained = 0;
-        for (int64_t b = 0; b < n_global; b += G, step++) {
+        for (int64_t b = 0, k = 0; b < n_global; b += G, k++, step++) {
             int64_t m = b + batch <= n_tr ? batch : rem;
             nb_tensor *xt = m == batch ? xb : xr, *yt = m == batch ? yb : yr;
-            fill_batch(Xtr, Ytr, perm + b + (int64_t)dist.rank * batch, m, row, xt, yt);
+            fill_batch(Xtr, Ytr, perm + k * batch, m, row, xt, yt);
             trained += m;
             nb_tensor *out[2];
             if (nb_session_run(s, (nb_feed[]){{x, xt}, {y, yt}}, 2, (nb_output[]){loss, train_op}, 2, out) != NB_OK)
@@ -313,9 +388,9 @@ int main(int argc, char **argv) {
         double dt = now_s() - t1, hits = 0;
         mean_loss = trained ? sum / (double)trained : 0;
         if (first_loss < 0) first_loss = mean_loss;
-        for (int64_t i = 0; i < n_te; i++) perm[i] = i;
-        for (int64_t i = (int64_t)dist.rank * ech; i < n_te; i += ech * dist.size) {
-            int64_t m = i + ech <= n_te ? ech : erem;
+        for (int64_t i = 0; i < n_te_mine; i++) perm[i] = i;
+        for (int64_t i = 0; i < n_te_mine; i += ech) { /* distributed: this rank's chunks */
+            int64_t m = i + ech <= n_te_mine ? ech : erem;
             nb_tensor *xt = m == ech ? xe : xer, *yt = m == ech ? ye : yer;
             fill_batch(Xte, Yte, perm + i, m, row, xt, yt);
             nb_tensor *c = nb_session_eval(s, n_correct, (nb_feed[]){{x, xt}, {y, yt}}, 2);

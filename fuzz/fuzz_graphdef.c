@@ -10,7 +10,7 @@
  * status with a message, every value must match its op's static shape.
  */
 #include "fuzz_extreme.h"
-#include "graph/graphdef_table.h"
+#include "graph/graphdef_attrs.h"
 
 /*** A growing protobuf buffer ***/
 
@@ -118,65 +118,66 @@ static void attr_entry(pbuf *node, const char *key, pbuf *val) {
 }
 
 /* An AttrValue for a table row, usually of the right kind. */
-static void draw_attr(pbuf *v, attr_src src, reader *r) {
+static void draw_attr(pbuf *v, nbi_attr_kind src, reader *r) {
     unsigned b = take(r);
-    if ((b & 0x1f) == 0x1f) src = (attr_src)(b >> 5) * 4 % (A_APPROXIMATE + 1); /* another kind */
+    if ((b & 0x1f) == 0x1f) src = (nbi_attr_kind)((b >> 5) * 4 % (NBI_A_VALUE_DTYPE + 1)); /* another kind */
     switch (src) {
-    case A_T_IN0: case A_T_IN1: case A_T_IN2: case A_T_LAST: case A_T_OUT0: case A_DTYPE:
-    case A_INT32: case A_INT64:
+    case NBI_A_T_IN0: case NBI_A_T_IN1: case NBI_A_T_IN2: case NBI_A_T_LAST: case NBI_A_T_OUT0: case NBI_A_DTYPE:
+    case NBI_A_OUT_TYPE: case NBI_A_VALUE_DTYPE:
+    case NBI_A_INT32: case NBI_A_INT64:
         pb_int(v, 6, draw_dtype(r));
         break;
-    case A_SHAPE: {
+    case NBI_A_SHAPE: {
         pbuf s = {0};
         draw_shape(&s, r);
         pb_sub(v, 7, &s);
         break;
     }
-    case A_VALUE: {
+    case NBI_A_VALUE: {
         pbuf t = {0};
         draw_tensor(&t, r);
         pb_sub(v, 8, &t);
         break;
     }
-    case A_TRANSPOSE_A: case A_TRANSPOSE_B: case A_KEEP_DIMS: case A_USE_NESTEROV: case A_TRUE:
-    case A_FALSE: case A_IS_TRAINING: case A_APPROXIMATE:
+    case NBI_A_TRANSPOSE_A: case NBI_A_TRANSPOSE_B: case NBI_A_KEEP_DIMS: case NBI_A_USE_NESTEROV: case NBI_A_TRUE:
+    case NBI_A_FALSE: case NBI_A_IS_TRAINING: case NBI_A_APPROXIMATE:
         pb_int(v, 5, take(r) & 1);
         break;
-    case A_B0: case A_B1:
+    case NBI_A_B0: case NBI_A_B1:
         pb_int(v, 5, take(r) & 1);
         break;
-    case A_SEED: case A_SEED2: case A_AXIS: case A_ZERO: case A_N: case A_N_MINUS_1:
-    case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
+    case NBI_A_SEED: case NBI_A_SEED2: case NBI_A_AXIS: case NBI_A_ZERO: case NBI_A_N: case NBI_A_N_MINUS_1:
+    case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4:
         pb_int(v, 3, draw(r));
         break;
-    case A_INTS: case A_STRIDES: case A_DILATIONS: case A_KSIZE: {
+    case NBI_A_INTS: case NBI_A_STRIDES: case NBI_A_DILATIONS: case NBI_A_KSIZE: {
         pbuf l = {0};
         int n = (int)(take(r) % 6);
-        bool nhwc = src != A_INTS && (b & 0x20);
+        bool nhwc = src != NBI_A_INTS && (b & 0x20);
         for (int i = 0; i < n; i++) pb_int(&l, 3, nhwc && (i == 0 || i == 3) ? 1 : draw(r));
         pb_sub(v, 1, &l);
         break;
     }
-    case A_PADDING: pb_str(v, 2, (b & 0x40) ? "SAME" : (b & 0x20) ? "VALID" : "FULL"); break;
-    case A_NHWC: pb_str(v, 2, (b & 0x20) ? "NHWC" : "NCHW"); break;
-    case A_MIRROR_MODE: pb_str(v, 2, (b & 0x40) ? "REFLECT" : (b & 0x20) ? "SYMMETRIC" : "WRAP"); break;
-    case A_F0: pb_float(v, 4, (b & 0x20) ? (float)draw(r) : 1e-3f); break;
-    case A_EMPTY_S: pb_str(v, 2, ""); break;
-    case A_MESSAGE: pb_str(v, 2, (b & 0x20) ? "msg" : ""); break;
-    case A_T_REST: {
+    case NBI_A_PADDING: pb_str(v, 2, (b & 0x40) ? "SAME" : (b & 0x20) ? "VALID" : "FULL"); break;
+    case NBI_A_NHWC: pb_str(v, 2, (b & 0x20) ? "NHWC" : "NCHW"); break;
+    case NBI_A_MIRROR_MODE: pb_str(v, 2, (b & 0x40) ? "REFLECT" : (b & 0x20) ? "SYMMETRIC" : "WRAP"); break;
+    case NBI_A_F0: pb_float(v, 4, (b & 0x20) ? (float)draw(r) : 1e-3f); break;
+    case NBI_A_EMPTY_S: pb_str(v, 2, ""); break;
+    case NBI_A_MESSAGE: pb_str(v, 2, (b & 0x20) ? "msg" : ""); break;
+    case NBI_A_T_REST: {
         pbuf l = {0};
         int n = (int)(take(r) % 3);
         for (int i = 0; i < n; i++) pb_int(&l, 6, draw_dtype(r));
         pb_sub(v, 1, &l);
         break;
     }
-    case A_CLASS: {
+    case NBI_A_CLASS: {
         pbuf l = {0};
         pb_str(&l, 2, "loc:@n0");
         pb_sub(v, 1, &l);
         break;
     }
-    case A_END: break;
+    case NBI_A_END: break;
     }
 }
 
@@ -196,7 +197,7 @@ static pbuf recipe(reader *r) {
         if (i == 0 || k % 4 == 0) type = NBI_OP_CONST;
         else if (k % 4 == 1) type = NBI_OP_PLACEHOLDER;
         else type = (int)(take(r) % NBI_OP_COUNT);
-        const char *tf = nbi_registry_names[type] ? nbi_registry_names[type] : "NoSuchOp";
+        const char *tf = nbi_registry[type]->type;
         pb_str(&node, 2, tf);
         /* usually the op's own input count (a variadic op: 1 to 4) */
         unsigned q = take(r);
@@ -210,11 +211,11 @@ static pbuf recipe(reader *r) {
                      (c & 0xc0) == 0x40 ? ":1" : "");
             pb_str(&node, 3, in);
         }
-        const attr_row *rows = nbi_graphdef_attr_rows(type);
+        const nbi_attr_row *rows = nbi_graphdef_attr_rows(type);
         for (int a = 0; rows[a].name; a++) {
             if ((take(r) & 0x3f) == 0x3f) continue; /* now and then an attr is missing */
             pbuf v = {0};
-            draw_attr(&v, rows[a].src, r);
+            draw_attr(&v, rows[a].kind, r);
             attr_entry(&node, rows[a].name, &v);
         }
         pb_sub(&gd, 1, &node);

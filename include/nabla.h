@@ -565,6 +565,13 @@ nb_output nb_reduce_all(nb_graph *g, nb_output x, const int *axes, int n_axes, b
  *  "ScanOp: Expected scan axis in the range [-2, 2), but got 2". Gradient:
  *  cumsum of dy with reverse flipped. */
 nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
+/** tf.cumprod(x, axis, exclusive, reverse) (op Cumprod, axis a Const "<name>/axis",
+ *  default name "Cumprod"): y[..., i, ...] = product of x[..., j, ...] over j <= i
+ *  along axis (j < i when exclusive, the empty product being 1; j >= i / j > i
+ *  when reverse). float32, float64, int32, int64 (integer products wrap, as TF's);
+ *  same shape as x; axis errors as nb_cumsum's. Gradient (TF's):
+ *  cumsum(y * dy, exclusive, !reverse) / x, defined where x has no zeros. */
+nb_output nb_cumprod(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
 /** tf.nn.top_k(x, k, sorted): the k largest entries along the last dim of x
  *  (rank >= 1; float32/float64/int32/int64/uint8), in descending order, equal
  *  values by lower index first. Op TopKV2 with outputs 0 values (x's dtype) and
@@ -920,7 +927,7 @@ nb_output nb_nn_fused_batch_norm(nb_graph *g, nb_output x, nb_output scale, nb_o
                                  nb_output *batch_variance, const char *name);
 
 /*** Neural networks *********************************************************/
-/* tf.nn activations, softmax, losses, dropout and bias_add (src/ops/nn.c).
+/* tf.nn activations, softmax, losses, dropout and bias_add (src/ops/activation.c, nn.c).
  * Data inputs are float32 or float64 (NB_ERR_DTYPE otherwise); unknown dims
  * stay unknown. Each returns output 0 of its op (borrowed from the graph; nil
  * on error, which is sticky on the graph and names the node). Every op here
@@ -1181,6 +1188,25 @@ nb_tensor *nb_image_dataset_labels(const nb_image_dataset *ds);
  *  NB_ERR_INVALID_ARGUMENT for an index out of range. */
 nb_status nb_image_dataset_gather(const nb_image_dataset *ds, const int64_t *indices, int64_t n,
                                   nb_tensor **images, nb_tensor **labels);
+/** The label (class index) of every image file of a folder, in load order
+ *  (class, then file name; every DIR/CLASS/FILE with an image extension),
+ *  without decoding any: a new int32 [n_files] tensor, or NULL with err as
+ *  nb_image_dataset_open (except that an empty class list is still
+ *  NB_ERR_NOT_FOUND and no file is checked). Its length is the number of
+ *  rows nb_image_dataset_open_rows indexes. */
+nb_tensor *nb_image_folder_labels(const char *dir, nb_error *err);
+/** nb_image_dataset_open of chosen files only (a data shard): image i of the
+ *  dataset is file rows[i] of the folder's listing (the order of
+ *  nb_image_folder_labels; any order, repeats allowed), and only
+ *  those files are read and decoded. A file that cannot be decoded is skipped
+ *  as nb_image_dataset_open skips it (the dataset is then shorter than n_rows:
+ *  use NB_IMAGES_STRICT where shards must stay aligned); n_rows 0 gives an
+ *  empty dataset. Errors as nb_image_dataset_open, plus
+ *  NB_ERR_INVALID_ARGUMENT "nb_image_dataset_open_rows: rows[I] is R, outside
+ *  the N image files of DIR (0..N-1)". */
+nb_image_dataset *nb_image_dataset_open_rows(const char *dir, int height, int width, int channels,
+                                             unsigned flags, const int64_t *rows, int64_t n_rows,
+                                             nb_error *err);
 
 /** Restarts the batch iterator at epoch 0 with this shuffling seed (the seed
  *  is 0 until set). Epoch e visits the images in a permutation drawn from
@@ -1397,7 +1423,9 @@ typedef struct nb_kmeans_result {
  *  Each iteration labels every row with its nearest centroid, the distances coming
  *  from BLAS GEMMs (||x||² - 2 x·c + ||c||²) over blocks of rows shared among
  *  nb_get_num_threads() threads (for k <= 32 on CPUs with AVX2, a fused kernel
- *  that reads each row once computes the x·c instead), then moves each centroid
+ *  that reads each row once computes the x·c instead; the environment variable
+ *  NABLA_KMEANS_GEMM=1, read at each call, keeps the GEMMs there too, to compare
+ *  the two: they may differ in the last bits), then moves each centroid
  *  to the mean of its rows;
  *  a cluster left empty is re-seeded with the row farthest from its centroid, as
  *  scikit-learn does. A run stops when the labels repeat or the centroids move less
@@ -1636,6 +1664,66 @@ nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *col
  *  reader holds much more than the limit. Process-wide and thread-safe; a read
  *  already running keeps the limit it started with. Returns the previous limit. */
 size_t nb_csv_set_max_row_bytes(size_t n);
+/** The number of data rows of a CSV file (the header not counted), through
+ *  the same tokenizer and quoting rules as nb_csv_read (the whole file is
+ *  scanned; cells are not parsed). Errors as nb_csv_read. */
+nb_status nb_csv_num_rows(const char *path, bool has_header, int64_t *n, nb_error *err);
+/** nb_csv_read of chosen data rows only (a data shard): a [n_rows, n_cols]
+ *  tensor whose row i is data row rows[i] (0-based, the header not counted;
+ *  any order, repeats allowed). The file is tokenized to its end (CSV has no
+ *  row index), but only the rows asked for are checked and parsed: the field
+ *  count and the cells of other rows are not looked at. Errors as nb_csv_read,
+ *  plus NB_ERR_INVALID_ARGUMENT "PATH: rows[I] is R, below 0" and "PATH: row R
+ *  was asked for, but the file has N data rows (0..N-1)". */
+nb_tensor *nb_csv_read_rows(const char *path, bool has_header, const char *const *columns,
+                            int n_cols, nb_dtype dtype, const int64_t *rows, int64_t n_rows,
+                            nb_error *err);
+
+/*** Data shards *************************************************************/
+/* Data-parallel training (see "Distributed") reads on each rank only the rows
+ * it trains on. Each epoch has one global order, the same on every rank for a
+ * (seed, epoch): nb_shard_permutation. It is cut into global batches, and each
+ * batch into the ranks' shares; nb_shard_rows lists one rank's rows of an
+ * epoch, and the row readers read just those rows from disk:
+ * nb_idx_read_rows, nb_csv_read_rows, nb_image_dataset_open_rows. Nothing here
+ * needs MPI: rank and size come from nb_dist_rank / nb_dist_size or anywhere. */
+
+/** perm receives the order of n examples in epoch `epoch` for `seed`: a
+ *  permutation of 0..n-1, the same on every machine (Fisher-Yates on
+ *  splitmix64 seeded with seed ^ (0xD1B54A32D192ED03 * (epoch + 1)));
+ *  nb_dist_epoch_permutation is this function. Errors:
+ *  NB_ERR_INVALID_ARGUMENT for n < 0 or a NULL perm (err may be NULL). */
+nb_status nb_shard_permutation(int64_t n, uint64_t seed, int64_t epoch, int64_t *perm,
+                               nb_error *err);
+/** The rows that rank `rank` of `size` trains on in an epoch, in the order it
+ *  uses them: the epoch's order (nb_shard_permutation(n, seed, epoch)) is cut
+ *  into global batches of global_batch positions (the last one shorter, or
+ *  dropped with drop_remainder); of a batch of m positions, rank r takes
+ *  positions floor(m r / size) .. floor(m (r+1) / size) - 1 (as
+ *  nb_dist_shard_range). So the ranks' lists are disjoint and together hold
+ *  every row of the epoch (all n without drop_remainder); with size dividing
+ *  global_batch each batch gives each rank global_batch / size rows, one
+ *  after the other in the result. Returns a new int64 [k] tensor of row
+ *  indices, or NULL with err: NB_ERR_INVALID_ARGUMENT "nb_shard_rows: rank 2
+ *  is not one of the 2 ranks 0..1", n < 0, global_batch < 1, global_batch <
+ *  size ("... leaves some of the 3 ranks without a row ..."); NB_ERR_OUT_OF_MEMORY. */
+nb_tensor *nb_shard_rows(int64_t n, int64_t global_batch, int rank, int size, uint64_t seed,
+                         int64_t epoch, bool drop_remainder, nb_error *err);
+/** An IDX file's header: its dtype (as nb_idx_load gives it), rank and dims
+ *  (room for NB_MAX_RANK); reads only the header, also of a gzip file.
+ *  Errors as nb_idx_load. */
+nb_status nb_idx_header(const char *path, nb_dtype *dtype, int *rank, int64_t *dims, nb_error *err);
+/** Chosen rows (indices along dim 0) of an IDX file: a tensor [n_rows,
+ *  dims 1..] of nb_idx_load's dtype whose row i is the file's row rows[i] (any
+ *  order, repeats allowed). A plain file is read with pread(2): the header and
+ *  those rows' bytes, nothing else (its size must match its header). A gzip
+ *  file (gzip has no random access) is decompressed forward up to the last row
+ *  asked for, keeping only the rows asked for (memory: the result and 128 KiB);
+ *  its CRC is not checked. For repeated shard reads, store the files
+ *  uncompressed. Errors as nb_idx_load, plus NB_ERR_INVALID_ARGUMENT "PATH:
+ *  rows[I] is R, outside the file's N rows (0..N-1)", a rank-0 file, and
+ *  NB_ERR_IO "PATH: the file has B bytes but its header promises W ...". */
+nb_tensor *nb_idx_read_rows(const char *path, const int64_t *rows, int64_t n_rows, nb_error *err);
 
 
 /*** TensorBoard *************************************************************/
@@ -1899,7 +1987,7 @@ nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_gra
  * runs ops in creation order, so identical graphs and fetches suffice). A
  * rank that does not enter a collective within the timeout makes the others'
  * runs fail naming it; see nb_dist_set_timeout. The Python module's
- * nabla.distributed is not part of this library. */
+ * nabla.distributed (Horovod's TF1 names) binds this section. */
 
 /** Reduction of an all-reduce (Horovod's numbers). */
 typedef enum nb_dist_reduce { NB_DIST_AVERAGE = 0, NB_DIST_SUM = 1 } nb_dist_reduce;
@@ -1940,6 +2028,38 @@ double nb_dist_get_timeout(void);
  *  nb_dist_compute_gradients builds the graph. */
 void nb_dist_set_fusion_threshold(size_t bytes);
 size_t nb_dist_get_fusion_threshold(void);
+/** Overlap of the all-reduce with the backward pass (default on, buckets of at
+ *  most 1 MiB; env NABLA_DIST_OVERLAP bytes). With bucket_bytes > 0,
+ *  nb_dist_compute_gradients fills buckets (one dtype, at most
+ *  min(bucket_bytes, fusion threshold) bytes) in the order the backward pass
+ *  finishes the gradients and starts each bucket's all-reduce
+ *  (NablaAllreduceStart) right after its last gradient is made: a
+ *  communication thread runs it while the session runs the backward ops of the
+ *  layers below; a NablaAllreduceWait per bucket, after the backward pass,
+ *  gives the averaged gradients to apply_gradients. The results are the same
+ *  bits as without overlap. 0: no overlap (HorovodAllreduce /
+ *  HorovodGroupedAllreduce ops after the backward pass, fused by the fusion
+ *  threshold alone). Read when nb_dist_compute_gradients builds the graph. */
+void nb_dist_set_overlap(size_t bucket_bytes);
+/** The all-reduce algorithm: a pipelined ring (each rank talks to its two
+ *  neighbours; 1 MiB segments) for jobs of at least min_ranks ranks and
+ *  buffers of at least min_bytes (default 8 ranks, 1 MiB; env
+ *  NABLA_DIST_RING "ranks,bytes"); otherwise the direct one (each rank sends
+ *  its chunk to every rank). Both sum in rank order 0..size-1: the same bits.
+ *  Must be the same on every rank (a difference fails the all-reduce with
+ *  "ranks disagree ... different all-reduce algorithms"). min_ranks < 1
+ *  counts as 1. */
+void nb_dist_set_ring(int min_ranks, size_t min_bytes);
+void nb_dist_get_ring(int *min_ranks, size_t *min_bytes);
+size_t nb_dist_get_overlap(void);
+/** Counters of the overlapped all-reduces since nb_dist_init (this process):
+ *  how many were started, how many the communication thread began and how
+ *  many it finished before the session reached any NablaAllreduceWait after
+ *  their start, that is while the backward pass was still running. */
+typedef struct nb_dist_stats {
+    int64_t overlap_allreduces, overlap_started, overlap_finished;
+} nb_dist_stats;
+void nb_dist_get_stats(nb_dist_stats *stats);
 
 /** All-reduce (op): y = the elementwise sum over ranks of x (Average: divided
  *  by size). Same shape and dtype; every rank gets the same bits. Sum takes
@@ -1989,7 +2109,8 @@ nb_status nb_dist_barrier(nb_error *err);
 
 /** Data sharding. perm receives the global order of n examples for (seed,
  *  epoch): a permutation of 0..n-1, the same on every rank and machine (a
- *  Fisher-Yates shuffle on splitmix64). Errors: NB_ERR_INVALID_ARGUMENT for
+ *  Fisher-Yates shuffle on splitmix64; it is libnabla's nb_shard_permutation;
+ *  see "Data shards" for the row readers). Errors: NB_ERR_INVALID_ARGUMENT for
  *  n < 0 or a NULL perm. */
 nb_status nb_dist_epoch_permutation(int64_t n, uint64_t seed, int64_t epoch, int64_t *perm);
 /** A rank's rows [*begin, *end) of a global batch of global_batch rows:

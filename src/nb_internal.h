@@ -345,7 +345,7 @@ nb_output nbi_binary(nb_graph *g, int type, nb_output x, nb_output y, const char
 /*** Op registry (src/ops/registry.c, src/ops/ops.def) ***********************/
 
 enum nbi_op_type {
-#define NB_OP(e, tfname) NBI_OP_##e,
+#define NB_OP(e) NBI_OP_##e,
 #include "ops/ops.def"
 #undef NB_OP
     NBI_OP_COUNT
@@ -364,23 +364,39 @@ enum {
     NBI_REF_IN0 = 1u << 2,   /* input 0 is a variable updated in place (not read) */
     NBI_REF_IN1 = 1u << 3,   /* input 1 too (optimizer slots) */
     NBI_REF_IN2 = 1u << 4,
+    NBI_VARIABLE = 1u << 5,  /* a variable: its value lives in the session (VariableV2) */
+    NBI_SEEDED = 1u << 6,    /* attrs.seed, seed2 pick its random stream (0, 0 in a GraphDef: unseeded) */
+    NBI_SUMMARY = 1u << 7,   /* output 0 is a serialized Summary (a DT_STRING scalar in TF) */
+    NBI_TAG_IN0 = 1u << 8,   /* input 0 is a tag: a DT_STRING scalar in TF, a uint8 vector here */
 };
 
+struct nbi_attr_row; /* src/graph/graphdef_attrs.h */
+
+/* An op's entry: every fact about the op, in its family file. */
 typedef struct nbi_opdef {
-    const char *type;   /* TensorFlow op type */
+    const char *type;   /* TensorFlow op type (written only here) */
+    const char *old_type; /* optional: an older TF type the GraphDef importer also takes */
     int n_inputs;       /* -1: variadic */
     unsigned flags;
     nb_status (*infer)(nb_op *op); /* sets outputs; NULL: one output like input 0 */
     nbi_kernel_fn kernel;
     nbi_grad_fn grad;
+    /* Its GraphDef attrs, ended by a NULL name (NBI_ATTRS in graph/graphdef_attrs.h). */
+    const struct nbi_attr_row *attrs;
+    /* Optional: its value while the graph is built, or NULL when unknown (a
+     * Const's value, a Shape of a known shape); read by nbi_const_input. */
+    const nb_tensor *(*const_value)(nb_op *op);
+    /* Optional: called by the GraphDef importer once the attrs are stored,
+     * before shape inference, to restore what a NodeDef does not hold (a
+     * variable's links to its read and initializer). */
+    void (*imported)(nb_op *op);
 } nbi_opdef;
 
 extern const nbi_opdef *const nbi_registry[NBI_OP_COUNT];
-extern const char *const nbi_registry_names[NBI_OP_COUNT];
 
 /* Each family file defines `const nbi_opdef nbi_opdef_<ENUM>` for its ops; the
  * link fails if one is missing. */
-#define NB_OP(e, tfname) extern const nbi_opdef nbi_opdef_##e;
+#define NB_OP(e) extern const nbi_opdef nbi_opdef_##e;
 #include "ops/ops.def"
 #undef NB_OP
 
@@ -426,8 +442,6 @@ void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream);
  * copying (updates made later copy first, so it stays a snapshot). NULL when
  * uninitialized, or with *oom set when the session's state could not grow. */
 nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
-/* Elementwise kernels split work across threads from this many elements up. */
-#define NBI_PAR_MIN 32768
 /* Number of threads the kernels may use. */
 int nbi_num_threads(void);
 /* Re-sizes the team to the cores other processes leave idle (at most every
@@ -454,14 +468,7 @@ void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k
                   int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc,
                   int64_t lim);
 
-/*** Elementwise machinery (src/ops/elementwise.c) ****************************/
-
-/* Applies a binary "row" function over broadcast operands: fn(n, a, sa, b, sb, out)
- * handles n outputs with input strides sa, sb in elements (0 or 1). */
-typedef void (*nbi_binrow_fn)(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb,
-                              void *out);
-nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
-                              nb_dtype out_dt, nbi_binrow_fn fn, nb_tensor **out);
+/*** Elementwise machinery: see src/ops/elementwise.h ***********************/
 
 /*** Debugging (src/ops/debug.c) ********************************************/
 
@@ -512,8 +519,6 @@ int nbi_minimize_var_list(nb_graph *g, const nb_output **vars, int n_vars, nb_ou
 
 /*** Gradient helpers (src/grad/gradients.c) *********************************/
 
-/* Sums grad down to the shape of x (undoing broadcasting), as ops. */
-nb_output nbi_sum_to_shape_of(nb_graph *g, nb_output grad, nb_output x);
 /* Whether gradients flow through values of this dtype (floating types). */
 bool nbi_differentiable_dtype(nb_dtype dt);
 

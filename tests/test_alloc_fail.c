@@ -257,6 +257,52 @@ TEST(read_csv_npy) {
     }
 }
 
+/* The data-shard readers: nb_shard_rows, nb_idx_read_rows (plain file),
+ * nb_csv_read_rows and nb_csv_num_rows. */
+TEST(read_shards) {
+    char idx[600], csv[600];
+    snprintf(idx, sizeof idx, "%s", tmp("r.idx"));
+    snprintf(csv, sizeof csv, "%s", tmp("r.csv"));
+    FILE *f = fopen(idx, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    const unsigned char head[] = {0, 0, 0x0C, 2, 0, 0, 0, 6, 0, 0, 0, 2}; /* int32 [6, 2] */
+    fwrite(head, 1, sizeof head, f);
+    for (int i = 0; i < 48; i++) fputc(i, f);
+    fclose(f);
+    f = fopen(csv, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("a,b\n1,2\nbad,row,x\n4,5\n", f);
+    fclose(f);
+    const int64_t rows[] = {5, 0, 5, 2}, crows[] = {2, 0};
+    for (int which = 0; which < 4; which++) {
+        for (long n = 1; n < MAX_N; n++) {
+            nb_error e = {0};
+            int64_t count = 0;
+            nbi_alloc_fail_at(n);
+            nb_tensor *r = NULL;
+            nb_status st = NB_OK;
+            if (which == 0) r = nb_shard_rows(50, 8, 1, 3, 7, 2, false, &e);
+            else if (which == 1) r = nb_idx_read_rows(idx, rows, 4, &e);
+            else if (which == 2) r = nb_csv_read_rows(csv, true, NULL, 0, NB_FLOAT32, crows, 2, &e);
+            else st = nb_csv_num_rows(csv, true, &count, &e);
+            bool pending = injected();
+            bool ok = which == 3 ? st == NB_OK : r != NULL;
+            if (!ok) {
+                CHECK(e.code == NB_ERR_OUT_OF_MEMORY);
+                if (!is_oom_msg(e.message)) FAILF("which %d N=%ld: message '%s'", which, n, e.message);
+            }
+            nb_tensor_unref(r);
+            if (pending) {
+                CHECK(ok);
+                if (which == 3) CHECK(count == 3);
+                break;
+            }
+        }
+    }
+}
+
 /* Saving a checkpoint: every failure is a status, the previous checkpoint stays
  * readable, and once memory is back the save succeeds. (cJSON allocates with
  * malloc, so only nabla's own allocations are failed here.) */

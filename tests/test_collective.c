@@ -28,6 +28,13 @@ TEST(shapes_and_dtypes) {
     CHECK(nb_output_shape(b).dims[0] == 2);
     nb_output ag = collective(g, NBI_OP_DIST_ALLGATHER, &z, 1, 0, "ag");
     CHECK(nb_output_shape(ag).rank == 1 && nb_output_shape(ag).dims[0] == NB_DIM_UNKNOWN);
+    /* The split all-reduce: Start gives an int64 scalar handle; Wait the
+     * shapes and dtype of Start's inputs (and its reduce_op). */
+    nb_output h = collective(g, NBI_OP_DIST_ALLREDUCE_START, two, 2, NBI_REDUCE_SUM, "start");
+    CHECK(nb_output_dtype(h) == NB_INT64 && nb_output_shape(h).rank == 0 && h.op->n_outputs == 1);
+    nb_output w = collective(g, NBI_OP_DIST_ALLREDUCE_WAIT, &h, 1, 0, "wait");
+    CHECK(w.op && w.op->n_outputs == 2 && w.op->out_dtype[1] == NB_FLOAT32 && w.op->out_shape[0].rank == 2 &&
+          w.op->out_shape[0].dims[1] == 3 && w.op->out_shape[1].dims[0] == 2 && w.op->attrs.axis == NBI_REDUCE_SUM);
     CHECK_GRAPH_OK(g);
     nb_graph_free(g);
 }
@@ -60,6 +67,15 @@ TEST(bad_inputs_named) {
     CHECK(nb_graph_status(g) == NB_ERR_SHAPE);
     CHECK_STR_CONTAINS(nb_graph_errmsg(g), "Shape must be at least rank 1 but is rank 0");
     nb_graph_free(g);
+
+    g = nb_graph_new();
+    nb_output k = nb_placeholder(g, NB_INT64, NB_SHAPE(), "k");
+    collective(g, NBI_OP_DIST_ALLREDUCE_WAIT, &k, 1, 0, "w");
+    CHECK(nb_graph_status(g) == NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(nb_graph_errmsg(g), "input must be the handle of a NablaAllreduceStart, not an output of "
+                                           "'k' (Placeholder)");
+    CHECK_STR_CONTAINS(nb_graph_errmsg(g), "'w' (op: 'NablaAllreduceWait')");
+    nb_graph_free(g);
 }
 
 TEST(run_without_runtime_says_why) {
@@ -74,6 +90,9 @@ TEST(run_without_runtime_says_why) {
     CHECK_STR_CONTAINS(nb_session_errmsg(s), "HorovodAllreduce needs the distributed runtime: nabla was built "
                                              "without MPI, or nb_dist_init was not called");
     CHECK_STR_CONTAINS(nb_session_errmsg(s), "grads");
+    nb_output h = collective(g, NBI_OP_DIST_ALLREDUCE_START, &c, 1, NBI_REDUCE_SUM, "start");
+    CHECK(nb_session_eval(s, h, NULL, 0) == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(s), "NablaAllreduceStart needs the distributed runtime");
     nb_session_free(s);
     nb_graph_free(g);
 }
@@ -99,6 +118,8 @@ TEST(graphdef_round_trip_keeps_type_and_reduce_op) {
     collective(g, NBI_OP_DIST_GROUPED_ALLREDUCE, xs, 2, NBI_REDUCE_AVERAGE, "fused");
     collective(g, NBI_OP_DIST_BROADCAST, &y, 1, 0, "bcast");
     collective(g, NBI_OP_DIST_ALLGATHER, &y, 1, 0, "gather");
+    nb_output hd = collective(g, NBI_OP_DIST_ALLREDUCE_START, xs, 2, NBI_REDUCE_SUM, "start");
+    collective(g, NBI_OP_DIST_ALLREDUCE_WAIT, &hd, 1, 0, "wait");
     void *bytes = NULL;
     size_t len = 0;
     CHECK(nb_graph_to_graphdef(g, &bytes, &len) == NB_OK);
@@ -112,6 +133,11 @@ TEST(graphdef_round_trip_keeps_type_and_reduce_op) {
           f->n_outputs == 2);
     CHECK(b && !strcmp(nb_op_type(b), "HorovodBroadcast"));
     CHECK(ga && !strcmp(nb_op_type(ga), "HorovodAllgather"));
+    nb_op *st = nb_graph_find_op(h, "start"), *w = nb_graph_find_op(h, "wait");
+    CHECK(st && !strcmp(nb_op_type(st), "NablaAllreduceStart") && st->attrs.axis == NBI_REDUCE_SUM &&
+          st->n_inputs == 2);
+    CHECK(w && !strcmp(nb_op_type(w), "NablaAllreduceWait") && w->n_outputs == 2 && w->attrs.axis == NBI_REDUCE_SUM &&
+          w->out_shape[1].rank == 2);
     free(bytes);
     nb_graph_free(h);
     nb_graph_free(g);

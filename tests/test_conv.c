@@ -1,6 +1,6 @@
 /*
  * test_conv.c — Conv2D, Conv2DBackpropInput/Filter, MaxPool(Grad), AvgPool(Grad)
- * and FusedBatchNorm(Grad) (src/ops/conv.def) against naive reference loops
+ * and FusedBatchNorm(Grad) (src/ops/conv.def, norm.def) against naive reference loops
  * written here: random shapes, strides 1 and 2, SAME and VALID, dilation 2,
  * batch and channels > 1, 1x1 and 5x5 filters, float32 and float64, one and
  * two threads, static and unknown dims. Also TF's output sizes, shape

@@ -5,6 +5,7 @@
  * checkpoints restored into an imported graph, freezing, and bad input.
  */
 #include "harness.h"
+#include "graph.pb-c.h"
 
 #include <unistd.h>
 
@@ -182,6 +183,40 @@ TEST(import_handmade_tf_graphdef) {
     CHECK(nb_graph_find_op(g2, "out") != NULL);
     nb_graph_free(g2);
 end:
+    nb_graph_free(g);
+}
+
+/* TF's older variable op, "Variable", is read as VariableV2 (the entry's old_type). */
+TEST(import_takes_the_old_variable_op) {
+    nb_graph *g = nb_graph_new();
+    nb_variable(g, nb_constant_f32(g, 3, NULL), "v");
+    void *bytes = NULL;
+    size_t n = 0;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &bytes, &n), NB_OK);
+    Tensorflow__GraphDef *gd = tensorflow__graph_def__unpack(NULL, n, bytes);
+    CHECK(gd != NULL);
+    int renamed = 0;
+    for (size_t i = 0; gd && i < gd->n_node; i++)
+        if (!strcmp(gd->node[i]->op, "VariableV2")) gd->node[i]->op[8] = 0, renamed++; /* "Variable" */
+    CHECK(renamed == 1);
+    uint8_t packed[4096];
+    size_t m = gd && tensorflow__graph_def__get_packed_size(gd) <= sizeof packed ? tensorflow__graph_def__pack(gd, packed) : 0;
+    CHECK(m > 0);
+    if (gd) tensorflow__graph_def__free_unpacked(gd, NULL);
+    free(bytes);
+    nb_graph *g2 = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g2, packed, m, NULL, &err), NB_OK);
+    nb_op *v = nb_graph_find_op(g2, "v");
+    CHECK(v && !strcmp(nb_op_type(v), "VariableV2") && nb_graph_num_variables(g2) == 1);
+    nb_session *s = nb_session_new(g2);
+    nb_output init = nb_graph_find_output(g2, "v/Assign");
+    CHECK(!nb_output_is_nil(init) && nb_session_run(s, NULL, 0, &init, 1, NULL) == NB_OK);
+    nb_tensor *t = v ? nb_session_eval(s, nb_op_output(v, 0), NULL, 0) : NULL;
+    CHECK(t && nb_tensor_scalar_f64(t) == 3);
+    nb_tensor_unref(t);
+    nb_session_free(s);
+    nb_graph_free(g2);
     nb_graph_free(g);
 }
 

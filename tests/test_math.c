@@ -1294,7 +1294,7 @@ TEST(broadcast_rank4_against_reference) {
 TEST(every_math_op_is_covered) {
     static const char *const others[] = {"AddN", "Select", "SelectV2", "Cast"}; /* tested by their own TESTs */
     for (int e = NBI_OP_ADD; e <= NBI_OP_CAST; e++) {
-        const char *name = nbi_registry_names[e];
+        const char *name = nbi_registry[e]->type;
         bool found = false;
         for (int o = 0; o < N_BINOPS && !found; o++) found = strcmp(binops[o].type, name) == 0;
         for (int o = 0; o < N_UNOPS && !found; o++) found = strcmp(unops[o].type, name) == 0;

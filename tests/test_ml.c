@@ -462,16 +462,19 @@ TEST(kmeans_restarts_keep_the_best) {
 TEST(kmeans_matches_brute_force_labels) {
     /* random data, float32 and float64: the final labels are the nearest
      * centroids by exact distance and the inertia is their sum. k = 6 takes the
-     * fused distance kernel (k <= 32, AVX2 CPUs), k = 40 the GEMM path. */
-    for (int f = 0; f < 4; f++) {
+     * fused distance kernel (k <= 32, AVX2 CPUs), k = 40 the GEMM path, and
+     * k = 6 again with NABLA_KMEANS_GEMM=1 the GEMM path too. */
+    for (int f = 0; f < 6; f++) {
         nb_dtype dt = f % 2 ? NB_FLOAT32 : NB_FLOAT64;
-        const int64_t kk = f < 2 ? 6 : 40;
+        const int64_t kk = f < 2 || f >= 4 ? 6 : 40;
         int64_t n = 700, d = 13, dims[2] = {700, 13};
         nb_tensor *X = nb_tensor_random_normal(dt, 2, dims, 3.0, 2.0, 17);
         nb_kmeans_options o = nb_kmeans_options_default((int)kk);
         o.n_init = 2;
         nb_kmeans_result r;
+        if (f >= 4) setenv("NABLA_KMEANS_GEMM", "1", 1);
         CHECK_STATUS(nb_kmeans(X, &o, &r, NULL), NB_OK);
+        unsetenv("NABLA_KMEANS_GEMM");
         double inertia = 0;
         int ok = 1;
         for (int64_t i = 0; i < n; i++) {

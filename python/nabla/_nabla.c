@@ -987,7 +987,7 @@ PyMODINIT_FUNC PyInit__nabla(void) {
     Py_INCREF(nbpy_operation_cls);
     if (add_type(m, &NbpyGraph_Type, "Graph") < 0 || add_type(m, &NbpyOutput_Type, "Output") < 0 ||
         add_type(m, &NbpyOp_Type, "Op") < 0 || nbpy_ops_register(m) < 0 ||
-        nbpy_session_register(m) < 0 || nbpy_train_register(m) < 0 ||
+        nbpy_session_register(m) < 0 || nbpy_train_register(m) < 0 || nbpy_dist_register(m) < 0 ||
         PyModule_AddFunctions(m, nbpy_tensor_methods) < 0) {
         Py_DECREF(m);
         return NULL;

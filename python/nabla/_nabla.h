@@ -6,6 +6,7 @@
  *   _nabla_ops.c      graph builders, table-driven by C signature
  *   _nabla_session.c  Session and Callable (run, variables, checkpoints)
  *   _nabla_train.c    gradients, optimizers, summaries, writer, graphdef, files
+ *   _nabla_dist.c     nb_dist_* (MPI, when built with libnabla_dist) and data shards
  */
 #ifndef NABLA_PY_H
 #define NABLA_PY_H
@@ -119,6 +120,7 @@ PyObject *nbpy_array_from_tensor(nb_tensor *t);
 int nbpy_ops_register(PyObject *module);
 int nbpy_session_register(PyObject *module);
 int nbpy_train_register(PyObject *module);
+int nbpy_dist_register(PyObject *module); /* _nabla_dist.c */
 extern PyMethodDef nbpy_tensor_methods[];
 extern PyMethodDef nbpy_train_methods[];
 

@@ -1,7 +1,7 @@
 /*
  * utf8.h — UTF-8 validation (RFC 3629): protobuf `string` fields (tags, node
  * names) must hold valid UTF-8, or TensorBoard and protoc reject the file.
- * Included by the library (src/core/utf8.c) and by tools/nabla.c.
+ * Included by the library (src/core/utf8.c) and by tools/cli/events.c.
  */
 #ifndef NB_UTF8_H
 #define NB_UTF8_H

@@ -7,44 +7,12 @@
  * summed (AddN), its registered builder adds the gradient ops inside the scope
  * "gradients/<op name>_grad", and the results flow to its inputs.
  */
+#include "grad/gradients_ready.h"
 #include "nb_internal.h"
 
 #include <stdio.h>
 
 bool nbi_differentiable_dtype(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
-
-/*** Undoing broadcasting ***/
-
-nb_output nbi_sum_to_shape_of(nb_graph *g, nb_output grad, nb_output x) {
-    if (!grad.op || !x.op || !nbi_graph_ok(g)) return nb_nil;
-    nb_shape sx = nb_output_shape(x), sg = nb_output_shape(grad);
-    if (nbi_shape_known(&sx) && nbi_shape_known(&sg)) {
-        if (sx.rank == sg.rank && !memcmp(sx.dims, sg.dims, sizeof(int64_t) * (size_t)sx.rank))
-            return grad;
-        int axes[NB_MAX_RANK], n = 0, lead = sg.rank - sx.rank;
-        if (lead < 0) {
-            nbi_graph_error(g, NB_ERR_SHAPE, "gradient of rank %d cannot be reduced to rank %d",
-                            sg.rank, sx.rank);
-            return nb_nil;
-        }
-        for (int i = 0; i < lead; i++) axes[n++] = i;
-        for (int i = 0; i < sx.rank; i++)
-            if (sx.dims[i] == 1 && sg.dims[lead + i] != 1) axes[n++] = lead + i;
-        nb_output s = n ? nb_reduce_sum(g, grad, axes, n, false, NULL) : grad;
-        nb_shape ss = nb_output_shape(s);
-        if (ss.rank == sx.rank && !memcmp(ss.dims, sx.dims, sizeof(int64_t) * (size_t)sx.rank))
-            return s;
-        return nb_reshape(g, s, sx.rank, sx.dims, NULL);
-    }
-    /* Shapes known only at run time: BroadcastGradientArgs finds the axes. */
-    nb_output shx = nb_shape_of(g, x, NULL), shg = nb_shape_of(g, grad, NULL);
-    nb_output in[2] = {shx, shg};
-    nb_op *bga = nbi_op_new(g, NBI_OP_BROADCAST_GRADIENT_ARGS, NULL, NULL, in, 2);
-    nb_output rx = nbi_op_finish(bga);
-    /* keep_dims so this Sum's own gradient needs no constant axes */
-    nb_output s = nb_reduce_sum_t(g, grad, rx, true, NULL);
-    return nb_reshape_t(g, s, shx, NULL);
-}
 
 /*** nb_gradients ***/
 
@@ -91,6 +59,24 @@ static nb_output pend_sum(nb_graph *g, pending *p, int k) {
 
 void nb_gradients(nb_graph *g, const nb_output *ys, int n_ys, const nb_output *xs, int n_xs,
                   const nb_output *grad_ys, nb_output *dxs) {
+    nbi_gradients_ready(g, ys, n_ys, xs, n_xs, grad_ys, dxs, NULL, NULL);
+}
+
+/* With ready: x's gradient is final once every consumer of x has been visited;
+ * they all have higher ids than x, and the lowest of them (ready_at[i]) is
+ * visited last, so x is handed to ready before the loop visits ready_at[i]-1. */
+static void fire_ready(nb_graph *g, pending *pend, const nb_output *xs, int n_xs, const int *ready_at,
+                       char *fired, int below, nb_output *dxs, nbi_grad_ready_fn ready, void *ctx) {
+    for (int i = 0; i < n_xs && nbi_graph_ok(g); i++) {
+        if (fired[i] || ready_at[i] < below) continue;
+        fired[i] = 1;
+        dxs[i] = pend_sum(g, &pend[xs[i].op->id], xs[i].index);
+        ready(ctx, i, dxs[i]);
+    }
+}
+
+void nbi_gradients_ready(nb_graph *g, const nb_output *ys, int n_ys, const nb_output *xs, int n_xs,
+                         const nb_output *grad_ys, nb_output *dxs, nbi_grad_ready_fn ready, void *ctx) {
     if (!dxs) {
         if (g) nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_gradients: dxs is NULL");
         return;
@@ -115,6 +101,8 @@ void nb_gradients(nb_graph *g, const nb_output *ys, int n_ys, const nb_output *x
     char *fwd = nbi_calloc((size_t)n, 1), *bwd = nbi_calloc((size_t)n, 1);
     pending *pend = nbi_calloc((size_t)n, sizeof *pend);
     nb_output *dy = NULL, *dx = NULL;
+    int *ready_at = NULL;
+    char *fired = NULL;
     if (!fwd || !bwd || !pend) goto oom;
 
     int lo = n;
@@ -162,8 +150,22 @@ void nb_gradients(nb_graph *g, const nb_output *ys, int n_ys, const nb_output *x
     dy = nbi_calloc((size_t)max_out, sizeof *dy);
     dx = nbi_calloc((size_t)max_in, sizeof *dx);
     if (!dy || !dx) goto oom_scope;
+    if (ready) { /* ready_at[i]: the lowest id of x's consumers up to hi (-1: none) */
+        ready_at = nbi_malloc(((size_t)n_xs + 1) * sizeof *ready_at);
+        fired = nbi_calloc((size_t)n_xs + 1, 1);
+        if (!ready_at || !fired) goto oom_scope;
+        for (int i = 0; i < n_xs; i++) {
+            ready_at[i] = -1;
+            for (int id = hi; id > xs[i].op->id; id--) {
+                nb_op *op = g->ops[id];
+                for (int j = 0; j < op->n_inputs; j++)
+                    if (op->inputs[j].op == xs[i].op && op->inputs[j].index == xs[i].index) ready_at[i] = id;
+            }
+        }
+    }
 
     for (int id = hi; id >= 0 && nbi_graph_ok(g); id--) {
+        if (ready) fire_ready(g, pend, xs, n_xs, ready_at, fired, id + 1, dxs, ready, ctx);
         if (!fwd[id] || !bwd[id] || pend[id].n == 0) continue;
         nb_op *op = g->ops[id];
         bool any = false;
@@ -200,7 +202,9 @@ void nb_gradients(nb_graph *g, const nb_output *ys, int n_ys, const nb_output *x
     }
     if (nbi_graph_ok(g))
         for (int i = 0; i < n_xs; i++) {
+            if (fired && fired[i]) continue;
             dxs[i] = pend_sum(g, &pend[xs[i].op->id], xs[i].index);
+            if (ready && nbi_graph_ok(g)) ready(ctx, i, dxs[i]);
         }
     nb_name_scope_pop(g);
     goto done;
@@ -221,4 +225,6 @@ done:
     nbi_free(bwd);
     nbi_free(dy);
     nbi_free(dx);
+    nbi_free(ready_at);
+    nbi_free(fired);
 }

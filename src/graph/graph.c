@@ -503,24 +503,7 @@ oom:
 
 const nb_tensor *nbi_const_input(nb_op *op, int i) {
     nb_op *in = op->inputs[i].op;
-    if (in->type == NBI_OP_CONST) return in->value;
-    if (in->type == NBI_OP_SHAPE) {
-        if (!in->value) {
-            const nb_shape *s = nbi_in_shape(in, 0);
-            if (!nbi_shape_known(s)) return NULL;
-            int64_t r = s->rank;
-            nb_tensor *t = nbi_tensor_alloc(in->out_dtype[0], 1, &r);
-            if (!t) return NULL;
-            for (int k = 0; k < s->rank; k++)
-                if (!nbi_store_int(t->data, t->dtype, k, s->dims[k])) { /* int32 cannot hold it: */
-                    nb_tensor_unref(t);                                  /* the kernel says so */
-                    return NULL;
-                }
-            in->value = t;
-        }
-        return in->value;
-    }
-    return NULL;
+    return in->def->const_value ? in->def->const_value(in) : NULL;
 }
 
 int nbi_const_ints(nb_op *op, int i, int64_t *out, int max) {

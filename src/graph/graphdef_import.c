@@ -1,17 +1,16 @@
 /*
- * graphdef_import.c — GraphDef files: writing one (.pb, atomically), reading
- * one back into a graph (tf.import_graph_def), and freezing a session's graph
- * (convert_variables_to_constants).
+ * graphdef_import.c — a GraphDef read back into a graph (tf.import_graph_def).
+ * Files: graphdef_file.c; freezing a session's graph: src/run/freeze.c.
  *
- * The importer reads graphdef.c's attr table backwards: for each row of a
- * node's op type it takes the AttrValue of that name and stores it in the
- * nb_op field the row names, then re-runs shape inference (nbi_op_finish).
+ * The importer reads the op entry's attr rows (graphdef_attrs.h) backwards: for
+ * each row it takes the AttrValue of that name and stores it in the nb_op
+ * field the row's kind names, lets the entry restore what a NodeDef does not
+ * hold (its `imported` hook), then re-runs shape inference (nbi_op_finish).
  * Nodes may come in any order; they are built in a topological order of
  * their data and control inputs. Facts: shared/reference/tensorboard-format.md §1.9.
  */
 #include "nb_internal.h"
-#include "graph/graphdef_table.h"
-#include "io/atomic.h"
+#include "graph/graphdef_attrs.h"
 #include "io/tensorboard.h"
 
 #include <stdio.h>
@@ -19,44 +18,6 @@
 
 typedef Tensorflow__NodeDef NodeDef;
 typedef Tensorflow__AttrValue AttrValue;
-
-/*** Writing and loading files ***/
-
-nb_status nb_graph_save_graphdef(const nb_graph *g, const char *path, nb_error *err) {
-    if (err) err->code = NB_OK, err->message[0] = 0;
-    if (!g || !path) return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_save_graphdef: no graph or path");
-    if (g->status != NB_OK)
-        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: the graph is in error: %s", path, g->errmsg);
-    void *bytes;
-    size_t len;
-    nb_status st = nb_graph_to_graphdef(g, &bytes, &len);
-    if (st != NB_OK) return nbi_set_error(err, st, "%s: cannot serialize the graph", path);
-    const void *chunk = bytes;
-    st = nbi_write_atomic(path, &chunk, &len, 1, err);
-    free(bytes);
-    return st;
-}
-
-nb_status nb_graph_load_graphdef(nb_graph *g, const char *path, const char *prefix, nb_error *err) {
-    if (err) err->code = NB_OK, err->message[0] = 0;
-    size_t len;
-    void *buf = nbi_read_file(path, &len, err);
-    if (!buf) return err ? err->code : NB_ERR_IO;
-    nb_status st = nb_graph_import_graphdef(g, buf, len, prefix, err);
-    if (st != NB_OK && err) {
-        char msg[sizeof err->message];
-        memcpy(msg, err->message, sizeof msg);
-        size_t pl = strlen(path) < 200 ? strlen(path) : 200;
-        memcpy(err->message, path, pl);
-        memcpy(err->message + pl, ": ", 2);
-        size_t room = sizeof err->message - pl - 3;
-        size_t ml = strnlen(msg, room);
-        memcpy(err->message + pl + 2, msg, ml);
-        err->message[pl + 2 + ml] = 0;
-    }
-    nbi_free(buf);
-    return st;
-}
 
 /*** Import ***/
 
@@ -116,9 +77,10 @@ static const AttrValue *find_attr(const NodeDef *n, const char *key) {
 }
 
 static int op_type_of(const char *tf) {
-    if (!strcmp(tf, "Variable")) tf = "VariableV2"; /* TF's older variable op */
-    for (int t = 0; t < NBI_OP_COUNT; t++)
-        if (nbi_registry_names[t] && !strcmp(nbi_registry_names[t], tf)) return t;
+    for (int t = 0; t < NBI_OP_COUNT; t++) {
+        const nbi_opdef *d = nbi_registry[t];
+        if (!strcmp(d->type, tf) || (d->old_type && !strcmp(d->old_type, tf))) return t;
+    }
     return -1;
 }
 
@@ -219,48 +181,49 @@ static nb_tensor *tensor_of(const Tensorflow__TensorProto *p, const char **why) 
 
 /* Stores the node's attrs in op following the table; *why says what is wrong. */
 static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const char **which) {
-    const attr_row *rows = nbi_graphdef_attr_rows(op->type);
+    const nbi_attr_row *rows = nbi_graphdef_attr_rows(op->type);
     for (int r = 0; rows[r].name; r++) {
         const AttrValue *v = find_attr(n, rows[r].name);
         *which = rows[r].name;
         if (!v) {
-            if (rows[r].src == A_DTYPE || rows[r].src == A_VALUE) {
+            if (rows[r].kind == NBI_A_DTYPE || rows[r].kind == NBI_A_VALUE_DTYPE || rows[r].kind == NBI_A_VALUE) {
                 *why = "is missing";
                 return false;
             }
             continue;
         }
         int c = (int)v->value_case;
-        switch (rows[r].src) {
-        case A_T_IN0: case A_T_IN1: case A_T_IN2: case A_T_LAST: case A_T_OUT0:
-        case A_INT32: case A_INT64:
+        switch (rows[r].kind) {
+        case NBI_A_T_IN0: case NBI_A_T_IN1: case NBI_A_T_IN2: case NBI_A_T_LAST: case NBI_A_T_OUT0:
+        case NBI_A_INT32: case NBI_A_INT64:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_TYPE) goto bad_kind;
-            if (rows[r].src == A_T_OUT0 && (op->type == NBI_OP_SHAPE || op->type == NBI_OP_SIZE)) {
-                /* Shape's and Size's out_type is chosen, not derived */
-                if (v->type != TENSORFLOW__DATA_TYPE__DT_INT32 && v->type != TENSORFLOW__DATA_TYPE__DT_INT64) {
-                    *why = "must be int32 or int64";
-                    return false;
-                }
-                op->attrs.dtype = (nb_dtype)v->type;
-            }
             break; /* derived from the inputs; inference checks them */
-        case A_DTYPE:
+        case NBI_A_OUT_TYPE: /* chosen, not derived */
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_TYPE) goto bad_kind;
-            if (v->type == TENSORFLOW__DATA_TYPE__DT_STRING && op->type == NBI_OP_CONST) {
-                op->attrs.dtype = NB_UINT8;
+            if (v->type != TENSORFLOW__DATA_TYPE__DT_INT32 && v->type != TENSORFLOW__DATA_TYPE__DT_INT64) {
+                *why = "must be int32 or int64";
+                return false;
+            }
+            op->attrs.dtype = (nb_dtype)v->type;
+            break;
+        case NBI_A_DTYPE:
+        case NBI_A_VALUE_DTYPE:
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_TYPE) goto bad_kind;
+            if (v->type == TENSORFLOW__DATA_TYPE__DT_STRING && rows[r].kind == NBI_A_VALUE_DTYPE) {
+                op->attrs.dtype = NB_UINT8; /* a tag; the value below decides */
             } else if (!dtype_of((int)v->type, &op->attrs.dtype)) {
                 *why = "is a dtype nabla does not have";
                 return false;
             }
             break;
-        case A_SHAPE:
+        case NBI_A_SHAPE:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_SHAPE) goto bad_kind;
             if (!shape_of(v->shape, &op->attrs.shape)) {
                 *why = "is a bad shape";
                 return false;
             }
             break;
-        case A_VALUE: {
+        case NBI_A_VALUE: {
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_TENSOR) goto bad_kind;
             nb_tensor *t = tensor_of(v->tensor, why);
             if (!t) return false;
@@ -269,19 +232,19 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             op->attrs.dtype = t->dtype;
             break;
         }
-        case A_TRANSPOSE_A: case A_TRANSPOSE_B: case A_KEEP_DIMS: case A_USE_NESTEROV:
-        case A_TRUE: case A_FALSE:
+        case NBI_A_TRANSPOSE_A: case NBI_A_TRANSPOSE_B: case NBI_A_KEEP_DIMS: case NBI_A_USE_NESTEROV:
+        case NBI_A_TRUE: case NBI_A_FALSE:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_B) goto bad_kind;
-            if (rows[r].src == A_TRANSPOSE_A) op->attrs.transpose_a = v->b;
-            if (rows[r].src == A_TRANSPOSE_B) op->attrs.transpose_b = v->b;
-            if (rows[r].src == A_KEEP_DIMS) op->attrs.keep_dims = v->b;
-            if (rows[r].src == A_USE_NESTEROV) op->attrs.use_nesterov = v->b;
+            if (rows[r].kind == NBI_A_TRANSPOSE_A) op->attrs.transpose_a = v->b;
+            if (rows[r].kind == NBI_A_TRANSPOSE_B) op->attrs.transpose_b = v->b;
+            if (rows[r].kind == NBI_A_KEEP_DIMS) op->attrs.keep_dims = v->b;
+            if (rows[r].kind == NBI_A_USE_NESTEROV) op->attrs.use_nesterov = v->b;
             break;
-        case A_SEED: case A_SEED2: case A_AXIS: case A_ZERO: case A_N: case A_N_MINUS_1:
+        case NBI_A_SEED: case NBI_A_SEED2: case NBI_A_AXIS: case NBI_A_ZERO: case NBI_A_N: case NBI_A_N_MINUS_1:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
-            if (rows[r].src == A_SEED) op->attrs.seed = v->i;
-            if (rows[r].src == A_SEED2) op->attrs.seed2 = v->i;
-            if (rows[r].src == A_AXIS) {
+            if (rows[r].kind == NBI_A_SEED) op->attrs.seed = v->i;
+            if (rows[r].kind == NBI_A_SEED2) op->attrs.seed2 = v->i;
+            if (rows[r].kind == NBI_A_AXIS) {
                 if (v->i < -NB_MAX_RANK - 1 || v->i > NB_MAX_RANK) {
                     *why = "is out of range";
                     return false;
@@ -289,7 +252,7 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
                 op->attrs.axis = (int)v->i;
             }
             break;
-        case A_INTS:
+        case NBI_A_INTS:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST || !v->list) goto bad_kind;
             if (v->list->n_i > sizeof op->attrs.ints / sizeof *op->attrs.ints) {
                 *why = "has too many values";
@@ -298,20 +261,20 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             op->attrs.n_ints = (int)v->list->n_i;
             for (size_t i = 0; i < v->list->n_i; i++) op->attrs.ints[i] = v->list->i[i];
             break;
-        case A_STRIDES: case A_DILATIONS: case A_KSIZE: {
+        case NBI_A_STRIDES: case NBI_A_DILATIONS: case NBI_A_KSIZE: {
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST || !v->list || v->list->n_i != 4 ||
                 v->list->i[0] != 1 || v->list->i[3] != 1 || v->list->i[1] < 1 || v->list->i[2] < 1 ||
                 v->list->i[1] > INT32_MAX || v->list->i[2] > INT32_MAX) {
                 *why = "must be [1, h, w, 1] with 1 <= h, w <= 2147483647 (NHWC)";
                 return false;
             }
-            int at = rows[r].src == A_STRIDES ? 0 : 2;
+            int at = rows[r].kind == NBI_A_STRIDES ? 0 : 2;
             op->attrs.ints[at] = v->list->i[1];
             op->attrs.ints[at + 1] = v->list->i[2];
             if (op->attrs.n_ints < 5) op->attrs.n_ints = 5;
             break;
         }
-        case A_PADDING:
+        case NBI_A_PADDING:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
             if (v->s.len == 4 && !memcmp(v->s.data, "SAME", 4)) op->attrs.ints[4] = 1;
             else if (v->s.len == 5 && !memcmp(v->s.data, "VALID", 5)) op->attrs.ints[4] = 0;
@@ -321,31 +284,31 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             }
             if (op->attrs.n_ints < 5) op->attrs.n_ints = 5;
             break;
-        case A_NHWC:
+        case NBI_A_NHWC:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
             if (!(v->s.len == 4 && !memcmp(v->s.data, "NHWC", 4))) {
                 *why = "must be NHWC (the only layout nabla has)";
                 return false;
             }
             break;
-        case A_F0:
+        case NBI_A_F0:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_F) goto bad_kind;
             op->attrs.f[0] = v->f;
             break;
-        case A_IS_TRAINING:
-        case A_APPROXIMATE:
+        case NBI_A_IS_TRAINING:
+        case NBI_A_APPROXIMATE:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_B) goto bad_kind;
-            if (rows[r].src == A_IS_TRAINING) op->attrs.keep_dims = v->b;
+            if (rows[r].kind == NBI_A_IS_TRAINING) op->attrs.keep_dims = v->b;
             else op->attrs.ints[0] = v->b;
             break;
-        case A_I0: case A_I1: case A_I2: case A_I3: case A_I4: {
-            int at = (int)rows[r].src - (int)A_I0;
+        case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4: {
+            int at = (int)rows[r].kind - (int)NBI_A_I0;
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
             op->attrs.ints[at] = v->i;
             if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
             break;
         }
-        case A_MESSAGE: {
+        case NBI_A_MESSAGE: {
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
             char *m = nbi_malloc(v->s.len + 1);
             if (!m || !nbi_graph_own(op->graph, m, nbi_free)) {
@@ -358,17 +321,17 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             op->attrs.message = m;
             break;
         }
-        case A_T_REST:
+        case NBI_A_T_REST:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_LIST) goto bad_kind;
             break; /* derived from the inputs */
-        case A_B0: case A_B1: {
-            int at = (int)rows[r].src - (int)A_B0;
+        case NBI_A_B0: case NBI_A_B1: {
+            int at = (int)rows[r].kind - (int)NBI_A_B0;
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_B) goto bad_kind;
             op->attrs.ints[at] = v->b;
             if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
             break;
         }
-        case A_MIRROR_MODE:
+        case NBI_A_MIRROR_MODE:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_S) goto bad_kind;
             if (v->s.len == 7 && !memcmp(v->s.data, "REFLECT", 7)) op->attrs.ints[0] = NB_PAD_REFLECT;
             else if (v->s.len == 9 && !memcmp(v->s.data, "SYMMETRIC", 9)) op->attrs.ints[0] = NB_PAD_SYMMETRIC;
@@ -377,15 +340,13 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
                 return false;
             }
             break;
-        case A_EMPTY_S: case A_CLASS: case A_END:
+        case NBI_A_EMPTY_S: case NBI_A_CLASS: case NBI_A_END:
             break;
         }
     }
     /* TF: seed = seed2 = 0 means "not seeded". */
-    if (op->type == NBI_OP_RANDOM_NORMAL || op->type == NBI_OP_RANDOM_UNIFORM ||
-        op->type == NBI_OP_TRUNCATED_NORMAL) {
-        if (op->attrs.seed == 0 && op->attrs.seed2 == 0) op->attrs.seed = op->attrs.seed2 = NB_SEED_NONE;
-    }
+    if ((op->def->flags & NBI_SEEDED) && op->attrs.seed == 0 && op->attrs.seed2 == 0)
+        op->attrs.seed = op->attrs.seed2 = NB_SEED_NONE;
     return true;
 bad_kind:
     *why = "has the wrong kind of value";
@@ -457,21 +418,13 @@ static nb_status build_node(importer *im, int i) {
                        n->op, which, why);
         goto done;
     }
-    if (type == NBI_OP_VARIABLE) {
-        op->variable = op;
-        op->trainable = true;
-    }
-    if (type == NBI_OP_IDENTITY && n_data == 1 && ins[0].op->type == NBI_OP_VARIABLE)
-        op->variable = ins[0].op; /* "<var>/read" */
-    if (n_data > 0 && ins[0].op->type == NBI_OP_VARIABLE && type == NBI_OP_ASSIGN &&
-        !ins[0].op->initializer)
-        ins[0].op->initializer = op;
+    if (op->def->imported) op->def->imported(op);
     nbi_op_finish(op);
     if (g->status != NB_OK) {
         st = nbi_set_error(im->err, g->status, "node '%s': %s", n->name, g->errmsg);
         goto done;
     }
-    if (type == NBI_OP_VARIABLE && !nbi_graph_add_variable(g, op)) {
+    if ((op->def->flags & NBI_VARIABLE) && !nbi_graph_add_variable(g, op)) {
         st = imp_error(im, NB_ERR_OUT_OF_MEMORY, "out of memory adding variable '%s'", n->name);
         goto done;
     }
@@ -600,121 +553,5 @@ done:
     nbi_free(stack);
     nbi_free(next);
     nbi_free(pfx);
-    return st;
-}
-
-/*** Freeze ***/
-
-nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_graph **frozen,
-                          nb_error *err) {
-    if (err) err->code = NB_OK, err->message[0] = 0;
-    if (frozen) *frozen = NULL;
-    if (!s || !frozen || n < 0 || (n > 0 && !outputs))
-        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_freeze: bad arguments");
-    nb_graph *g = nb_session_graph(s);
-    if (g->status != NB_OK)
-        return nbi_set_error(err, g->status, "nb_graph_freeze: the graph is in error: %s", g->errmsg);
-    int no = g->n_ops;
-    bool *need = nbi_calloc(no ? (size_t)no : 1, 1);
-    nb_op **map = nbi_calloc(no ? (size_t)no : 1, sizeof *map);
-    nb_output *ins = NULL;
-    nb_graph *ng = nb_graph_new();
-    nb_status st = NB_OK;
-    if (!need || !map || !ng) {
-        st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
-        goto done;
-    }
-    for (int i = 0; i < n; i++) {
-        if (!outputs[i].op || outputs[i].op->graph != g) {
-            st = nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_freeze: output %d is nil "
-                               "or from another graph", i);
-            goto done;
-        }
-        need[outputs[i].op->id] = true;
-    }
-    /* Ids are a topological order: walking down marks everything needed. */
-    for (int i = no - 1; i >= 0; i--) {
-        nb_op *op = g->ops[i];
-        if (!need[i] || op->type == NBI_OP_VARIABLE) continue;
-        if (op->def->flags & (NBI_REF_IN0 | NBI_REF_IN1 | NBI_REF_IN2)) {
-            st = nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_graph_freeze: the outputs need "
-                               "'%s' (op: '%s'), which updates a variable; a frozen graph cannot "
-                               "hold it", op->name, op->def->type);
-            goto done;
-        }
-        for (int k = 0; k < op->n_inputs; k++) need[op->inputs[k].op->id] = true;
-        for (int k = 0; k < op->n_control; k++) need[op->control[k]->id] = true;
-    }
-    for (int i = 0; i < no && st == NB_OK; i++) {
-        nb_op *op = g->ops[i];
-        if (!need[i]) continue;
-        char *verbatim = nbi_asprintf("%s/", op->name);
-        if (!verbatim) {
-            st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
-            break;
-        }
-        nb_op *c;
-        if (op->type == NBI_OP_VARIABLE) {
-            bool oom;
-            nb_tensor *cur = nbi_session_variable_ref(s, op, &oom);
-            nb_tensor *v = cur ? nb_tensor_copy(cur) : NULL; /* the frozen graph owns its value */
-            nb_tensor_unref(cur);
-            if (!v) {
-                nbi_free(verbatim);
-                if (oom || cur)
-                    st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
-                else
-                    st = nbi_set_error(err, NB_ERR_FAILED_PRECONDITION, "nb_graph_freeze: variable "
-                                       "'%s' is not initialized in the session", op->name);
-                break;
-            }
-            c = nbi_op_new(ng, NBI_OP_CONST, verbatim, NULL, NULL, 0);
-            if (c) {
-                c->value = v;
-                c->attrs.dtype = v->dtype;
-            } else {
-                nb_tensor_unref(v);
-            }
-        } else {
-            nbi_free(ins);
-            ins = nbi_calloc(op->n_inputs ? (size_t)op->n_inputs : 1, sizeof *ins);
-            if (!ins) {
-                nbi_free(verbatim);
-                st = nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "nb_graph_freeze: out of memory");
-                break;
-            }
-            for (int k = 0; k < op->n_inputs; k++)
-                ins[k] = nbi_out(map[op->inputs[k].op->id], op->inputs[k].index);
-            c = nbi_op_new(ng, op->type, verbatim, NULL, ins, op->n_inputs);
-            if (c) {
-                c->attrs = op->attrs;
-                c->value = nbi_ref(op->value);
-                for (int k = 0; k < op->n_control; k++)
-                    if (!nbi_op_add_control(c, map[op->control[k]->id]))
-                        nbi_graph_error(ng, NB_ERR_OUT_OF_MEMORY, "out of memory");
-            }
-        }
-        nbi_free(verbatim);
-        if (c && ng->status != NB_OK) {
-            nbi_op_discard(c);
-            c = NULL;
-        }
-        if (c) nbi_op_finish(c);
-        if (!c || ng->status != NB_OK) {
-            st = nbi_set_error(err, ng->status ? ng->status : NB_ERR_INTERNAL,
-                               "nb_graph_freeze: copying '%s': %s", op->name, ng->errmsg);
-            break;
-        }
-        map[i] = c;
-    }
-done:
-    if (st == NB_OK) {
-        *frozen = ng;
-    } else {
-        nb_graph_free(ng);
-    }
-    nbi_free(ins);
-    nbi_free(need);
-    nbi_free(map);
     return st;
 }

@@ -27,9 +27,9 @@ static void sync_dir(const char *path) {
     nbi_free(dir);
 }
 
-nb_status nbi_write_atomic(const char *path, const void *const *data, const size_t *len, int n,
-                           nb_error *err) {
-    if (!path || !*path || (n > 0 && (!data || !len)))
+nb_status nbi_write_atomic_with(const char *path, nbi_atomic_fill_fn fill, void *ctx,
+                                nb_status missing_dir, nb_error *err) {
+    if (!path || !*path || !fill)
         return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "write: no path or data");
     static atomic_uint counter; /* several threads may save at once */
     char *tmp = NULL;
@@ -44,8 +44,8 @@ nb_status nbi_write_atomic(const char *path, const void *const *data, const size
     if (fd < 0) {
         int e = errno;
         nbi_free(tmp);
-        return nbi_set_error(err, NB_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                             strerror(e));
+        return nbi_set_error(err, e == ENOENT ? missing_dir : NB_ERR_IO,
+                             "%s: cannot create a temporary file next to it: %s", path, strerror(e));
     }
     FILE *f = fdopen(fd, "wb");
     if (!f) {
@@ -55,9 +55,8 @@ nb_status nbi_write_atomic(const char *path, const void *const *data, const size
         nbi_free(tmp);
         return nbi_set_error(err, NB_ERR_IO, "%s: %s", path, strerror(e));
     }
-    bool ok = true;
-    for (int i = 0; i < n && ok; i++)
-        if (len[i] && fwrite(data[i], 1, len[i], f) != len[i]) ok = false;
+    errno = 0;
+    bool ok = fill(f, ctx);
     ok = fflush(f) == 0 && ok;
     ok = ok && fsync(fileno(f)) == 0;
     int e = errno;
@@ -68,7 +67,7 @@ nb_status nbi_write_atomic(const char *path, const void *const *data, const size
     if (!ok) {
         unlink(tmp);
         nbi_free(tmp);
-        return nbi_set_error(err, NB_ERR_IO, "%s: write failed: %s", path, strerror(e));
+        return nbi_set_error(err, NB_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
     }
     if (nbi_atomic_before_rename && !nbi_atomic_before_rename(tmp)) {
         unlink(tmp);
@@ -85,6 +84,28 @@ nb_status nbi_write_atomic(const char *path, const void *const *data, const size
     nbi_free(tmp);
     sync_dir(path);
     return NB_OK;
+}
+
+/* nbi_write_atomic's content: n chunks in memory. */
+typedef struct chunks {
+    const void *const *data;
+    const size_t *len;
+    int n;
+} chunks;
+
+static bool write_chunks(FILE *f, void *ctx) {
+    const chunks *c = ctx;
+    for (int i = 0; i < c->n; i++)
+        if (c->len[i] && fwrite(c->data[i], 1, c->len[i], f) != c->len[i]) return false;
+    return true;
+}
+
+nb_status nbi_write_atomic(const char *path, const void *const *data, const size_t *len, int n,
+                           nb_error *err) {
+    if (!path || !*path || (n > 0 && (!data || !len)))
+        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "write: no path or data");
+    chunks c = {data, len, n};
+    return nbi_write_atomic_with(path, write_chunks, &c, NB_ERR_IO, err);
 }
 
 void *nbi_read_file(const char *path, size_t *len, nb_error *err) {

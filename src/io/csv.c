@@ -25,6 +25,7 @@
  *     than the limit (a 1 GiB line once took 17 times its size in memory).
  */
 #include "nb_internal.h"
+#include "shard.h"
 
 #include <csv.h>
 #include <ctype.h>
@@ -81,6 +82,13 @@ typedef struct csv_state {
     unsigned char *vals;
     size_t vals_cap;          /* bytes */
     int64_t rows;
+
+    /* nb_csv_read_rows / nb_csv_num_rows: only the data rows asked for are
+     * checked and parsed, each into its place in the caller's list. */
+    bool select_rows;
+    const struct nbi_row_req *want; /* sorted by row; n_want of them */
+    int64_t n_want, next_want;
+    int64_t seen;             /* data rows met so far */
 } csv_state;
 
 /*** Messages ****************************************************************/
@@ -349,7 +357,34 @@ static void select_columns(csv_state *st) {
 
 /*** Rows *********************************************************************/
 
+/* A data row of nb_csv_read_rows: parsed into each place that asks for it,
+ * skipped unchecked when none does. */
+static void wanted_row(csv_state *st) {
+    int64_t d = st->seen++;
+    if (st->next_want >= st->n_want || st->want[st->next_want].row != d) return;
+    size_t need = nbi_mul_size(nbi_mul_size((size_t)st->n_want, st->n_sel), st->esize);
+    if (need == SIZE_MAX || !reserve((void **)&st->vals, &st->vals_cap, need ? need : 1)) {
+        oom(st);
+        return;
+    }
+    if (st->nf != st->n_fields) {
+        fail(st, NB_ERR_IO, "%.200s:%lld: the row has %zu field%s, expected %zu as on line %lld",
+             st->path, st->line, st->nf, st->nf == 1 ? "" : "s", st->n_fields, st->first_line);
+        return;
+    }
+    for (; st->next_want < st->n_want && st->want[st->next_want].row == d; st->next_want++)
+        for (size_t k = 0; k < st->n_sel && st->status == NB_OK; k++) {
+            size_t j = st->sel[k];
+            parse_cell(st, st->buf + st->fld[j].off, st->fld[j].len, j,
+                       st->want[st->next_want].pos * (int64_t)st->n_sel + (int64_t)k);
+        }
+}
+
 static void data_row(csv_state *st) {
+    if (st->select_rows) {
+        wanted_row(st);
+        return;
+    }
     if (st->nf != st->n_fields) {
         fail(st, NB_ERR_IO, "%.200s:%lld: the row has %zu field%s, expected %zu as on line %lld",
              st->path, st->line, st->nf, st->nf == 1 ? "" : "s", st->n_fields, st->first_line);
@@ -510,33 +545,37 @@ static void parse_file(csv_state *st, FILE *f) {
     csv_free(&p);
 }
 
-nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *columns,
-                       int n_cols, nb_dtype dtype, nb_error *err) {
+/* nb_csv_read (want NULL, count NULL), nb_csv_read_rows (want: the sorted
+ * requests) and nb_csv_num_rows (count: the data rows; no tensor). */
+static nb_tensor *read_csv(const char *fn, const char *path, bool has_header,
+                           const char *const *columns, int n_cols, nb_dtype dtype,
+                           const nbi_row_req *want, int64_t n_want, int64_t *count,
+                           nb_error *err) {
     if (err) {
         err->code = NB_OK;
         err->message[0] = '\0';
     }
     if (!path) {
-        nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_csv_read: path is NULL");
+        nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
         return NULL;
     }
     if (dtype != NB_FLOAT32 && dtype != NB_FLOAT64 && dtype != NB_INT32 && dtype != NB_INT64 &&
         dtype != NB_UINT8) {
         nbi_set_error(err, NB_ERR_INVALID_ARGUMENT,
-                      "nb_csv_read: dtype %s is not supported; use float32, float64, int32, "
+                      "%s: dtype %s is not supported; use float32, float64, int32, "
                       "int64 or uint8",
-                      nb_dtype_name(dtype));
+                      fn, nb_dtype_name(dtype));
         return NULL;
     }
     if (n_cols < 0 || (n_cols > 0 && !columns)) {
         nbi_set_error(err, NB_ERR_INVALID_ARGUMENT,
-                      "nb_csv_read: n_cols is %d with columns %s; pass NULL and 0 for all columns",
-                      n_cols, columns ? "set" : "NULL");
+                      "%s: n_cols is %d with columns %s; pass NULL and 0 for all columns",
+                      fn, n_cols, columns ? "set" : "NULL");
         return NULL;
     }
     for (int k = 0; k < n_cols; k++) {
         if (!columns[k]) {
-            nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_csv_read: columns[%d] is NULL", k);
+            nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: columns[%d] is NULL", fn, k);
             return NULL;
         }
     }
@@ -552,6 +591,9 @@ nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *col
     st.line = 1;
     st.max_row = atomic_load(&g_max_row);
     st.cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    st.select_rows = want != NULL || count != NULL;
+    st.want = want;
+    st.n_want = want ? n_want : 0;
 
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -567,16 +609,49 @@ nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *col
     if (st.status == NB_OK && !st.have_layout)
         fail(&st, NB_ERR_IO, "%.200s: the file is empty; expected %s", path,
              has_header ? "a header line" : "at least one row");
+    if (st.status == NB_OK && st.select_rows && st.next_want < st.n_want)
+        fail(&st, NB_ERR_INVALID_ARGUMENT, "%.200s: row %lld was asked for, but the file has %lld "
+             "data row%s (0..%lld)", path, (long long)st.want[st.next_want].row,
+             (long long)st.seen, st.seen == 1 ? "" : "s", (long long)st.seen - 1);
+    if (count) *count = st.seen;
     nb_tensor *t = NULL;
-    if (st.status == NB_OK) {
-        int64_t dims[2] = {st.rows, (int64_t)st.n_sel};
+    if (st.status == NB_OK && !(count && !want)) {
+        int64_t dims[2] = {st.select_rows ? st.n_want : st.rows, (int64_t)st.n_sel};
         t = nbi_tensor_alloc(dtype, 2, dims);
         if (!t)
             fail(&st, NB_ERR_OUT_OF_MEMORY, "%.200s: out of memory for a [%lld, %zu] tensor", path,
-                 (long long)st.rows, st.n_sel);
+                 (long long)dims[0], st.n_sel);
         else if (t->nbytes)
             memcpy(t->data, st.vals, t->nbytes);
     }
     state_free(&st);
     return t;
+}
+
+nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *columns,
+                       int n_cols, nb_dtype dtype, nb_error *err) {
+    return read_csv("nb_csv_read", path, has_header, columns, n_cols, dtype, NULL, 0, NULL, err);
+}
+
+nb_tensor *nb_csv_read_rows(const char *path, bool has_header, const char *const *columns,
+                            int n_cols, nb_dtype dtype, const int64_t *rows, int64_t n_rows,
+                            nb_error *err) {
+    if (err) err->code = NB_OK, err->message[0] = '\0';
+    nbi_row_req *want = nbi_sorted_rows(rows, n_rows, -1, path ? path : "nb_csv_read_rows", err);
+    if (!want) return NULL;
+    int64_t seen = 0;
+    nb_tensor *t = read_csv("nb_csv_read_rows", path, has_header, columns, n_cols, dtype, want,
+                            n_rows, &seen, err);
+    nbi_free(want);
+    return t;
+}
+
+nb_status nb_csv_num_rows(const char *path, bool has_header, int64_t *n, nb_error *err) {
+    if (!n) return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_csv_num_rows: n is NULL");
+    nb_error e = {NB_OK, ""};
+    *n = 0;
+    read_csv("nb_csv_num_rows", path, has_header, NULL, 0, NB_FLOAT32, NULL, 0, n, &e);
+    if (e.code != NB_OK) *n = 0;
+    if (err) *err = e;
+    return e.code;
 }

@@ -282,20 +282,24 @@ void nb_image_dataset_free(nb_image_dataset *ds) {
     nbi_free(ds);
 }
 
-nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, int channels,
-                                        unsigned flags, nb_error *err) {
+/* nb_image_dataset_open (rows NULL, n_files NULL), nb_image_dataset_open_rows
+ * (rows: the files to decode, by listing index) and nb_image_folder_labels
+ * (listing: receives the listing's labels; nothing decoded, returns NULL). */
+static nb_image_dataset *open_impl(const char *fn, const char *dir, int height, int width,
+                                   int channels, unsigned flags, const int64_t *rows,
+                                   int64_t n_rows, nb_tensor **listing, nb_error *err) {
     if (err) {
         err->code = NB_OK;
         err->message[0] = '\0';
     }
     if (!dir || !*dir) {
-        nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_image_dataset_open: no directory given");
+        nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: no directory given", fn);
         return NULL;
     }
     if (height <= 0 || width <= 0 || height > 1 << 15 || width > 1 << 15 || (channels != 1 && channels != 3)) {
         nbi_set_error(err, NB_ERR_INVALID_ARGUMENT,
-                      "nb_image_dataset_open: height and width must be in 1..32768 and channels 1 or 3, "
-                      "got %dx%dx%d", height, width, channels);
+                      "%s: height and width must be in 1..32768 and channels 1 or 3, "
+                      "got %dx%dx%d", fn, height, width, channels);
         return NULL;
     }
     /* "dir/" and "dir" name the same folder; keep paths free of "//". */
@@ -358,8 +362,32 @@ nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, 
     classes.v = NULL;
     classes.n = classes.cap = 0;
 
+    if (listing) { /* nb_image_folder_labels */
+        int64_t nl = files.n;
+        *listing = nbi_tensor_alloc(NB_INT32, 1, &nl);
+        if (!*listing) {
+            nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory");
+            goto fail;
+        }
+        if (nl) memcpy((*listing)->data, file_label, (size_t)nl * sizeof *file_label);
+        goto done;
+    }
+    if (rows) {
+        if (n_rows < 0) {
+            nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: n_rows is %lld", fn, (long long)n_rows);
+            goto fail;
+        }
+        for (int64_t i = 0; i < n_rows; i++)
+            if (rows[i] < 0 || rows[i] >= files.n) {
+                nbi_set_error(err, NB_ERR_INVALID_ARGUMENT,
+                              "%s: rows[%lld] is %lld, outside the %d image files of %s (0..%d)",
+                              fn, (long long)i, (long long)rows[i], files.n, root, files.n - 1);
+                goto fail;
+            }
+    }
+    int64_t todo = rows ? n_rows : files.n;
     size_t per = (size_t)height * (size_t)width * (size_t)channels;
-    size_t nf = files.n > 0 ? (size_t)files.n : 1;
+    size_t nf = todo > 0 ? (size_t)todo : 1;
     ds->pixels = nbi_malloc(nbi_mul_size(nf, per));
     ds->labels = nbi_malloc(nbi_mul_size(nf, sizeof *ds->labels));
     ds->paths = nbi_calloc(nf, sizeof *ds->paths);
@@ -368,12 +396,22 @@ nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, 
                       height, width, channels);
         goto fail;
     }
-    for (int i = 0; i < files.n; i++) {
+    for (int64_t k = 0; k < todo; k++) {
+        int64_t i = rows ? rows[k] : k;
         char why[256];
         if (load_image(ds, files.v[i], ds->pixels + (size_t)ds->n * per, why, sizeof why)) {
             ds->labels[ds->n] = file_label[i];
-            ds->paths[ds->n++] = files.v[i];
-            files.v[i] = NULL;
+            if (rows) { /* a file may be asked for twice */
+                ds->paths[ds->n] = nbi_strdup(files.v[i]);
+                if (!ds->paths[ds->n]) {
+                    nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "out of memory");
+                    goto fail;
+                }
+                ds->n++;
+            } else {
+                ds->paths[ds->n++] = files.v[i];
+                files.v[i] = NULL;
+            }
             continue;
         }
         if (!strcmp(why, "out of memory")) {
@@ -390,7 +428,7 @@ nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, 
             goto fail;
         }
     }
-    if (ds->n == 0) {
+    if (ds->n == 0 && todo > 0) {
         nbi_set_error(err, NB_ERR_NOT_FOUND, "no readable image under %s (%d file%s skipped)", root,
                       ds->n_skipped, ds->n_skipped == 1 ? "" : "s");
         goto fail;
@@ -399,6 +437,12 @@ nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, 
     nbi_free(file_label);
     nbi_free(root);
     return ds;
+done:
+    strlist_free(&files);
+    nbi_free(file_label);
+    nbi_free(root);
+    nb_image_dataset_free(ds);
+    return NULL;
 fail:
     strlist_free(&classes);
     strlist_free(&files);
@@ -406,6 +450,30 @@ fail:
     nbi_free(root);
     nb_image_dataset_free(ds);
     return NULL;
+}
+
+nb_image_dataset *nb_image_dataset_open(const char *dir, int height, int width, int channels,
+                                        unsigned flags, nb_error *err) {
+    return open_impl("nb_image_dataset_open", dir, height, width, channels, flags, NULL, 0, NULL,
+                     err);
+}
+
+nb_image_dataset *nb_image_dataset_open_rows(const char *dir, int height, int width, int channels,
+                                             unsigned flags, const int64_t *rows, int64_t n_rows,
+                                             nb_error *err) {
+    if (!rows && n_rows != 0) {
+        nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "nb_image_dataset_open_rows: rows is NULL");
+        return NULL;
+    }
+    static const int64_t none[1] = {0};
+    return open_impl("nb_image_dataset_open_rows", dir, height, width, channels, flags,
+                     rows ? rows : none, n_rows, NULL, err);
+}
+
+nb_tensor *nb_image_folder_labels(const char *dir, nb_error *err) {
+    nb_tensor *labels = NULL;
+    open_impl("nb_image_folder_labels", dir, 1, 1, 1, 0, NULL, 0, &labels, err);
+    return labels;
 }
 
 /*** Accessors ***/

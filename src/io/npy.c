@@ -10,20 +10,18 @@
  *
  * nb_npy_save writes what numpy 1.24's np.save writes for the same array,
  * byte for byte (including the 21-column growth space after the dict), through
- * a temporary file that is renamed over the target. nb_npy_load accepts
+ * a temporary file that is renamed over the target (io/atomic.c). nb_npy_load accepts
  * versions 1.0 to 3.0, both byte orders, and any spacing of the dict; it
  * checks every length against the file size before reading, so a damaged
  * file gives an error naming the file and the byte offset, never a crash.
  */
 #include "nb_internal.h"
+#include "io/atomic.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
@@ -152,33 +150,16 @@ static bool write_data(FILE *f, const nb_tensor *t) {
     return true;
 }
 
-/* Creates a new temporary file next to path (mode 0666 less the umask). */
-static FILE *open_temp(const char *path, char **tmp_out, int *err_out) {
-    static atomic_uint counter; /* several threads may save at once */
-    for (int attempt = 0; attempt < 100; attempt++) {
-        char *tmp = nbi_asprintf("%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-        if (!tmp) {
-            *err_out = ENOMEM;
-            return NULL;
-        }
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            FILE *f = fdopen(fd, "wb");
-            if (!f) {
-                *err_out = errno;
-                close(fd);
-                unlink(tmp);
-                nbi_free(tmp);
-                return NULL;
-            }
-            *tmp_out = tmp;
-            return f;
-        }
-        *err_out = errno;
-        nbi_free(tmp);
-        if (*err_out != EEXIST) return NULL;
-    }
-    return NULL;
+/* The file's content for nbi_write_atomic_with: the header, then the data. */
+typedef struct npy_content {
+    const char *header;
+    size_t hlen;
+    const nb_tensor *t;
+} npy_content;
+
+static bool write_npy(FILE *f, void *ctx) {
+    const npy_content *c = ctx;
+    return fwrite(c->header, 1, c->hlen, f) == c->hlen && write_data(f, c->t);
 }
 
 nb_status nb_npy_save(const char *path, const nb_tensor *t, nb_error *err) {
@@ -197,40 +178,11 @@ nb_status nb_npy_save(const char *path, const nb_tensor *t, nb_error *err) {
     if (!header)
         return nbi_set_error(err, NB_ERR_OUT_OF_MEMORY, "%s: out of memory building the header",
                              path);
-    char *tmp = NULL;
-    int e = 0;
-    FILE *f = open_temp(path, &tmp, &e);
-    if (!f) {
-        nbi_free(header);
-        return nbi_set_error(err, e == ENOENT ? NB_ERR_NOT_FOUND : NB_ERR_IO,
-                             "%s: cannot create a temporary file next to it: %s", path,
-                             strerror(e));
-    }
-    bool ok = fwrite(header, 1, hlen, f) == hlen && write_data(f, t);
+    /* a missing directory is NB_ERR_NOT_FOUND, as it always was for .npy */
+    npy_content c = {header, hlen, t};
+    nb_status st = nbi_write_atomic_with(path, write_npy, &c, NB_ERR_NOT_FOUND, err);
     nbi_free(header);
-    ok = ok && fflush(f) == 0;
-    if (!ok) e = errno;
-    ok = ok && fsync(fileno(f)) == 0;
-    if (!ok && !e) e = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        nbi_free(tmp);
-        return nbi_set_error(err, NB_ERR_IO, "%s: write failed: %s", path,
-                             strerror(e ? e : EIO));
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        nbi_free(tmp);
-        return nbi_set_error(err, NB_ERR_IO, "%s: cannot rename the temporary file over it: %s",
-                             path, strerror(e));
-    }
-    nbi_free(tmp);
-    return NB_OK;
+    return st;
 }
 
 /*** Header parsing **********************************************************/

@@ -52,8 +52,9 @@ typedef struct km_work {
  * of each row with every centroid come instead from this kernel, which reads the
  * row once and the centroids (k x d, in L1/L2) from cache, in groups of 8, 4, 2
  * and 1 centroids kept in registers. It is chosen at run time when the CPU has
- * AVX2 and FMA (the library itself is built for x86-64-v2); NB_KMEANS_GEMM=1 in
- * the environment forces the GEMM path, for benchmarks. */
+ * AVX2 and FMA (the library itself is built for x86-64-v2); NABLA_KMEANS_GEMM=1
+ * in the environment (any value but "" and "0"), read at each nb_kmeans call,
+ * forces the GEMM path, to compare the two (include/nabla.h, at nb_kmeans). */
 #define KM_FUSED_MAX_K 32
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -289,7 +290,8 @@ nb_status nb_kmeans(const nb_tensor *x, const nb_kmeans_options *o, nb_kmeans_re
     if (w.nt > nchunks) w.nt = (int)nchunks;
     if (w.nt < 1) w.nt = 1;
     w.trials = 2 + (int)log((double)k);
-    w.fused = k <= KM_FUSED_MAX_K && km_cpu_fused() && !getenv("NB_KMEANS_GEMM");
+    const char *gemm_env = getenv("NABLA_KMEANS_GEMM");
+    w.fused = k <= KM_FUSED_MAX_K && km_cpu_fused() && !(gemm_env && *gemm_env && strcmp(gemm_env, "0"));
     const bool pp = o->init_centroids == NULL;
     const size_t un = (size_t)n, ud = (size_t)d, uk = (size_t)k, ut = (size_t)w.nt;
 

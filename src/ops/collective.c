@@ -9,13 +9,18 @@
  * that says so. The public constructors (nb_dist_allreduce, ...) are in
  * src/dist/dist.c.
  */
+#include "dist/dist_async.h"
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdatomic.h>
 
 static _Atomic(const nbi_dist_hooks *) hooks;
 
+static _Atomic(const nbi_dist_async_hooks *) async_hooks;
+
 void nbi_dist_install(const nbi_dist_hooks *h) { atomic_store(&hooks, h); }
+void nbi_dist_install_async(const nbi_dist_async_hooks *h) { atomic_store(&async_hooks, h); }
 
 static nb_status no_runtime(nbi_kctx *k) {
     return nbi_kerror(k, NB_ERR_FAILED_PRECONDITION,
@@ -41,6 +46,15 @@ static nb_status k_allgather(nbi_kctx *k) {
     return h ? h->allgather(k) : no_runtime(k);
 }
 
+static nb_status k_allreduce_start(nbi_kctx *k) {
+    const nbi_dist_async_hooks *h = atomic_load(&async_hooks);
+    return h ? h->start(k) : no_runtime(k);
+}
+static nb_status k_allreduce_wait(nbi_kctx *k) {
+    const nbi_dist_async_hooks *h = atomic_load(&async_hooks);
+    return h ? h->wait(k) : no_runtime(k);
+}
+
 static nb_status infer_allreduce(nb_op *op) {
     int r = op->attrs.axis;
     if (r != NBI_REDUCE_AVERAGE && r != NBI_REDUCE_SUM)
@@ -63,6 +77,32 @@ static nb_status infer_allreduce(nb_op *op) {
         op->out_dtype[i] = dt;
         op->out_shape[i] = *nbi_in_shape(op, i);
     }
+    return NB_OK;
+}
+
+/* Start(x_1..x_n) -> handle: int64 scalar; the x's as for HorovodGroupedAllreduce. */
+static nb_status infer_allreduce_start(nb_op *op) {
+    nb_status st = infer_allreduce(op);
+    if (st != NB_OK) return st;
+    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
+    op->out_dtype[0] = NB_INT64;
+    op->out_shape[0] = (nb_shape){0};
+    return NB_OK;
+}
+
+/* Wait(handle) -> y_1..y_n, shaped like the x's of the Start that made handle. */
+static nb_status infer_allreduce_wait(nb_op *op) {
+    nb_op *start = op->inputs[0].op;
+    if (start->def != &nbi_opdef_DIST_ALLREDUCE_START)
+        return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT,
+                               "input must be the handle of a NablaAllreduceStart, not an output of "
+                               "'%s' (%s)", start->name, start->def->type);
+    if (!nbi_set_outputs(op, start->n_inputs)) return NB_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < start->n_inputs; i++) {
+        op->out_dtype[i] = nbi_in_dtype(start, i);
+        op->out_shape[i] = *nbi_in_shape(start, i);
+    }
+    op->attrs.axis = start->attrs.axis;
     return NB_OK;
 }
 
@@ -96,14 +136,37 @@ static void grad_allreduce(nb_graph *g, nb_op *op, const nb_output *dy, nb_outpu
     }
 }
 
-const nbi_opdef nbi_opdef_DIST_ALLREDUCE = {"HorovodAllreduce", 1, NBI_STATEFUL, infer_allreduce,
-                                            k_allreduce, grad_allreduce};
-const nbi_opdef nbi_opdef_DIST_GROUPED_ALLREDUCE = {"HorovodGroupedAllreduce", -1, NBI_STATEFUL,
-                                                    infer_allreduce, k_grouped_allreduce,
-                                                    grad_allreduce};
+const nbi_opdef nbi_opdef_DIST_ALLREDUCE = {
+    .type = "HorovodAllreduce", .n_inputs = 1, .flags = NBI_STATEFUL, .infer = infer_allreduce,
+    .kernel = k_allreduce, .grad = grad_allreduce,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"reduce_op", NBI_A_AXIS}),
+};
+const nbi_opdef nbi_opdef_DIST_GROUPED_ALLREDUCE = {
+    .type = "HorovodGroupedAllreduce", .n_inputs = -1, .flags = NBI_STATEFUL, .infer = infer_allreduce,
+    .kernel = k_grouped_allreduce, .grad = grad_allreduce,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"num_tensors", NBI_A_N}, {"reduce_op", NBI_A_AXIS}),
+};
+/* The split all-reduce carries no gradient (its handle is an int64): it is
+ * built after the backward pass, by the distributed optimizer. */
+const nbi_opdef nbi_opdef_DIST_ALLREDUCE_START = {
+    .type = "NablaAllreduceStart", .n_inputs = -1, .flags = NBI_STATEFUL | NBI_NO_GRAD,
+    .infer = infer_allreduce_start, .kernel = k_allreduce_start,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"num_tensors", NBI_A_N}, {"reduce_op", NBI_A_AXIS}),
+};
+const nbi_opdef nbi_opdef_DIST_ALLREDUCE_WAIT = {
+    .type = "NablaAllreduceWait", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD,
+    .infer = infer_allreduce_wait, .kernel = k_allreduce_wait,
+    .attrs = NBI_ATTRS_T,
+};
 /* No gradient flows through broadcast and all-gather (as through integer
  * ops): Horovod's need cross-rank bookkeeping nabla does not do. */
-const nbi_opdef nbi_opdef_DIST_BROADCAST = {"HorovodBroadcast", 1, NBI_STATEFUL | NBI_NO_GRAD,
-                                            infer_broadcast, k_broadcast, NULL};
-const nbi_opdef nbi_opdef_DIST_ALLGATHER = {"HorovodAllgather", 1, NBI_STATEFUL | NBI_NO_GRAD,
-                                            infer_allgather, k_allgather, NULL};
+const nbi_opdef nbi_opdef_DIST_BROADCAST = {
+    .type = "HorovodBroadcast", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD, .infer = infer_broadcast,
+    .kernel = k_broadcast,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"root_rank", NBI_A_ZERO}),
+};
+const nbi_opdef nbi_opdef_DIST_ALLGATHER = {
+    .type = "HorovodAllgather", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD, .infer = infer_allgather,
+    .kernel = k_allgather,
+    .attrs = NBI_ATTRS_T,
+};

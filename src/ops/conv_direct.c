@@ -40,6 +40,7 @@
  */
 #include "conv_impl.h"
 #include "nb_internal.h"
+#include "ops/cache.h"
 
 #include <omp.h>
 #include <string.h>
@@ -139,7 +140,7 @@ typedef struct {
 static size_t round16(size_t floats) { return floats > SIZE_MAX - 15 ? SIZE_MAX : (floats + 15) & ~(size_t)15; }
 
 /* Sizes and bands. Bands split images only when there are too few images to
- * keep nt threads busy, or when an image's slab would not stay near L2. */
+ * keep nt threads busy, or when an image's slab would not stay near L2 (ops/cache.h). */
 static void make_plan(const geom *g, int nt, plan *p) {
     p->K = g->fh * g->fw * g->c;
     p->op = (g->o + 7) / 8 * 8;
@@ -150,7 +151,7 @@ static void make_plan(const geom *g, int nt, plan *p) {
         int64_t want = (4 * (int64_t)nt + g->n - 1) / g->n;
         if (want > 1) rb = (g->oh + want - 1) / want;
     }
-    int64_t cap = ((int64_t)1 << 16) / (p->ws * g->sh);
+    int64_t cap = (int64_t)(NBI_L2_DIRECT_SLAB_BYTES / sizeof(float)) / (p->ws * g->sh);
     if (rb > cap) rb = cap;
     if (rb < 1) rb = 1;
     p->rb = rb;

@@ -49,6 +49,7 @@
  */
 #include "conv_impl.h"
 #include "nb_internal.h"
+#include "ops/cache.h"
 
 #include <omp.h>
 #include <string.h>
@@ -78,7 +79,7 @@ static inline v8f bc8(float s) { return (v8f){s, s, s, s, s, s, s, s}; }
  * stays SIZE_MAX, which nbi_kscratch refuses). */
 static size_t add_size(size_t a, size_t b) { return a >= SIZE_MAX - b ? SIZE_MAX : a + b; }
 
-enum { TILE = 6, NPOS = 36, L2_BUDGET = 640 * 1024 /* bytes; see block_tiles */ };
+enum { TILE = 6, NPOS = 36 };
 
 bool nbi_wino_applies(const nbi_conv_geom *g) {
     return nb_get_winograd() && (g->fh == 5 || g->fh == 3) && g->fw == g->fh && g->sh == 1 && g->sw == 1 &&
@@ -251,10 +252,10 @@ static wgeom wgeom_make(int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, 
 
 /* Tiles per block: a block's transformed input [36][tb][c] and products
  * [36][tb][o], together with the transformed filter (or the filter gradient's
- * accumulator) [36][c][o] that every block reads, should stay within L2 (taken
- * as 640 KiB of a typical 1 MiB); a multiple of the product kernel's 6 rows. */
+ * accumulator) [36][c][o] that every block reads, should stay within L2
+ * (NBI_L2_WINOGRAD_BYTES, ops/cache.h); a multiple of the product kernel's 6 rows. */
 static int64_t block_tiles(int64_t c, int64_t o) {
-    int64_t budget = (int64_t)L2_BUDGET - NPOS * c * o * (int64_t)sizeof(float);
+    int64_t budget = (int64_t)NBI_L2_WINOGRAD_BYTES - NPOS * c * o * (int64_t)sizeof(float);
     int64_t tb = budget / (NPOS * (c + o) * (int64_t)sizeof(float));
     tb -= tb % 6;
     return tb < 12 ? 12 : tb > 120 ? 120 : tb;

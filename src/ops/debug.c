@@ -3,6 +3,7 @@
  * session's check-numerics option runs on every float output.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 
@@ -55,8 +56,11 @@ static void grad_check_numerics(nb_graph *g, nb_op *op, const nb_output *dy, nb_
     dx[0] = dy[0];
 }
 
-const nbi_opdef nbi_opdef_CHECK_NUMERICS = {"CheckNumerics", 1, 0, infer_check_numerics,
-                                            k_check_numerics, grad_check_numerics};
+const nbi_opdef nbi_opdef_CHECK_NUMERICS = {
+    .type = "CheckNumerics", .n_inputs = 1, .infer = infer_check_numerics, .kernel = k_check_numerics,
+    .grad = grad_check_numerics,
+    .attrs = NBI_ATTRS_T,
+};
 
 nb_output nb_check_numerics(nb_graph *g, nb_output x, const char *message, const char *name) {
     nb_op *op = nbi_op_new(g, NBI_OP_CHECK_NUMERICS, name, NULL, &x, 1);

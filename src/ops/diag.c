@@ -6,6 +6,7 @@
  * matrix_diag_op.cc and matrix_set_diag_op.cc (the main diagonal only).
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdio.h>
 
@@ -65,7 +66,11 @@ static void g_matrix_diag(nb_graph *g, nb_op *op, const nb_output *dy, nb_output
     dx[0] = diag_part(g, dy[0]);
 }
 
-const nbi_opdef nbi_opdef_MATRIX_DIAG = {"MatrixDiag", 1, 0, infer_matrix_diag, k_matrix_diag, g_matrix_diag};
+const nbi_opdef nbi_opdef_MATRIX_DIAG = {
+    .type = "MatrixDiag", .n_inputs = 1, .infer = infer_matrix_diag, .kernel = k_matrix_diag,
+    .grad = g_matrix_diag,
+    .attrs = NBI_ATTRS_T,
+};
 
 /*** MatrixDiagPart: [..., m, n] -> [..., min(m, n)] ***/
 
@@ -114,8 +119,11 @@ static void g_matrix_diag_part(nb_graph *g, nb_op *op, const nb_output *dy, nb_o
     else dx[0] = set_diag(g, nb_zeros_like(g, op->inputs[0], NULL), dy[0]);
 }
 
-const nbi_opdef nbi_opdef_MATRIX_DIAG_PART = {"MatrixDiagPart", 1, 0, infer_matrix_diag_part, k_matrix_diag_part,
-                                              g_matrix_diag_part};
+const nbi_opdef nbi_opdef_MATRIX_DIAG_PART = {
+    .type = "MatrixDiagPart", .n_inputs = 1, .infer = infer_matrix_diag_part, .kernel = k_matrix_diag_part,
+    .grad = g_matrix_diag_part,
+    .attrs = NBI_ATTRS_T,
+};
 
 /*** MatrixSetDiag: x [..., m, n] with its diagonal replaced by d [..., min(m, n)] ***/
 
@@ -179,8 +187,11 @@ static void g_matrix_set_diag(nb_graph *g, nb_op *op, const nb_output *dy, nb_ou
     dx[1] = diag_part(g, dy[0]);
 }
 
-const nbi_opdef nbi_opdef_MATRIX_SET_DIAG = {"MatrixSetDiag", 2, 0, infer_matrix_set_diag, k_matrix_set_diag,
-                                             g_matrix_set_diag};
+const nbi_opdef nbi_opdef_MATRIX_SET_DIAG = {
+    .type = "MatrixSetDiag", .n_inputs = 2, .infer = infer_matrix_set_diag, .kernel = k_matrix_set_diag,
+    .grad = g_matrix_set_diag,
+    .attrs = NBI_ATTRS_T,
+};
 
 /*** Constructors ***/
 

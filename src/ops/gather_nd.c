@@ -9,6 +9,7 @@
  * copied as whole slices.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdio.h>
 
@@ -137,7 +138,10 @@ static void g_gather_nd(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *
     dx[0] = scatter_nd_op(g, op->inputs[1], dy[0], shape);
 }
 
-const nbi_opdef nbi_opdef_GATHER_ND = {"GatherNd", 2, 0, infer_gather_nd, k_gather_nd, g_gather_nd};
+const nbi_opdef nbi_opdef_GATHER_ND = {
+    .type = "GatherNd", .n_inputs = 2, .infer = infer_gather_nd, .kernel = k_gather_nd, .grad = g_gather_nd,
+    .attrs = NBI_ATTRS({"Tindices", NBI_A_T_IN1}, {"Tparams", NBI_A_T_IN0}),
+};
 
 nb_output nb_gather_nd(nb_graph *g, nb_output params, nb_output indices, const char *name) {
     return gather_nd_op(g, params, indices, name);
@@ -255,7 +259,10 @@ static void g_scatter_nd(nb_graph *g, nb_op *op, const nb_output *dy, nb_output 
     dx[1] = gather_nd_op(g, dy[0], op->inputs[0], NULL);
 }
 
-const nbi_opdef nbi_opdef_SCATTER_ND = {"ScatterNd", 3, 0, infer_scatter_nd, k_scatter_nd, g_scatter_nd};
+const nbi_opdef nbi_opdef_SCATTER_ND = {
+    .type = "ScatterNd", .n_inputs = 3, .infer = infer_scatter_nd, .kernel = k_scatter_nd, .grad = g_scatter_nd,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"Tindices", NBI_A_T_IN0}),
+};
 
 nb_output nb_scatter_nd(nb_graph *g, nb_output indices, nb_output updates, const int64_t *shape, int rank,
                         const char *name) {

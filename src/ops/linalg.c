@@ -4,8 +4,9 @@
  * batch-sized products nabla's AVX-512 kernel (gemm_small.c); integer
  * types use a plain triple loop with wrapping arithmetic.
  */
-#include "nb_internal.h"
+#include "ops/elementwise.h"
 #include "ops/gemm_small.h"
+#include "graph/graphdef_attrs.h"
 
 #include <cblas.h>
 
@@ -293,8 +294,14 @@ static void g_matmul(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     dx[1] = db;
 }
 
-const nbi_opdef nbi_opdef_MATMUL = {"MatMul", 2, 0, infer_matmul, k_matmul, g_matmul};
-const nbi_opdef nbi_opdef_BATCH_MATMUL = {"BatchMatMulV2", 2, 0, infer_matmul, k_matmul, g_matmul};
+const nbi_opdef nbi_opdef_MATMUL = {
+    .type = "MatMul", .n_inputs = 2, .infer = infer_matmul, .kernel = k_matmul, .grad = g_matmul,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"transpose_a", NBI_A_TRANSPOSE_A}, {"transpose_b", NBI_A_TRANSPOSE_B}),
+};
+const nbi_opdef nbi_opdef_BATCH_MATMUL = {
+    .type = "BatchMatMulV2", .n_inputs = 2, .infer = infer_matmul, .kernel = k_matmul, .grad = g_matmul,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"adj_x", NBI_A_TRANSPOSE_A}, {"adj_y", NBI_A_TRANSPOSE_B}),
+};
 
 nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, bool transpose_b,
                     const char *name) {

@@ -1,47 +1,25 @@
 /*
  * math.c — elementwise ops: arithmetic, comparisons, logic, Select, Cast,
- * activations and the *Grad helper ops their gradients use; their shape
- * inference and gradient builders (TensorFlow's math_grad.py formulas).
+ * and the *Grad helper ops of Sqrt, Rsqrt and Reciprocal; their gradient
+ * builders (TensorFlow's math_grad.py formulas). The activations are in
+ * activation.c.
  *
- * Kernels are "row" functions per dtype driven by nbi_broadcast_apply. Signed
+ * The elementwise ops are rows of nbi_ew_math, run by the engine of
+ * elementwise.c (its kernels and inference are in the registry entries). Signed
  * integer arithmetic wraps (computed in unsigned) so no input is undefined
  * behaviour; integer division by zero is an error, as in TensorFlow.
  */
-#include "nb_internal.h"
+#include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <inttypes.h>
 #include <math.h>
 
-/*** Row-function generators ***/
+/*** Row functions ***/
 
-/* Binary row over T with strides 0/1, specialised so the common cases vectorise. */
-#define BIN_ROW(fname, T, TO, EXPR)                                                        \
-    static void fname(int64_t n, const void *pa, int64_t sa, const void *pb, int64_t sb,  \
-                      void *po) {                                                          \
-        const T *A = pa;                                                                   \
-        const T *B = pb;                                                                   \
-        TO *O = po;                                                                        \
-        if (sa && sb) {                                                                    \
-            for (int64_t i = 0; i < n; i++) { T x = A[i], y = B[i]; O[i] = (TO)(EXPR); }   \
-        } else if (sb) {                                                                   \
-            T x = A[0];                                                                    \
-            for (int64_t i = 0; i < n; i++) { T y = B[i]; O[i] = (TO)(EXPR); }             \
-        } else if (sa) {                                                                   \
-            T y = B[0];                                                                    \
-            for (int64_t i = 0; i < n; i++) { T x = A[i]; O[i] = (TO)(EXPR); }             \
-        } else {                                                                           \
-            T x = A[0], y = B[0];                                                          \
-            for (int64_t i = 0; i < n; i++) O[i] = (TO)(EXPR);                             \
-        }                                                                                  \
-    }
-
-typedef void (*unrow_fn)(int64_t n, const void *a, void *o);
-#define UN_ROW(fname, T, TO, EXPR)                                                         \
-    static void fname(int64_t n, const void *pa, void *po) {                               \
-        const T *A = pa;                                                                   \
-        TO *O = po;                                                                        \
-        for (int64_t i = 0; i < n; i++) { T x = A[i]; O[i] = (TO)(EXPR); }                 \
-    }
+/* math.c's rows name their operands x and y and use no attributes. */
+#define BIN_ROW(fname, T, TO, EXPR) NBI_EW_BIN_ROW(fname, T, TO, x, y, , EXPR)
+#define UN_ROW(fname, T, TO, EXPR) NBI_EW_UN_ROW(fname, T, TO, , EXPR)
 
 /* Wrapping signed arithmetic. */
 #define WADD(T, U, x, y) ((T)((U)(x) + (U)(y)))
@@ -92,35 +70,32 @@ static inline int64_t ipow64(int64_t b, int64_t e) {
     return (int64_t)r;
 }
 
-/* Per-op tables of row functions, indexed by dtype (the enum values are small). */
-#define NDT 11
-typedef struct { nbi_binrow_fn f[NDT]; } bintab;
-typedef struct { unrow_fn f[NDT]; } untab;
+/* Row lists by dtype for the table below: NUMERIC_ROWS(add) = {add_f32, ...}. */
+#define NUMERIC_ROWS(op)                                                                    \
+    {[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64, [NB_INT32] = op##_i32,                \
+     [NB_INT64] = op##_i64, [NB_UINT8] = op##_u8}
+#define FLOAT_ROWS(op) {[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64}
+#define CMP_ROWS(op)                                                                        \
+    {[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64, [NB_INT32] = op##_i32,                \
+     [NB_INT64] = op##_i64, [NB_UINT8] = op##_u8, [NB_BOOL] = op##_u8}
 
 #define BIN_NUMERIC(op, EXPR_F, EXPR_I32, EXPR_I64, EXPR_U8)                                \
     BIN_ROW(op##_f32, float, float, EXPR_F)                                                 \
     BIN_ROW(op##_f64, double, double, EXPR_F)                                               \
     BIN_ROW(op##_i32, int32_t, int32_t, EXPR_I32)                                           \
     BIN_ROW(op##_i64, int64_t, int64_t, EXPR_I64)                                           \
-    BIN_ROW(op##_u8, uint8_t, uint8_t, EXPR_U8)                                             \
-    static const bintab op##_tab = {{[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64,      \
-                                     [NB_INT32] = op##_i32, [NB_INT64] = op##_i64,          \
-                                     [NB_UINT8] = op##_u8}};
+    BIN_ROW(op##_u8, uint8_t, uint8_t, EXPR_U8)
 
 #define BIN_FLOAT(op, EXPR_F32, EXPR_F64)                                                   \
     BIN_ROW(op##_f32, float, float, EXPR_F32)                                               \
-    BIN_ROW(op##_f64, double, double, EXPR_F64)                                             \
-    static const bintab op##_tab = {{[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64}};
+    BIN_ROW(op##_f64, double, double, EXPR_F64)
 
 #define BIN_CMP(op, EXPR)                                                                   \
     BIN_ROW(op##_f32, float, uint8_t, EXPR)                                                 \
     BIN_ROW(op##_f64, double, uint8_t, EXPR)                                                \
     BIN_ROW(op##_i32, int32_t, uint8_t, EXPR)                                               \
     BIN_ROW(op##_i64, int64_t, uint8_t, EXPR)                                               \
-    BIN_ROW(op##_u8, uint8_t, uint8_t, EXPR)                                                \
-    static const bintab op##_tab = {{[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64,      \
-                                     [NB_INT32] = op##_i32, [NB_INT64] = op##_i64,          \
-                                     [NB_UINT8] = op##_u8, [NB_BOOL] = op##_u8}};
+    BIN_ROW(op##_u8, uint8_t, uint8_t, EXPR)
 
 BIN_NUMERIC(add, x + y, WADD(int32_t, uint32_t, x, y), WADD(int64_t, uint64_t, x, y), x + y)
 BIN_NUMERIC(sub, x - y, WSUB(int32_t, uint32_t, x, y), WSUB(int64_t, uint64_t, x, y), x - y)
@@ -137,23 +112,15 @@ BIN_ROW(floordiv_f64, double, double, floor(x / y))
 BIN_ROW(floordiv_i32, int32_t, int32_t, fdiv_i32(x, y))
 BIN_ROW(floordiv_i64, int64_t, int64_t, fdiv_i64(x, y))
 BIN_ROW(floordiv_u8, uint8_t, uint8_t, x / y)
-static const bintab floordiv_tab = {{[NB_FLOAT32] = floordiv_f32, [NB_FLOAT64] = floordiv_f64,
-                                     [NB_INT32] = floordiv_i32, [NB_INT64] = floordiv_i64,
-                                     [NB_UINT8] = floordiv_u8}};
 BIN_ROW(floormod_f32, float, float, fmodf_floor(x, y))
 BIN_ROW(floormod_f64, double, double, fmod_floor(x, y))
 BIN_ROW(floormod_i32, int32_t, int32_t, fmod_i32(x, y))
 BIN_ROW(floormod_i64, int64_t, int64_t, fmod_i64(x, y))
 BIN_ROW(floormod_u8, uint8_t, uint8_t, x % y)
-static const bintab floormod_tab = {{[NB_FLOAT32] = floormod_f32, [NB_FLOAT64] = floormod_f64,
-                                     [NB_INT32] = floormod_i32, [NB_INT64] = floormod_i64,
-                                     [NB_UINT8] = floormod_u8}};
 BIN_ROW(pow_f32, float, float, powf(x, y))
 BIN_ROW(pow_f64, double, double, pow(x, y))
 BIN_ROW(pow_i32, int32_t, int32_t, ipow64(x, y))
 BIN_ROW(pow_i64, int64_t, int64_t, ipow64(x, y))
-static const bintab pow_tab = {{[NB_FLOAT32] = pow_f32, [NB_FLOAT64] = pow_f64,
-                                [NB_INT32] = pow_i32, [NB_INT64] = pow_i64}};
 
 /* Ordered comparisons take real numbers only (TF: realnumbertypes, no bool). */
 #define BIN_ORD(op, EXPR)                                                                   \
@@ -161,10 +128,7 @@ static const bintab pow_tab = {{[NB_FLOAT32] = pow_f32, [NB_FLOAT64] = pow_f64,
     BIN_ROW(op##_f64, double, uint8_t, EXPR)                                                \
     BIN_ROW(op##_i32, int32_t, uint8_t, EXPR)                                               \
     BIN_ROW(op##_i64, int64_t, uint8_t, EXPR)                                               \
-    BIN_ROW(op##_u8, uint8_t, uint8_t, EXPR)                                                \
-    static const bintab op##_tab = {{[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64,      \
-                                     [NB_INT32] = op##_i32, [NB_INT64] = op##_i64,          \
-                                     [NB_UINT8] = op##_u8}};
+    BIN_ROW(op##_u8, uint8_t, uint8_t, EXPR)
 
 BIN_CMP(eq, x == y)
 BIN_CMP(ne, x != y)
@@ -174,19 +138,11 @@ BIN_ORD(gt, x > y)
 BIN_ORD(ge, x >= y)
 BIN_ROW(land_b, uint8_t, uint8_t, x && y)
 BIN_ROW(lor_b, uint8_t, uint8_t, x || y)
-static const bintab land_tab = {{[NB_BOOL] = land_b}};
-static const bintab lor_tab = {{[NB_BOOL] = lor_b}};
 
 /* Gradient helper ops: (y, dy) -> dx, same shapes. */
-BIN_FLOAT(sigmoid_grad, y * x * (1.0f - x), y * x * (1.0 - x))
-BIN_FLOAT(tanh_grad, y * (1.0f - x * x), y * (1.0 - x * x))
 BIN_FLOAT(sqrt_grad, y * 0.5f / x, y * 0.5 / x)
 BIN_FLOAT(rsqrt_grad, -0.5f * y * x * x * x, -0.5 * y * x * x * x)
 BIN_FLOAT(reciprocal_grad, -y * x * x, -y * x * x)
-/* ReluGrad(gradients, features) */
-BIN_ROW(relu_grad_f32, float, float, y > 0 ? x : 0.0f)
-BIN_ROW(relu_grad_f64, double, double, y > 0 ? x : 0.0)
-static const bintab relu_grad_tab = {{[NB_FLOAT32] = relu_grad_f32, [NB_FLOAT64] = relu_grad_f64}};
 
 /*** Unary rows ***/
 
@@ -195,139 +151,25 @@ static const bintab relu_grad_tab = {{[NB_FLOAT32] = relu_grad_f32, [NB_FLOAT64]
     UN_ROW(op##_f64, double, double, EXPR_F)                                                \
     UN_ROW(op##_i32, int32_t, int32_t, EXPR_I32)                                            \
     UN_ROW(op##_i64, int64_t, int64_t, EXPR_I64)                                            \
-    UN_ROW(op##_u8, uint8_t, uint8_t, EXPR_U8)                                              \
-    static const untab op##_tab = {{[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64,       \
-                                    [NB_INT32] = op##_i32, [NB_INT64] = op##_i64,           \
-                                    [NB_UINT8] = op##_u8}};
+    UN_ROW(op##_u8, uint8_t, uint8_t, EXPR_U8)
 #define UN_FLOAT(op, EXPR_F32, EXPR_F64)                                                    \
     UN_ROW(op##_f32, float, float, EXPR_F32)                                                \
-    UN_ROW(op##_f64, double, double, EXPR_F64)                                              \
-    static const untab op##_tab = {{[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64}};
+    UN_ROW(op##_f64, double, double, EXPR_F64)
 
 UN_NUMERIC(neg, -x, (int32_t)(0u - (uint32_t)x), (int64_t)(0ull - (uint64_t)x), (uint8_t)(0u - x))
 UN_NUMERIC(abs, x < 0 ? -x : x, x < 0 ? (int32_t)(0u - (uint32_t)x) : x,
            x < 0 ? (int64_t)(0ull - (uint64_t)x) : x, x)
 UN_NUMERIC(sign, (x > 0) - (x < 0) + 0 * x, (x > 0) - (x < 0), (x > 0) - (x < 0), x > 0)
 UN_NUMERIC(square, x * x, WMUL(int32_t, uint32_t, x, x), WMUL(int64_t, uint64_t, x, x), x * x)
-/* Relu keeps NaN (TF: Eigen cwiseMax(x, 0) returns x unless x < 0). */
-UN_NUMERIC(relu, x < 0 ? 0 : x, /* NaN passes, as in TF; branch-free, so it vectorises */ x > 0 ? x : 0, x > 0 ? x : 0, x)
 UN_FLOAT(sqrt, sqrtf(x), sqrt(x))
 UN_FLOAT(rsqrt, 1.0f / sqrtf(x), 1.0 / sqrt(x))
 UN_FLOAT(exp, expf(x), exp(x))
 UN_FLOAT(log, logf(x), log(x))
 UN_FLOAT(log1p, log1pf(x), log1p(x))
 UN_FLOAT(reciprocal, 1.0f / x, 1.0 / x)
-UN_FLOAT(sigmoid, x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)),
-         x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)))
-UN_FLOAT(tanh, tanhf(x), tanh(x))
 UN_ROW(lnot_b, uint8_t, uint8_t, !x)
-static const untab lnot_tab = {{[NB_BOOL] = lnot_b}};
 
-/*** Shape inference ***/
-
-static nb_status infer_binary_common(nb_op *op, nb_dtype out_dt) {
-    nb_dtype a = nbi_in_dtype(op, 0), b = nbi_in_dtype(op, 1);
-    if (a != b)
-        return nbi_infer_error(op, NB_ERR_DTYPE,
-                               "Input 'y' of '%s' Op has type %s that does not match type %s of argument 'x'",
-                               op->def->type, nb_dtype_name(b), nb_dtype_name(a));
-    nb_shape s;
-    if (!nbi_shape_broadcast(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s)) {
-        const nb_shape *x = nbi_in_shape(op, 0), *y = nbi_in_shape(op, 1);
-        int r = x->rank > y->rank ? x->rank : y->rank;
-        for (int i = 0; i < r; i++) {
-            int ix = x->rank - r + i, iy = y->rank - r + i;
-            int64_t dx = ix >= 0 ? x->dims[ix] : 1, dy = iy >= 0 ? y->dims[iy] : 1;
-            if (dx >= 0 && dy >= 0 && dx != dy && dx != 1 && dy != 1)
-                return nbi_infer_error(op, NB_ERR_SHAPE,
-                                       "Dimensions must be equal, but are %lld and %lld",
-                                       (long long)dx, (long long)dy);
-        }
-        return nbi_infer_error(op, NB_ERR_SHAPE, "Incompatible shapes");
-    }
-    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
-    op->out_dtype[0] = out_dt == NB_DTYPE_INVALID ? a : out_dt;
-    op->out_shape[0] = s;
-    return NB_OK;
-}
-
-static const bintab *bin_table(int type) {
-    switch (type) {
-    case NBI_OP_ADD: return &add_tab;
-    case NBI_OP_SUB: return &sub_tab;
-    case NBI_OP_MUL: return &mul_tab;
-    case NBI_OP_REAL_DIV: return &div_tab;
-    case NBI_OP_FLOOR_DIV: return &floordiv_tab;
-    case NBI_OP_FLOOR_MOD: return &floormod_tab;
-    case NBI_OP_POW: return &pow_tab;
-    case NBI_OP_MAXIMUM: return &maximum_tab;
-    case NBI_OP_MINIMUM: return &minimum_tab;
-    case NBI_OP_SQUARED_DIFFERENCE: return &sqdiff_tab;
-    case NBI_OP_EQUAL: return &eq_tab;
-    case NBI_OP_NOT_EQUAL: return &ne_tab;
-    case NBI_OP_LESS: return &lt_tab;
-    case NBI_OP_LESS_EQUAL: return &le_tab;
-    case NBI_OP_GREATER: return &gt_tab;
-    case NBI_OP_GREATER_EQUAL: return &ge_tab;
-    case NBI_OP_LOGICAL_AND: return &land_tab;
-    case NBI_OP_LOGICAL_OR: return &lor_tab;
-    case NBI_OP_SIGMOID_GRAD: return &sigmoid_grad_tab;
-    case NBI_OP_TANH_GRAD: return &tanh_grad_tab;
-    case NBI_OP_RELU_GRAD: return &relu_grad_tab;
-    case NBI_OP_SQRT_GRAD: return &sqrt_grad_tab;
-    case NBI_OP_RSQRT_GRAD: return &rsqrt_grad_tab;
-    case NBI_OP_RECIPROCAL_GRAD: return &reciprocal_grad_tab;
-    default: return NULL;
-    }
-}
-
-static const untab *un_table(int type) {
-    switch (type) {
-    case NBI_OP_NEG: return &neg_tab;
-    case NBI_OP_ABS: return &abs_tab;
-    case NBI_OP_SIGN: return &sign_tab;
-    case NBI_OP_SQUARE: return &square_tab;
-    case NBI_OP_SQRT: return &sqrt_tab;
-    case NBI_OP_RSQRT: return &rsqrt_tab;
-    case NBI_OP_EXP: return &exp_tab;
-    case NBI_OP_LOG: return &log_tab;
-    case NBI_OP_LOG1P: return &log1p_tab;
-    case NBI_OP_RECIPROCAL: return &reciprocal_tab;
-    case NBI_OP_SIGMOID: return &sigmoid_tab;
-    case NBI_OP_TANH: return &tanh_tab;
-    case NBI_OP_RELU: return &relu_tab;
-    case NBI_OP_LOGICAL_NOT: return &lnot_tab;
-    default: return NULL;
-    }
-}
-
-static bool is_cmp(int type) {
-    return type == NBI_OP_EQUAL || type == NBI_OP_NOT_EQUAL || type == NBI_OP_LESS ||
-           type == NBI_OP_LESS_EQUAL || type == NBI_OP_GREATER || type == NBI_OP_GREATER_EQUAL;
-}
-
-static nb_status infer_binary(nb_op *op) {
-    const bintab *t = bin_table(op->type);
-    nb_dtype a = nbi_in_dtype(op, 0);
-    if (a == nbi_in_dtype(op, 1) && (a >= NDT || !t->f[a]))
-        return nbi_infer_error(op, NB_ERR_DTYPE, "Value for attr 'T' of %s is not in the list of allowed values",
-                               nbi_dtype_tfname(a));
-    return infer_binary_common(op, is_cmp(op->type) ? NB_BOOL : NB_DTYPE_INVALID);
-}
-
-static nb_status infer_unary(nb_op *op) {
-    const untab *t = un_table(op->type);
-    nb_dtype a = nbi_in_dtype(op, 0);
-    if (a >= NDT || !t->f[a])
-        return nbi_infer_error(op, NB_ERR_DTYPE, "Value for attr 'T' of %s is not in the list of allowed values",
-                               nbi_dtype_tfname(a));
-    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
-    op->out_dtype[0] = a;
-    op->out_shape[0] = *nbi_in_shape(op, 0);
-    return NB_OK;
-}
-
-/*** Kernels ***/
+/*** Checks before the rows ***/
 
 static bool any_zero(const nb_tensor *t) {
     for (int64_t i = 0; i < t->size; i++)
@@ -335,43 +177,69 @@ static bool any_zero(const nb_tensor *t) {
     return false;
 }
 
-static nb_status k_binary(nbi_kctx *k) {
-    const nb_tensor *a = k->in[0], *b = k->in[1];
-    int type = k->op->type;
-    if (nbi_dtype_is_int(a->dtype) &&
-        (type == NBI_OP_REAL_DIV || type == NBI_OP_FLOOR_DIV || type == NBI_OP_FLOOR_MOD) &&
-        any_zero(b))
+/* RealDiv, FloorDiv, FloorMod */
+static nb_status check_int_div(nbi_kctx *k, bool *done) {
+    (void)done;
+    if (nbi_dtype_is_int(k->in[0]->dtype) && any_zero(k->in[1]))
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Integer division by zero");
-    if (nbi_dtype_is_int(a->dtype) && type == NBI_OP_POW)
+    return NB_OK;
+}
+
+static nb_status check_int_pow(nbi_kctx *k, bool *done) {
+    const nb_tensor *b = k->in[1];
+    (void)done;
+    if (nbi_dtype_is_int(k->in[0]->dtype))
         for (int64_t i = 0; i < b->size; i++)
             if (nbi_load(b->data, b->dtype, i) < 0)
                 return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
                                   "Integers to negative integer powers are not allowed");
-    nb_dtype out_dt = k->op->out_dtype[0];
-    return nbi_broadcast_apply(k, a, b, out_dt, bin_table(type)->f[a->dtype], &k->out[0]);
-}
-
-static nb_status k_unary(nbi_kctx *k) {
-    const nb_tensor *a = k->in[0];
-    nb_tensor *o = nbi_kalloc(k, a->dtype, a->rank, a->dims);
-    if (!o) return NB_ERR_OUT_OF_MEMORY;
-    k->out[0] = o;
-    unrow_fn f = un_table(k->op->type)->f[a->dtype];
-    int64_t n = a->size;
-    if (n < NBI_PAR_MIN) {
-        f(n, a->data, o->data);
-        return NB_OK;
-    }
-    /* Large tensors: contiguous chunks across the shared OpenMP pool. */
-    size_t es = nbi_dtype_size(a->dtype);
-    int64_t chunks = (n + NBI_PAR_MIN - 1) / NBI_PAR_MIN;
-#pragma omp parallel for num_threads(nbi_num_threads()) schedule(static)
-    for (int64_t c = 0; c < chunks; c++) {
-        int64_t lo = c * NBI_PAR_MIN, len = n - lo < NBI_PAR_MIN ? n - lo : NBI_PAR_MIN;
-        f(len, (const char *)a->data + (size_t)lo * es, (char *)o->data + (size_t)lo * es);
-    }
     return NB_OK;
 }
+
+/*** The family's table (elementwise.h) ***/
+
+/* Entries: arity, output dtype (NB_DTYPE_INVALID: the input's), the list of
+ * allowed T for the dtype error (none in math's texts), the check, the rows. */
+#define BIN(E, ...) [NBI_OP_##E] = {2, NB_DTYPE_INVALID, NULL, NULL, __VA_ARGS__}
+#define BIN_CHECK(E, CHECK, ...) [NBI_OP_##E] = {2, NB_DTYPE_INVALID, NULL, CHECK, __VA_ARGS__}
+#define CMP(E, ...) [NBI_OP_##E] = {2, NB_BOOL, NULL, NULL, __VA_ARGS__}
+#define UN(E, ...) [NBI_OP_##E] = {1, NB_DTYPE_INVALID, NULL, NULL, __VA_ARGS__}
+
+const nbi_ew_tab nbi_ew_math[NBI_OP_COUNT] = {
+    BIN(ADD, NUMERIC_ROWS(add)),
+    BIN(SUB, NUMERIC_ROWS(sub)),
+    BIN(MUL, NUMERIC_ROWS(mul)),
+    BIN_CHECK(REAL_DIV, check_int_div, NUMERIC_ROWS(div)),
+    BIN_CHECK(FLOOR_DIV, check_int_div, NUMERIC_ROWS(floordiv)),
+    BIN_CHECK(FLOOR_MOD, check_int_div, NUMERIC_ROWS(floormod)),
+    BIN_CHECK(POW, check_int_pow, {[NB_FLOAT32] = pow_f32, [NB_FLOAT64] = pow_f64, [NB_INT32] = pow_i32,
+                                    [NB_INT64] = pow_i64}),
+    BIN(MAXIMUM, NUMERIC_ROWS(maximum)),
+    BIN(MINIMUM, NUMERIC_ROWS(minimum)),
+    BIN(SQUARED_DIFFERENCE, NUMERIC_ROWS(sqdiff)),
+    CMP(EQUAL, CMP_ROWS(eq)),
+    CMP(NOT_EQUAL, CMP_ROWS(ne)),
+    CMP(LESS, NUMERIC_ROWS(lt)), /* ordered comparisons: real numbers only (no bool) */
+    CMP(LESS_EQUAL, NUMERIC_ROWS(le)),
+    CMP(GREATER, NUMERIC_ROWS(gt)),
+    CMP(GREATER_EQUAL, NUMERIC_ROWS(ge)),
+    BIN(LOGICAL_AND, {[NB_BOOL] = land_b}),
+    BIN(LOGICAL_OR, {[NB_BOOL] = lor_b}),
+    BIN(SQRT_GRAD, FLOAT_ROWS(sqrt_grad)),
+    BIN(RSQRT_GRAD, FLOAT_ROWS(rsqrt_grad)),
+    BIN(RECIPROCAL_GRAD, FLOAT_ROWS(reciprocal_grad)),
+    UN(NEG, NUMERIC_ROWS(neg)),
+    UN(ABS, NUMERIC_ROWS(abs)),
+    UN(SIGN, NUMERIC_ROWS(sign)),
+    UN(SQUARE, NUMERIC_ROWS(square)),
+    UN(SQRT, FLOAT_ROWS(sqrt)),
+    UN(RSQRT, FLOAT_ROWS(rsqrt)),
+    UN(EXP, FLOAT_ROWS(exp)),
+    UN(LOG, FLOAT_ROWS(log)),
+    UN(LOG1P, FLOAT_ROWS(log1p)),
+    UN(RECIPROCAL, FLOAT_ROWS(reciprocal)),
+    UN(LOGICAL_NOT, {[NB_BOOL] = lnot_b}),
+};
 
 /*** AddN ***/
 
@@ -395,7 +263,7 @@ static nb_status infer_add_n(nb_op *op) {
                                        d, (long long)s.dims[d], (long long)si->dims[d]);
         }
     }
-    if (!add_tab.f[dt < NDT ? dt : 0])
+    if (!nbi_ew_row_for(&nbi_ew_math[NBI_OP_ADD], dt))
         return nbi_infer_error(op, NB_ERR_DTYPE, "AddN does not support %s", nbi_dtype_tfname(dt));
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
     op->out_dtype[0] = dt;
@@ -417,13 +285,13 @@ static nb_status k_add_n(nbi_kctx *k) {
     nb_tensor *o = nbi_kalloc(k, a->dtype, a->rank, a->dims);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
-    nbi_binrow_fn f = add_tab.f[a->dtype];
+    nbi_ew_row f = nbi_ew_math[NBI_OP_ADD].f[a->dtype];
     if (k->op->n_inputs == 1) {
         memcpy(o->data, a->data, a->nbytes);
         return NB_OK;
     }
-    f(a->size, a->data, 1, k->in[1]->data, 1, o->data);
-    for (int i = 2; i < k->op->n_inputs; i++) f(a->size, o->data, 1, k->in[i]->data, 1, o->data);
+    f(a->size, a->data, 1, k->in[1]->data, 1, o->data, &k->op->attrs);
+    for (int i = 2; i < k->op->n_inputs; i++) f(a->size, o->data, 1, k->in[i]->data, 1, o->data, &k->op->attrs);
     return NB_OK;
 }
 
@@ -683,35 +551,9 @@ static void g_log1p(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
 static void g_reciprocal(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     dx[0] = grad_op(g, NBI_OP_RECIPROCAL_GRAD, nbi_out(op, 0), dy[0]);
 }
-static void g_sigmoid(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_SIGMOID_GRAD, nbi_out(op, 0), dy[0]);
-}
-static void g_tanh(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_TANH_GRAD, nbi_out(op, 0), dy[0]);
-}
-static void g_relu(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = nbi_binary(g, NBI_OP_RELU_GRAD, dy[0], nbi_out(op, 0), NULL, NULL);
-}
 /* Second derivatives: inputs (y, d) of the helper ops; b = upstream gradient. */
 static nb_output scalar_like(nb_graph *g, double v, nb_output like) {
     return nb_cast(g, nb_constant_f64(g, v, NULL), nb_output_dtype(like), NULL);
-}
-static void g_sigmoid_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    nb_output y = op->inputs[0], d = op->inputs[1], b = dy[0];
-    /* out = d*y*(1-y): d/dy = d*(1-2y), d/dd = y*(1-y) */
-    nb_output one_m_2y = nb_subtract(g, scalar_like(g, 1.0, y), nb_multiply(g, scalar_like(g, 2.0, y), y, NULL), NULL);
-    dx[0] = nb_multiply(g, nb_multiply(g, b, d, NULL), one_m_2y, NULL);
-    dx[1] = grad_op(g, NBI_OP_SIGMOID_GRAD, y, b);
-}
-static void g_tanh_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    nb_output y = op->inputs[0], d = op->inputs[1], b = dy[0];
-    /* out = d*(1-y^2): d/dy = -2*d*y, d/dd = 1-y^2 */
-    dx[0] = nb_multiply(g, nb_multiply(g, b, d, NULL), nb_multiply(g, scalar_like(g, -2.0, y), y, NULL), NULL);
-    dx[1] = grad_op(g, NBI_OP_TANH_GRAD, y, b);
-}
-static void g_relu_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = nbi_binary(g, NBI_OP_RELU_GRAD, dy[0], op->inputs[1], NULL, NULL);
-    dx[1] = nb_zeros_like(g, op->inputs[1], NULL);
 }
 static void g_sqrt_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
     nb_output y = op->inputs[0], d = op->inputs[1], b = dy[0];
@@ -754,10 +596,15 @@ static void g_cast(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
 
 /*** Registry entries ***/
 
-#define BINDEF(E, T, FLAGS, GRAD) \
-    const nbi_opdef nbi_opdef_##E = {T, 2, FLAGS, infer_binary, k_binary, GRAD};
-#define UNDEF(E, T, FLAGS, GRAD) \
-    const nbi_opdef nbi_opdef_##E = {T, 1, FLAGS, infer_unary, k_unary, GRAD};
+/* Their only GraphDef attr is T, but the logical ops' (bool only) have none. */
+#define BINDEF_A(E, T, FLAGS, GRAD, ATTRS)                                                            \
+    const nbi_opdef nbi_opdef_##E = {.type = T, .n_inputs = 2, .flags = FLAGS, .infer = nbi_ew_infer_binary, \
+                                     .kernel = nbi_ew_k_binary, .grad = GRAD, .attrs = ATTRS};
+#define UNDEF_A(E, T, FLAGS, GRAD, ATTRS)                                                            \
+    const nbi_opdef nbi_opdef_##E = {.type = T, .n_inputs = 1, .flags = FLAGS, .infer = nbi_ew_infer_unary, \
+                                     .kernel = nbi_ew_k_unary, .grad = GRAD, .attrs = ATTRS};
+#define BINDEF(E, T, FLAGS, GRAD) BINDEF_A(E, T, FLAGS, GRAD, NBI_ATTRS_T)
+#define UNDEF(E, T, FLAGS, GRAD) UNDEF_A(E, T, FLAGS, GRAD, NBI_ATTRS_T)
 
 BINDEF(ADD, "Add", 0, g_add)
 BINDEF(SUB, "Sub", 0, g_sub)
@@ -769,9 +616,6 @@ BINDEF(POW, "Pow", 0, g_pow)
 BINDEF(MAXIMUM, "Maximum", 0, g_maxmin)
 BINDEF(MINIMUM, "Minimum", 0, g_maxmin)
 BINDEF(SQUARED_DIFFERENCE, "SquaredDifference", 0, g_sqdiff)
-BINDEF(SIGMOID_GRAD, "SigmoidGrad", 0, g_sigmoid_grad)
-BINDEF(TANH_GRAD, "TanhGrad", 0, g_tanh_grad)
-BINDEF(RELU_GRAD, "ReluGrad", 0, g_relu_grad)
 BINDEF(SQRT_GRAD, "SqrtGrad", 0, g_sqrt_grad)
 BINDEF(RSQRT_GRAD, "RsqrtGrad", 0, g_rsqrt_grad)
 BINDEF(RECIPROCAL_GRAD, "ReciprocalGrad", 0, g_reciprocal_grad)
@@ -781,8 +625,8 @@ BINDEF(LESS, "Less", NBI_NO_GRAD, NULL)
 BINDEF(LESS_EQUAL, "LessEqual", NBI_NO_GRAD, NULL)
 BINDEF(GREATER, "Greater", NBI_NO_GRAD, NULL)
 BINDEF(GREATER_EQUAL, "GreaterEqual", NBI_NO_GRAD, NULL)
-BINDEF(LOGICAL_AND, "LogicalAnd", NBI_NO_GRAD, NULL)
-BINDEF(LOGICAL_OR, "LogicalOr", NBI_NO_GRAD, NULL)
+BINDEF_A(LOGICAL_AND, "LogicalAnd", NBI_NO_GRAD, NULL, NBI_ATTRS_NONE)
+BINDEF_A(LOGICAL_OR, "LogicalOr", NBI_NO_GRAD, NULL, NBI_ATTRS_NONE)
 UNDEF(NEG, "Neg", 0, g_neg)
 UNDEF(ABS, "Abs", 0, g_abs)
 UNDEF(SIGN, "Sign", 0, g_sign)
@@ -793,14 +637,23 @@ UNDEF(EXP, "Exp", 0, g_exp)
 UNDEF(LOG, "Log", 0, g_log)
 UNDEF(LOG1P, "Log1p", 0, g_log1p)
 UNDEF(RECIPROCAL, "Reciprocal", 0, g_reciprocal)
-UNDEF(SIGMOID, "Sigmoid", 0, g_sigmoid)
-UNDEF(TANH, "Tanh", 0, g_tanh)
-UNDEF(RELU, "Relu", 0, g_relu)
-UNDEF(LOGICAL_NOT, "LogicalNot", NBI_NO_GRAD, NULL)
-const nbi_opdef nbi_opdef_ADD_N = {"AddN", -1, 0, infer_add_n, k_add_n, g_add_n};
-const nbi_opdef nbi_opdef_SELECT = {"Select", 3, 0, infer_select, k_select, g_select};
-const nbi_opdef nbi_opdef_SELECT_V2 = {"SelectV2", 3, 0, infer_select_v2, k_select_v2, g_select_v2};
-const nbi_opdef nbi_opdef_CAST = {"Cast", 1, 0, infer_cast, k_cast, g_cast};
+UNDEF_A(LOGICAL_NOT, "LogicalNot", NBI_NO_GRAD, NULL, NBI_ATTRS_NONE)
+const nbi_opdef nbi_opdef_ADD_N = {
+    .type = "AddN", .n_inputs = -1, .infer = infer_add_n, .kernel = k_add_n, .grad = g_add_n,
+    .attrs = NBI_ATTRS({"N", NBI_A_N}, NBI_ATTR_T),
+};
+const nbi_opdef nbi_opdef_SELECT = {
+    .type = "Select", .n_inputs = 3, .infer = infer_select, .kernel = k_select, .grad = g_select,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}),
+};
+const nbi_opdef nbi_opdef_SELECT_V2 = {
+    .type = "SelectV2", .n_inputs = 3, .infer = infer_select_v2, .kernel = k_select_v2, .grad = g_select_v2,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}),
+};
+const nbi_opdef nbi_opdef_CAST = {
+    .type = "Cast", .n_inputs = 1, .infer = infer_cast, .kernel = k_cast, .grad = g_cast,
+    .attrs = NBI_ATTRS({"DstT", NBI_A_DTYPE}, {"SrcT", NBI_A_T_IN0}, {"Truncate", NBI_A_FALSE}),
+};
 
 /*** Constructors ***/
 
@@ -841,9 +694,6 @@ UN_CTOR(nb_exp, EXP, NULL)
 UN_CTOR(nb_log, LOG, NULL)
 UN_CTOR(nb_log1p, LOG1P, NULL)
 UN_CTOR(nb_reciprocal, RECIPROCAL, NULL)
-UN_CTOR(nb_sigmoid, SIGMOID, NULL)
-UN_CTOR(nb_tanh, TANH, NULL)
-UN_CTOR(nb_relu, RELU, NULL)
 UN_CTOR(nb_logical_not, LOGICAL_NOT, NULL)
 
 nb_output nb_add_n(nb_graph *g, const nb_output *xs, int n, const char *name) {

@@ -1,40 +1,28 @@
 /*
  * math_more.c — the rest of TF1's elementwise math that a tf program meets:
- * Ceil and Round (half to even, as TF), Sin, Cos, Tan, Asin, Acos, Atan, Sinh,
- * Cosh, Erf, Expm1, the float classes IsNan, IsInf, IsFinite (bool outputs)
- * and the broadcasting Atan2. Also nb_floor, the public constructor of nn.c's
- * Floor op.
+ * Floor, Ceil and Round (half to even, as TF), Sin, Cos, Tan, Asin, Acos,
+ * Atan, Sinh, Cosh, Erf, Expm1, the float classes IsNan, IsInf, IsFinite (bool
+ * outputs) and the broadcasting Atan2: rows of nbi_ew_math_more, run by the
+ * elementwise engine (elementwise.h).
  *
  * Each op takes one float32/float64 tensor (Round also int32/int64, where it
  * is the identity) of any shape, unknown dims included, and keeps its shape.
  * Gradients follow TF1's math_grad.py; Ceil, Round, Floor and the classes have
  * none (TF registers None for them).
  */
-#include "nb_internal.h"
+#include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 
-/*** Kernels ***/
+/*** Rows ***/
 
-typedef void (*map_f32)(const float *x, float *y, int64_t n);
-typedef void (*map_f64)(const double *x, double *y, int64_t n);
-typedef void (*map_cls)(const void *x, nb_dtype dt, uint8_t *y, int64_t n);
-
-#define MAP(name, EXPR)                                                           \
-    static void name##_f32(const float *xs, float *ys, int64_t n) {               \
-        for (int64_t i = 0; i < n; i++) {                                         \
-            float x = xs[i];                                                      \
-            ys[i] = (float)(EXPR);                                                \
-        }                                                                         \
-    }                                                                             \
-    static void name##_f64(const double *xs, double *ys, int64_t n) {             \
-        for (int64_t i = 0; i < n; i++) {                                         \
-            double x = xs[i];                                                     \
-            ys[i] = EXPR;                                                         \
-        }                                                                         \
-    }
+#define MAP(name, EXPR)                                                                    \
+    NBI_EW_UN_ROW(name##_f32, float, float, , EXPR)                                        \
+    NBI_EW_UN_ROW(name##_f64, double, double, , EXPR)
 
 /* tgmath-free: the float forms call the f-suffixed functions */
+MAP(floor, _Generic(x, float: floorf(x), default: floor(x)))
 MAP(ceil, _Generic(x, float: ceilf(x), default: ceil(x)))
 /* nearbyint rounds half to even in the default rounding mode (TF's Round) */
 MAP(round, _Generic(x, float: nearbyintf(x), default: nearbyint(x)))
@@ -49,71 +37,58 @@ MAP(cosh, _Generic(x, float: coshf(x), default: cosh(x)))
 MAP(erf, _Generic(x, float: erff(x), default: erf(x)))
 MAP(expm1, _Generic(x, float: expm1f(x), default: expm1(x)))
 
-typedef struct maps {
-    int type;
-    map_f32 f32;
-    map_f64 f64;
-} maps;
+/* The float classes, to bool. */
+#define CLASS(name, EXPR)                                                                  \
+    NBI_EW_UN_ROW(name##_f32, float, uint8_t, , EXPR)                                      \
+    NBI_EW_UN_ROW(name##_f64, double, uint8_t, , EXPR)
+CLASS(is_nan, isnan(x) != 0)
+CLASS(is_inf, isinf(x) != 0)
+CLASS(is_finite, isfinite(x) != 0)
 
-static const maps map_table[] = {
-#define M(E, n) {NBI_OP_##E, n##_f32, n##_f64},
-    M(CEIL, ceil) M(ROUND, round) M(SIN, sin) M(COS, cos) M(TAN, tan) M(ASIN, asin) M(ACOS, acos)
-    M(ATAN, atan) M(SINH, sinh) M(COSH, cosh) M(ERF, erf) M(EXPM1, expm1)
-#undef M
+NBI_EW_BIN_ROW(atan2_f32, float, float, y, x, , atan2f(y, x))
+NBI_EW_BIN_ROW(atan2_f64, double, double, y, x, , atan2(y, x))
+
+/* Round of integers is the identity: round_ints gives the input itself as
+ * the result, without these rows' copy. */
+NBI_EW_UN_ROW(round_i32, int32_t, int32_t, , x)
+NBI_EW_UN_ROW(round_i64, int64_t, int64_t, , x)
+static nb_status round_ints(nbi_kctx *k, bool *done) {
+    if (!nbi_dtype_is_float(k->in[0]->dtype)) {
+        k->out[0] = nb_tensor_ref(k->in[0]);
+        *done = true;
+    }
+    return NB_OK;
+}
+
+/*** The family's table (elementwise.h) ***/
+
+#define FLOAT_ROWS(op) {[NB_FLOAT32] = op##_f32, [NB_FLOAT64] = op##_f64}
+/* Entries: arity, output dtype (NB_DTYPE_INVALID: the input's), the allowed T
+ * named in the dtype error, the check, the rows. */
+#define UN(E, n) [NBI_OP_##E] = {1, NB_DTYPE_INVALID, "float, double", NULL, FLOAT_ROWS(n)}
+#define CLS(E, n) [NBI_OP_##E] = {1, NB_BOOL, "float, double", NULL, FLOAT_ROWS(n)}
+
+const nbi_ew_tab nbi_ew_math_more[NBI_OP_COUNT] = {
+    UN(FLOOR, floor),
+    UN(CEIL, ceil),
+    [NBI_OP_ROUND] = {1, NB_DTYPE_INVALID, "float, double, int32, int64", round_ints,
+                      {[NB_FLOAT32] = round_f32, [NB_FLOAT64] = round_f64, [NB_INT32] = round_i32,
+                       [NB_INT64] = round_i64}},
+    UN(SIN, sin),
+    UN(COS, cos),
+    UN(TAN, tan),
+    UN(ASIN, asin),
+    UN(ACOS, acos),
+    UN(ATAN, atan),
+    UN(SINH, sinh),
+    UN(COSH, cosh),
+    UN(ERF, erf),
+    UN(EXPM1, expm1),
+    CLS(IS_NAN, is_nan),
+    CLS(IS_INF, is_inf),
+    CLS(IS_FINITE, is_finite),
+    [NBI_OP_ATAN2] = {2, NB_DTYPE_INVALID, "float, double", NULL, FLOAT_ROWS(atan2)},
 };
-
-static const maps *find_map(int type) {
-    for (size_t i = 0; i < sizeof map_table / sizeof map_table[0]; i++)
-        if (map_table[i].type == type) return &map_table[i];
-    return NULL;
-}
-
-static nb_status k_map(nbi_kctx *k) {
-    const nb_tensor *x = k->in[0];
-    if (k->op->type == NBI_OP_ROUND && !nbi_dtype_is_float(x->dtype)) {
-        k->out[0] = nb_tensor_ref(k->in[0]); /* integers are already round */
-        return NB_OK;
-    }
-    const maps *m = find_map(k->op->type);
-    nb_tensor *o = nbi_kalloc(k, x->dtype, x->rank, x->dims);
-    if (!o) return NB_ERR_OUT_OF_MEMORY;
-    k->out[0] = o;
-    if (!m) return nbi_kerror(k, NB_ERR_INTERNAL, "no kernel for %s", k->op->def->type);
-    if (x->dtype == NB_FLOAT32) m->f32(x->data, o->data, x->size);
-    else m->f64(x->data, o->data, x->size);
-    return NB_OK;
-}
-
-static nb_status k_class(nbi_kctx *k) {
-    const nb_tensor *x = k->in[0];
-    nb_tensor *o = nbi_kalloc(k, NB_BOOL, x->rank, x->dims);
-    if (!o) return NB_ERR_OUT_OF_MEMORY;
-    k->out[0] = o;
-    uint8_t *y = o->data;
-    int t = k->op->type;
-    for (int64_t i = 0; i < x->size; i++) {
-        double v = x->dtype == NB_FLOAT32 ? (double)((const float *)x->data)[i] : ((const double *)x->data)[i];
-        y[i] = t == NBI_OP_IS_NAN ? isnan(v) != 0 : t == NBI_OP_IS_INF ? isinf(v) != 0 : isfinite(v) != 0;
-    }
-    return NB_OK;
-}
-
-/*** Shape inference ***/
-
-static nb_status infer_float_unary(nb_op *op) {
-    nb_dtype dt = nbi_in_dtype(op, 0);
-    bool ok = nbi_dtype_is_float(dt) || (op->type == NBI_OP_ROUND && (dt == NB_INT32 || dt == NB_INT64));
-    if (!ok)
-        return nbi_infer_error(op, NB_ERR_DTYPE, "Value for attr 'T' of %s is not in the list of allowed values: %s",
-                               nbi_dtype_tfname(dt),
-                               op->type == NBI_OP_ROUND ? "float, double, int32, int64" : "float, double");
-    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
-    op->out_dtype[0] = op->type == NBI_OP_IS_NAN || op->type == NBI_OP_IS_INF || op->type == NBI_OP_IS_FINITE
-                           ? NB_BOOL
-                           : dt;
-    op->out_shape[0] = *nbi_in_shape(op, 0);
-    return NB_OK;
-}
 
 /*** Gradients (math_grad.py) ***/
 
@@ -171,36 +146,29 @@ static void g_expm1(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
     dx[0] = nb_multiply(g, dy[0], nb_exp(g, op->inputs[0], NULL), NULL);
 }
 
-#define DEF(E, T, k, gr, fl) const nbi_opdef nbi_opdef_##E = {T, 1, fl, infer_float_unary, k, gr};
-DEF(CEIL, "Ceil", k_map, NULL, NBI_NO_GRAD)
-DEF(ROUND, "Round", k_map, NULL, NBI_NO_GRAD)
-DEF(SIN, "Sin", k_map, g_sin, 0)
-DEF(COS, "Cos", k_map, g_cos, 0)
-DEF(TAN, "Tan", k_map, g_tan, 0)
-DEF(ASIN, "Asin", k_map, g_asin, 0)
-DEF(ACOS, "Acos", k_map, g_acos, 0)
-DEF(ATAN, "Atan", k_map, g_atan, 0)
-DEF(SINH, "Sinh", k_map, g_sinh, 0)
-DEF(COSH, "Cosh", k_map, g_cosh, 0)
-DEF(ERF, "Erf", k_map, g_erf, 0)
-DEF(EXPM1, "Expm1", k_map, g_expm1, 0)
-DEF(IS_NAN, "IsNan", k_class, NULL, NBI_NO_GRAD)
-DEF(IS_INF, "IsInf", k_class, NULL, NBI_NO_GRAD)
-DEF(IS_FINITE, "IsFinite", k_class, NULL, NBI_NO_GRAD)
+#define DEF(E, T, k, gr, fl)                                                                 \
+    const nbi_opdef nbi_opdef_##E = {.type = T, .n_inputs = 1, .flags = fl,                    \
+                                     .infer = nbi_ew_infer_unary, .kernel = k, .grad = gr,     \
+                                     .attrs = NBI_ATTRS_T};
+DEF(FLOOR, "Floor", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
+DEF(CEIL, "Ceil", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
+DEF(ROUND, "Round", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
+DEF(SIN, "Sin", nbi_ew_k_unary, g_sin, 0)
+DEF(COS, "Cos", nbi_ew_k_unary, g_cos, 0)
+DEF(TAN, "Tan", nbi_ew_k_unary, g_tan, 0)
+DEF(ASIN, "Asin", nbi_ew_k_unary, g_asin, 0)
+DEF(ACOS, "Acos", nbi_ew_k_unary, g_acos, 0)
+DEF(ATAN, "Atan", nbi_ew_k_unary, g_atan, 0)
+DEF(SINH, "Sinh", nbi_ew_k_unary, g_sinh, 0)
+DEF(COSH, "Cosh", nbi_ew_k_unary, g_cosh, 0)
+DEF(ERF, "Erf", nbi_ew_k_unary, g_erf, 0)
+DEF(EXPM1, "Expm1", nbi_ew_k_unary, g_expm1, 0)
+DEF(IS_NAN, "IsNan", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
+DEF(IS_INF, "IsInf", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
+DEF(IS_FINITE, "IsFinite", nbi_ew_k_unary, NULL, NBI_NO_GRAD)
 #undef DEF
 
 /*** Atan2: atan2(y, x) with numpy broadcasting ***/
-
-static void atan2_f32(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb, void *out) {
-    const float *y = a, *x = b;
-    float *o = out;
-    for (int64_t i = 0; i < n; i++) o[i] = atan2f(y[i * sa], x[i * sb]);
-}
-static void atan2_f64(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb, void *out) {
-    const double *y = a, *x = b;
-    double *o = out;
-    for (int64_t i = 0; i < n; i++) o[i] = atan2(y[i * sa], x[i * sb]);
-}
 
 static nb_status infer_atan2(nb_op *op) {
     nb_dtype a = nbi_in_dtype(op, 0), b = nbi_in_dtype(op, 1);
@@ -229,11 +197,6 @@ static nb_status infer_atan2(nb_op *op) {
     return NB_OK;
 }
 
-static nb_status k_atan2(nbi_kctx *k) {
-    const nb_tensor *y = k->in[0], *x = k->in[1];
-    return nbi_broadcast_apply(k, y, x, y->dtype, y->dtype == NB_FLOAT32 ? atan2_f32 : atan2_f64, &k->out[0]);
-}
-
 /* math_grad.py: g = dy / (x^2 + y^2); dy' = x g, dx' = -y g, each summed back
  * to its input's shape where it was broadcast. */
 static void g_atan2(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
@@ -243,7 +206,10 @@ static void g_atan2(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
     dx[1] = nbi_sum_to_shape_of(g, nb_multiply(g, nb_negative(g, y, NULL), inv, NULL), x);
 }
 
-const nbi_opdef nbi_opdef_ATAN2 = {"Atan2", 2, 0, infer_atan2, k_atan2, g_atan2};
+const nbi_opdef nbi_opdef_ATAN2 = {
+    .type = "Atan2", .n_inputs = 2, .infer = infer_atan2, .kernel = nbi_ew_k_binary, .grad = g_atan2,
+    .attrs = NBI_ATTRS_T,
+};
 
 nb_output nb_atan2(nb_graph *g, nb_output y, nb_output x, const char *name) {
     return nbi_binary(g, NBI_OP_ATAN2, y, x, name, NULL);

@@ -8,6 +8,7 @@
  * shared by every session of the graph) and its message in attrs.message.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <float.h>
 #include <stdio.h>
@@ -55,8 +56,11 @@ static void g_pass_in0(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *d
     dx[0] = dy[0];
 }
 
-const nbi_opdef nbi_opdef_PLACEHOLDER_WITH_DEFAULT = {"PlaceholderWithDefault", 1, 0, infer_placeholder_with_default,
-                                                      k_identity_in0, g_pass_in0};
+const nbi_opdef nbi_opdef_PLACEHOLDER_WITH_DEFAULT = {
+    .type = "PlaceholderWithDefault", .n_inputs = 1, .infer = infer_placeholder_with_default,
+    .kernel = k_identity_in0, .grad = g_pass_in0,
+    .attrs = NBI_ATTRS({"dtype", NBI_A_DTYPE}, {"shape", NBI_A_SHAPE}),
+};
 
 nb_output nb_placeholder_with_default(nb_graph *g, nb_output input, nb_shape shape, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -177,7 +181,12 @@ static nb_status k_print(nbi_kctx *k) {
 }
 
 /* TF: the gradient passes to the printed input; none to the data. */
-const nbi_opdef nbi_opdef_PRINT = {"Print", -1, NBI_STATEFUL, infer_print, k_print, g_pass_in0};
+const nbi_opdef nbi_opdef_PRINT = {
+    .type = "Print", .n_inputs = -1, .flags = NBI_STATEFUL, .infer = infer_print, .kernel = k_print,
+    .grad = g_pass_in0,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"U", NBI_A_T_REST}, {"first_n", NBI_A_I0}, {"message", NBI_A_MESSAGE},
+                       {"summarize", NBI_A_I1}),
+};
 
 nb_output nb_print(nb_graph *g, nb_output input, const nb_output *data, int n_data, const char *message,
                    int first_n, int summarize_n, const char *name) {
@@ -269,7 +278,10 @@ static nb_status k_lin_space(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_LIN_SPACE = {"LinSpace", 3, NBI_NO_GRAD, infer_lin_space, k_lin_space, NULL};
+const nbi_opdef nbi_opdef_LIN_SPACE = {
+    .type = "LinSpace", .n_inputs = 3, .flags = NBI_NO_GRAD, .infer = infer_lin_space, .kernel = k_lin_space,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN2}),
+};
 
 nb_output nb_linspace(nb_graph *g, nb_output start, nb_output stop, nb_output num, const char *name) {
     nb_output in[3] = {start, stop, num};

@@ -1,32 +1,26 @@
 /*
- * nn.c — neural-network ops: the activations of tf.nn (Relu6, LeakyRelu, Elu,
- * Selu, Softplus, Softsign, Gelu) with their *Grad helper ops, Softmax and
- * LogSoftmax over the last axis, the fused softmax cross-entropy ops (dense and
- * sparse labels), L2Loss, BiasAdd with BiasAddGrad, and Floor (for dropout);
- * and the composites TF builds from ops: swish, sigmoid cross-entropy
- * ("logistic_loss"), mean squared error, dropout.
+ * nn.c — neural-network ops: Softmax and LogSoftmax over the last axis, the
+ * fused softmax cross-entropy ops (dense and sparse labels), L2Loss, BiasAdd
+ * with BiasAddGrad; and the composites TF builds from ops: sigmoid
+ * cross-entropy ("logistic_loss"), mean squared error, dropout. (The
+ * activations of tf.nn are in activation.c.)
  *
  * Formulas and gradient rules follow TensorFlow's nn_ops.py / nn_grad.py and
- * the kernels in tensorflow/core/kernels (relu_op_functor.h, softplus_op.h,
- * softsign_op.h, xent_op.h, sparse_xent_op.h, bias_op.cc). SELU's constants are
- * from Klambauer et al., "Self-Normalizing Neural Networks" (2017); GELU is
- * Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016): exact
- * x * Phi(x) with erf, or the tanh approximation.
+ * the kernels in tensorflow/core/kernels (xent_op.h, sparse_xent_op.h,
+ * bias_op.cc).
  *
  * Stability: softmax-like rows subtract the row max before exp and accumulate
- * sums in double; softplus is max(x, 0) + log1p(exp(-|x|)); sigmoid-based
- * terms pick the branch whose exp cannot overflow.
+ * sums in double.
  *
- * Threads: elementwise and row loops run over nb_get_num_threads() OpenMP
- * threads (static schedule) once a tensor holds PAR_MIN elements or more;
- * below that a plain loop avoids the fork cost. Reductions (L2Loss,
- * BiasAddGrad) give each thread a fixed block and add the partial sums in
- * thread order, so a result repeats bit for bit at a given thread count.
- *
- * Attributes (nbi_attrs): f[0] alpha (LeakyRelu, LeakyReluGrad); ints[0]
- * approximate (Gelu, GeluGrad: 1 = tanh form).
+ * Threads: row loops run over nb_get_num_threads() OpenMP threads (static
+ * schedule) once a tensor holds NBI_PAR_MIN elements or more (the elementwise
+ * engine's threshold); below that a plain loop avoids the fork cost.
+ * Reductions (L2Loss, BiasAddGrad) give each thread a fixed block and add the
+ * partial sums in thread order, so a result repeats bit for bit at a given
+ * thread count.
  */
-#include "nb_internal.h"
+#include "ops/elementwise.h"
+#include "graph/graphdef_attrs.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -34,13 +28,11 @@
 
 /*** Parallel loops ***/
 
-#define PAR_MIN 32768
-
-/* Runs the body for i in [0, n); over all threads when `work` >= PAR_MIN. */
+/* Runs the body for i in [0, n); over all threads when `work` >= NBI_PAR_MIN. */
 #define PAR_FOR_W(n, work, ...)                                                          \
     do {                                                                                 \
         int64_t n_ = (n);                                                                \
-        int nt_ = (work) >= PAR_MIN ? nbi_num_threads() : 1;                             \
+        int nt_ = (work) >= NBI_PAR_MIN ? nbi_num_threads() : 1;                         \
         if (nt_ > 1) {                                                                   \
             _Pragma("omp parallel for num_threads(nt_) schedule(static)")                \
             for (int64_t i = 0; i < n_; i++) { __VA_ARGS__; }                            \
@@ -48,139 +40,6 @@
             for (int64_t i = 0; i < n_; i++) { __VA_ARGS__; }                            \
         }                                                                                \
     } while (0)
-#define PAR_FOR(n, ...) PAR_FOR_W(n, n_, __VA_ARGS__)
-
-/*** Elementwise functions ***/
-
-/* SELU's constants (Klambauer et al.). */
-#define SELU_ALPHA 1.6732632423543772848170429916717
-#define SELU_SCALE 1.0507009873554804934193349852946
-#define SQRT_2_OVER_PI 0.79788456080286535587989211986876
-#define INV_SQRT_2 0.70710678118654752440084436210485
-#define INV_SQRT_2PI 0.39894228040143267793994605993438
-#define GELU_A 0.044715
-
-/* Generated for T = float and double; tgmath picks expf or exp. p is the op's
- * scalar attribute (alpha), ip its int attribute (approximate). */
-typedef void (*un_fn)(int64_t n, const void *x, void *y, double p, int ip);
-typedef void (*bin_fn)(int64_t n, const void *g, const void *x, void *y, double p, int ip);
-
-#define UN_KERNEL_T(fname, T, EXPR)                                                      \
-    static void fname(int64_t n, const void *px, void *py, double p_, int ip) {          \
-        const T *X = px;                                                                 \
-        T *Y = py;                                                                       \
-        const T p = (T)p_;                                                               \
-        (void)p;                                                                         \
-        (void)ip;                                                                        \
-        PAR_FOR(n, T x = X[i]; Y[i] = (T)(EXPR));                                        \
-    }
-#define UN_KERNEL(name, EXPR_F, EXPR_D)                                                  \
-    UN_KERNEL_T(name##_f32, float, EXPR_F)                                               \
-    UN_KERNEL_T(name##_f64, double, EXPR_D)
-#define BIN_KERNEL_T(fname, T, EXPR)                                                     \
-    static void fname(int64_t n, const void *pg, const void *px, void *py, double p_,    \
-                      int ip) {                                                          \
-        const T *G = pg;                                                                 \
-        const T *X = px;                                                                 \
-        T *Y = py;                                                                       \
-        const T p = (T)p_;                                                               \
-        (void)p;                                                                         \
-        (void)ip;                                                                        \
-        PAR_FOR(n, T g = G[i]; T x = X[i]; Y[i] = (T)(EXPR));                            \
-    }
-#define BIN_KERNEL(name, EXPR_F, EXPR_D)                                                 \
-    BIN_KERNEL_T(name##_f32, float, EXPR_F)                                              \
-    BIN_KERNEL_T(name##_f64, double, EXPR_D)
-
-/* Scalar helpers, generic through tgmath. */
-#define F(v) ((__typeof__(x))(v))
-#define SIGMOID(x) ((x) >= 0 ? 1 / (1 + exp(-(x))) : exp(x) / (1 + exp(x)))
-#define SOFTPLUS(x) (((x) > 0 ? (x) : 0) + log1p(exp(-fabs(x))))
-/* GELU and its derivative; ip selects the tanh approximation. */
-#define GELU(x)                                                                          \
-    (ip ? F(0.5) * (x) * (1 + tanh(F(SQRT_2_OVER_PI) * ((x) + F(GELU_A) * (x) * (x) * (x)))) \
-        : F(0.5) * (x) * (1 + erf((x) * F(INV_SQRT_2))))
-
-static inline double gelu_grad_d(double x, int approx) {
-    if (approx) {
-        double u = SQRT_2_OVER_PI * (x + GELU_A * x * x * x);
-        double t = tanh(u);
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_A * x * x);
-    }
-    return 0.5 * (1 + erf(x * INV_SQRT_2)) + x * exp(-0.5 * x * x) * INV_SQRT_2PI;
-}
-static inline float gelu_grad_f(float x, int approx) {
-    if (approx) {
-        float u = (float)SQRT_2_OVER_PI * (x + (float)GELU_A * x * x * x);
-        float t = tanhf(u);
-        return 0.5f * (1 + t) +
-               0.5f * x * (1 - t * t) * (float)SQRT_2_OVER_PI * (1 + 3 * (float)GELU_A * x * x);
-    }
-    return 0.5f * (1 + erff(x * (float)INV_SQRT_2)) + x * expf(-0.5f * x * x) * (float)INV_SQRT_2PI;
-}
-
-/* Relu6 keeps NaN, as Relu does in math.c. */
-#define RELU6_E (x != x ? x : x > 6 ? F(6) : x > 0 ? x : F(0))
-UN_KERNEL(relu6, RELU6_E, RELU6_E)
-#define LEAKY_E (x > 0 ? x : p * x)
-UN_KERNEL(leaky, LEAKY_E, LEAKY_E)
-#define ELU_E (x > 0 ? x : expm1(x))
-UN_KERNEL(elu, ELU_E, ELU_E)
-#define SELU_E (x > 0 ? F(SELU_SCALE) * x : F(SELU_SCALE * SELU_ALPHA) * expm1(x))
-UN_KERNEL(selu, SELU_E, SELU_E)
-UN_KERNEL(softplus, SOFTPLUS(x), SOFTPLUS(x))
-#define SOFTSIGN_E (x / (1 + fabs(x)))
-UN_KERNEL(softsign, SOFTSIGN_E, SOFTSIGN_E)
-UN_KERNEL(gelu, GELU(x), GELU(x))
-UN_KERNEL(floor, floor(x), floor(x))
-
-/* Gradient helpers: (g = incoming gradient, x = features or outputs). */
-#define RELU6G_E (x > 0 && x < 6 ? g : F(0))
-BIN_KERNEL(relu6_grad, RELU6G_E, RELU6G_E)
-#define LEAKYG_E (x > 0 ? g : p * g)
-BIN_KERNEL(leaky_grad, LEAKYG_E, LEAKYG_E)
-#define ELUG_E (x < 0 ? g * (x + 1) : g)
-BIN_KERNEL(elu_grad, ELUG_E, ELUG_E)
-#define SELUG_E (x < 0 ? g * (x + F(SELU_SCALE * SELU_ALPHA)) : g * F(SELU_SCALE))
-BIN_KERNEL(selu_grad, SELUG_E, SELUG_E)
-BIN_KERNEL(softplus_grad, g * SIGMOID(x), g * SIGMOID(x))
-#define SOFTSIGNG_E (g / ((1 + fabs(x)) * (1 + fabs(x))))
-BIN_KERNEL(softsign_grad, SOFTSIGNG_E, SOFTSIGNG_E)
-BIN_KERNEL(gelu_grad, g * gelu_grad_f(x, ip), g * gelu_grad_d(x, ip))
-
-typedef struct { un_fn f32, f64; } untab;
-typedef struct { bin_fn f32, f64; } bintab;
-
-static const untab *un_table(int type) {
-#define U(E, n) case NBI_OP_##E: { static const untab t = {n##_f32, n##_f64}; return &t; }
-    switch (type) {
-    U(RELU6, relu6)
-    U(LEAKY_RELU, leaky)
-    U(ELU, elu)
-    U(SELU, selu)
-    U(SOFTPLUS, softplus)
-    U(SOFTSIGN, softsign)
-    U(GELU, gelu)
-    U(FLOOR, floor)
-    default: return NULL;
-    }
-#undef U
-}
-
-static const bintab *bin_table(int type) {
-#define B(E, n) case NBI_OP_##E: { static const bintab t = {n##_f32, n##_f64}; return &t; }
-    switch (type) {
-    B(RELU6_GRAD, relu6_grad)
-    B(LEAKY_RELU_GRAD, leaky_grad)
-    B(ELU_GRAD, elu_grad)
-    B(SELU_GRAD, selu_grad)
-    B(SOFTPLUS_GRAD, softplus_grad)
-    B(SOFTSIGN_GRAD, softsign_grad)
-    B(GELU_GRAD, gelu_grad)
-    default: return NULL;
-    }
-#undef B
-}
 
 /*** Shape inference ***/
 
@@ -206,23 +65,6 @@ static nb_status infer_unary(nb_op *op) {
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
     op->out_dtype[0] = nbi_in_dtype(op, 0);
     op->out_shape[0] = *nbi_in_shape(op, 0);
-    return NB_OK;
-}
-
-/* Helper gradient ops: (gradients, features) of one dtype and one shape. */
-static nb_status infer_grad_pair(nb_op *op) {
-    nb_status st = check_float(op, 0);
-    if (st != NB_OK) return st;
-    if (nbi_in_dtype(op, 1) != nbi_in_dtype(op, 0))
-        return nbi_infer_error(op, NB_ERR_DTYPE, "Input 'features' of '%s' Op has type %s that does not match type %s of argument 'gradients'",
-                               op->def->type, nbi_dtype_tfname(nbi_in_dtype(op, 1)),
-                               nbi_dtype_tfname(nbi_in_dtype(op, 0)));
-    nb_shape s;
-    if (!nbi_shape_merge(nbi_in_shape(op, 0), nbi_in_shape(op, 1), &s))
-        return shape_mismatch(op, "gradients and features");
-    if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
-    op->out_dtype[0] = nbi_in_dtype(op, 0);
-    op->out_shape[0] = s;
     return NB_OK;
 }
 
@@ -333,41 +175,6 @@ static nb_status infer_bias_add_grad(nb_op *op) {
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
     op->out_dtype[0] = nbi_in_dtype(op, 0);
     op->out_shape[0] = nb_shape_make(1, (int64_t[]){s->rank >= 2 ? s->dims[s->rank - 1] : -1});
-    return NB_OK;
-}
-
-/*** Elementwise kernels ***/
-
-static nb_status k_unary(nbi_kctx *k) {
-    const nb_tensor *a = k->in[0];
-    nb_tensor *o = nbi_kalloc(k, a->dtype, a->rank, a->dims);
-    if (!o) return NB_ERR_OUT_OF_MEMORY;
-    k->out[0] = o;
-    const untab *t = un_table(k->op->type);
-    (a->dtype == NB_FLOAT32 ? t->f32 : t->f64)(a->size, a->data, o->data, k->op->attrs.f[0],
-                                               (int)k->op->attrs.ints[0]);
-    return NB_OK;
-}
-
-static nb_status same_dims_or_error(nbi_kctx *k, const nb_tensor *a, const nb_tensor *b,
-                                    const char *what) {
-    if (nbi_same_dims(a, b->rank, b->dims)) return NB_OK;
-    char sa[128], sb[128];
-    return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "%s must have the same shape: %s vs. %s", what,
-                      nbi_dims_string(a->rank, a->dims, false, sa, sizeof sa),
-                      nbi_dims_string(b->rank, b->dims, false, sb, sizeof sb));
-}
-
-static nb_status k_grad_pair(nbi_kctx *k) {
-    const nb_tensor *g = k->in[0], *x = k->in[1];
-    nb_status st = same_dims_or_error(k, g, x, "gradients and features");
-    if (st != NB_OK) return st;
-    nb_tensor *o = nbi_kalloc(k, g->dtype, g->rank, g->dims);
-    if (!o) return NB_ERR_OUT_OF_MEMORY;
-    k->out[0] = o;
-    const bintab *t = bin_table(k->op->type);
-    (g->dtype == NB_FLOAT32 ? t->f32 : t->f64)(g->size, g->data, x->data, o->data,
-                                               k->op->attrs.f[0], (int)k->op->attrs.ints[0]);
     return NB_OK;
 }
 
@@ -513,7 +320,7 @@ static nb_status k_xent(nbi_kctx *k) {
 
 /* Threads for a reduction over n elements; at most 256 partial sums. */
 static int red_threads(int64_t n) {
-    int nt = n >= PAR_MIN ? nbi_num_threads() : 1;
+    int nt = n >= NBI_PAR_MIN ? nbi_num_threads() : 1;
     return nt > 256 ? 256 : nt;
 }
 
@@ -613,103 +420,6 @@ static nb_status k_bias_add_grad(nbi_kctx *k) {
 
 /*** Gradient builders ***/
 
-static nb_output scalar_like(nb_graph *g, double v, nb_output like) {
-    nb_output c = nbi_const_owning(g, nb_tensor_scalar(nb_output_dtype(like), v), NULL, "Const");
-    return c;
-}
-
-/* A helper grad op (gradients, x) with the attrs of `from`. */
-static nb_output grad_op(nb_graph *g, int type, nb_output gr, nb_output x, const nb_op *from) {
-    nb_output in[2] = {gr, x};
-    nb_op *op = nbi_op_new(g, type, NULL, NULL, in, 2);
-    if (!op) return nb_nil;
-    op->attrs.f[0] = from->attrs.f[0];
-    op->attrs.ints[0] = from->attrs.ints[0];
-    return nbi_op_finish(op);
-}
-
-/* First derivatives. Relu6, LeakyRelu, Softplus, Softsign and Gelu pass the
- * features; Elu and Selu the outputs, as TensorFlow does. */
-static void g_relu6(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_RELU6_GRAD, dy[0], op->inputs[0], op);
-}
-static void g_leaky(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_LEAKY_RELU_GRAD, dy[0], op->inputs[0], op);
-}
-static void g_elu(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_ELU_GRAD, dy[0], nbi_out(op, 0), op);
-}
-static void g_selu(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_SELU_GRAD, dy[0], nbi_out(op, 0), op);
-}
-static void g_softplus(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_SOFTPLUS_GRAD, dy[0], op->inputs[0], op);
-}
-static void g_softsign(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_SOFTSIGN_GRAD, dy[0], op->inputs[0], op);
-}
-static void g_gelu(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = grad_op(g, NBI_OP_GELU_GRAD, dy[0], op->inputs[0], op);
-}
-
-/* Second derivatives: the helper ops are linear in their gradient input, so
- * d/d(gradients) is the helper op again on the upstream b; d/d(x) below. */
-static void g_piecewise_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    /* Relu6Grad, LeakyReluGrad: piecewise constant in x. */
-    dx[0] = grad_op(g, op->type, dy[0], op->inputs[1], op);
-    dx[1] = nb_zeros_like(g, op->inputs[1], NULL);
-}
-static void g_elu_selu_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    /* out = g * (y + c) where y < 0: d/dy = g there, 0 elsewhere */
-    nb_output gr = op->inputs[0], y = op->inputs[1], b = dy[0];
-    dx[0] = grad_op(g, op->type, b, y, op);
-    nb_output neg = nb_less(g, y, scalar_like(g, 0.0, y), NULL);
-    dx[1] = nb_where(g, neg, nb_multiply(g, b, gr, NULL), nb_zeros_like(g, y, NULL), NULL);
-}
-static void g_softplus_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    /* out = g * sigmoid(x): d/dx = g / (exp(-x) + 2 + exp(x)) */
-    nb_output gr = op->inputs[0], x = op->inputs[1], b = dy[0];
-    dx[0] = grad_op(g, NBI_OP_SOFTPLUS_GRAD, b, x, op);
-    nb_output den = nb_add(g, nb_add(g, nb_exp(g, nb_negative(g, x, NULL), NULL), scalar_like(g, 2.0, x), NULL),
-                           nb_exp(g, x, NULL), NULL);
-    dx[1] = nb_divide(g, nb_multiply(g, b, gr, NULL), den, NULL);
-}
-static void g_softsign_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    /* out = g / (1+|x|)^2: d/dx = -2 g sign(x) / (1+|x|)^3 */
-    nb_output gr = op->inputs[0], x = op->inputs[1], b = dy[0];
-    dx[0] = grad_op(g, NBI_OP_SOFTSIGN_GRAD, b, x, op);
-    nb_output t = nb_add(g, scalar_like(g, 1.0, x), nb_abs(g, x, NULL), NULL);
-    nb_output t3 = nb_multiply(g, nb_square(g, t, NULL), t, NULL);
-    nb_output num = nb_multiply(g, nb_multiply(g, scalar_like(g, -2.0, x), nb_multiply(g, b, gr, NULL), NULL),
-                                nb_sign(g, x, NULL), NULL);
-    dx[1] = nb_divide(g, num, t3, NULL);
-}
-static void g_gelu_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    nb_output gr = op->inputs[0], x = op->inputs[1], b = dy[0];
-    dx[0] = grad_op(g, NBI_OP_GELU_GRAD, b, x, op);
-    nb_output d2;
-    nb_output x2 = nb_square(g, x, NULL);
-    if (op->attrs.ints[0]) {
-        /* u = c(x + a x^3), t = tanh u: f'' = (1 - t^2) (u' - x t u'^2 + x u'' / 2)
-         * with u' = c (1 + 3 a x^2), u'' = 6 a c x */
-        nb_output u = nb_multiply(g, scalar_like(g, SQRT_2_OVER_PI, x),
-                                  nb_add(g, x, nb_multiply(g, scalar_like(g, GELU_A, x), nb_multiply(g, x2, x, NULL), NULL), NULL), NULL);
-        nb_output t = nb_tanh(g, u, NULL);
-        nb_output sech2 = nb_subtract(g, scalar_like(g, 1.0, x), nb_square(g, t, NULL), NULL);
-        nb_output du = nb_multiply(g, scalar_like(g, SQRT_2_OVER_PI, x),
-                                   nb_add(g, scalar_like(g, 1.0, x), nb_multiply(g, scalar_like(g, 3 * GELU_A, x), x2, NULL), NULL), NULL);
-        nb_output xdu2t = nb_multiply(g, nb_multiply(g, x, t, NULL), nb_square(g, du, NULL), NULL);
-        nb_output half_xddu = nb_multiply(g, scalar_like(g, 3 * GELU_A * SQRT_2_OVER_PI, x), x2, NULL);
-        d2 = nb_multiply(g, sech2, nb_add(g, nb_subtract(g, du, xdu2t, NULL), half_xddu, NULL), NULL);
-    } else {
-        /* f'' = phi(x) (2 - x^2) */
-        nb_output phi = nb_multiply(g, scalar_like(g, INV_SQRT_2PI, x),
-                                    nb_exp(g, nb_multiply(g, scalar_like(g, -0.5, x), x2, NULL), NULL), NULL);
-        d2 = nb_multiply(g, phi, nb_subtract(g, scalar_like(g, 2.0, x), x2, NULL), NULL);
-    }
-    dx[1] = nb_multiply(g, nb_multiply(g, b, gr, NULL), d2, NULL);
-}
-
 static nb_output sum_last_keep(nb_graph *g, nb_output x) {
     return nb_reduce_sum(g, x, (int[]){-1}, 1, true, NULL);
 }
@@ -767,61 +477,40 @@ static void g_bias_add_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb_outp
 
 /*** Registry entries ***/
 
-const nbi_opdef nbi_opdef_RELU6 = {"Relu6", 1, 0, infer_unary, k_unary, g_relu6};
-const nbi_opdef nbi_opdef_LEAKY_RELU = {"LeakyRelu", 1, 0, infer_unary, k_unary, g_leaky};
-const nbi_opdef nbi_opdef_ELU = {"Elu", 1, 0, infer_unary, k_unary, g_elu};
-const nbi_opdef nbi_opdef_SELU = {"Selu", 1, 0, infer_unary, k_unary, g_selu};
-const nbi_opdef nbi_opdef_SOFTPLUS = {"Softplus", 1, 0, infer_unary, k_unary, g_softplus};
-const nbi_opdef nbi_opdef_SOFTSIGN = {"Softsign", 1, 0, infer_unary, k_unary, g_softsign};
-const nbi_opdef nbi_opdef_GELU = {"Gelu", 1, 0, infer_unary, k_unary, g_gelu};
-const nbi_opdef nbi_opdef_FLOOR = {"Floor", 1, NBI_NO_GRAD, infer_unary, k_unary, NULL};
-const nbi_opdef nbi_opdef_RELU6_GRAD = {"Relu6Grad", 2, 0, infer_grad_pair, k_grad_pair, g_piecewise_grad};
-const nbi_opdef nbi_opdef_LEAKY_RELU_GRAD = {"LeakyReluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_piecewise_grad};
-const nbi_opdef nbi_opdef_ELU_GRAD = {"EluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_elu_selu_grad};
-const nbi_opdef nbi_opdef_SELU_GRAD = {"SeluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_elu_selu_grad};
-const nbi_opdef nbi_opdef_SOFTPLUS_GRAD = {"SoftplusGrad", 2, 0, infer_grad_pair, k_grad_pair, g_softplus_grad};
-const nbi_opdef nbi_opdef_SOFTSIGN_GRAD = {"SoftsignGrad", 2, 0, infer_grad_pair, k_grad_pair, g_softsign_grad};
-const nbi_opdef nbi_opdef_GELU_GRAD = {"GeluGrad", 2, 0, infer_grad_pair, k_grad_pair, g_gelu_grad};
-const nbi_opdef nbi_opdef_SOFTMAX = {"Softmax", 1, 0, infer_softmax, k_softmax, g_softmax};
-const nbi_opdef nbi_opdef_LOG_SOFTMAX = {"LogSoftmax", 1, 0, infer_softmax, k_softmax, g_log_softmax};
-const nbi_opdef nbi_opdef_SOFTMAX_XENT = {"SoftmaxCrossEntropyWithLogits", 2, 0, infer_xent, k_xent, g_xent};
-const nbi_opdef nbi_opdef_SPARSE_SOFTMAX_XENT = {"SparseSoftmaxCrossEntropyWithLogits", 2, 0,
-                                                 infer_sparse_xent, k_xent, g_sparse_xent};
-const nbi_opdef nbi_opdef_L2_LOSS = {"L2Loss", 1, 0, infer_l2loss, k_l2loss, g_l2loss};
-const nbi_opdef nbi_opdef_BIAS_ADD = {"BiasAdd", 2, 0, infer_bias_add, k_bias_add, g_bias_add};
-const nbi_opdef nbi_opdef_BIAS_ADD_GRAD = {"BiasAddGrad", 1, 0, infer_bias_add_grad, k_bias_add_grad,
-                                           g_bias_add_grad};
+const nbi_opdef nbi_opdef_SOFTMAX = {
+    .type = "Softmax", .n_inputs = 1, .infer = infer_softmax, .kernel = k_softmax, .grad = g_softmax,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_LOG_SOFTMAX = {
+    .type = "LogSoftmax", .n_inputs = 1, .infer = infer_softmax, .kernel = k_softmax, .grad = g_log_softmax,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SOFTMAX_XENT = {
+    .type = "SoftmaxCrossEntropyWithLogits", .n_inputs = 2, .infer = infer_xent, .kernel = k_xent,
+    .grad = g_xent,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_SPARSE_SOFTMAX_XENT = {
+    .type = "SparseSoftmaxCrossEntropyWithLogits", .n_inputs = 2, .infer = infer_sparse_xent, .kernel = k_xent,
+    .grad = g_sparse_xent,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_L2_LOSS = {
+    .type = "L2Loss", .n_inputs = 1, .infer = infer_l2loss, .kernel = k_l2loss, .grad = g_l2loss,
+    .attrs = NBI_ATTRS_T,
+};
+const nbi_opdef nbi_opdef_BIAS_ADD = {
+    .type = "BiasAdd", .n_inputs = 2, .infer = infer_bias_add, .kernel = k_bias_add, .grad = g_bias_add,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}),
+};
+const nbi_opdef nbi_opdef_BIAS_ADD_GRAD = {
+    .type = "BiasAddGrad", .n_inputs = 1, .infer = infer_bias_add_grad, .kernel = k_bias_add_grad,
+    .grad = g_bias_add_grad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}),
+};
 
 /*** Constructors ***/
 
-nb_output nb_nn_relu(nb_graph *g, nb_output x, const char *name) { return nb_relu(g, x, name); }
-nb_output nb_nn_relu6(nb_graph *g, nb_output x, const char *name) {
-    return nbi_unary(g, NBI_OP_RELU6, x, name, NULL);
-}
-nb_output nb_nn_leaky_relu(nb_graph *g, nb_output x, double alpha, const char *name) {
-    nb_op *op = nbi_op_new(g, NBI_OP_LEAKY_RELU, name, NULL, &x, 1);
-    if (!op) return nb_nil;
-    op->attrs.f[0] = alpha;
-    return nbi_op_finish(op);
-}
-nb_output nb_nn_elu(nb_graph *g, nb_output x, const char *name) {
-    return nbi_unary(g, NBI_OP_ELU, x, name, NULL);
-}
-nb_output nb_nn_selu(nb_graph *g, nb_output x, const char *name) {
-    return nbi_unary(g, NBI_OP_SELU, x, name, NULL);
-}
-nb_output nb_nn_softplus(nb_graph *g, nb_output x, const char *name) {
-    return nbi_unary(g, NBI_OP_SOFTPLUS, x, name, NULL);
-}
-nb_output nb_nn_softsign(nb_graph *g, nb_output x, const char *name) {
-    return nbi_unary(g, NBI_OP_SOFTSIGN, x, name, NULL);
-}
-nb_output nb_nn_gelu(nb_graph *g, nb_output x, bool approximate, const char *name) {
-    nb_op *op = nbi_op_new(g, NBI_OP_GELU, name, NULL, &x, 1);
-    if (!op) return nb_nil;
-    op->attrs.ints[0] = approximate ? 1 : 0;
-    return nbi_op_finish(op);
-}
 nb_output nb_nn_softmax(nb_graph *g, nb_output logits, const char *name) {
     return nbi_unary(g, NBI_OP_SOFTMAX, logits, name, NULL);
 }
@@ -833,16 +522,6 @@ nb_output nb_nn_l2_loss(nb_graph *g, nb_output t, const char *name) {
 }
 nb_output nb_nn_bias_add(nb_graph *g, nb_output value, nb_output bias, const char *name) {
     return nbi_binary(g, NBI_OP_BIAS_ADD, value, bias, name, NULL);
-}
-
-/* x * sigmoid(x) in scope "swish": "swish/Sigmoid" and the Mul "swish". */
-nb_output nb_nn_swish(nb_graph *g, nb_output x, const char *name) {
-    char *scope = nbi_op_scope_push(g, name, "swish");
-    if (!scope) return nb_nil;
-    nb_output r = nb_multiply(g, x, nb_sigmoid(g, x, NULL), scope);
-    nb_name_scope_pop(g);
-    nbi_free(scope);
-    return r;
 }
 
 nb_output nb_nn_softmax_cross_entropy_with_logits(nb_graph *g, nb_output labels, nb_output logits,

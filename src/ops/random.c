@@ -9,6 +9,7 @@
  * same seeds give the same sequence in every session on every machine.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 
@@ -53,12 +54,21 @@ static nb_status k_random(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_RANDOM_NORMAL = {"RandomStandardNormal", 1, NBI_STATEFUL | NBI_NO_GRAD,
-                                           infer_random, k_random, NULL};
-const nbi_opdef nbi_opdef_RANDOM_UNIFORM = {"RandomUniform", 1, NBI_STATEFUL | NBI_NO_GRAD,
-                                            infer_random, k_random, NULL};
-const nbi_opdef nbi_opdef_TRUNCATED_NORMAL = {"TruncatedNormal", 1, NBI_STATEFUL | NBI_NO_GRAD,
-                                              infer_random, k_random, NULL};
+const nbi_opdef nbi_opdef_RANDOM_NORMAL = {
+    .type = "RandomStandardNormal", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_SEEDED,
+    .infer = infer_random, .kernel = k_random,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN0}, {"dtype", NBI_A_DTYPE}, {"seed", NBI_A_SEED}, {"seed2", NBI_A_SEED2}),
+};
+const nbi_opdef nbi_opdef_RANDOM_UNIFORM = {
+    .type = "RandomUniform", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_SEEDED,
+    .infer = infer_random, .kernel = k_random,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN0}, {"dtype", NBI_A_DTYPE}, {"seed", NBI_A_SEED}, {"seed2", NBI_A_SEED2}),
+};
+const nbi_opdef nbi_opdef_TRUNCATED_NORMAL = {
+    .type = "TruncatedNormal", .n_inputs = 1, .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_SEEDED,
+    .infer = infer_random, .kernel = k_random,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN0}, {"dtype", NBI_A_DTYPE}, {"seed", NBI_A_SEED}, {"seed2", NBI_A_SEED2}),
+};
 
 /* TF1's get_seed. */
 static void get_seed(nb_graph *g, int64_t op_seed, int64_t *s1, int64_t *s2) {

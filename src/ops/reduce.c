@@ -8,21 +8,17 @@
  * general odometer loop. Float sums accumulate in double when inner == 1.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <float.h>
 #include <math.h>
 
 enum { R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN };
 
-static int rkind(int type) {
-    switch (type) {
-    case NBI_OP_SUM: return R_SUM;
-    case NBI_OP_MEAN: return R_MEAN;
-    case NBI_OP_PROD: return R_PROD;
-    case NBI_OP_MAX: return R_MAX;
-    default: return R_MIN;
-    }
-}
+static const int8_t rkinds[NBI_OP_COUNT] = {
+    [NBI_OP_SUM] = R_SUM, [NBI_OP_MEAN] = R_MEAN, [NBI_OP_PROD] = R_PROD, [NBI_OP_MAX] = R_MAX, [NBI_OP_MIN] = R_MIN,
+};
+static int rkind(int type) { return rkinds[type]; }
 
 /* Normalizes axes against rank into a mask: AX_OK, AX_RANGE (*bad: the axis
  * out of range) or AX_DUP (*bad: the dimension named twice, normalized, as
@@ -450,11 +446,26 @@ static void g_maxmin(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     dx[0] = nb_multiply(g, nb_divide(g, ind, num, NULL), kd, NULL);
 }
 
-const nbi_opdef nbi_opdef_SUM = {"Sum", 2, 0, infer_reduce, k_reduce, g_sum};
-const nbi_opdef nbi_opdef_MEAN = {"Mean", 2, 0, infer_reduce, k_reduce, g_mean};
-const nbi_opdef nbi_opdef_PROD = {"Prod", 2, 0, infer_reduce, k_reduce, g_prod};
-const nbi_opdef nbi_opdef_MAX = {"Max", 2, 0, infer_reduce, k_reduce, g_maxmin};
-const nbi_opdef nbi_opdef_MIN = {"Min", 2, 0, infer_reduce, k_reduce, g_maxmin};
+const nbi_opdef nbi_opdef_SUM = {
+    .type = "Sum", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_sum,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_MEAN = {
+    .type = "Mean", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_mean,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_PROD = {
+    .type = "Prod", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_prod,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_MAX = {
+    .type = "Max", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_maxmin,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_MIN = {
+    .type = "Min", .n_inputs = 2, .infer = infer_reduce, .kernel = k_reduce, .grad = g_maxmin,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
 
 /*** ArgMax, ArgMin ***/
 
@@ -527,8 +538,14 @@ static nb_status k_arg(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_ARG_MAX = {"ArgMax", 2, NBI_NO_GRAD, infer_arg, k_arg, NULL};
-const nbi_opdef nbi_opdef_ARG_MIN = {"ArgMin", 2, NBI_NO_GRAD, infer_arg, k_arg, NULL};
+const nbi_opdef nbi_opdef_ARG_MAX = {
+    .type = "ArgMax", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_arg, .kernel = k_arg,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_T_OUT0}),
+};
+const nbi_opdef nbi_opdef_ARG_MIN = {
+    .type = "ArgMin", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_arg, .kernel = k_arg,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_T_OUT0}),
+};
 
 /*** Constructors ***/
 

@@ -9,6 +9,7 @@
  * attrs.keep_dims.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdio.h>
 
@@ -116,7 +117,10 @@ static void g_reverse(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx
     dx[0] = nbi_op_finish(nbi_op_new(g, NBI_OP_REVERSE_V2, NULL, NULL, in, 2));
 }
 
-const nbi_opdef nbi_opdef_REVERSE_V2 = {"ReverseV2", 2, 0, infer_reverse, k_reverse, g_reverse};
+const nbi_opdef nbi_opdef_REVERSE_V2 = {
+    .type = "ReverseV2", .n_inputs = 2, .infer = infer_reverse, .kernel = k_reverse, .grad = g_reverse,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}),
+};
 
 nb_output nb_reverse(nb_graph *g, nb_output x, const int *axes, int n_axes, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -136,7 +140,7 @@ nb_output nb_reverse(nb_graph *g, nb_output x, const int *axes, int n_axes, cons
     return r;
 }
 
-/*** Cumsum ***/
+/*** Cumsum, Cumprod ***/
 
 static nb_status infer_cumsum(nb_op *op) {
     nb_dtype dt = nbi_in_dtype(op, 0);
@@ -159,13 +163,13 @@ static nb_status infer_cumsum(nb_op *op) {
     return NB_OK;
 }
 
-#define SCAN_LOOP(T, ADD)                                                                            \
+#define SCAN_LOOP(T, ADD, INIT)                                                                           \
     do {                                                                                          \
         const T *xs = x->data;                                                                    \
         T *ys = o->data;                                                                          \
         for (int64_t p = 0; p < outer; p++)                                                       \
             for (int64_t q = 0; q < inner; q++) {                                                 \
-                T acc = 0;                                                                        \
+                T acc = INIT;                                                                     \
                 for (int64_t j = 0; j < len; j++) {                                               \
                     int64_t jj = rev ? len - 1 - j : j;                                           \
                     int64_t e = (p * len + jj) * inner + q;                                       \
@@ -184,8 +188,13 @@ static nb_status infer_cumsum(nb_op *op) {
 #define FADD(a, b) ((a) + (b))
 #define IADD32(a, b) ((int32_t)((uint32_t)(a) + (uint32_t)(b)))
 #define IADD64(a, b) ((int64_t)((uint64_t)(a) + (uint64_t)(b)))
+/* Products likewise (Cumprod). */
+#define FMUL(a, b) ((a) * (b))
+#define IMUL32(a, b) ((int32_t)((uint32_t)(a) * (uint32_t)(b)))
+#define IMUL64(a, b) ((int64_t)((uint64_t)(a) * (uint64_t)(b)))
 
-static nb_status k_cumsum(nbi_kctx *k) {
+/* Cumsum, or Cumprod when prod. */
+static nb_status k_scan(nbi_kctx *k, bool prod) {
     const nb_tensor *x = k->in[0], *at = k->in[1];
     if (at->rank != 0) {
         char b[64];
@@ -207,17 +216,32 @@ static nb_status k_cumsum(nbi_kctx *k) {
     int64_t outer = nbi_dims_prod(x->dims, 0, (int)a), len = x->dims[a], inner = nbi_dims_prod(x->dims, (int)a + 1, r);
     bool excl = k->op->attrs.ints[0] != 0, rev = k->op->attrs.ints[1] != 0;
     switch (x->dtype) {
-    case NB_FLOAT32: SCAN_LOOP(float, FADD); break;
-    case NB_FLOAT64: SCAN_LOOP(double, FADD); break;
-    case NB_INT32: SCAN_LOOP(int32_t, IADD32); break;
-    default: SCAN_LOOP(int64_t, IADD64); break;
+    case NB_FLOAT32:
+        if (prod) SCAN_LOOP(float, FMUL, 1);
+        else SCAN_LOOP(float, FADD, 0);
+        break;
+    case NB_FLOAT64:
+        if (prod) SCAN_LOOP(double, FMUL, 1);
+        else SCAN_LOOP(double, FADD, 0);
+        break;
+    case NB_INT32:
+        if (prod) SCAN_LOOP(int32_t, IMUL32, 1);
+        else SCAN_LOOP(int32_t, IADD32, 0);
+        break;
+    default:
+        if (prod) SCAN_LOOP(int64_t, IMUL64, 1);
+        else SCAN_LOOP(int64_t, IADD64, 0);
+        break;
     }
     return NB_OK;
 }
+static nb_status k_cumsum(nbi_kctx *k) { return k_scan(k, false); }
+static nb_status k_cumprod(nbi_kctx *k) { return k_scan(k, true); }
 
-static nb_output cumsum_op(nb_graph *g, nb_output x, nb_output axis, bool exclusive, bool reverse, const char *name) {
+static nb_output scan_op(nb_graph *g, int type, nb_output x, nb_output axis, bool exclusive, bool reverse,
+                         const char *name) {
     nb_output in[2] = {x, axis};
-    nb_op *op = nbi_op_new(g, NBI_OP_CUMSUM, name, NULL, in, 2);
+    nb_op *op = nbi_op_new(g, type, name, NULL, in, 2);
     if (!op) return nb_nil;
     op->attrs.ints[0] = exclusive;
     op->attrs.ints[1] = reverse;
@@ -227,19 +251,43 @@ static nb_output cumsum_op(nb_graph *g, nb_output x, nb_output axis, bool exclus
 
 /* math_grad.py: cumsum(dy, axis, exclusive, reverse = !reverse) */
 static void g_cumsum(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
-    dx[0] = cumsum_op(g, dy[0], op->inputs[1], op->attrs.ints[0] != 0, op->attrs.ints[1] == 0, NULL);
+    dx[0] = scan_op(g, NBI_OP_CUMSUM, dy[0], op->inputs[1], op->attrs.ints[0] != 0, op->attrs.ints[1] == 0, NULL);
 }
 
-const nbi_opdef nbi_opdef_CUMSUM = {"Cumsum", 2, 0, infer_cumsum, k_cumsum, g_cumsum};
+/* math_grad.py: cumsum(cumprod(x) * dy, exclusive, reverse = !reverse) / x,
+ * defined where x has no zeros (as TensorFlow's). */
+static void g_cumprod(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
+    nb_output s = scan_op(g, NBI_OP_CUMSUM, nb_multiply(g, nbi_out(op, 0), dy[0], NULL), op->inputs[1],
+                          op->attrs.ints[0] != 0, op->attrs.ints[1] == 0, NULL);
+    dx[0] = nb_divide(g, s, op->inputs[0], NULL);
+}
 
-nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name) {
-    char *scope = nbi_op_scope_push(g, name, "Cumsum");
+const nbi_opdef nbi_opdef_CUMSUM = {
+    .type = "Cumsum", .n_inputs = 2, .infer = infer_cumsum, .kernel = k_cumsum, .grad = g_cumsum,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"exclusive", NBI_A_B0}, {"reverse", NBI_A_B1}),
+};
+const nbi_opdef nbi_opdef_CUMPROD = {
+    .type = "Cumprod", .n_inputs = 2, .infer = infer_cumsum, .kernel = k_cumprod, .grad = g_cumprod,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"exclusive", NBI_A_B0}, {"reverse", NBI_A_B1}),
+};
+
+static nb_output scan(nb_graph *g, int type, nb_output x, int axis, bool exclusive, bool reverse, const char *name,
+                      const char *defname) {
+    char *scope = nbi_op_scope_push(g, name, defname);
     if (!scope) return nb_nil;
     nb_output a = nb_constant_i32(g, axis, "axis");
     nb_name_scope_pop(g);
-    nb_output r = cumsum_op(g, x, a, exclusive, reverse, scope);
+    nb_output r = scan_op(g, type, x, a, exclusive, reverse, scope);
     nbi_free(scope);
     return r;
+}
+
+nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name) {
+    return scan(g, NBI_OP_CUMSUM, x, axis, exclusive, reverse, name, "Cumsum");
+}
+
+nb_output nb_cumprod(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name) {
+    return scan(g, NBI_OP_CUMPROD, x, axis, exclusive, reverse, name, "Cumprod");
 }
 
 /*** Any, All ***/
@@ -330,8 +378,14 @@ static nb_status k_bool_reduce(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_ANY = {"Any", 2, NBI_NO_GRAD, infer_bool_reduce, k_bool_reduce, NULL};
-const nbi_opdef nbi_opdef_ALL = {"All", 2, NBI_NO_GRAD, infer_bool_reduce, k_bool_reduce, NULL};
+const nbi_opdef nbi_opdef_ANY = {
+    .type = "Any", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_bool_reduce, .kernel = k_bool_reduce,
+    .attrs = NBI_ATTRS({"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
+const nbi_opdef nbi_opdef_ALL = {
+    .type = "All", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_bool_reduce, .kernel = k_bool_reduce,
+    .attrs = NBI_ATTRS({"Tidx", NBI_A_T_IN1}, {"keep_dims", NBI_A_KEEP_DIMS}),
+};
 
 static nb_output bool_reduce(nb_graph *g, int type, nb_output x, const int *axes, int n_axes, bool keep,
                              const char *name, const char *defname) {

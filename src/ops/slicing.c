@@ -12,6 +12,7 @@
  * attrs.ints[0].
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdio.h>
 
@@ -369,8 +370,13 @@ static void g_strided_slice(nb_graph *g, nb_op *op, const nb_output *dy, nb_outp
     dx[0] = strided_slice_op(g, NBI_OP_STRIDED_SLICE_GRAD, in, 5, op->attrs.ints, NULL, NULL);
 }
 
-const nbi_opdef nbi_opdef_STRIDED_SLICE = {"StridedSlice", 4, 0, infer_strided_slice,
-                                           k_strided_slice, g_strided_slice};
+const nbi_opdef nbi_opdef_STRIDED_SLICE = {
+    .type = "StridedSlice", .n_inputs = 4, .infer = infer_strided_slice, .kernel = k_strided_slice,
+    .grad = g_strided_slice,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Index", NBI_A_T_IN1}, {"begin_mask", NBI_A_I0},
+                       {"ellipsis_mask", NBI_A_I2}, {"end_mask", NBI_A_I1}, {"new_axis_mask", NBI_A_I3},
+                       {"shrink_axis_mask", NBI_A_I4}),
+};
 
 /*** StridedSliceGrad ***/
 
@@ -443,8 +449,13 @@ static void g_strided_slice_grad(nb_graph *g, nb_op *op, const nb_output *dy, nb
     dx[4] = strided_slice_op(g, NBI_OP_STRIDED_SLICE, in, 4, op->attrs.ints, NULL, NULL);
 }
 
-const nbi_opdef nbi_opdef_STRIDED_SLICE_GRAD = {"StridedSliceGrad", 5, 0, infer_strided_slice_grad,
-                                                k_strided_slice_grad, g_strided_slice_grad};
+const nbi_opdef nbi_opdef_STRIDED_SLICE_GRAD = {
+    .type = "StridedSliceGrad", .n_inputs = 5, .infer = infer_strided_slice_grad,
+    .kernel = k_strided_slice_grad, .grad = g_strided_slice_grad,
+    .attrs = NBI_ATTRS({"Index", NBI_A_T_IN0}, {"T", NBI_A_T_LAST}, {"begin_mask", NBI_A_I0},
+                       {"ellipsis_mask", NBI_A_I2}, {"end_mask", NBI_A_I1}, {"new_axis_mask", NBI_A_I3},
+                       {"shrink_axis_mask", NBI_A_I4}),
+};
 
 nb_output nb_strided_slice_t(nb_graph *g, nb_output x, nb_output begin, nb_output end,
                              nb_output strides, int begin_mask, int end_mask, int ellipsis_mask,
@@ -605,7 +616,10 @@ static void g_unpack(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
     nbi_free(v);
 }
 
-const nbi_opdef nbi_opdef_UNPACK = {"Unpack", 1, 0, infer_unpack, k_unpack, g_unpack};
+const nbi_opdef nbi_opdef_UNPACK = {
+    .type = "Unpack", .n_inputs = 1, .infer = infer_unpack, .kernel = k_unpack, .grad = g_unpack,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"axis", NBI_A_AXIS}, {"num", NBI_A_I0}),
+};
 
 nb_output nb_unstack(nb_graph *g, nb_output value, int num, int axis, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -720,7 +734,10 @@ static void g_split(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
     dx[1] = concat_grads(g, op, dy, op->inputs[0]);
 }
 
-const nbi_opdef nbi_opdef_SPLIT = {"Split", 2, 0, infer_split, k_split, g_split};
+const nbi_opdef nbi_opdef_SPLIT = {
+    .type = "Split", .n_inputs = 2, .infer = infer_split, .kernel = k_split, .grad = g_split,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"num_split", NBI_A_I0}),
+};
 
 nb_output nb_split(nb_graph *g, nb_output value, int num_split, int axis, const char *name) {
     char *scope = nbi_op_scope_push(g, name, "split");
@@ -837,7 +854,10 @@ static void g_split_v(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx
     dx[0] = concat_grads(g, op, dy, op->inputs[2]);
 }
 
-const nbi_opdef nbi_opdef_SPLIT_V = {"SplitV", 3, 0, infer_split_v, k_split_v, g_split_v};
+const nbi_opdef nbi_opdef_SPLIT_V = {
+    .type = "SplitV", .n_inputs = 3, .infer = infer_split_v, .kernel = k_split_v, .grad = g_split_v,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tlen", NBI_A_T_IN1}, {"num_split", NBI_A_I0}),
+};
 
 nb_output nb_split_v(nb_graph *g, nb_output value, const int64_t *size_splits, int num_split, int axis,
                      const char *name) {

@@ -9,6 +9,7 @@
  * it is copied first, so tensors handed out earlier keep their values.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdio.h>
 
@@ -35,8 +36,11 @@ static nb_status k_placeholder(nbi_kctx *k) {
                       nb_shape_string(op->attrs.shape, shape, sizeof shape));
 }
 
-const nbi_opdef nbi_opdef_PLACEHOLDER = {"Placeholder", 0, NBI_NO_GRAD, infer_placeholder,
-                                         k_placeholder, NULL};
+const nbi_opdef nbi_opdef_PLACEHOLDER = {
+    .type = "Placeholder", .n_inputs = 0, .flags = NBI_NO_GRAD, .infer = infer_placeholder,
+    .kernel = k_placeholder,
+    .attrs = NBI_ATTRS({"dtype", NBI_A_DTYPE}, {"shape", NBI_A_SHAPE}),
+};
 
 nb_output nb_placeholder(nb_graph *g, nb_dtype dtype, nb_shape shape, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -65,7 +69,14 @@ static nb_status k_const(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_CONST = {"Const", 0, NBI_NO_GRAD, infer_const, k_const, NULL};
+/* Its value is known while building: nbi_const_input reads it. */
+static const nb_tensor *const_value_of_const(nb_op *op) { return op->value; }
+
+const nbi_opdef nbi_opdef_CONST = {
+    .type = "Const", .n_inputs = 0, .flags = NBI_NO_GRAD, .infer = infer_const, .kernel = k_const,
+    .attrs = NBI_ATTRS({"dtype", NBI_A_VALUE_DTYPE}, {"value", NBI_A_VALUE}),
+    .const_value = const_value_of_const,
+};
 
 /* Takes ownership of t (a new reference); a NULL t is recorded as out of memory. */
 nb_output nbi_const_owning(nb_graph *g, nb_tensor *t, const char *name, const char *defname) {
@@ -177,8 +188,20 @@ static nb_status k_variable(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_VARIABLE = {"VariableV2", 0, NBI_STATEFUL | NBI_NO_GRAD,
-                                      infer_variable, k_variable, NULL};
+/* An imported VariableV2 is its own variable, trainable, as tf.Variable's is. */
+static void imported_variable(nb_op *op) {
+    op->variable = op;
+    op->trainable = true;
+}
+
+const nbi_opdef nbi_opdef_VARIABLE = {
+    .type = "VariableV2", .old_type = "Variable", .n_inputs = 0,
+    .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_VARIABLE,
+    .infer = infer_variable, .kernel = k_variable,
+    .attrs = NBI_ATTRS({"container", NBI_A_EMPTY_S}, {"dtype", NBI_A_DTYPE}, {"shape", NBI_A_SHAPE},
+                       {"shared_name", NBI_A_EMPTY_S}),
+    .imported = imported_variable,
+};
 
 static bool push_var(nb_graph *g, nb_op *v) {
     if (g->n_vars == g->cap_vars) {
@@ -387,12 +410,29 @@ static nb_status assign_update(nbi_kctx *k, double sign) {
 static nb_status k_assign_add(nbi_kctx *k) { return assign_update(k, 1.0); }
 static nb_status k_assign_sub(nbi_kctx *k) { return assign_update(k, -1.0); }
 
-const nbi_opdef nbi_opdef_ASSIGN = {"Assign", 2, NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0,
-                                    infer_assign, k_assign, NULL};
-const nbi_opdef nbi_opdef_ASSIGN_ADD = {"AssignAdd", 2, NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0,
-                                        infer_assign, k_assign_add, NULL};
-const nbi_opdef nbi_opdef_ASSIGN_SUB = {"AssignSub", 2, NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0,
-                                        infer_assign, k_assign_sub, NULL};
+/* An imported Assign to a variable that has none yet is its initializer. */
+static void imported_assign(nb_op *op) {
+    nb_op *v = op->inputs[0].op;
+    if ((v->def->flags & NBI_VARIABLE) && !v->initializer) v->initializer = op;
+}
+
+const nbi_opdef nbi_opdef_ASSIGN = {
+    .type = "Assign", .n_inputs = 2, .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0, .infer = infer_assign,
+    .kernel = k_assign,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"use_locking", NBI_A_TRUE},
+                       {"validate_shape", NBI_A_TRUE}),
+    .imported = imported_assign,
+};
+const nbi_opdef nbi_opdef_ASSIGN_ADD = {
+    .type = "AssignAdd", .n_inputs = 2, .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0,
+    .infer = infer_assign, .kernel = k_assign_add,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"use_locking", NBI_A_FALSE}),
+};
+const nbi_opdef nbi_opdef_ASSIGN_SUB = {
+    .type = "AssignSub", .n_inputs = 2, .flags = NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0,
+    .infer = infer_assign, .kernel = k_assign_sub,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"use_locking", NBI_A_FALSE}),
+};
 
 static nb_output assign_op(nb_graph *g, int type, nb_output ref, nb_output value,
                            const char *name, const char *fn) {
@@ -423,7 +463,10 @@ nb_output nb_assign_sub(nb_graph *g, nb_output ref, nb_output value, const char 
 static nb_status infer_none(nb_op *op) { return nbi_set_outputs(op, 0) ? NB_OK : NB_ERR_OUT_OF_MEMORY; }
 static nb_status k_noop(nbi_kctx *k) { (void)k; return NB_OK; }
 
-const nbi_opdef nbi_opdef_NO_OP = {"NoOp", 0, NBI_NO_GRAD, infer_none, k_noop, NULL};
+const nbi_opdef nbi_opdef_NO_OP = {
+    .type = "NoOp", .n_inputs = 0, .flags = NBI_NO_GRAD, .infer = infer_none, .kernel = k_noop,
+    .attrs = NBI_ATTRS_NONE,
+};
 
 nb_output nb_group(nb_graph *g, const nb_output *deps, int n, const char *name) {
     if (!nbi_graph_ok(g)) return nb_nil;
@@ -472,8 +515,20 @@ static void grad_identity(nb_graph *g, nb_op *op, const nb_output *dy, nb_output
     dx[0] = dy[0];
 }
 
-const nbi_opdef nbi_opdef_IDENTITY = {"Identity", 1, 0, NULL, k_identity, grad_identity};
-const nbi_opdef nbi_opdef_STOP_GRADIENT = {"StopGradient", 1, NBI_NO_GRAD, NULL, k_identity, NULL};
+/* An imported Identity of a variable is its read ("<var>/read"). */
+static void imported_identity(nb_op *op) {
+    if (op->n_inputs == 1 && (op->inputs[0].op->def->flags & NBI_VARIABLE)) op->variable = op->inputs[0].op;
+}
+
+const nbi_opdef nbi_opdef_IDENTITY = {
+    .type = "Identity", .n_inputs = 1, .kernel = k_identity, .grad = grad_identity,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}),
+    .imported = imported_identity,
+};
+const nbi_opdef nbi_opdef_STOP_GRADIENT = {
+    .type = "StopGradient", .n_inputs = 1, .flags = NBI_NO_GRAD, .kernel = k_identity,
+    .attrs = NBI_ATTRS_T,
+};
 
 nb_output nb_identity(nb_graph *g, nb_output x, const char *name) {
     return nbi_op_finish(nbi_op_new(g, NBI_OP_IDENTITY, name, NULL, &x, 1));

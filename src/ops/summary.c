@@ -11,6 +11,7 @@
  * "<name>/tags" (ScalarSummary) or "<name>/tag" (HistogramSummary).
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 #include "io/tensorboard.h"
 
 #include <math.h>
@@ -332,15 +333,27 @@ done:
     return st;
 }
 
-const nbi_opdef nbi_opdef_IMAGE_SUMMARY = {"ImageSummary", 2, NBI_NO_GRAD, infer_image_summary,
-                                           k_image_summary, NULL};
+const nbi_opdef nbi_opdef_IMAGE_SUMMARY = {
+    .type = "ImageSummary", .n_inputs = 2, .flags = NBI_NO_GRAD | NBI_SUMMARY | NBI_TAG_IN0,
+    .infer = infer_image_summary, .kernel = k_image_summary,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"max_images", NBI_A_I0}),
+};
 
-const nbi_opdef nbi_opdef_SCALAR_SUMMARY = {"ScalarSummary", 2, NBI_NO_GRAD, infer_value_summary,
-                                            k_scalar_summary, NULL};
-const nbi_opdef nbi_opdef_HISTOGRAM_SUMMARY = {"HistogramSummary", 2, NBI_NO_GRAD, infer_value_summary,
-                                               k_histogram_summary, NULL};
-const nbi_opdef nbi_opdef_MERGE_SUMMARY = {"MergeSummary", -1, NBI_NO_GRAD, infer_merge,
-                                           k_merge_summary, NULL};
+const nbi_opdef nbi_opdef_SCALAR_SUMMARY = {
+    .type = "ScalarSummary", .n_inputs = 2, .flags = NBI_NO_GRAD | NBI_SUMMARY | NBI_TAG_IN0,
+    .infer = infer_value_summary, .kernel = k_scalar_summary,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}),
+};
+const nbi_opdef nbi_opdef_HISTOGRAM_SUMMARY = {
+    .type = "HistogramSummary", .n_inputs = 2, .flags = NBI_NO_GRAD | NBI_SUMMARY | NBI_TAG_IN0,
+    .infer = infer_value_summary, .kernel = k_histogram_summary,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}),
+};
+const nbi_opdef nbi_opdef_MERGE_SUMMARY = {
+    .type = "MergeSummary", .n_inputs = -1, .flags = NBI_NO_GRAD | NBI_SUMMARY, .infer = infer_merge,
+    .kernel = k_merge_summary,
+    .attrs = NBI_ATTRS({"N", NBI_A_N}),
+};
 
 /*** Constructors ***/
 

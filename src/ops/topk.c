@@ -9,6 +9,7 @@
  * order when sorted is false too, where TF leaves the order undefined).
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -123,7 +124,10 @@ static void g_top_k(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) 
     dx[0] = nb_reduce_sum(g, w, (int[]){-2}, 1, false, NULL);
 }
 
-const nbi_opdef nbi_opdef_TOP_K = {"TopKV2", 2, 0, infer_top_k, k_top_k, g_top_k};
+const nbi_opdef nbi_opdef_TOP_K = {
+    .type = "TopKV2", .n_inputs = 2, .infer = infer_top_k, .kernel = k_top_k, .grad = g_top_k,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"sorted", NBI_A_B0}),
+};
 
 nb_output nb_top_k(nb_graph *g, nb_output x, int k, bool sorted, const char *name) {
     char *scope = nbi_op_scope_push(g, name, "TopKV2");
@@ -207,7 +211,10 @@ static nb_status k_in_top_k(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_IN_TOP_K = {"InTopKV2", 3, NBI_NO_GRAD, infer_in_top_k, k_in_top_k, NULL};
+const nbi_opdef nbi_opdef_IN_TOP_K = {
+    .type = "InTopKV2", .n_inputs = 3, .flags = NBI_NO_GRAD, .infer = infer_in_top_k, .kernel = k_in_top_k,
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}),
+};
 
 nb_output nb_in_top_k(nb_graph *g, nb_output predictions, nb_output targets, int k, const char *name) {
     /* tf.nn.in_top_k: name_scope(name, "in_top_k"), then the op named `name`
@@ -268,7 +275,10 @@ static nb_status k_where(nbi_kctx *k) {
     return NB_OK;
 }
 
-const nbi_opdef nbi_opdef_WHERE = {"Where", 1, NBI_NO_GRAD, infer_where, k_where, NULL};
+const nbi_opdef nbi_opdef_WHERE = {
+    .type = "Where", .n_inputs = 1, .flags = NBI_NO_GRAD, .infer = infer_where, .kernel = k_where,
+    .attrs = NBI_ATTRS_T,
+};
 
 nb_output nb_where_true(nb_graph *g, nb_output condition, const char *name) {
     return nbi_op_finish(nbi_op_new(g, NBI_OP_WHERE, name, NULL, &condition, 1));

@@ -20,6 +20,7 @@
  * Variables (and slots) are ref inputs updated in place; scalars are read.
  */
 #include "nb_internal.h"
+#include "graph/graphdef_attrs.h"
 
 #include <math.h>
 
@@ -99,7 +100,7 @@ static nb_status k_momentum(nbi_kctx *k) {
     double lr = scalar_in(k, 2), mu = scalar_in(k, 4);
     bool nesterov = k->op->attrs.use_nesterov;
     int nt = nbi_num_threads();
-    if (!nesterov && var->dtype == NB_FLOAT32 && var->size >= 2 * NBI_PAR_MIN && nt > 1) {
+    if (!nesterov && var->dtype == NB_FLOAT32 && var->size >= 65536 && nt > 1) {
         /* a dense layer's weights: each element goes to L2/L3 and back, so
          * the team shares the pass */
         momentum_f32_par(var->data, acc->data, grad->data, var->size, (float)lr, (float)mu, nt);
@@ -195,13 +196,30 @@ static nb_status k_adam(nbi_kctx *k) {
 }
 
 #define APPLY_FLAGS (NBI_STATEFUL | NBI_NO_GRAD | NBI_REF_IN0)
-const nbi_opdef nbi_opdef_APPLY_GRADIENT_DESCENT = {"ApplyGradientDescent", 3, APPLY_FLAGS,
-                                                    infer_apply, k_gd, NULL};
-const nbi_opdef nbi_opdef_APPLY_MOMENTUM = {"ApplyMomentum", 5, APPLY_FLAGS | NBI_REF_IN1,
-                                            infer_apply, k_momentum, NULL};
-const nbi_opdef nbi_opdef_APPLY_ADAGRAD = {"ApplyAdagrad", 4, APPLY_FLAGS | NBI_REF_IN1,
-                                           infer_apply, k_adagrad, NULL};
-const nbi_opdef nbi_opdef_APPLY_RMSPROP = {"ApplyRMSProp", 8, APPLY_FLAGS | NBI_REF_IN1 | NBI_REF_IN2,
-                                           infer_apply, k_rmsprop, NULL};
-const nbi_opdef nbi_opdef_APPLY_ADAM = {"ApplyAdam", 10, APPLY_FLAGS | NBI_REF_IN1 | NBI_REF_IN2,
-                                        infer_apply, k_adam, NULL};
+const nbi_opdef nbi_opdef_APPLY_GRADIENT_DESCENT = {
+    .type = "ApplyGradientDescent", .n_inputs = 3, .flags = APPLY_FLAGS, .infer = infer_apply, .kernel = k_gd,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"use_locking", NBI_A_FALSE}),
+};
+const nbi_opdef nbi_opdef_APPLY_MOMENTUM = {
+    .type = "ApplyMomentum", .n_inputs = 5, .flags = APPLY_FLAGS | NBI_REF_IN1, .infer = infer_apply,
+    .kernel = k_momentum,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"use_locking", NBI_A_FALSE},
+                       {"use_nesterov", NBI_A_USE_NESTEROV}),
+};
+const nbi_opdef nbi_opdef_APPLY_ADAGRAD = {
+    .type = "ApplyAdagrad", .n_inputs = 4, .flags = APPLY_FLAGS | NBI_REF_IN1, .infer = infer_apply,
+    .kernel = k_adagrad,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"update_slots", NBI_A_TRUE},
+                       {"use_locking", NBI_A_FALSE}),
+};
+const nbi_opdef nbi_opdef_APPLY_RMSPROP = {
+    .type = "ApplyRMSProp", .n_inputs = 8, .flags = APPLY_FLAGS | NBI_REF_IN1 | NBI_REF_IN2,
+    .infer = infer_apply, .kernel = k_rmsprop,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"use_locking", NBI_A_FALSE}),
+};
+const nbi_opdef nbi_opdef_APPLY_ADAM = {
+    .type = "ApplyAdam", .n_inputs = 10, .flags = APPLY_FLAGS | NBI_REF_IN1 | NBI_REF_IN2, .infer = infer_apply,
+    .kernel = k_adam,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"_class", NBI_A_CLASS}, {"use_locking", NBI_A_FALSE},
+                       {"use_nesterov", NBI_A_FALSE}),
+};

@@ -136,7 +136,7 @@ static nb_output find_or_make_slot(nb_graph *g, nb_op *var, const char *suffix, 
     char *vname = nbi_asprintf("%s/%s", var->name, suffix);
     nb_op *existing = vname ? nb_graph_find_op(g, vname) : NULL;
     nbi_free(vname);
-    if (existing && existing->type == NBI_OP_VARIABLE) return nbi_out(existing, 0);
+    if (existing && (existing->def->flags & NBI_VARIABLE)) return nbi_out(existing, 0);
     nb_output s = make_slot(g, var, suffix, init);
     nb_op *v = nb_variable_op(s);
     return v ? nbi_out(v, 0) : nb_nil;

@@ -188,6 +188,90 @@ TEST(fused_and_unfused_same_bits) {
     nb_graph_free(g);
 }
 
+/* The pipelined ring (forced: from 1 rank and 0 bytes) and the direct
+ * all-reduce give the same bits, equal to the rank-order sum computed here:
+ * float32 Average over 2.5 MiB (three 1 MiB segments, the last partial) and
+ * int32 Sum over an odd count; a job whose ranks choose different algorithms
+ * fails on every rank saying so. (CTest also runs this whole program with
+ * NABLA_DIST_RING=1,0: every collective above through the ring.) */
+TEST(ring_and_direct_same_bits) {
+    int ring_ranks;
+    size_t ring_bytes;
+    nb_dist_get_ring(&ring_ranks, &ring_bytes);
+    int64_t n = (int64_t)(5 << 20) / 2 / 4, ni = 1001;
+    float *f[2];
+    int32_t *v[2];
+    nb_error err;
+    for (int ring = 0; ring < 2; ring++) {
+        nb_dist_set_ring(ring ? 1 : 1 << 30, 0);
+        f[ring] = malloc((size_t)n * 4), v[ring] = malloc((size_t)ni * 4);
+        for (int64_t i = 0; i < n; i++) f[ring][i] = noise(R, 9, i);
+        for (int64_t i = 0; i < ni; i++) v[ring][i] = (int32_t)val(R, i) * 1000003;
+        CHECK(nb_dist_allreduce_buffer(f[ring], n, NB_FLOAT32, NB_DIST_AVERAGE, &err) == NB_OK);
+        CHECK(nb_dist_allreduce_buffer(v[ring], ni, NB_INT32, NB_DIST_SUM, &err) == NB_OK);
+    }
+    CHECK(!memcmp(f[0], f[1], (size_t)n * 4));
+    CHECK(!memcmp(v[0], v[1], (size_t)ni * 4));
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float sum = noise(0, 9, i);
+        for (int r = 1; r < N; r++) sum += noise(r, 9, i);
+        sum /= (float)N;
+        bad += memcmp(&sum, &f[1][i], 4) != 0;
+    }
+    for (int64_t i = 0; i < ni; i++) {
+        uint32_t want = 0;
+        for (int r = 0; r < N; r++) want += (uint32_t)((int32_t)val(r, i) * 1000003);
+        bad += (uint32_t)v[1][i] != want;
+    }
+    CHECK(bad == 0);
+    for (int ring = 0; ring < 2; ring++) free(f[ring]), free(v[ring]);
+    if (N > 1) { /* rank 0 alone takes the ring */
+        nb_dist_set_ring(R == 0 ? 1 : 1 << 30, 0);
+        float x[3] = {1, 2, 3};
+        CHECK(nb_dist_allreduce_buffer(x, 3, NB_FLOAT32, NB_DIST_SUM, &err) == NB_ERR_FAILED_PRECONDITION);
+        CHECK_STR_CONTAINS(err.message, "ranks chose different all-reduce algorithms");
+    }
+    nb_dist_set_ring(ring_ranks, ring_bytes);
+}
+
+/* The overlapped optimizer's split all-reduce: Start then Wait is the
+ * all-reduce; a Wait fed a handle that no Start of this process made fails
+ * naming it (and the job goes on). */
+TEST(split_allreduce_and_unknown_handle) {
+    nb_graph *g = nb_graph_new();
+    nb_optimizer *opt = nb_train_gradient_descent(g, 1.0);
+    nb_tensor *x0 = input_of(NB_FLOAT64, R, 5);
+    nb_output w = nb_variable(g, nb_constant(g, x0, NULL), "w");
+    nb_tensor_unref(x0);
+    nb_output loss = nb_reduce_sum(g, nb_multiply(g, w, w, NULL), NULL, 0, false, "loss"); /* d/dw = 2w */
+    nb_output grad;
+    nb_dist_set_overlap(1 << 20);
+    nb_dist_compute_gradients(opt, loss, &w, 1, NB_DIST_SUM, &grad);
+    CHECK_GRAPH_OK(g);
+    CHECK(grad.op && !strcmp(nb_op_type(grad.op), "NablaAllreduceWait"));
+    nb_output handle = nb_op_input(grad.op, 0);
+    nb_output init = nb_global_variables_initializer(g);
+    nb_session *s = nb_session_new(g);
+    CHECK(nb_session_run(s, NULL, 0, &init, 1, NULL) == NB_OK);
+    nb_tensor *t = nb_session_eval(s, grad, NULL, 0);
+    CHECK(t != NULL);
+    for (int64_t i = 0; t && i < 5; i++) {
+        double want = 0;
+        for (int r = 0; r < N; r++) want += 2 * (val(r, i) / 4);
+        CHECK(((double *)nb_tensor_data(t))[i] == want);
+    }
+    nb_tensor_unref(t);
+    nb_tensor *bogus = nb_tensor_scalar(NB_INT64, 987654);
+    nb_feed fd = {handle, bogus};
+    CHECK(nb_session_eval(s, grad, &fd, 1) == NULL);
+    CHECK(nb_session_status(s) == NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(nb_session_errmsg(s), "no all-reduce request 987654 is pending");
+    nb_tensor_unref(bogus);
+    nb_session_free(s);
+    nb_graph_free(g);
+}
+
 TEST(broadcast_and_allgather_every_dtype) {
     nb_dtype dts[] = {NB_FLOAT32, NB_FLOAT64, NB_INT32, NB_INT64, NB_UINT8, NB_BOOL};
     for (int d = 0; d < 6; d++) {

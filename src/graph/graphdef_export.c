@@ -1,19 +1,20 @@
 /*
- * graphdef.c — an nb_graph as a TensorFlow GraphDef protobuf, as TF 1.x's
+ * graphdef_export.c — an nb_graph as a TensorFlow GraphDef protobuf, as TF 1.x's
  * FileWriter writes it (as_graph_def(add_shapes=True)): one NodeDef per op with
  * its scoped name, TF op type, inputs "name" / "name:k" / "^name", the attrs
  * TensorFlow's OpDefs declare, and "_output_shapes".
  *
- * The attrs come from one table, attr_table[op type]: each row names a TF attr
- * and the field of nb_op it maps to (an input's dtype, attrs.keep_dims, ...).
- * The same table read backwards tells an importer where each attr goes.
- * Summary ops' tag constants and outputs are strings in TensorFlow; nabla
- * keeps them as uint8 vectors and writes them here as DT_STRING scalars.
+ * The attrs come from the op's entry (nbi_opdef.attrs, kinds in
+ * graphdef_attrs.h): each row names a TF attr and the field of nb_op it maps
+ * to (an input's dtype, attrs.keep_dims, ...); this file knows kinds, not ops.
+ * Summary ops' tag constants (NBI_TAG_IN0) and outputs (NBI_SUMMARY) are
+ * strings in TensorFlow; nabla keeps them as uint8 vectors and writes them
+ * here as DT_STRING scalars.
  * Facts: shared/reference/tensorboard-format.md §1.9.
  */
 #include "nb_internal.h"
 #include "io/tensorboard.h"
-#include "graph/graphdef_table.h"
+#include "graph/graphdef_attrs.h"
 
 #include <stdlib.h>
 
@@ -79,161 +80,24 @@ static char *arena_printf(arena *a, const char *fmt, ...) {
 
 static char *unconst(const char *s) { return (char *)(uintptr_t)s; }
 
-/*** The attr table ***/
+/*** Attr rows ***/
 
-#define ROWS(...) ((const attr_row[]){__VA_ARGS__, {NULL, A_END}})
-#define T0 {"T", A_T_IN0}
-#define NO_ATTRS ((const attr_row[]){{NULL, A_END}})
+const nbi_attr_row *nbi_graphdef_attr_rows(int type) {
+    static const nbi_attr_row none[] = {{NULL, NBI_A_END}};
+    if (type < 0 || type >= NBI_OP_COUNT) return none;
+    return nbi_registry[type]->attrs; /* every entry has rows (tests/test_registry.c) */
+}
 
-static const attr_row *const attr_table[NBI_OP_COUNT] = {
-    /* Sources, state, control */
-    [NBI_OP_PLACEHOLDER] = ROWS({"dtype", A_DTYPE}, {"shape", A_SHAPE}),
-    [NBI_OP_CONST] = ROWS({"dtype", A_DTYPE}, {"value", A_VALUE}),
-    [NBI_OP_VARIABLE] = ROWS({"container", A_EMPTY_S}, {"dtype", A_DTYPE}, {"shape", A_SHAPE},
-                             {"shared_name", A_EMPTY_S}),
-    [NBI_OP_ASSIGN] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_TRUE}, {"validate_shape", A_TRUE}),
-    [NBI_OP_ASSIGN_ADD] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE}),
-    [NBI_OP_ASSIGN_SUB] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE}),
-    [NBI_OP_NO_OP] = NO_ATTRS,
-    [NBI_OP_IDENTITY] = ROWS(T0, {"_class", A_CLASS}),
-    [NBI_OP_STOP_GRADIENT] = ROWS(T0),
-    /* Math */
-    [NBI_OP_ADD_N] = ROWS({"N", A_N}, T0),
-    [NBI_OP_SELECT] = ROWS({"T", A_T_IN1}),
-    [NBI_OP_SELECT_V2] = ROWS({"T", A_T_IN1}),
-    [NBI_OP_CAST] = ROWS({"DstT", A_DTYPE}, {"SrcT", A_T_IN0}, {"Truncate", A_FALSE}),
-    [NBI_OP_LOGICAL_AND] = NO_ATTRS,
-    [NBI_OP_LOGICAL_OR] = NO_ATTRS,
-    [NBI_OP_LOGICAL_NOT] = NO_ATTRS,
-    /* Reductions */
-    [NBI_OP_SUM] = ROWS(T0, {"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
-    [NBI_OP_MEAN] = ROWS(T0, {"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
-    [NBI_OP_PROD] = ROWS(T0, {"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
-    [NBI_OP_MAX] = ROWS(T0, {"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
-    [NBI_OP_MIN] = ROWS(T0, {"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
-    [NBI_OP_ARG_MAX] = ROWS(T0, {"Tidx", A_T_IN1}, {"output_type", A_T_OUT0}),
-    [NBI_OP_ARG_MIN] = ROWS(T0, {"Tidx", A_T_IN1}, {"output_type", A_T_OUT0}),
-    /* Array */
-    [NBI_OP_TRANSPOSE] = ROWS(T0, {"Tperm", A_T_IN1}),
-    [NBI_OP_RESHAPE] = ROWS(T0, {"Tshape", A_T_IN1}),
-    [NBI_OP_EXPAND_DIMS] = ROWS(T0, {"Tdim", A_T_IN1}),
-    [NBI_OP_SQUEEZE] = ROWS(T0, {"squeeze_dims", A_INTS}),
-    [NBI_OP_CONCAT] = ROWS({"N", A_N_MINUS_1}, T0, {"Tidx", A_T_LAST}),
-    [NBI_OP_PACK] = ROWS({"N", A_N}, T0, {"axis", A_AXIS}),
-    [NBI_OP_SLICE] = ROWS(T0, {"Index", A_T_IN1}),
-    [NBI_OP_GATHER] = ROWS({"Taxis", A_T_IN2}, {"Tindices", A_T_IN1}, {"Tparams", A_T_IN0},
-                           {"batch_dims", A_ZERO}),
-    [NBI_OP_TILE] = ROWS(T0, {"Tmultiples", A_T_IN1}),
-    [NBI_OP_PAD] = ROWS(T0, {"Tpaddings", A_T_IN1}),
-    [NBI_OP_PAD_V2] = ROWS(T0, {"Tpaddings", A_T_IN1}),
-    [NBI_OP_MIRROR_PAD] = ROWS(T0, {"Tpaddings", A_T_IN1}, {"mode", A_MIRROR_MODE}),
-    [NBI_OP_MIRROR_PAD_GRAD] = ROWS(T0, {"Tpaddings", A_T_IN1}, {"mode", A_MIRROR_MODE}),
-    [NBI_OP_ONE_HOT] = ROWS({"T", A_T_OUT0}, {"TI", A_T_IN0}, {"axis", A_AXIS}),
-    [NBI_OP_FILL] = ROWS({"T", A_T_IN1}, {"index_type", A_T_IN0}),
-    [NBI_OP_ZEROS_LIKE] = ROWS(T0),
-    [NBI_OP_ONES_LIKE] = ROWS(T0),
-    [NBI_OP_SHAPE] = ROWS(T0, {"out_type", A_T_OUT0}),
-    [NBI_OP_SIZE] = ROWS(T0, {"out_type", A_T_OUT0}),
-    [NBI_OP_RANK] = ROWS(T0),
-    [NBI_OP_BROADCAST_GRADIENT_ARGS] = ROWS(T0),
-    [NBI_OP_UNSORTED_SEGMENT_SUM] = ROWS(T0, {"Tindices", A_T_IN1}, {"Tnumsegments", A_T_IN2}),
-    [NBI_OP_RANGE] = ROWS({"Tidx", A_T_IN0}),
-    /* Linear algebra */
-    [NBI_OP_MATMUL] = ROWS(T0, {"transpose_a", A_TRANSPOSE_A}, {"transpose_b", A_TRANSPOSE_B}),
-    [NBI_OP_BATCH_MATMUL] = ROWS(T0, {"adj_x", A_TRANSPOSE_A}, {"adj_y", A_TRANSPOSE_B}),
-    /* Random */
-    [NBI_OP_RANDOM_NORMAL] = ROWS({"T", A_T_IN0}, {"dtype", A_DTYPE}, {"seed", A_SEED}, {"seed2", A_SEED2}),
-    [NBI_OP_RANDOM_UNIFORM] = ROWS({"T", A_T_IN0}, {"dtype", A_DTYPE}, {"seed", A_SEED}, {"seed2", A_SEED2}),
-    [NBI_OP_TRUNCATED_NORMAL] = ROWS({"T", A_T_IN0}, {"dtype", A_DTYPE}, {"seed", A_SEED},
-                                     {"seed2", A_SEED2}),
-    /* Optimizer updates */
-    [NBI_OP_APPLY_GRADIENT_DESCENT] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE}),
-    [NBI_OP_APPLY_MOMENTUM] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE},
-                                   {"use_nesterov", A_USE_NESTEROV}),
-    [NBI_OP_APPLY_ADAGRAD] = ROWS(T0, {"_class", A_CLASS}, {"update_slots", A_TRUE}, {"use_locking", A_FALSE}),
-    [NBI_OP_APPLY_RMSPROP] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE}),
-    [NBI_OP_APPLY_ADAM] = ROWS(T0, {"_class", A_CLASS}, {"use_locking", A_FALSE}, {"use_nesterov", A_FALSE}),
-    /* Summaries */
-    /* Convolution, pooling, batch norm (NHWC only) */
-    [NBI_OP_CONV2D] = ROWS(T0, {"data_format", A_NHWC}, {"dilations", A_DILATIONS}, {"padding", A_PADDING},
-                           {"strides", A_STRIDES}, {"use_cudnn_on_gpu", A_TRUE}),
-    [NBI_OP_CONV2D_BACKPROP_INPUT] = ROWS({"T", A_T_IN1}, {"data_format", A_NHWC}, {"dilations", A_DILATIONS},
-                                          {"padding", A_PADDING}, {"strides", A_STRIDES},
-                                          {"use_cudnn_on_gpu", A_TRUE}),
-    [NBI_OP_CONV2D_BACKPROP_FILTER] = ROWS(T0, {"data_format", A_NHWC}, {"dilations", A_DILATIONS},
-                                           {"padding", A_PADDING}, {"strides", A_STRIDES},
-                                           {"use_cudnn_on_gpu", A_TRUE}),
-    [NBI_OP_MAX_POOL] = ROWS(T0, {"data_format", A_NHWC}, {"ksize", A_KSIZE}, {"padding", A_PADDING},
-                             {"strides", A_STRIDES}),
-    [NBI_OP_MAX_POOL_GRAD] = ROWS(T0, {"data_format", A_NHWC}, {"ksize", A_KSIZE}, {"padding", A_PADDING},
-                                  {"strides", A_STRIDES}),
-    [NBI_OP_AVG_POOL] = ROWS(T0, {"data_format", A_NHWC}, {"ksize", A_KSIZE}, {"padding", A_PADDING},
-                             {"strides", A_STRIDES}),
-    [NBI_OP_AVG_POOL_GRAD] = ROWS({"T", A_T_IN1}, {"data_format", A_NHWC}, {"ksize", A_KSIZE},
-                                  {"padding", A_PADDING}, {"strides", A_STRIDES}),
-    [NBI_OP_FUSED_BATCH_NORM] = ROWS(T0, {"data_format", A_NHWC}, {"epsilon", A_F0},
-                                     {"is_training", A_IS_TRAINING}),
-    [NBI_OP_FUSED_BATCH_NORM_GRAD] = ROWS(T0, {"data_format", A_NHWC}, {"epsilon", A_F0},
-                                          {"is_training", A_IS_TRAINING}),
-    /* Neural-network ops with attributes */
-    [NBI_OP_LEAKY_RELU] = ROWS(T0, {"alpha", A_F0}),
-    [NBI_OP_LEAKY_RELU_GRAD] = ROWS(T0, {"alpha", A_F0}),
-    [NBI_OP_GELU] = ROWS(T0, {"approximate", A_APPROXIMATE}),
-    [NBI_OP_GELU_GRAD] = ROWS(T0, {"approximate", A_APPROXIMATE}),
-    [NBI_OP_BIAS_ADD] = ROWS(T0, {"data_format", A_NHWC}),
-    [NBI_OP_BIAS_ADD_GRAD] = ROWS(T0, {"data_format", A_NHWC}),
-    /* Collectives (Horovod's attrs; reduce_op: 0 Average, 1 Sum, in attrs.axis) */
-    [NBI_OP_DIST_ALLREDUCE] = ROWS(T0, {"reduce_op", A_AXIS}),
-    [NBI_OP_DIST_GROUPED_ALLREDUCE] = ROWS(T0, {"num_tensors", A_N}, {"reduce_op", A_AXIS}),
-    [NBI_OP_DIST_BROADCAST] = ROWS(T0, {"root_rank", A_ZERO}),
-    [NBI_OP_SCALAR_SUMMARY] = ROWS({"T", A_T_IN1}),
-    [NBI_OP_HISTOGRAM_SUMMARY] = ROWS({"T", A_T_IN1}),
-    [NBI_OP_IMAGE_SUMMARY] = ROWS({"T", A_T_IN1}, {"max_images", A_I0}),
-    [NBI_OP_MERGE_SUMMARY] = ROWS({"N", A_N}),
-    /* Slicing (src/ops/slicing.c) */
-    [NBI_OP_STRIDED_SLICE] = ROWS(T0, {"Index", A_T_IN1}, {"begin_mask", A_I0}, {"ellipsis_mask", A_I2},
-                                  {"end_mask", A_I1}, {"new_axis_mask", A_I3}, {"shrink_axis_mask", A_I4}),
-    [NBI_OP_STRIDED_SLICE_GRAD] = ROWS({"Index", A_T_IN0}, {"T", A_T_LAST}, {"begin_mask", A_I0},
-                                       {"ellipsis_mask", A_I2}, {"end_mask", A_I1}, {"new_axis_mask", A_I3},
-                                       {"shrink_axis_mask", A_I4}),
-    [NBI_OP_UNPACK] = ROWS(T0, {"axis", A_AXIS}, {"num", A_I0}),
-    [NBI_OP_SPLIT] = ROWS({"T", A_T_IN1}, {"num_split", A_I0}),
-    [NBI_OP_SPLIT_V] = ROWS(T0, {"Tlen", A_T_IN1}, {"num_split", A_I0}),
-    /* src/ops/misc.c */
-    [NBI_OP_PLACEHOLDER_WITH_DEFAULT] = ROWS({"dtype", A_DTYPE}, {"shape", A_SHAPE}),
-    [NBI_OP_PRINT] = ROWS(T0, {"U", A_T_REST}, {"first_n", A_I0}, {"message", A_MESSAGE}, {"summarize", A_I1}),
-    [NBI_OP_LIN_SPACE] = ROWS(T0, {"Tidx", A_T_IN2}),
-    /* src/ops/scan.c */
-    [NBI_OP_REVERSE_V2] = ROWS(T0, {"Tidx", A_T_IN1}),
-    [NBI_OP_CUMSUM] = ROWS(T0, {"Tidx", A_T_IN1}, {"exclusive", A_B0}, {"reverse", A_B1}),
-    [NBI_OP_ANY] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
-    [NBI_OP_ALL] = ROWS({"Tidx", A_T_IN1}, {"keep_dims", A_KEEP_DIMS}),
-    /* src/ops/topk.c */
-    [NBI_OP_TOP_K] = ROWS(T0, {"sorted", A_B0}),
-    [NBI_OP_IN_TOP_K] = ROWS({"T", A_T_IN1}),
-    /* src/ops/gather_nd.c */
-    [NBI_OP_GATHER_ND] = ROWS({"Tindices", A_T_IN1}, {"Tparams", A_T_IN0}),
-    [NBI_OP_SCATTER_ND] = ROWS({"T", A_T_IN1}, {"Tindices", A_T_IN0}),
-};
-
-/* Ops not in the table (elementwise math and their *Grad helpers) carry only T,
- * the dtype of input 0, as TensorFlow's do. */
-static const attr_row default_attrs[] = {T0, {NULL, A_END}};
-
-const attr_row *nbi_graphdef_attr_rows(int type) {
-    if (type < 0 || type >= NBI_OP_COUNT) return default_attrs;
-    return attr_table[type] ? attr_table[type] : default_attrs;
+static bool has_kind(const nbi_attr_row *rows, nbi_attr_kind kind) {
+    for (; rows->name; rows++)
+        if (rows->kind == kind) return true;
+    return false;
 }
 
 /*** Builders ***/
 
 typedef Tensorflow__AttrValue AttrValue;
 typedef Tensorflow__NodeDef__AttrEntry AttrEntry;
-
-static bool is_summary_op(int type) {
-    return type == NBI_OP_SCALAR_SUMMARY || type == NBI_OP_HISTOGRAM_SUMMARY || type == NBI_OP_IMAGE_SUMMARY ||
-           type == NBI_OP_MERGE_SUMMARY;
-}
 
 static Tensorflow__TensorShapeProto *shape_proto(arena *a, const nb_shape *s) {
     Tensorflow__TensorShapeProto *p = arena_alloc(a, sizeof *p);
@@ -358,51 +222,53 @@ static Tensorflow__AttrValue__ListValue *list_new(arena *a) {
 }
 
 /* The value of one attr of op, or NULL with *skip set when the op has none. */
-static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool string_const, bool *skip) {
+static AttrValue *attr_value(arena *a, const nb_op *op, nbi_attr_kind src, bool string_const, bool *skip) {
     *skip = false;
     switch (src) {
-    case A_T_IN0:
-    case A_T_IN1:
-    case A_T_IN2: {
-        int i = (int)(src - A_T_IN0);
+    case NBI_A_T_IN0:
+    case NBI_A_T_IN1:
+    case NBI_A_T_IN2: {
+        int i = (int)(src - NBI_A_T_IN0);
         if (i >= op->n_inputs) break;
         return attr_type(a, nbi_in_dtype(op, i));
     }
-    case A_T_LAST:
+    case NBI_A_T_LAST:
         if (op->n_inputs < 1) break;
         return attr_type(a, nbi_in_dtype(op, op->n_inputs - 1));
-    case A_T_OUT0:
+    case NBI_A_T_OUT0:
+    case NBI_A_OUT_TYPE:
         if (op->n_outputs < 1) break;
         return attr_type(a, op->out_dtype[0]);
-    case A_DTYPE:
+    case NBI_A_DTYPE: return attr_type(a, op->attrs.dtype);
+    case NBI_A_VALUE_DTYPE:
         return attr_type(a, string_const ? (nb_dtype)TENSORFLOW__DATA_TYPE__DT_STRING : op->attrs.dtype);
-    case A_INT32: return attr_type(a, NB_INT32);
-    case A_INT64: return attr_type(a, NB_INT64);
-    case A_SHAPE: {
+    case NBI_A_INT32: return attr_type(a, NB_INT32);
+    case NBI_A_INT64: return attr_type(a, NB_INT64);
+    case NBI_A_SHAPE: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_SHAPE);
         if (v && !(v->shape = shape_proto(a, &op->attrs.shape))) return NULL;
         return v;
     }
-    case A_VALUE: {
+    case NBI_A_VALUE: {
         if (!op->value) break;
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_TENSOR);
         if (v && !(v->tensor = string_const ? string_proto(a, op->value) : tensor_proto(a, op->value)))
             return NULL;
         return v;
     }
-    case A_TRANSPOSE_A: return attr_bool(a, op->attrs.transpose_a);
-    case A_TRANSPOSE_B: return attr_bool(a, op->attrs.transpose_b);
-    case A_KEEP_DIMS: return attr_bool(a, op->attrs.keep_dims);
-    case A_USE_NESTEROV: return attr_bool(a, op->attrs.use_nesterov);
-    case A_TRUE: return attr_bool(a, true);
-    case A_FALSE: return attr_bool(a, false);
-    case A_SEED: return attr_int(a, op->attrs.seed == NB_SEED_NONE ? 0 : op->attrs.seed);
-    case A_SEED2: return attr_int(a, op->attrs.seed2 == NB_SEED_NONE ? 0 : op->attrs.seed2);
-    case A_AXIS: return attr_int(a, op->attrs.axis);
-    case A_ZERO: return attr_int(a, 0);
-    case A_N: return attr_int(a, op->n_inputs);
-    case A_N_MINUS_1: return attr_int(a, op->n_inputs - 1);
-    case A_INTS: {
+    case NBI_A_TRANSPOSE_A: return attr_bool(a, op->attrs.transpose_a);
+    case NBI_A_TRANSPOSE_B: return attr_bool(a, op->attrs.transpose_b);
+    case NBI_A_KEEP_DIMS: return attr_bool(a, op->attrs.keep_dims);
+    case NBI_A_USE_NESTEROV: return attr_bool(a, op->attrs.use_nesterov);
+    case NBI_A_TRUE: return attr_bool(a, true);
+    case NBI_A_FALSE: return attr_bool(a, false);
+    case NBI_A_SEED: return attr_int(a, op->attrs.seed == NB_SEED_NONE ? 0 : op->attrs.seed);
+    case NBI_A_SEED2: return attr_int(a, op->attrs.seed2 == NB_SEED_NONE ? 0 : op->attrs.seed2);
+    case NBI_A_AXIS: return attr_int(a, op->attrs.axis);
+    case NBI_A_ZERO: return attr_int(a, 0);
+    case NBI_A_N: return attr_int(a, op->n_inputs);
+    case NBI_A_N_MINUS_1: return attr_int(a, op->n_inputs - 1);
+    case NBI_A_INTS: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_LIST);
         if (!v || !(v->list = list_new(a))) return NULL;
         int n = op->attrs.n_ints;
@@ -413,12 +279,12 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         }
         return v;
     }
-    case A_EMPTY_S: {
+    case NBI_A_EMPTY_S: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
         if (v) v->s.data = (uint8_t *)(uintptr_t)"";
         return v;
     }
-    case A_CLASS: {
+    case NBI_A_CLASS: {
         /* Ops colocated with a variable: its Assign, its read, the updates on it. */
         const nb_op *var = op->variable;
         if (!var && op->n_inputs > 0) var = op->inputs[0].op->variable;
@@ -432,12 +298,12 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         v->list->n_s = 1;
         return v;
     }
-    case A_STRIDES:
-    case A_DILATIONS:
-    case A_KSIZE: {
+    case NBI_A_STRIDES:
+    case NBI_A_DILATIONS:
+    case NBI_A_KSIZE: {
         if (op->attrs.n_ints < 5) break;
-        int64_t h = src == A_STRIDES ? op->attrs.ints[0] : op->attrs.ints[2];
-        int64_t w = src == A_STRIDES ? op->attrs.ints[1] : op->attrs.ints[3];
+        int64_t h = src == NBI_A_STRIDES ? op->attrs.ints[0] : op->attrs.ints[2];
+        int64_t w = src == NBI_A_STRIDES ? op->attrs.ints[1] : op->attrs.ints[3];
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_LIST);
         if (!v || !(v->list = list_new(a)) || !(v->list->i = arena_alloc(a, 4 * sizeof *v->list->i)))
             return NULL;
@@ -448,10 +314,10 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         v->list->n_i = 4;
         return v;
     }
-    case A_PADDING:
-    case A_NHWC: {
-        if (src == A_PADDING && op->attrs.n_ints < 5) break;
-        const char *str = src == A_NHWC ? "NHWC" : op->attrs.ints[4] ? "SAME" : "VALID";
+    case NBI_A_PADDING:
+    case NBI_A_NHWC: {
+        if (src == NBI_A_PADDING && op->attrs.n_ints < 5) break;
+        const char *str = src == NBI_A_NHWC ? "NHWC" : op->attrs.ints[4] ? "SAME" : "VALID";
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
         if (v) {
             v->s.data = (uint8_t *)(uintptr_t)str;
@@ -459,18 +325,18 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         }
         return v;
     }
-    case A_F0: {
+    case NBI_A_F0: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_F);
         if (v) v->f = (float)op->attrs.f[0];
         return v;
     }
-    case A_IS_TRAINING: return attr_bool(a, op->attrs.keep_dims);
-    case A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
-    case A_I0: case A_I1: case A_I2: case A_I3: case A_I4:
-        return attr_int(a, op->attrs.ints[src - A_I0]);
-    case A_B0: case A_B1:
-        return attr_bool(a, op->attrs.ints[src - A_B0] != 0);
-    case A_MESSAGE: {
+    case NBI_A_IS_TRAINING: return attr_bool(a, op->attrs.keep_dims);
+    case NBI_A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
+    case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4:
+        return attr_int(a, op->attrs.ints[src - NBI_A_I0]);
+    case NBI_A_B0: case NBI_A_B1:
+        return attr_bool(a, op->attrs.ints[src - NBI_A_B0] != 0);
+    case NBI_A_MESSAGE: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
         const char *m = op->attrs.message ? op->attrs.message : "";
         if (v) {
@@ -479,7 +345,7 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         }
         return v;
     }
-    case A_T_REST: {
+    case NBI_A_T_REST: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_LIST);
         if (!v || !(v->list = list_new(a))) return NULL;
         int n = op->n_inputs - 1;
@@ -490,7 +356,7 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         }
         return v;
     }
-    case A_MIRROR_MODE: {
+    case NBI_A_MIRROR_MODE: {
         if (op->attrs.ints[0] != NB_PAD_REFLECT && op->attrs.ints[0] != NB_PAD_SYMMETRIC) break;
         const char *str = op->attrs.ints[0] == NB_PAD_REFLECT ? "REFLECT" : "SYMMETRIC";
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_S);
@@ -500,7 +366,7 @@ static AttrValue *attr_value(arena *a, const nb_op *op, attr_src src, bool strin
         }
         return v;
     }
-    case A_END: break;
+    case NBI_A_END: break;
     }
     *skip = true;
     return NULL;
@@ -542,7 +408,7 @@ static Tensorflow__NodeDef *node_def(arena *a, const nb_op *op, bool string_cons
     for (size_t i = 0; i < n->n_input; i++)
         if (!n->input[i]) return NULL;
 
-    const attr_row *rows = nbi_graphdef_attr_rows(op->type);
+    const nbi_attr_row *rows = nbi_graphdef_attr_rows(op->type);
     int n_rows = 0;
     while (rows[n_rows].name) n_rows++;
     n->attr = arena_alloc(a, (size_t)(n_rows + 1) * sizeof *n->attr);
@@ -553,11 +419,11 @@ static Tensorflow__NodeDef *node_def(arena *a, const nb_op *op, bool string_cons
         if (r < n_rows) {
             bool skip;
             key = rows[r].name;
-            v = attr_value(a, op, rows[r].src, string_const, &skip);
+            v = attr_value(a, op, rows[r].kind, string_const, &skip);
             if (skip) continue;
         } else {
             key = "_output_shapes";
-            v = output_shapes(a, op, string_const || is_summary_op(op->type));
+            v = output_shapes(a, op, string_const || (op->def->flags & NBI_SUMMARY));
         }
         AttrEntry *e = arena_alloc(a, sizeof *e);
         if (!v || !e) return NULL;
@@ -585,9 +451,8 @@ nb_status nb_graph_to_graphdef(const nb_graph *g, void **bytes, size_t *len) {
     if (!string_const) goto oom;
     for (int i = 0; i < g->n_ops; i++) {
         const nb_op *op = g->ops[i];
-        if ((op->type == NBI_OP_SCALAR_SUMMARY || op->type == NBI_OP_HISTOGRAM_SUMMARY ||
-             op->type == NBI_OP_IMAGE_SUMMARY) &&
-            op->n_inputs > 0 && op->inputs[0].op->type == NBI_OP_CONST)
+        if ((op->def->flags & NBI_TAG_IN0) && op->n_inputs > 0 &&
+            has_kind(nbi_graphdef_attr_rows(op->inputs[0].op->type), NBI_A_VALUE))
             string_const[op->inputs[0].op->id] = true;
     }
     gd.node = arena_alloc(&a, (size_t)(g->n_ops ? g->n_ops : 1) * sizeof *gd.node);
