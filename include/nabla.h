@@ -836,8 +836,8 @@ nb_output nb_linspace(nb_graph *g, nb_output start, nb_output stop, nb_output nu
  *  "[...]" for each of the n_data data tensors, each showing at most
  *  `summarize` elements (< 0: all) in TF1's layout ("[[1 2][3...]...]"; floats
  *  with 6 significant digits, or 9 when needed to read back; 17/15 for
- *  doubles). first_n >= 0 prints only the first first_n runs (counted over
- *  every session of the graph); -1 always. TF's defaults: first_n -1,
+ *  doubles). first_n >= 0 prints only the first first_n runs of each session
+ *  (counted per session, as TF1's Print kernel lives in its session); -1 always. TF's defaults: first_n -1,
  *  summarize 3. Op Print (stateful: never pruned as a constant), default name
  *  "Print"; the gradient passes to input, none to data. */
 nb_output nb_print(nb_graph *g, nb_output input, const nb_output *data, int n_data, const char *message,
