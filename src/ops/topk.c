@@ -7,9 +7,9 @@
  * where_op.cc, nn_grad.py). TopKV2 keeps `sorted` in attrs.ints[0] (written to
  * and read from GraphDef); it always returns the k largest in descending order,
  * ties by lower index first. With sorted=false TF1 documents the order as
- * unspecified (its CPU kernel then returns a heap's internal order, or a fully
- * sorted one when k is large against the row), so the sorted order is a valid
- * answer there too; docs/tf1_arguments.md says so.
+ * unspecified (what its CPU kernel returns then is an implementation detail,
+ * not documented), so the sorted order is a valid answer there too;
+ * include/nabla.h and docs/tf1_arguments.md say so.
  */
 #include "nb_internal.h"
 #include "graph/graphdef_attrs.h"
