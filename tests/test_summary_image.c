@@ -254,7 +254,8 @@ TEST(image_summary_bad_color) {
         for (size_t i = 0; i < gd->n_node; i++) {
             if (strcmp(gd->node[i]->name, "c")) continue;
             for (size_t j = 0; j < gd->node[i]->n_attr; j++)
-                if (!strcmp(gd->node[i]->attr[j]->key, "bad_color")) gd->node[i]->attr[j]->value->tensor->dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
+                if (!strcmp(gd->node[i]->attr[j]->key, "bad_color"))
+                    gd->node[i]->attr[j]->value->tensor->dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
         }
         uint8_t packed[8192];
         size_t m = tensorflow__graph_def__get_packed_size(gd) <= sizeof packed ? tensorflow__graph_def__pack(gd, packed) : 0;
