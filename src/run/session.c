@@ -9,6 +9,7 @@
  * used last, so a steady-state run allocates nothing and searches nothing.
  */
 #include "nb_internal.h"
+#include "run/kstate.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -395,6 +396,8 @@ void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream) {
     }
     *stream = k->sess->runs[op->id]++;
 }
+
+uint32_t *nbi_kop_counter(nbi_kctx *k) { return &k->sess->runs[k->op->id]; }
 
 void *nbi_kscratch(nbi_kctx *k, size_t bytes) {
     nbi_step *st = k->step;
