@@ -133,7 +133,7 @@ static void draw_attr(pbuf *v, nbi_attr_kind src, reader *r) {
         pb_sub(v, 7, &s);
         break;
     }
-    case NBI_A_VALUE: {
+    case NBI_A_VALUE: case NBI_A_BAD_COLOR: {
         pbuf t = {0};
         draw_tensor(&t, r);
         pb_sub(v, 8, &t);

@@ -574,7 +574,9 @@ nb_output nb_cumsum(nb_graph *g, nb_output x, int axis, bool exclusive, bool rev
 nb_output nb_cumprod(nb_graph *g, nb_output x, int axis, bool exclusive, bool reverse, const char *name);
 /** tf.nn.top_k(x, k, sorted): the k largest entries along the last dim of x
  *  (rank >= 1; float32/float64/int32/int64/uint8), in descending order, equal
- *  values by lower index first. Op TopKV2 with outputs 0 values (x's dtype) and
+ *  values by lower index first -- also when sorted is false: TF1 leaves the order
+ *  unspecified then, and nabla returns the same sorted order (sorted is kept as
+ *  the op's attr and in GraphDef). Op TopKV2 with outputs 0 values (x's dtype) and
  *  1 indices (int32, nb_op_output(result.op, 1)), both of x's shape with the
  *  last dim k; k is a Const "<name>/k". Errors: "Need k >= 0, got -1", "input
  *  must have last dimension >= k = 5 but is 3" (run: "input must have at
@@ -606,7 +608,12 @@ nb_output nb_argmin(nb_graph *g, nb_output x, int axis, const char *name);
  *  leading dims, which broadcast (op BatchMatMulV2). When an input's rank is
  *  unknown the op is BatchMatMulV2 (as in TF1), which also takes rank-2 values;
  *  its static shape is then unknown. Dimensions above 2^31-1 are computed in
- *  blocks the BLAS can take. Default name "MatMul". */
+ *  blocks the BLAS can take. On CPUs with AVX-512, float32 products with a
+ *  batch-sized side (a dense layer's forward and gradients at batch 8..~1000)
+ *  use nabla's own kernel instead of the BLAS: the same values up to float32
+ *  rounding (the order of the sums differs); NABLA_SMALL_GEMM=0 in the
+ *  environment, read at the first product, keeps every product on the BLAS.
+ *  Default name "MatMul". */
 nb_output nb_matmul(nb_graph *g, nb_output a, nb_output b, bool transpose_a, bool transpose_b,
                     const char *name);
 
@@ -834,8 +841,8 @@ nb_output nb_linspace(nb_graph *g, nb_output start, nb_output stop, nb_output nu
  *  "[...]" for each of the n_data data tensors, each showing at most
  *  `summarize` elements (< 0: all) in TF1's layout ("[[1 2][3...]...]"; floats
  *  with 6 significant digits, or 9 when needed to read back; 17/15 for
- *  doubles). first_n >= 0 prints only the first first_n runs (counted over
- *  every session of the graph); -1 always. TF's defaults: first_n -1,
+ *  doubles). first_n >= 0 prints only the first first_n runs of each session
+ *  (counted per session, as TF1's Print kernel lives in its session); -1 always. TF's defaults: first_n -1,
  *  summarize 3. Op Print (stateful: never pruned as a constant), default name
  *  "Print"; the gradient passes to input, none to data. */
 nb_output nb_print(nb_graph *g, nb_output input, const nb_output *data, int n_data, const char *message,
@@ -1824,6 +1831,15 @@ nb_output nb_summary_histogram(nb_graph *g, const char *name, nb_output x);
  *  Errors: "Tensor must be 4-D with last dim 1, 3, or 4, not [2,3]" (graph, or
  *  run when the shape is known only then). */
 nb_output nb_summary_image(nb_graph *g, const char *name, nb_output images, int max_outputs);
+/** nb_summary_image with ImageSummary's bad_color attr (TF1's op attr; tf.summary.image
+ *  has no argument for it): float pixels with a non-finite channel get the first
+ *  `channels` entries of bad_color[0 .. n_bad_color) instead of the default opaque
+ *  red {255, 0, 0, 255}. n_bad_color 0 (bad_color may be NULL) keeps the default;
+ *  1 to 14 entries are taken (copied), kept in GraphDef as a uint8 vector. Errors:
+ *  "nb_summary_image_ex: bad_color must have 1 to 14 entries, got 15"; at run, TF's
+ *  "expected depth <= bad_color.size, got depth = 3, bad_color.size = 2". */
+nb_output nb_summary_image_ex(nb_graph *g, const char *name, nb_output images, int max_outputs,
+                              const uint8_t *bad_color, int n_bad_color);
 nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const char *name);
 nb_output nb_summary_merge_all(nb_graph *g);
 

@@ -19,6 +19,9 @@
  *                       each at steps 1 and 2 (value 2*i, then 2*i+1)
  *   DIR/badutf8/        a file from another writer whose tags are not UTF-8:
  *                       "a\xffb" (step 1, value 1.5) and "\xc3(" (step 2, 2.5)
+ *   DIR/badutf8graph/   a file from another writer whose GraphDef has names
+ *                       that are not UTF-8: Placeholder "x\xff", Relu
+ *                       "sc\xfe/y\xc3(" of it, op type "Bad\xfeOp" for "z"
  *
  * Wall times are the writer's real clock; the goldens use --no-wall-time.
  */
@@ -208,6 +211,23 @@ static void put_scalar(FILE *f, const char *tag, int step, float v) {
     put_record(f, b, n);
 }
 
+/* Appends field `field` (length-delimited) holding n bytes of p. Short fields. */
+static size_t put_ld(unsigned char *b, size_t at, int field, const void *p, size_t n) {
+    b[at++] = (unsigned char)(field << 3 | 2);
+    b[at++] = (unsigned char)n;
+    memcpy(b + at, p, n);
+    return at + n;
+}
+
+/* A NodeDef {name, op, input...} by hand. */
+static size_t put_node(unsigned char *b, size_t at, const char *name, const char *op, const char *input) {
+    unsigned char nd[128];
+    size_t n = put_ld(nd, 0, 1, name, strlen(name));
+    n = put_ld(nd, n, 2, op, strlen(op));
+    if (input) n = put_ld(nd, n, 3, input, strlen(input));
+    return put_ld(b, at, 1, nd, n); /* GraphDef.node */
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: cli_fixture DIR\n");
@@ -278,6 +298,23 @@ int main(int argc, char **argv) {
     put_record(f, first, sizeof first);
     put_scalar(f, "a\xff" "b", 1, 1.5f);
     put_scalar(f, "\xc3(", 2, 2.5f);
+    CHECK(f && fclose(f) == 0, "writing %s", buf);
+
+    /* A GraphDef whose names are not UTF-8 (`nabla graph` must still write
+     * well-formed SVG): records made by hand, as nabla refuses such names. */
+    make_dir(P("%s/badutf8graph", dir));
+    f = fopen(P("%s/badutf8graph/events.out.tfevents.0000000001.fixture", dir), "wb");
+    CHECK(f != NULL, "cannot create %s", buf);
+    put_record(f, first, sizeof first);
+    unsigned char gd[256], ev[300];
+    size_t gn = put_node(gd, 0, "x\xff", "Placeholder", NULL);
+    gn = put_node(gd, gn, "sc\xfe/y\xc3(", "Relu", "x\xff");
+    gn = put_node(gd, gn, "z", "Bad\xfeOp", "sc\xfe/y\xc3(");
+    size_t en = 0;
+    ev[en++] = 0x10; /* Event.step = 0 */
+    ev[en++] = 0;
+    en = put_ld(ev, en, 4, gd, gn); /* Event.graph_def */
+    put_record(f, ev, en);
     CHECK(f && fclose(f) == 0, "writing %s", buf);
     return failed;
 }

@@ -280,6 +280,26 @@ if run badutf8s 0 events --summary --format json badutf8 && has badutf8s.out '"t
     pass "events --summary --format json: tags that are not UTF-8 are escaped"
 else fail "events --summary json, bad UTF-8: $(cat badutf8s.out)"; fi
 
+# a GraphDef whose names are not UTF-8 (another writer's): the SVG stays well-formed
+# XML in UTF-8, invalid bytes drawn as U+FFFD, edges kept
+if run badutf8svg 0 graph badutf8graph -o badutf8.svg && run badutf8dot 0 graph badutf8graph -o badutf8.dot &&
+    has badutf8svg.err "3 nodes have names, op types or inputs that are not valid UTF-8" &&
+    has badutf8.svg "x$(printf '\357\277\275')" && has badutf8.svg "Bad$(printf '\357\277\275')Op" &&
+    has badutf8.dot "sc$(printf '\357\277\275')/y$(printf '\357\277\275')(" &&
+    [ "$(grep -c -- '->' badutf8.dot)" = 2 ]; then
+    pass "graph: names that are not UTF-8 are drawn with U+FFFD"
+else fail "graph, bad UTF-8: $(cat badutf8svg.err badutf8dot.err)"; fi
+if [ -n "$py" ]; then
+    for f in badutf8.svg badutf8.dot; do
+        if "$py" -c 'import sys; open(sys.argv[1],"rb").read().decode("utf-8")' "$f" >/dev/null 2>&1
+        then pass "$f is UTF-8"
+        else fail "$f is not UTF-8"; fi
+    done
+    if "$py" -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' badutf8.svg >/dev/null 2>&1
+    then pass "badutf8.svg is well-formed XML"
+    else fail "badutf8.svg is not well-formed XML"; fi
+fi
+
 if ls -a | grep -q '\.tmp'; then fail "temporary files left: $(ls -a | grep '\.tmp')"; else pass "no temporary files left"; fi
 
 if [ "$fails" -ne 0 ]; then

@@ -187,6 +187,73 @@ end:
 }
 
 /* TF's older variable op, "Variable", is read as VariableV2 (the entry's old_type). */
+/* Issue 15: a Placeholder without a shape attr is TF1's default, unknown rank
+ * (it imported as a scalar); VariableV2 and PlaceholderWithDefault have no
+ * default for shape, so a node without one is an error naming it. */
+TEST(import_placeholder_without_shape_is_unknown_rank) {
+    buf gd = {.n = 0};
+    buf p = node("p", "Placeholder", NULL, 0);
+    attr_type(&p, "dtype", 1);
+    put_msg(&gd, 1, &p);
+    const char *y_in[] = {"p"};
+    buf y = node("y", "Relu", y_in, 1);
+    attr_type(&y, "T", 1);
+    put_msg(&gd, 1, &y);
+    nb_graph *g = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err), NB_OK);
+    nb_output po = nb_graph_find_output(g, "p:0"), yo = nb_graph_find_output(g, "y:0");
+    CHECK(!nb_output_is_nil(po) && !nb_output_is_nil(yo));
+    if (!nb_output_is_nil(po) && !nb_output_is_nil(yo)) {
+        CHECK(nb_output_shape(po).rank == -1 && nb_output_shape(yo).rank == -1);
+        /* feeding a vector and a matrix to the same graph: relu by hand */
+        nb_tensor *v1 = nb_tensor_new(NB_FLOAT32, 1, (int64_t[]){3}, (float[]){-1, 2, -3});
+        nb_tensor *v2 = nb_tensor_new(NB_FLOAT32, 2, (int64_t[]){2, 2}, (float[]){4, -5, 0, 6});
+        const float w1[3] = {0, 2, 0}, w2[4] = {4, 0, 0, 6};
+        nb_session *s = nb_session_new(g);
+        nb_tensor *r1 = nb_session_eval(s, yo, &(nb_feed){po, v1}, 1);
+        nb_tensor *r2 = nb_session_eval(s, yo, &(nb_feed){po, v2}, 1);
+        CHECK(r1 && nb_tensor_rank(r1) == 1 && nb_tensor_size(r1) == 3);
+        CHECK(r2 && nb_tensor_rank(r2) == 2 && nb_tensor_size(r2) == 4);
+        for (int i = 0; r1 && i < 3; i++) CHECK(nb_tensor_get_flat(r1, i) == w1[i]);
+        for (int i = 0; r2 && i < 4; i++) CHECK(nb_tensor_get_flat(r2, i) == w2[i]);
+        nb_tensor_unref(r1);
+        nb_tensor_unref(r2);
+        /* unfed: TF's message without a shape */
+        CHECK(nb_session_eval(s, yo, NULL, 0) == NULL);
+        CHECK_STR_CONTAINS(nb_session_errmsg(s), "You must feed a value for placeholder tensor 'p' with dtype float\n");
+        nb_session_free(s);
+        nb_tensor_unref(v1);
+        nb_tensor_unref(v2);
+    }
+    nb_graph_free(g);
+    /* no default for the others */
+    const char *types[] = {"VariableV2", "PlaceholderWithDefault"};
+    for (int i = 0; i < 2; i++) {
+        buf gd2 = {.n = 0};
+        buf c = node("c", "Const", NULL, 0);
+        attr_type(&c, "dtype", 1);
+        int64_t one = 1;
+        buf ct = {.n = 0}, cs = shape(1, &one), cval = {.n = 0};
+        put_int(&ct, 1, 1);
+        put_msg(&ct, 2, &cs);
+        put_float(&ct, 5, 1.5f);
+        put_msg(&cval, 8, &ct);
+        attr(&c, "value", &cval);
+        put_msg(&gd2, 1, &c);
+        const char *in[] = {"c"};
+        buf v = node("v", types[i], in, i);
+        attr_type(&v, "dtype", 1);
+        put_msg(&gd2, 1, &v);
+        g = nb_graph_new();
+        CHECK_STATUS(nb_graph_import_graphdef(g, gd2.b, gd2.n, NULL, &err), NB_ERR_INVALID_ARGUMENT);
+        char want[128];
+        snprintf(want, sizeof want, "node 'v' (op: '%s'): attr 'shape' is missing", types[i]);
+        CHECK_STR_CONTAINS(err.message, want);
+        nb_graph_free(g);
+    }
+}
+
 TEST(import_takes_the_old_variable_op) {
     nb_graph *g = nb_graph_new();
     nb_variable(g, nb_constant_f32(g, 3, NULL), "v");

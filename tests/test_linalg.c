@@ -8,6 +8,7 @@
  */
 #include "harness.h"
 #include "ops/ops_impl.h" /* nbi_gemm_lim: the blocking with a small limit */
+#include "ops/gemm_small.h" /* the AVX-512 small-product kernel */
 
 #include <stdint.h>
 #include <sys/mman.h>
@@ -392,6 +393,115 @@ TEST(gemm_blocking_with_small_limits) {
     }
     /* The limit the library uses is the BLAS's integer. */
     CHECK(nbi_blas_max() == (sizeof(blasint) >= 8 ? INT64_MAX : INT32_MAX));
+}
+
+/* The AVX-512 small-product kernel (src/ops/gemm_small.c) against a naive
+ * double loop, for every transpose, sizes that leave row and column tails
+ * (1..7 rows past a tile of 8, 1..31 columns past a tile of 32, one column,
+ * depth past a block of 256, a B large enough to be packed),
+ * padded leading dimensions whose padding holds NaN (never read, never
+ * written), beta 0 over a C full of NaN, beta 1 and -0.5, and 1 and 2
+ * threads. Without AVX-512 the kernel must decline and leave C alone. */
+TEST(gemm_small_kernel_against_naive) {
+    static const int64_t sizes[][3] = {{1, 1, 1},   {8, 32, 1},   {9, 33, 7},   {7, 31, 2},
+                                       {64, 256, 10}, {65, 17, 300}, {3, 100, 64}, {17, 16, 33},
+                                       {130, 70, 5},  {16, 48, 129}, {5, 1, 9},    {200, 64, 3},
+                                       {9, 1000, 270} /* B over 1 MiB: copied a depth block at a time */};
+    bool avail = nbi_sgemm_small_available();
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int tr = 0; tr < 4; tr++)
+            for (int bi = 0; bi < 3; bi++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    bool ta = tr & 1, tb = tr & 2;
+                    float beta = bi == 0 ? 0.0f : bi == 1 ? 1.0f : -0.5f;
+                    int64_t m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+                    int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+                    int64_t lda = ac + 3, ldb = bc + 1, ldc = n + 5;
+                    float *A = malloc(sizeof(float) * (size_t)(ar * lda));
+                    float *B = malloc(sizeof(float) * (size_t)(br * ldb));
+                    float *C = malloc(sizeof(float) * (size_t)(m * ldc));
+                    double *want = malloc(sizeof(double) * (size_t)(m * n));
+                    double *mag = malloc(sizeof(double) * (size_t)(m * n));
+                    for (int64_t i = 0; i < ar * lda; i++) A[i] = i % lda < ac ? (float)(2 * rng_uniform() - 1) : NAN;
+                    for (int64_t i = 0; i < br * ldb; i++) B[i] = i % ldb < bc ? (float)(2 * rng_uniform() - 1) : NAN;
+                    for (int64_t i = 0; i < m * ldc; i++)
+                        C[i] = i % ldc < n && beta != 0 ? (float)(2 * rng_uniform() - 1) : NAN;
+                    for (int64_t i = 0; i < m; i++)
+                        for (int64_t j = 0; j < n; j++) {
+                            double acc = beta != 0 ? (double)beta * C[i * ldc + j] : 0.0, sa = fabs(acc);
+                            for (int64_t p = 0; p < k; p++) {
+                                double t = (double)(ta ? A[p * lda + i] : A[i * lda + p]) *
+                                           (double)(tb ? B[j * ldb + p] : B[p * ldb + j]);
+                                acc += t;
+                                sa += fabs(t);
+                            }
+                            want[i * n + j] = acc;
+                            mag[i * n + j] = sa;
+                        }
+                    bool took = nbi_sgemm_small_force(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc, threads);
+                    CHECK(took == avail);
+                    int bad = 0;
+                    for (int64_t i = 0; i < m && !bad; i++)
+                        for (int64_t j = 0; j < ldc && !bad; j++) {
+                            double got = C[i * ldc + j];
+                            if (j >= n || (!took && beta == 0)) bad = got == got; /* padding, or untouched NaN */
+                            else if (took) bad = !(fabs(got - want[i * n + j]) <= 1e-6 * (1 + mag[i * n + j]));
+                            if (bad)
+                                FAILF("m=%lld n=%lld k=%lld ta=%d tb=%d beta=%g threads=%d: C[%lld,%lld] = %g, expected %g",
+                                      (long long)m, (long long)n, (long long)k, ta, tb, beta, threads,
+                                      (long long)i, (long long)j, got, j < n ? want[i * n + j] : NAN);
+                        }
+                    checks_++;
+                    free(A), free(B), free(C), free(want), free(mag);
+                }
+}
+
+/* MatMul through a session on the training-batch shapes the kernel takes
+ * (and one it leaves to the BLAS), every transpose, against a naive loop. */
+TEST(matmul_batch_shapes_against_naive) {
+    static const int64_t sizes[][3] = {{64, 256, 784}, {64, 256, 10}, {256, 256, 64}, {64, 10, 256}, {33, 47, 19}};
+    int saved = nb_get_num_threads();
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int tr = 0; tr < 4; tr++)
+            for (int threads = 1; threads <= 2; threads++) {
+                bool ta = tr & 1, tb = tr & 2;
+                int64_t m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+                nb_tensor *a = nb_tensor_new(NB_FLOAT32, 2, ta ? (int64_t[]){k, m} : (int64_t[]){m, k}, NULL);
+                nb_tensor *b = nb_tensor_new(NB_FLOAT32, 2, tb ? (int64_t[]){n, k} : (int64_t[]){k, n}, NULL);
+                float *A = nb_tensor_data(a), *B = nb_tensor_data(b);
+                for (int64_t i = 0; i < m * k; i++) A[i] = (float)(2 * rng_uniform() - 1);
+                for (int64_t i = 0; i < k * n; i++) B[i] = (float)(2 * rng_uniform() - 1);
+                nb_graph *g = nb_graph_new();
+                nb_output y = nb_matmul(g, nb_constant(g, a, "a"), nb_constant(g, b, "b"), ta, tb, "mm");
+                nb_set_num_threads(threads);
+                nb_tensor *out = eval1(g, y, NULL, 0);
+                CHECK(out != NULL);
+                if (out) {
+                    const float *C = nb_tensor_data(out);
+                    int bad = 0;
+                    for (int64_t i = 0; i < m && !bad; i++)
+                        for (int64_t j = 0; j < n && !bad; j++) {
+                            double acc = 0, sa = 0;
+                            for (int64_t p = 0; p < k; p++) {
+                                double t = (double)(ta ? A[p * m + i] : A[i * k + p]) *
+                                           (double)(tb ? B[j * k + p] : B[p * n + j]);
+                                acc += t;
+                                sa += fabs(t);
+                            }
+                            bad = !(fabs(C[i * n + j] - acc) <= 1e-6 * (1 + sa));
+                            if (bad)
+                                FAILF("m=%lld n=%lld k=%lld ta=%d tb=%d threads=%d: C[%lld,%lld] = %g, expected %g",
+                                      (long long)m, (long long)n, (long long)k, ta, tb, threads, (long long)i,
+                                      (long long)j, C[i * n + j], acc);
+                        }
+                    checks_++;
+                }
+                nb_tensor_unref(out);
+                nb_graph_free(g);
+                nb_tensor_unref(a);
+                nb_tensor_unref(b);
+            }
+    nb_set_num_threads(saved);
 }
 
 static void unmap(void *data, size_t nbytes, void *ctx) {

@@ -110,6 +110,12 @@ TEST(print_writes_tf1_lines) {
     out = capture_stderr(g, p_two, 3); /* first_n = 2: two lines of three runs */
     CHECK(out && !strcmp(out, "[[1 2][3...]...]\n[[1 2][3...]...]\n"));
     free(out);
+    /* issue 15: the count is per session (TF1's kernel lives in its session):
+     * a new session prints its own first two lines (it printed none when the
+     * counter was shared by the graph's sessions) */
+    out = capture_stderr(g, p_two, 3);
+    CHECK(out && !strcmp(out, "[[1 2][3...]...]\n[[1 2][3...]...]\n"));
+    free(out);
     /* the value passes through */
     nb_tensor *v = eval1(g, p_two, NULL, 0);
     CHECK(v && nb_tensor_get_flat(v, 0) == 0.5f);

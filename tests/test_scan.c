@@ -194,6 +194,9 @@ TEST(scan_ops_names_and_bad_input) {
         {2, "ScanOp: Expected scan axis in the range [-2, 2), but got 2 for 'Cumsum' (op: 'Cumsum') with input shapes: [2,3], []."},
         {3, "Input 'input' of 'Any' Op has type float that does not match expected type of bool for 'Any' (op: 'Any') with input shapes: [2,3], [1]."},
         {4, "Invalid reduction dimension 2 for input with 2 dimensions for 'All' (op: 'All') with input shapes: [2,3], [1]."},
+        /* issue 15: duplicate axes, as TF's other reductions (the dimension normalized) */
+        {5, "Invalid reduction arguments: Axes contains duplicate dimension: 0 for 'Any' (op: 'Any') with input shapes: [2,3], [2]."},
+        {6, "Invalid reduction arguments: Axes contains duplicate dimension: 1 for 'All' (op: 'All') with input shapes: [2,3], [2]."},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         g = nb_graph_new();
@@ -206,6 +209,8 @@ TEST(scan_ops_names_and_bad_input) {
         case 2: y = nb_cumsum(g, x, 2, false, false, NULL); break;
         case 3: y = nb_reduce_any(g, x, (int[]){0}, 1, false, NULL); break;
         case 4: y = nb_reduce_all(g, b, (int[]){2}, 1, false, NULL); break;
+        case 5: y = nb_reduce_any(g, b, (int[]){0, 0}, 2, false, NULL); break;
+        case 6: y = nb_reduce_all(g, b, (int[]){1, -1}, 2, true, NULL); break;
         }
         CHECK(nb_output_is_nil(y));
         checks_++;
@@ -223,6 +228,21 @@ TEST(scan_ops_names_and_bad_input) {
     CHECK_STR_CONTAINS(nb_session_errmsg(s), "ScanOp: Expected scan axis in the range [-1, 1), but got 1");
     nb_session_free(s);
     nb_tensor_unref(xv);
+    nb_graph_free(g);
+    /* run time: duplicate axes found only once the rank is known */
+    g = nb_graph_new();
+    b = nb_placeholder(g, NB_BOOL, NB_SHAPE_UNKNOWN_RANK, "b");
+    an = nb_reduce_any(g, b, (int[]){-1, 1}, 2, false, "an");
+    al = nb_reduce_all(g, b, (int[]){0, -2}, 2, false, "al");
+    CHECK_GRAPH_OK(g);
+    nb_tensor *bv = nb_tensor_new(NB_BOOL, 2, (int64_t[]){2, 3}, (uint8_t[]){1, 0, 0, 1, 1, 1});
+    s = nb_session_new(g);
+    CHECK(nb_session_eval(s, an, &(nb_feed){b, bv}, 1) == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(s), "Invalid reduction arguments: Axes contains duplicate dimension: 1\n\t [[{{node an}}");
+    CHECK(nb_session_eval(s, al, &(nb_feed){b, bv}, 1) == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(s), "Invalid reduction arguments: Axes contains duplicate dimension: 0\n\t [[{{node al}}");
+    nb_session_free(s);
+    nb_tensor_unref(bv);
     nb_graph_free(g);
 }
 

@@ -181,4 +181,102 @@ TEST(image_summary_merge_all_and_graphdef) {
     nb_graph_free(g);
 }
 
+/* The bad_color attr (issue 15): non-finite pixels take its first `depth`
+ * entries; TF's default red when absent; kept through GraphDef. */
+static const Tensorflow__TensorProto *bad_color_attr(const Tensorflow__GraphDef *gd, const char *node) {
+    for (size_t i = 0; gd && i < gd->n_node; i++) {
+        if (strcmp(gd->node[i]->name, node)) continue;
+        for (size_t j = 0; j < gd->node[i]->n_attr; j++)
+            if (!strcmp(gd->node[i]->attr[j]->key, "bad_color")) return gd->node[i]->attr[j]->value->tensor;
+    }
+    return NULL;
+}
+
+TEST(image_summary_bad_color) {
+    nb_graph *g = nb_graph_new();
+    /* RGB: pixel 1 has a NaN channel, pixel 2 an Inf; finite max 1 -> scale 255 */
+    nb_output c = nb_constant_array(g, NB_FLOAT32, 4, (int64_t[]){1, 1, 3, 3},
+                                    (float[]){0.25f, 0.5f, 1, 1, NAN, 0, INFINITY, 0.5f, 0.5f}, NULL);
+    /* gray: one NaN, a one-entry bad_color */
+    nb_output a = nb_constant_array(g, NB_FLOAT64, 4, (int64_t[]){1, 1, 2, 1}, (double[]){NAN, 2}, NULL);
+    const uint8_t green[4] = {0, 255, 0, 255}, gray[1] = {77};
+    nb_output sc = nb_summary_image_ex(g, "c", c, 1, green, 4), sa = nb_summary_image_ex(g, "a", a, 1, gray, 1);
+    nb_output sd = nb_summary_image_ex(g, "d", c, 1, NULL, 0); /* the default */
+    CHECK_GRAPH_OK(g);
+    const int want_c[9] = {63, 127, 255, 0, 255, 0, 0, 255, 0}, want_d[9] = {63, 127, 255, 255, 0, 0, 255, 0, 0};
+    const int want_a[2] = {77, 255};
+    void *bytes = NULL;
+    size_t nbytes = 0;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &bytes, &nbytes), NB_OK);
+    nb_graph *g2 = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g2, bytes, nbytes, NULL, &err), NB_OK);
+    for (int round = 0; round < 2; round++) {
+        nb_graph *gg = round ? g2 : g;
+        nb_output oc = round ? nb_graph_find_output(g2, "c:0") : sc, oa = round ? nb_graph_find_output(g2, "a:0") : sa;
+        nb_output od = round ? nb_graph_find_output(g2, "d:0") : sd;
+        Tensorflow__Summary *mc = run_summary(gg, oc, NULL, 0), *ma = run_summary(gg, oa, NULL, 0),
+                            *md = run_summary(gg, od, NULL, 0);
+        CHECK(mc && ma && md && mc->n_value == 1 && ma->n_value == 1 && md->n_value == 1);
+        int px[9];
+        if (mc && mc->n_value == 1 && decode_png(mc->value[0]->image, 3, px))
+            for (int i = 0; i < 9; i++) CHECK(px[i] == want_c[i]);
+        else
+            CHECK(false);
+        if (md && md->n_value == 1 && decode_png(md->value[0]->image, 3, px))
+            for (int i = 0; i < 9; i++) CHECK(px[i] == want_d[i]);
+        else
+            CHECK(false);
+        if (ma && ma->n_value == 1 && decode_png(ma->value[0]->image, 1, px))
+            for (int i = 0; i < 2; i++) CHECK(px[i] == want_a[i]);
+        else
+            CHECK(false);
+        tensorflow__summary__free_unpacked(mc, NULL);
+        tensorflow__summary__free_unpacked(ma, NULL);
+        tensorflow__summary__free_unpacked(md, NULL);
+    }
+    /* the attr as TF writes it: uint8 vector, values in int_val */
+    Tensorflow__GraphDef *gd = tensorflow__graph_def__unpack(NULL, nbytes, bytes);
+    CHECK(gd != NULL);
+    const Tensorflow__TensorProto *tc = bad_color_attr(gd, "c"), *td = bad_color_attr(gd, "d");
+    CHECK(tc && td);
+    if (tc && td) {
+        CHECK(tc->dtype == TENSORFLOW__DATA_TYPE__DT_UINT8 && td->dtype == TENSORFLOW__DATA_TYPE__DT_UINT8);
+        CHECK(tc->tensor_shape && tc->tensor_shape->n_dim == 1 && tc->tensor_shape->dim[0]->size == 4);
+        CHECK(tc->n_int_val == 4 && td->n_int_val == 4);
+        for (int i = 0; tc->n_int_val == 4 && td->n_int_val == 4 && i < 4; i++) {
+            CHECK(tc->int_val[i] == green[i]);
+            CHECK(td->int_val[i] == (i == 0 || i == 3 ? 255 : 0));
+        }
+    }
+    /* a float bad_color, and one shorter than the depth (checked at run, as TF) */
+    if (gd && tc) {
+        for (size_t i = 0; i < gd->n_node; i++) {
+            if (strcmp(gd->node[i]->name, "c")) continue;
+            for (size_t j = 0; j < gd->node[i]->n_attr; j++)
+                if (!strcmp(gd->node[i]->attr[j]->key, "bad_color"))
+                    gd->node[i]->attr[j]->value->tensor->dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
+        }
+        uint8_t packed[8192];
+        size_t m = tensorflow__graph_def__get_packed_size(gd) <= sizeof packed ? tensorflow__graph_def__pack(gd, packed) : 0;
+        CHECK(m > 0);
+        nb_graph *g3 = nb_graph_new();
+        CHECK_STATUS(nb_graph_import_graphdef(g3, packed, m, NULL, &err), NB_ERR_INVALID_ARGUMENT);
+        CHECK_STR_CONTAINS(err.message, "node 'c' (op: 'ImageSummary'): attr 'bad_color' must be uint8");
+        nb_graph_free(g3);
+    }
+    if (gd) tensorflow__graph_def__free_unpacked(gd, NULL);
+    free(bytes);
+    nb_graph_free(g2);
+    nb_output s2 = nb_summary_image_ex(g, "short", c, 1, green, 2);
+    CHECK_GRAPH_OK(g);
+    nb_session *ss = nb_session_new(g);
+    CHECK(nb_session_eval(ss, s2, NULL, 0) == NULL);
+    CHECK_STR_CONTAINS(nb_session_errmsg(ss), "expected depth <= bad_color.size, got depth = 3, bad_color.size = 2");
+    nb_session_free(ss);
+    CHECK(nb_output_is_nil(nb_summary_image_ex(g, "long", c, 1, (uint8_t[15]){0}, 15)));
+    CHECK(!strcmp(nb_graph_errmsg(g), "nb_summary_image_ex: bad_color must have 1 to 14 entries, got 15"));
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }

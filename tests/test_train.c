@@ -89,6 +89,56 @@ TEST(momentum_steps) {
     }
 }
 
+/* A float32 weight matrix large enough (70,001 elements) for ApplyMomentum to
+ * split its pass over a team of 2 (adaptive sizing off, so a busy machine
+ * does not shrink the team): every element against the rule in float. */
+TEST(momentum_large_float32_split_over_threads) {
+    enum { N = 70001 };
+    float *c = malloc(sizeof(float) * N), *w0 = malloc(sizeof(float) * N);
+    float *w = malloc(sizeof(float) * N), *a = calloc(N, sizeof(float));
+    for (int i = 0; i < N; i++) {
+        c[i] = (float)((i % 17) - 8) * 0.125f;
+        w0[i] = w[i] = (float)(i % 5) * 0.5f - 1.0f;
+    }
+    int saved = nb_get_num_threads();
+    bool adaptive = nb_get_adaptive_threads();
+    nb_set_num_threads(2);
+    nb_set_adaptive_threads(false);
+    nb_graph *g = nb_graph_new();
+    nb_output v = nb_variable(g, nb_constant_array(g, NB_FLOAT32, 1, (int64_t[]){N}, w0, NULL), "w");
+    nb_output cc = nb_constant_array(g, NB_FLOAT32, 1, (int64_t[]){N}, c, NULL);
+    nb_output loss = nb_reduce_sum(g, nb_multiply(g, v, cc, NULL), NULL, NB_ALL_AXES, false, NULL);
+    nb_output train = nb_optimizer_minimize(nb_train_momentum(g, 0.1, 0.9, false), loss, NULL, 0, nb_nil);
+    nb_output init = nb_global_variables_initializer(g);
+    CHECK_GRAPH_OK(g);
+    nb_session *s = nb_session_new(g);
+    CHECK_STATUS(nb_session_run(s, NULL, 0, &init, 1, NULL), NB_OK);
+    for (int t = 0; t < 3; t++) {
+        CHECK_STATUS(nb_session_run(s, NULL, 0, &train, 1, NULL), NB_OK);
+        for (int i = 0; i < N; i++) {
+            a[i] = a[i] * 0.9f + c[i];
+            w[i] -= 0.1f * a[i];
+        }
+    }
+    nb_tensor *got = nb_session_eval(s, v, NULL, 0);
+    CHECK(got != NULL);
+    if (got) {
+        const float *gd = nb_tensor_data(got);
+        int bad = 0;
+        for (int i = 0; i < N && !bad; i++) {
+            bad = !(fabs((double)gd[i] - (double)w[i]) <= 1e-6 * (1 + fabs((double)w[i])));
+            if (bad) FAILF("w[%d] = %.9g, expected %.9g", i, gd[i], w[i]);
+        }
+        checks_++;
+    }
+    nb_tensor_unref(got);
+    nb_session_free(s);
+    nb_graph_free(g);
+    nb_set_adaptive_threads(adaptive);
+    nb_set_num_threads(saved);
+    free(c), free(w0), free(w), free(a);
+}
+
 TEST(adagrad_steps) {
     model m;
     build(&m, mk_adagrad);

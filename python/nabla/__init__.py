@@ -32,7 +32,7 @@ from .math_ops import (add, subtract, multiply, divide, div, truediv, floordiv, 
                        reduce_mean, reduce_prod, reduce_max, reduce_min, reduce_any,
                        reduce_all, reduce_logsumexp, argmax, argmin, arg_max, arg_min,
                        count_nonzero, realdiv, sin, cos, tan, asin, acos, atan, sinh,
-                       cosh, erf, expm1, is_nan, is_inf, is_finite, cumsum)
+                       cosh, erf, expm1, is_nan, is_inf, is_finite, cumsum, cumprod)
 from .array_ops import (placeholder, placeholder_with_default, zeros, ones, fill,  # noqa: E402
                         zeros_like, ones_like, range, linspace, lin_space, random_normal,
                         truncated_normal, random_uniform, identity, stop_gradient, reshape,
@@ -126,5 +126,6 @@ math = _Namespace(add=add, subtract=subtract, multiply=multiply, divide=divide, 
                   reduce_mean=reduce_mean, reduce_prod=reduce_prod, reduce_max=reduce_max,
                   reduce_min=reduce_min, argmax=argmax, argmin=argmin, add_n=add_n,
                   floordiv=floordiv, truediv=truediv, count_nonzero=count_nonzero,
-                  reduce_logsumexp=reduce_logsumexp, softplus=nn.softplus)
+                  reduce_logsumexp=reduce_logsumexp, softplus=nn.softplus, cumsum=cumsum,
+                  cumprod=cumprod)
 debugging = _Namespace(check_numerics=check_numerics)

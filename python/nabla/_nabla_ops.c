@@ -1044,8 +1044,9 @@ static PyObject *b_scatter_nd(PyObject *self, PyObject *args, PyObject *kw) {
     return nbpy_build_result(g, nb_scatter_nd(g->g, O(i), O(u), shape.v, shape.n, name));
 }
 
-static PyObject *b_cumsum(PyObject *self, PyObject *args, PyObject *kw) {
-    (void)self;
+/* cumsum / cumprod: (graph, x, axis=0, exclusive=False, reverse=False, name) */
+static PyObject *scan_builder(PyObject *args, PyObject *kw,
+                              nb_output (*fn)(nb_graph *, nb_output, int, bool, bool, const char *)) {
     static char *k[] = {"graph", "x", "axis", "exclusive", "reverse", "name", NULL};
     NbpyGraph *g;
     NbpyOutput *x;
@@ -1056,7 +1057,17 @@ static PyObject *b_cumsum(PyObject *self, PyObject *args, PyObject *kw) {
           nbpy_bool_conv, &rev, nbpy_name_conv, &name);
     CHECK_OUTS(x);
     nbpy_build_begin(g);
-    return nbpy_build_result(g, nb_cumsum(g->g, O(x), axis, excl, rev, name));
+    return nbpy_build_result(g, fn(g->g, O(x), axis, excl, rev, name));
+}
+
+static PyObject *b_cumsum(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    return scan_builder(args, kw, nb_cumsum);
+}
+
+static PyObject *b_cumprod(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    return scan_builder(args, kw, nb_cumprod);
 }
 
 #define KW (METH_VARARGS | METH_KEYWORDS)
@@ -1099,6 +1110,7 @@ static PyMethodDef single_defs[] = {
     F("in_top_k", b_in_top_k, "in_top_k(graph, predictions, targets, k, name=None)"),
     F("scatter_nd", b_scatter_nd, "scatter_nd(graph, indices, updates, shape, name=None)"),
     F("cumsum", b_cumsum, "cumsum(graph, x, axis=0, exclusive=False, reverse=False, name=None)"),
+    F("cumprod", b_cumprod, "cumprod(graph, x, axis=0, exclusive=False, reverse=False, name=None)"),
     F("strided_slice_t", b_strided_slice,
       "strided_slice_t(graph, x, begin, end, strides, begin_mask=0, ...): the same function; begin/end/strides Outputs"),
     {NULL, NULL, 0, NULL}};

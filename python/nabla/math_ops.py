@@ -391,3 +391,11 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     return _C.cumsum(g, _tensor(x, g), _py_int(axis, "cumsum", "axis"), bool(exclusive),
                      bool(reverse),
                      name or "Cumsum")
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """tf.cumprod / tf.math.cumprod (op Cumprod): products along axis, the empty
+    product (exclusive) being 1."""
+    g = _graph(x)
+    return _C.cumprod(g, _tensor(x, g), _py_int(axis, "cumprod", "axis"), bool(exclusive),
+                      bool(reverse), name or "Cumprod")

@@ -235,6 +235,53 @@ def test_topk_in_topk_cumsum_reverse_where_any_all_match_numpy():
         assert s.run(tf.reduce_all(t > 0)) and not s.run(tf.reduce_all(t > 1))
 
 
+def _np_cumprod(x, axis, exclusive, reverse):
+    """A naive cumulative product along axis, by loops (numpy's cumprod only for
+    the plain inclusive forward case)."""
+    x = np.moveaxis(np.asarray(x), axis, -1)
+    out = np.empty_like(x)
+    n = x.shape[-1]
+    for idx in np.ndindex(*x.shape[:-1]):
+        for i in range(n):
+            js = range(i, n) if reverse else range(0, i + 1)
+            p = x.dtype.type(1)
+            for j in js:
+                if exclusive and j == i:
+                    continue
+                p = p * x[idx + (j,)]
+            out[idx + (i,)] = p
+    return np.moveaxis(out, -1, axis)
+
+
+def test_cumprod_matches_numpy():
+    x = np.array([[1.5, -2.0, 3.0, 0.5], [4.0, 0.0, -1.0, 2.0], [2.0, 2.0, 2.0, 2.0]], np.float32)
+    xi = np.array([[2, 3, -1], [4, 5, 6]], np.int64)
+    t, ti = tf.constant(x), tf.constant(xi)
+    with tf.Session() as s:
+        np.testing.assert_allclose(s.run(tf.cumprod(t, 1)), np.cumprod(x, 1), rtol=1e-6)
+        np.testing.assert_allclose(s.run(tf.math.cumprod(t)), np.cumprod(x, 0), rtol=1e-6)
+        np.testing.assert_array_equal(s.run(tf.cumprod(ti, -1)), np.cumprod(xi, -1))
+        for axis in (0, 1, -1):
+            for exclusive in (False, True):
+                for reverse in (False, True):
+                    got = s.run(tf.math.cumprod(t, axis=axis, exclusive=exclusive, reverse=reverse))
+                    np.testing.assert_allclose(got, _np_cumprod(x, axis, exclusive, reverse), rtol=1e-6,
+                                               err_msg="axis=%d exclusive=%s reverse=%s" % (axis, exclusive, reverse))
+        # tf.math.cumsum is there too
+        np.testing.assert_allclose(s.run(tf.math.cumsum(t, 1, reverse=True)),
+                                   np.cumsum(x[:, ::-1], 1)[:, ::-1], rtol=1e-6)
+    c = tf.cumprod(t, 1, name="cp")
+    assert c.op.type == "Cumprod" and c.op.name == "cp"
+    assert tf.cumprod(t).op.name.startswith("Cumprod")
+    # gradient of sum(cumprod(v)) = v0 + v0 v1 + v0 v1 v2 at (2, 3, 4): (1 + 3 + 12, 2 + 8, 6)
+    v = tf.constant([2.0, 3.0, 4.0])
+    dv, = tf.gradients(tf.reduce_sum(tf.cumprod(v)), [v])
+    with tf.Session() as s:
+        np.testing.assert_allclose(s.run(dv), [16.0, 10.0, 6.0], rtol=1e-6)
+    with pytest.raises(TypeError, match="axis"):
+        tf.cumprod(t, tf.constant(1))
+
+
 def test_diag_eye_trace_gather_scatter_nd_match_numpy():
     x = np.arange(9, dtype=np.float32).reshape(3, 3)
     t = tf.constant(x)

@@ -48,6 +48,7 @@ typedef enum nbi_attr_kind {
     NBI_A_MIRROR_MODE,                        /* s: "REFLECT" / "SYMMETRIC" for attrs.ints[0] 1 / 2 (MirrorPad) */
     NBI_A_OUT_TYPE,                           /* type: attrs.dtype, the chosen int32 / int64 output (Shape's out_type) */
     NBI_A_VALUE_DTYPE,                        /* type: attrs.dtype, a Const's (DT_STRING for a tag: uint8 here) */
+    NBI_A_BAD_COLOR,                          /* tensor: uint8 [ints[1]] from ints[2..] (ImageSummary; 0: default red) */
 } nbi_attr_kind;
 
 typedef struct nbi_attr_row {

@@ -256,6 +256,25 @@ static AttrValue *attr_value(arena *a, const nb_op *op, nbi_attr_kind src, bool 
             return NULL;
         return v;
     }
+    case NBI_A_BAD_COLOR: {
+        /* a uint8 vector as TF writes it: the values in int_val */
+        static const int64_t red[4] = {255, 0, 0, 255};
+        int n = op->attrs.n_ints >= 2 ? (int)op->attrs.ints[1] : 0;
+        const int64_t *c = n > 0 ? op->attrs.ints + 2 : red;
+        if (n <= 0) n = 4;
+        AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_TENSOR);
+        Tensorflow__TensorProto *p = v ? arena_alloc(a, sizeof *p) : NULL;
+        if (!p) return NULL;
+        tensorflow__tensor_proto__init(p);
+        p->dtype = TENSORFLOW__DATA_TYPE__DT_UINT8;
+        nb_shape s = nb_shape_make(1, (int64_t[]){n});
+        if (!(p->tensor_shape = shape_proto(a, &s)) || !(p->int_val = arena_alloc(a, (size_t)n * sizeof *p->int_val)))
+            return NULL;
+        for (int i = 0; i < n; i++) p->int_val[i] = (int32_t)c[i];
+        p->n_int_val = (size_t)n;
+        v->tensor = p;
+        return v;
+    }
     case NBI_A_TRANSPOSE_A: return attr_bool(a, op->attrs.transpose_a);
     case NBI_A_TRANSPOSE_B: return attr_bool(a, op->attrs.transpose_b);
     case NBI_A_KEEP_DIMS: return attr_bool(a, op->attrs.keep_dims);

@@ -198,6 +198,16 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
                 *why = "is missing";
                 return false;
             }
+            if (rows[r].kind == NBI_A_SHAPE) {
+                /* Placeholder's shape defaults to unknown rank in TF1; the other
+                 * ops with a shape attr (VariableV2, PlaceholderWithDefault) have
+                 * no default, so TF rejects a node without it */
+                if (op->type != NBI_OP_PLACEHOLDER) {
+                    *why = "is missing";
+                    return false;
+                }
+                op->attrs.shape = nb_shape_make(-1, NULL);
+            }
             continue;
         }
         int c = (int)v->value_case;
@@ -238,6 +248,29 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             nb_tensor_unref(op->value);
             op->value = t;
             op->attrs.dtype = t->dtype;
+            break;
+        }
+        case NBI_A_BAD_COLOR: {
+            /* TF checks these when the kernel is made (summary_image_op.cc) */
+            if (c != TENSORFLOW__ATTR_VALUE__VALUE_TENSOR) goto bad_kind;
+            if (v->tensor && v->tensor->dtype != TENSORFLOW__DATA_TYPE__DT_UINT8) {
+                *why = "must be uint8";
+                return false;
+            }
+            nb_tensor *t = tensor_of(v->tensor, why);
+            if (!t) return false;
+            int max = (int)(sizeof op->attrs.ints / sizeof *op->attrs.ints) - 2;
+            bool ok = false;
+            if (t->rank != 1) *why = "must be a vector";
+            else if (t->size < 1 || t->size > max) *why = "must have 1 to 14 entries (nabla's limit)";
+            else ok = true;
+            for (int64_t i = 0; ok && i < t->size; i++) op->attrs.ints[2 + i] = ((const uint8_t *)t->data)[i];
+            if (ok) {
+                op->attrs.ints[1] = t->size;
+                if (op->attrs.n_ints < 2 + (int)t->size) op->attrs.n_ints = 2 + (int)t->size;
+            }
+            nb_tensor_unref(t);
+            if (!ok) return false;
             break;
         }
         case NBI_A_TRANSPOSE_A: case NBI_A_TRANSPOSE_B: case NBI_A_KEEP_DIMS: case NBI_A_USE_NESTEROV:

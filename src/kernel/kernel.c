@@ -78,6 +78,8 @@ void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream) {
     *stream = k->state->runs[op->id]++;
 }
 
+uint32_t *nbi_kop_counter(nbi_kctx *k) { return &k->state->runs[k->op->id]; }
+
 void *nbi_kscratch(nbi_kctx *k, size_t bytes) {
     nbi_step *st = k->step;
     if (bytes == 0) bytes = 1;

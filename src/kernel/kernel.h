@@ -47,5 +47,11 @@ nb_tensor *nbi_kvar_writable(nbi_kctx *k, int i);
  * drawn once per session when the op has none) and the number of earlier runs
  * of this op in this session as the stream. */
 void nbi_kseed(nbi_kctx *k, uint64_t *seed, uint64_t *seed2, uint32_t *stream);
+/* This op's counter in this session: zero when the session is made (or the op
+ * is added later), kept across runs, private to the session as a TF1 kernel's
+ * member is. Shared with nbi_kseed, which counts a random op's runs in it, so
+ * only ops without NBI_SEEDED may use it (Print's first_n). Runs of one session
+ * never overlap, so plain reads and writes suffice. */
+uint32_t *nbi_kop_counter(nbi_kctx *k);
 
 #endif /* NB_KERNEL_H */

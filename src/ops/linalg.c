@@ -1,9 +1,11 @@
 /*
  * linalg.c — MatMul (rank 2, optional transposes) and BatchMatMulV2 (rank >= 3,
- * batch dims broadcast). Float types go through OpenBLAS's cblas_?gemm; integer
+ * batch dims broadcast). Float types go through OpenBLAS's cblas_?gemm, or for float32
+ * batch-sized products nabla's AVX-512 kernel (gemm_small.c); integer
  * types use a plain triple loop with wrapping arithmetic.
  */
 #include "ops/elementwise.h"
+#include "ops/gemm_small.h"
 #include "graph/graphdef_attrs.h"
 
 #include <cblas.h>
@@ -94,6 +96,10 @@ void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k
         return;
     }
     if (m <= lim && n <= lim && k <= lim && lda <= lim && ldb <= lim && ldc <= lim) {
+        /* batch-sized float32 products: nabla's AVX-512 kernel where it wins */
+        if (dt == NB_FLOAT32 && nbi_sgemm_small(ta, tb, m, n, k, a, lda, b, ldb, (float)beta, c, ldc,
+                                                nbi_num_threads()))
+            return;
         blas_call(dt, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
         return;
     }

@@ -3,9 +3,10 @@
  * PlaceholderWithDefault (tf.placeholder_with_default), Print (tf.Print) and
  * LinSpace (tf.linspace).
  *
- * Print keeps first_n in attrs.ints[0], summarize in attrs.ints[1], the number
- * of lines printed so far in attrs.ints[2] (updated atomically by the kernel,
- * shared by every session of the graph) and its message in attrs.message.
+ * Print keeps first_n in attrs.ints[0], summarize in attrs.ints[1] and its
+ * message in attrs.message; the number of lines printed so far is the
+ * session's counter for the op (nbi_kop_counter), so each session prints its
+ * own first_n lines, as each TF1 session has its own Print kernel.
  */
 #include "ops/ops_impl.h"
 #include "io/io.h"
@@ -160,8 +161,9 @@ static nb_status k_print(nbi_kctx *k) {
     k->out[0] = nb_tensor_ref(k->in[0]);
     int64_t first_n = op->attrs.ints[0];
     if (first_n >= 0) {
-        int64_t done = __atomic_fetch_add(&op->attrs.ints[2], 1, __ATOMIC_RELAXED);
-        if (done >= first_n) return NB_OK;
+        uint32_t *done = nbi_kop_counter(k); /* stops counting at first_n: no wrap */
+        if ((int64_t)*done >= first_n) return NB_OK;
+        (*done)++;
     }
     nbi_sbuf b = {0};
     nbi_sb_puts(&b, op->attrs.message ? op->attrs.message : "");

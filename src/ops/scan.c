@@ -318,7 +318,11 @@ static nb_status infer_bool_reduce(nb_op *op) {
         if (ax[i] < -s->rank || ax[i] >= s->rank)
             return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT, "Invalid reduction dimension %lld for input with %d dimensions",
                                    (long long)ax[i], s->rank);
-        mask[ax[i] < 0 ? ax[i] + s->rank : ax[i]] = true;
+        int64_t a = ax[i] < 0 ? ax[i] + s->rank : ax[i];
+        if (mask[a])
+            return nbi_infer_error(op, NB_ERR_INVALID_ARGUMENT,
+                                   "Invalid reduction arguments: Axes contains duplicate dimension: %lld", (long long)a);
+        mask[a] = true;
     }
     nb_shape o = {0, {0}};
     for (int i = 0; i < s->rank; i++) {
@@ -343,7 +347,11 @@ static nb_status k_bool_reduce(nbi_kctx *k) {
         if (a < -r || a >= r)
             return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Invalid reduction dimension %lld for input with %d dimensions",
                               (long long)a, r);
-        mask[a < 0 ? a + r : a] = true;
+        if (a < 0) a += r;
+        if (mask[a])
+            return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                              "Invalid reduction arguments: Axes contains duplicate dimension: %lld", (long long)a);
+        mask[a] = true;
     }
     int64_t od[NB_MAX_RANK], kd[NB_MAX_RANK];
     int orank = 0;

@@ -202,14 +202,15 @@ static nb_status infer_image_summary(nb_op *op) {
 }
 
 /* TF's default bad_color: opaque red; a pixel with a non-finite channel gets
- * its first `depth` entries. */
-static const uint8_t bad_color[4] = {255, 0, 0, 255};
+ * the first `depth` entries of the op's bad_color (attrs.ints[1] entries from
+ * attrs.ints[2]; none: this default). */
+static const uint8_t default_bad_color[4] = {255, 0, 0, 255};
 
 /* Float image i of [n, h, w, c] to uint8 as NormalizeFloatImage does: over the
  * finite values, all >= 0 scales the largest to 255; otherwise 0 goes to 128
  * and the larger magnitude to the edge; values truncate; non-finite pixels get
  * bad_color. */
-static void normalize_float_image(const nb_tensor *t, int64_t i, uint8_t *px) {
+static void normalize_float_image(const nb_tensor *t, int64_t i, const uint8_t *bad_color, uint8_t *px) {
     int64_t hw = t->dims[1] * t->dims[2], c = t->dims[3], n = hw * c, base = i * n;
     double mn = INFINITY, mx = -INFINITY;
     for (int64_t j = 0; j < n; j++) {
@@ -256,6 +257,17 @@ static nb_status k_image_summary(nbi_kctx *k) {
     }
     int64_t max_images = k->op->attrs.ints[0];
     int64_t n = bs < max_images ? bs : max_images;
+    uint8_t bad[14];
+    int64_t n_bad = k->op->attrs.n_ints >= 2 ? k->op->attrs.ints[1] : 0;
+    if (n_bad <= 0 || n_bad > 14) {
+        n_bad = 4;
+        memcpy(bad, default_bad_color, 4);
+    } else {
+        for (int64_t j = 0; j < n_bad; j++) bad[j] = (uint8_t)k->op->attrs.ints[2 + j];
+    }
+    if (n_bad < c)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "expected depth <= bad_color.size, got depth = %lld, bad_color.size = %lld",
+                          (long long)c, (long long)n_bad);
     if (n > 0 && (h < 1 || w < 1)) {
         char b[128];
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "an image needs a positive height and width, got %s",
@@ -280,7 +292,7 @@ static nb_status k_image_summary(nbi_kctx *k) {
         if (max_images > 1) snprintf(ti, tlen, "%s/image/%lld", tag, (long long)i);
         else snprintf(ti, tlen, "%s/image", tag);
         if (t->dtype == NB_UINT8) memcpy(px, (const uint8_t *)t->data + i * h * w * c, (size_t)(h * w * c));
-        else normalize_float_image(t, i, px);
+        else normalize_float_image(t, i, bad, px);
         nb_tensor view = {0};
         view.dtype = NB_UINT8;
         view.rank = 3;
@@ -326,7 +338,7 @@ done:
 const nbi_opdef nbi_opdef_IMAGE_SUMMARY = {
     .type = "ImageSummary", .n_inputs = 2, .flags = NBI_NO_GRAD | NBI_SUMMARY | NBI_TAG_IN0,
     .infer = infer_image_summary, .kernel = k_image_summary,
-    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"max_images", NBI_A_I0}),
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"max_images", NBI_A_I0}, {"bad_color", NBI_A_BAD_COLOR}),
 };
 
 const nbi_opdef nbi_opdef_SCALAR_SUMMARY = {
@@ -403,6 +415,24 @@ nb_output nb_summary_histogram(nb_graph *g, const char *name, nb_output x) {
 
 nb_output nb_summary_image(nb_graph *g, const char *name, nb_output images, int max_outputs) {
     return value_summary(g, NBI_OP_IMAGE_SUMMARY, name, images, "nb_summary_image", "tag", max_outputs);
+}
+
+nb_output nb_summary_image_ex(nb_graph *g, const char *name, nb_output images, int max_outputs,
+                              const uint8_t *bad_color, int n_bad_color) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (n_bad_color < 0 || n_bad_color > 14 || (n_bad_color > 0 && !bad_color)) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_summary_image_ex: bad_color must have 1 to 14 entries, got %d",
+                        n_bad_color);
+        return nb_nil;
+    }
+    nb_output r = value_summary(g, NBI_OP_IMAGE_SUMMARY, name, images, "nb_summary_image_ex", "tag", max_outputs);
+    if (!nb_output_is_nil(r) && n_bad_color > 0) {
+        nbi_attrs *a = &r.op->attrs;
+        a->ints[1] = n_bad_color;
+        for (int i = 0; i < n_bad_color; i++) a->ints[2 + i] = bad_color[i];
+        a->n_ints = 2 + n_bad_color;
+    }
+    return r;
 }
 
 nb_output nb_summary_merge(nb_graph *g, const nb_output *summaries, int n, const char *name) {

@@ -4,9 +4,12 @@
  * the coordinates of the true elements), with shape inference and CPU kernels.
  *
  * Semantics and messages follow TensorFlow 1.x (topk_op.cc, in_topk_op.cc,
- * where_op.cc, nn_grad.py). TopKV2 keeps `sorted` in attrs.ints[0]; it always
- * returns the k largest in descending order, ties by lower index first (a valid
- * order when sorted is false too, where TF leaves the order undefined).
+ * where_op.cc, nn_grad.py). TopKV2 keeps `sorted` in attrs.ints[0] (written to
+ * and read from GraphDef); it always returns the k largest in descending order,
+ * ties by lower index first. With sorted=false TF1 documents the order as
+ * unspecified (what its CPU kernel returns then is an implementation detail,
+ * not documented), so the sorted order is a valid answer there too;
+ * include/nabla.h and docs/tf1_arguments.md say so.
  */
 #include "ops/ops_impl.h"
 #include "graph/graphdef_attrs.h"

@@ -80,6 +80,15 @@ static nb_status k_gd(nbi_kctx *k) {
     return NB_OK;
 }
 
+static void momentum_f32_par(float *restrict v, float *restrict a, const float *restrict g, int64_t n,
+                             float l, float m, int nt) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        a[i] = a[i] * m + g[i];
+        v[i] -= l * a[i];
+    }
+}
+
 static nb_status k_momentum(nbi_kctx *k) {
     const nb_tensor *grad = k->in[3];
     nb_tensor *var = nbi_kvar_writable(k, 0);
@@ -90,6 +99,14 @@ static nb_status k_momentum(nbi_kctx *k) {
     if (st != NB_OK) return st;
     double lr = scalar_in(k, 2), mu = scalar_in(k, 4);
     bool nesterov = k->op->attrs.use_nesterov;
+    int nt = nbi_num_threads();
+    if (!nesterov && var->dtype == NB_FLOAT32 && var->size >= 65536 && nt > 1) {
+        /* a dense layer's weights: each element goes to L2/L3 and back, so
+         * the team shares the pass */
+        momentum_f32_par(var->data, acc->data, grad->data, var->size, (float)lr, (float)mu, nt);
+        k->out[0] = nb_tensor_ref(var);
+        return NB_OK;
+    }
     DISPATCH(var, {
         T *restrict v = var->data, *restrict a = acc->data;
         const T *restrict g = grad->data;

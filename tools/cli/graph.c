@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include "graph.pb-c.h"
+#include "../../src/core/utf8.h"
 
 #include <gvc.h>
 
@@ -169,6 +170,44 @@ static void html_escape(sbuf *b, const char *s) {
         default: sb_add(b, s, 1); break;
         }
     }
+}
+
+/* s with every byte that starts no valid UTF-8 sequence replaced by U+FFFD
+ * (as `nabla events` does), so the SVG is well-formed XML and the DOT file
+ * UTF-8; NULL when s is valid as it is. malloc'd. */
+static char *utf8_clean(const char *s) {
+    size_t n = strlen(s), bad = 0;
+    for (size_t i = 0; i < n;) {
+        int k = nbi_utf8_len((const unsigned char *)s + i, n - i);
+        if (k == 0) bad++, k = 1;
+        i += (size_t)k;
+    }
+    if (bad == 0) return NULL;
+    char *o = xmalloc(n + 2 * bad + 1), *q = o;
+    for (size_t i = 0; i < n;) {
+        int k = nbi_utf8_len((const unsigned char *)s + i, n - i);
+        if (k == 0) {
+            memcpy(q, "\xEF\xBF\xBD", 3);
+            q += 3;
+            i++;
+        } else {
+            memcpy(q, s + i, (size_t)k);
+            q += k;
+            i += (size_t)k;
+        }
+    }
+    *q = 0;
+    return o;
+}
+
+/* Cleans *p in place (protobuf-c's default allocator is malloc/free, so the
+ * replacement is freed with the message); true when it changed. */
+static bool clean_field(char **p) {
+    char *c = *p ? utf8_clean(*p) : NULL;
+    if (!c) return false;
+    free(*p);
+    *p = c;
+    return true;
 }
 
 /* Name-scope clusters, created on demand: "a/b" lives inside "a". */
@@ -569,9 +608,23 @@ int cmd_graph(int argc, char **argv) {
         graph_find_free(&gf);
         return 1;
     }
-    char title[1024];
-    snprintf(title, sizeof title, "%s%s%s (%zu nodes)", path, strcmp(gf.runs[0], ".") ? " : " : "",
+    /* names from another writer may not be UTF-8 (TF's own reader would refuse them) */
+    int n_bad = 0;
+    for (size_t i = 0; i < gd->n_node; i++) {
+        Tensorflow__NodeDef *d = gd->node[i];
+        bool bad = clean_field(&d->name);
+        bad = clean_field(&d->op) || bad;
+        for (size_t k = 0; k < d->n_input; k++) bad = clean_field(&d->input[k]) || bad;
+        n_bad += bad;
+    }
+    if (n_bad)
+        fprintf(stderr, "%s: warning: %d nodes have names, op types or inputs that are not valid UTF-8; "
+                        "each invalid byte is drawn as U+FFFD\n", prog, n_bad);
+    char title0[1024];
+    snprintf(title0, sizeof title0, "%s%s%s (%zu nodes)", path, strcmp(gf.runs[0], ".") ? " : " : "",
              strcmp(gf.runs[0], ".") ? gf.runs[0] : "", gd->n_node);
+    char *title_clean = utf8_clean(title0);
+    const char *title = title_clean ? title_clean : title0;
     int missing = 0;
     GVC_t *gvc = gvContext();
     Agraph_t *g = gvc ? build_graph(gd, title, depth, &missing) : NULL;
@@ -594,5 +647,6 @@ int cmd_graph(int argc, char **argv) {
     if (gvc) gvFreeContext(gvc);
     tensorflow__graph_def__free_unpacked(gd, NULL);
     graph_find_free(&gf);
+    free(title_clean);
     return rc;
 }

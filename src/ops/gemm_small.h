@@ -1,0 +1,33 @@
+/*
+ * gemm_small.h — nabla's own float32 GEMM for products with a small side
+ * (a training batch of 64 rows against a dense layer's weights), where
+ * OpenBLAS's packing and its beta pass cost a visible share of the time.
+ * AVX-512 only, chosen at run time; everything else stays with the BLAS.
+ */
+#ifndef NB_GEMM_SMALL_H
+#define NB_GEMM_SMALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* C = op(A) op(B) + beta C, row-major, float32, op(A) [m,k], op(B) [k,n]
+ * (A stored [m,k] with row stride lda, or [k,m] when ta; B [k,n] or [n,k]
+ * when tb). Returns false, touching nothing, when it does not take the
+ * product (no AVX-512 on this CPU, NABLA_SMALL_GEMM=0, or a shape the BLAS
+ * runs better); the caller then calls the BLAS. With beta == 0, C is
+ * written without being read (NaNs in it do not propagate). Uses up to
+ * `threads` OpenMP threads. */
+bool nbi_sgemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
+                     int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                     int threads);
+
+/* The same product with no shape rule (still false without AVX-512), so
+ * tests can compare every shape against a reference. */
+bool nbi_sgemm_small_force(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
+                           int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                           int64_t ldc, int threads);
+
+/* Whether this CPU runs the kernel (AVX-512F) and NABLA_SMALL_GEMM is not 0. */
+bool nbi_sgemm_small_available(void);
+
+#endif
