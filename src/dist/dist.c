@@ -136,7 +136,7 @@ static bool wait_all(int n, MPI_Request *req, const int *peer, const char *what,
          * when this node has more ranks than cores (D.spin_yield), Open
          * MPI's own rule for mpi_yield_when_idle: on a loaded machine each
          * yield may hand the core to another process for a time slice while
-         * the peer waits, and yielding on every poll made 1-4 MiB
+         * the peer waits, and yielding on every poll made 0.5-4 MiB
          * all-reduces 10-40x slower than MPI_Allreduce at load 6-10
          * (src/dist/README.md, "All-reduce bandwidth"). The communication
          * thread spins only while the run thread is blocked on its result;
