@@ -2040,7 +2040,10 @@ double nb_dist_get_timeout(void);
 void nb_dist_set_fusion_threshold(size_t bytes);
 size_t nb_dist_get_fusion_threshold(void);
 /** Overlap of the all-reduce with the backward pass (default on, buckets of at
- *  most 1 MiB; env NABLA_DIST_OVERLAP bytes). With bucket_bytes > 0,
+ *  most max(1 MiB, ranks x 64 KiB), the per-rank part from env
+ *  NABLA_DIST_OVERLAP_PER_RANK bytes; a size set here or by env
+ *  NABLA_DIST_OVERLAP bytes is used as it is; nb_dist_get_overlap gives the
+ *  size in effect). With bucket_bytes > 0,
  *  nb_dist_compute_gradients fills buckets (one dtype, at most
  *  min(bucket_bytes, fusion threshold) bytes) in the order the backward pass
  *  finishes the gradients and starts each bucket's all-reduce
