@@ -20,6 +20,37 @@ static nb_status run_nan(nb_graph *g, const char *xname, const char *yname, char
     return st;
 }
 
+static nb_graph *check_numerics_graph(void) {
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2), "x");
+    nb_check_numerics(g, x, "the logits went bad", "y");
+    return g;
+}
+
+/* TF's CheckNumerics has attr message: an export without it loses the text
+ * (and TF refuses the node: the attr has no default). */
+TEST(check_numerics_message_survives_graphdef_round_trip) {
+    nb_graph *g = check_numerics_graph();
+    CHECK_GRAPH_OK(g);
+    void *bytes = NULL;
+    size_t len = 0;
+    CHECK_STATUS(nb_graph_to_graphdef(g, &bytes, &len), NB_OK);
+    /* the attr is in the bytes: key "message", value s "the logits went bad" */
+    bool found = false;
+    for (size_t i = 0; bytes && i + 7 <= len && !found; i++)
+        found = !memcmp((char *)bytes + i, "message", 7);
+    CHECK(found);
+    nb_graph *g2 = nb_graph_new();
+    nb_error err;
+    CHECK_STATUS(nb_graph_import_graphdef(g2, bytes, len, "imp", &err), NB_OK);
+    free(bytes);
+    char msg[1024];
+    CHECK_STATUS(run_nan(g2, "imp/x", "imp/y", msg, sizeof msg), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(msg, "the logits went bad : Tensor had NaN values");
+    nb_graph_free(g2);
+    nb_graph_free(g);
+}
+
 /* nb_graph_freeze copies the node; the message belonged to the source graph,
  * so a frozen graph that outlives its source must hold its own copy. */
 TEST(frozen_graph_keeps_messages_after_the_source_is_freed) {
