@@ -147,7 +147,8 @@ static void draw_attr(pbuf *v, nbi_attr_kind src, reader *r) {
         pb_int(v, 5, take(r) & 1);
         break;
     case NBI_A_SEED: case NBI_A_SEED2: case NBI_A_AXIS: case NBI_A_ZERO: case NBI_A_N: case NBI_A_N_MINUS_1:
-    case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4:
+    case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4: case NBI_A_AXIS_LAST:
+    case NBI_A_FIRST_N: case NBI_A_SUMMARIZE:
         pb_int(v, 3, draw(r));
         break;
     case NBI_A_INTS: case NBI_A_STRIDES: case NBI_A_DILATIONS: case NBI_A_KSIZE: {
@@ -161,7 +162,7 @@ static void draw_attr(pbuf *v, nbi_attr_kind src, reader *r) {
     case NBI_A_PADDING: pb_str(v, 2, (b & 0x40) ? "SAME" : (b & 0x20) ? "VALID" : "FULL"); break;
     case NBI_A_NHWC: pb_str(v, 2, (b & 0x20) ? "NHWC" : "NCHW"); break;
     case NBI_A_MIRROR_MODE: pb_str(v, 2, (b & 0x40) ? "REFLECT" : (b & 0x20) ? "SYMMETRIC" : "WRAP"); break;
-    case NBI_A_F0: pb_float(v, 4, (b & 0x20) ? (float)draw(r) : 1e-3f); break;
+    case NBI_A_F0: case NBI_A_ALPHA: case NBI_A_EPSILON: pb_float(v, 4, (b & 0x20) ? (float)draw(r) : 1e-3f); break;
     case NBI_A_EMPTY_S: pb_str(v, 2, ""); break;
     case NBI_A_MESSAGE: pb_str(v, 2, (b & 0x20) ? "msg" : ""); break;
     case NBI_A_T_REST: {

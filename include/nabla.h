@@ -1724,7 +1724,9 @@ nb_status nb_idx_header(const char *path, nb_dtype *dtype, int *rank, int64_t *d
  *  its CRC is not checked. For repeated shard reads, store the files
  *  uncompressed. Errors as nb_idx_load, plus NB_ERR_INVALID_ARGUMENT "PATH:
  *  rows[I] is R, outside the file's N rows (0..N-1)", a rank-0 file, and
- *  NB_ERR_IO "PATH: the file has B bytes but its header promises W ...". */
+ *  NB_ERR_IO "PATH: the file has B bytes but its header promises W ..." (plain)
+ *  or "PATH: row R ends at byte E of the decompressed stream, more than the
+ *  file's B bytes can hold ..." (gzip: checked before anything is allocated). */
 nb_tensor *nb_idx_read_rows(const char *path, const int64_t *rows, int64_t n_rows, nb_error *err);
 
 
@@ -2040,7 +2042,10 @@ double nb_dist_get_timeout(void);
 void nb_dist_set_fusion_threshold(size_t bytes);
 size_t nb_dist_get_fusion_threshold(void);
 /** Overlap of the all-reduce with the backward pass (default on, buckets of at
- *  most 1 MiB; env NABLA_DIST_OVERLAP bytes). With bucket_bytes > 0,
+ *  most max(1 MiB, ranks x 64 KiB), the per-rank part from env
+ *  NABLA_DIST_OVERLAP_PER_RANK bytes; a size set here or by env
+ *  NABLA_DIST_OVERLAP bytes is used as it is; nb_dist_get_overlap gives the
+ *  size in effect). With bucket_bytes > 0,
  *  nb_dist_compute_gradients fills buckets (one dtype, at most
  *  min(bucket_bytes, fusion threshold) bytes) in the order the backward pass
  *  finishes the gradients and starts each bucket's all-reduce
@@ -2061,7 +2066,11 @@ void nb_dist_set_overlap(size_t bucket_bytes);
  *  "ranks disagree ... different all-reduce algorithms"). min_ranks < 1
  *  counts as 1. */
 void nb_dist_set_ring(int min_ranks, size_t min_bytes);
+/** The ring thresholds now in force (nb_dist_set_ring or NABLA_DIST_RING);
+ *  either pointer may be NULL. */
 void nb_dist_get_ring(int *min_ranks, size_t *min_bytes);
+/** The overlap bucket size now in force (nb_dist_set_overlap or
+ *  NABLA_DIST_OVERLAP); 0: no overlap. */
 size_t nb_dist_get_overlap(void);
 /** Counters of the overlapped all-reduces since nb_dist_init (this process):
  *  how many were started, how many the communication thread began and how

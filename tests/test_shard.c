@@ -56,6 +56,18 @@ TEST(permutation_is_a_permutation_fixed_by_seed_and_epoch) {
     CHECK_STR_CONTAINS(err.message, "n is -1");
     CHECK_STATUS(nb_shard_permutation(3, 0, 0, NULL, &err), NB_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(nb_shard_permutation(0, 0, 0, NULL, NULL), NB_OK);
+    /* Every int64 epoch is allowed: the largest one (whose seed mixing once
+     * overflowed epoch + 1) still gives a permutation, the same twice. */
+    CHECK_STATUS(nb_shard_permutation(N, 42, INT64_MAX, a, NULL), NB_OK);
+    CHECK_STATUS(nb_shard_permutation(N, 42, INT64_MAX, b, NULL), NB_OK);
+    memset(seen, 0, sizeof seen);
+    same = 1;
+    for (int i = 0; i < N; i++) {
+        CHECK(a[i] >= 0 && a[i] < N && !seen[a[i]]);
+        if (a[i] >= 0 && a[i] < N) seen[a[i]] = 1;
+        same &= a[i] == b[i];
+    }
+    CHECK(same);
 }
 
 /* The rule of nb_shard_rows, written out: batch b holds positions
@@ -277,6 +289,30 @@ TEST(idx_rows_bad_input) {
     CHECK(nb_idx_read_rows(q, one, 1, &err) == NULL);
     CHECK(err.code == NB_ERR_NOT_FOUND);
     CHECK_STR_CONTAINS(err.message, "none.idx: cannot open");
+    /* A gzip header that promises more than the file can hold (two float64
+     * rows of 2^31-1 elements, 16 GiB each, in a few bytes) is refused before
+     * anything is allocated for the row, as nb_idx_load refuses it. */
+    snprintf(q, sizeof q, "%s/huge.idx.gz", d);
+    const uint8_t huge[] = {0, 0, 0x0E, 2, 0, 0, 0, 2, 0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4};
+    g = gzopen(q, "wb");
+    gzwrite(g, huge, sizeof huge);
+    gzclose(g);
+    CHECK(nb_idx_read_rows(q, one, 1, &err) == NULL);
+    CHECK(err.code == NB_ERR_IO);
+    /* row 0 ends at 12 + 8 (2^31 - 1) bytes of the data */
+    CHECK_STR_CONTAINS(err.message, "huge.idx.gz: row 0 ends at byte 17179869188 of the decompressed stream, more than");
+    /* Dimensions whose bytes overflow (2^32-1 x 2^30 float64: 2^65 bytes) are
+     * refused by the header reader too, with nb_idx_load's message. */
+    snprintf(q, sizeof q, "%s/wrap.idx", d);
+    const uint8_t wrap[] = {0, 0, 0x0E, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 1};
+    write_file(q, wrap, sizeof wrap);
+    nb_dtype wdt;
+    int wrank;
+    int64_t wdims[NB_MAX_RANK];
+    CHECK_STATUS(nb_idx_header(q, &wdt, &wrank, wdims, &err), NB_ERR_IO);
+    CHECK_STR_CONTAINS(err.message, "wrap.idx: byte 4: the dimensions overflow");
+    CHECK(nb_idx_load(q, &err) == NULL);
+    CHECK_STR_CONTAINS(err.message, "wrap.idx: byte 4: the dimensions overflow");
 }
 
 /*** CSV ***/

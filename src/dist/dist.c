@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { TAG_HDR = 4101, TAG_RS, TAG_AG, TAG_BC, TAG_GATHER, TAG_BLOB, TAG_CHAIN, TAG_RING };
 enum { K_ALLREDUCE = 1, K_BROADCAST, K_ALLGATHER, K_VARCHECK };
@@ -57,10 +58,14 @@ static struct {
     int rank, size, local_rank, local_size;
     double timeout;
     size_t fusion, overlap;
+    bool overlap_auto;        /* no size set: buckets of max(overlap, size * overlap_per_rank) */
+    size_t overlap_per_rank;
+    bool spin_yield;   /* more ranks on this node than cores: yield while spinning */
     int ring_ranks;    /* the pipelined ring all-reduce from this many ranks ... */
     size_t ring_bytes; /* ... and this many bytes */
     char broken_msg[400];
-} D = {.timeout = 120.0, .fusion = (size_t)64 << 20, .overlap = (size_t)1 << 20, .ring_ranks = 8,
+} D = {.timeout = 120.0, .fusion = (size_t)64 << 20, .overlap = (size_t)1 << 20, .overlap_auto = true,
+       .overlap_per_rank = (size_t)64 << 10, .ring_ranks = 8,
        .ring_bytes = (size_t)1 << 20};
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* every MPI call is made holding it */
 
@@ -76,6 +81,20 @@ static void seterr(nb_error *err, nb_status code, const char *fmt, ...) {
     va_start(ap, fmt);
     nbi_vset_error(err, code, fmt, ap);
     va_end(ap);
+}
+
+/* The cores the ranks of this node may run on: the union of their affinity
+ * masks (mpirun may bind each rank to its own core), a collective on local. */
+static int cores_of_node(MPI_Comm local) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        for (long i = 0; i < c && i < CPU_SETSIZE; i++) CPU_SET((int)i, &set);
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &set, (int)sizeof set, MPI_BYTE, MPI_BOR, local);
+    int c = CPU_COUNT(&set);
+    return c > 0 ? c : 1;
 }
 
 /*** Waiting with a deadline ***/
@@ -111,14 +130,20 @@ static bool wait_all(int n, MPI_Request *req, const int *peer, const char *what,
         if (done == MPI_UNDEFINED) break;
         left -= done;
         if (left == 0) break;
-        /* Spin (yielding the core: ranks may outnumber cores) for the first
-         * 2 ms, then poll every 50 us so that a long wait costs no CPU. The
-         * communication thread spins only while the run thread is blocked
-         * on its result; otherwise it polls every 50 us from the start, so
-         * that it leaves the core to the backward kernels it overlaps. */
+        /* Spin for the first 2 ms, then poll every 50 us so that a long
+         * wait costs no CPU. The spin yields the core (sched_yield) only
+         * when this node has more ranks than cores (D.spin_yield), Open
+         * MPI's own rule for mpi_yield_when_idle: on a loaded machine each
+         * yield may hand the core to another process for a time slice while
+         * the peer waits, and yielding on every poll made 0.5-4 MiB
+         * all-reduces 10-40x slower than MPI_Allreduce at load 6-10
+         * (src/dist/README.md, "All-reduce bandwidth"). The communication
+         * thread spins only while the run thread is blocked on its result;
+         * otherwise it polls every 50 us from the start, so that it leaves
+         * the core to the backward kernels it overlaps. */
         double waited = MPI_Wtime() - t0;
         if (waited < 2e-3 && (!on_comm_thread || atomic_load(&hurry) > 0)) {
-            sched_yield();
+            if (D.spin_yield) sched_yield();
         } else {
             struct timespec ts = {0, 50000};
             nanosleep(&ts, NULL);
@@ -914,6 +939,9 @@ nb_status nb_dist_init(int *argc, char ***argv, nb_error *err) {
     MPI_Comm_split_type(D.comm, MPI_COMM_TYPE_SHARED, D.rank, MPI_INFO_NULL, &local);
     MPI_Comm_rank(local, &D.local_rank);
     MPI_Comm_size(local, &D.local_size);
+    D.spin_yield = D.local_size > cores_of_node(local);
+    const char *y = getenv("NABLA_DIST_YIELD"); /* 1 always, 0 never; unset: the rule above */
+    if (y && (*y == '0' || *y == '1')) D.spin_yield = *y == '1';
     MPI_Comm_free(&local);
     const char *t = getenv("NABLA_DIST_TIMEOUT");
     if (t && atof(t) > 0) D.timeout = atof(t);
@@ -927,7 +955,9 @@ nb_status nb_dist_init(int *argc, char ***argv, nb_error *err) {
         nb_dist_set_ring((int)rr, end && *end == ',' ? (size_t)strtoull(end + 1, NULL, 10) : D.ring_bytes);
     }
     const char *o = getenv("NABLA_DIST_OVERLAP");
-    if (o && *o) D.overlap = (size_t)strtoull(o, NULL, 10);
+    if (o && *o) D.overlap = (size_t)strtoull(o, NULL, 10), D.overlap_auto = false;
+    const char *opr = getenv("NABLA_DIST_OVERLAP_PER_RANK");
+    if (opr && *opr) D.overlap_per_rank = (size_t)strtoull(opr, NULL, 10);
     D.up = true;
     nbi_dist_install(&hooks);
     nbi_dist_install_async(&async_hooks);
@@ -974,7 +1004,23 @@ void nb_dist_set_timeout(double seconds) {
 double nb_dist_get_timeout(void) { return D.timeout; }
 void nb_dist_set_fusion_threshold(size_t bytes) { D.fusion = bytes; }
 size_t nb_dist_get_fusion_threshold(void) { return D.fusion; }
-void nb_dist_set_overlap(size_t bucket_bytes) { D.overlap = bucket_bytes; }
+void nb_dist_set_overlap(size_t bucket_bytes) { D.overlap = bucket_bytes, D.overlap_auto = false; }
+
+/* The overlap bucket. By default max(1 MiB, ranks x 64 KiB): a bucket's ring
+ * all-reduce costs 2 (p-1) latencies a + 2 (p-1)/p S / BW, and splitting the
+ * gradients into one more bucket only pays when the bytes it lets start early
+ * outweigh one more bucket's latencies, i.e. S > p a BW: 25 KB per rank on
+ * 10 Gbit/s TCP (a = 20 us), 62.5 KB on 100 Gbit/s (5 us). With 1 MiB buckets
+ * at 32 and 128 machines the 1.08 MB MLP paid its 2 (p-1) latencies twice and
+ * was slower overlapped than blocking (src/dist/README.md, "Scaling on
+ * paper"). An explicit size (nb_dist_set_overlap, NABLA_DIST_OVERLAP) is used
+ * as it is. */
+static size_t overlap_bucket(void) {
+    if (!D.overlap_auto || D.overlap == 0) return D.overlap;
+    size_t n = (size_t)(D.size > 1 ? D.size : 1);
+    size_t scaled = D.overlap_per_rank > SIZE_MAX / n ? SIZE_MAX : n * D.overlap_per_rank;
+    return scaled > D.overlap ? scaled : D.overlap;
+}
 void nb_dist_get_ring(int *min_ranks, size_t *min_bytes) {
     if (min_ranks) *min_ranks = D.ring_ranks;
     if (min_bytes) *min_bytes = D.ring_bytes;
@@ -983,7 +1029,7 @@ void nb_dist_set_ring(int min_ranks, size_t min_bytes) {
     D.ring_ranks = min_ranks < 1 ? 1 : min_ranks;
     D.ring_bytes = min_bytes;
 }
-size_t nb_dist_get_overlap(void) { return D.overlap; }
+size_t nb_dist_get_overlap(void) { return overlap_bucket(); }
 void nb_dist_get_stats(nb_dist_stats *stats) {
     if (!stats) return;
     pthread_mutex_lock(&Q.mu);
@@ -1140,7 +1186,7 @@ static void compute_gradients_overlapped(nb_graph *g, nb_output loss, const nb_o
             return;
         }
     size_t nv = (size_t)(n_vars > 0 ? n_vars : 1);
-    size_t cap = D.overlap < D.fusion ? D.overlap : D.fusion;
+    size_t bucket = overlap_bucket(), cap = bucket < D.fusion ? bucket : D.fusion;
     bucketer b = {.g = g, .grads = grads, .op = (int)op};
     int64_t *key = malloc(nv * sizeof *key);
     b.bucket_of = malloc(nv * sizeof(int)), b.left = malloc(nv * sizeof(int));

@@ -34,12 +34,12 @@ typedef enum nbi_attr_kind {
      * ints[0], ints[1] strides h, w; ints[2], ints[3] dilations (conv) or the
      * window (pooling) h, w; ints[4] 1 for SAME padding. */
     NBI_A_STRIDES,                            /* list(int): [1, ints[0], ints[1], 1] */
-    NBI_A_DILATIONS,                          /* list(int): [1, ints[2], ints[3], 1] (conv) */
+    NBI_A_DILATIONS,                          /* list(int): [1, ints[2], ints[3], 1] (conv; TF default 1s) */
     NBI_A_KSIZE,                              /* list(int): [1, ints[2], ints[3], 1] (pooling) */
     NBI_A_PADDING,                            /* s: "SAME" when ints[4] else "VALID" */
     NBI_A_NHWC,                               /* s: "NHWC" */
     NBI_A_F0,                                 /* f: attrs.f[0] (alpha, epsilon) */
-    NBI_A_IS_TRAINING,                        /* b: attrs.keep_dims (FusedBatchNorm) */
+    NBI_A_IS_TRAINING,                        /* b: attrs.keep_dims (FusedBatchNorm; TF default true) */
     NBI_A_APPROXIMATE,                        /* b: attrs.ints[0] (Gelu) */
     NBI_A_I0, NBI_A_I1, NBI_A_I2, NBI_A_I3, NBI_A_I4, /* i: attrs.ints[k] (StridedSlice's masks, num_split, ...) */
     NBI_A_MESSAGE,                            /* s: attrs.message (Print) */
@@ -49,7 +49,17 @@ typedef enum nbi_attr_kind {
     NBI_A_OUT_TYPE,                           /* type: attrs.dtype, the chosen int32 / int64 output (Shape's out_type) */
     NBI_A_VALUE_DTYPE,                        /* type: attrs.dtype, a Const's (DT_STRING for a tag: uint8 here) */
     NBI_A_BAD_COLOR,                          /* tensor: uint8 [ints[1]] from ints[2..] (ImageSummary; 0: default red) */
+    /* Attrs whose TF default is not nabla's zero: their kind carries it. */
+    NBI_A_ALPHA,                              /* f: attrs.f[0] (LeakyRelu; TF default 0.2) */
+    NBI_A_EPSILON,                            /* f: attrs.f[0] (FusedBatchNorm; TF default 0.0001) */
+    NBI_A_AXIS_LAST,                          /* i: attrs.axis (OneHot; TF default -1) */
+    NBI_A_FIRST_N,                            /* i: attrs.ints[0] (Print; TF default -1) */
+    NBI_A_SUMMARIZE,                          /* i: attrs.ints[1] (Print; TF default 3) */
 } nbi_attr_kind;
+/* A NodeDef without one of its attrs (TF writes GraphDefs with defaults
+ * stripped, and older ones lack attrs added later, as Conv2D's dilations
+ * before TF 1.5) imports with TF's default, as TF's importer adds an OpDef's
+ * defaults: nabla's zero for every kind but those marked "TF default" above. */
 
 typedef struct nbi_attr_row {
     const char *name;   /* the TF attr name; NULL ends the rows */

@@ -283,7 +283,7 @@ static AttrValue *attr_value(arena *a, const nb_op *op, nbi_attr_kind src, bool 
     case NBI_A_FALSE: return attr_bool(a, false);
     case NBI_A_SEED: return attr_int(a, op->attrs.seed == NB_SEED_NONE ? 0 : op->attrs.seed);
     case NBI_A_SEED2: return attr_int(a, op->attrs.seed2 == NB_SEED_NONE ? 0 : op->attrs.seed2);
-    case NBI_A_AXIS: return attr_int(a, op->attrs.axis);
+    case NBI_A_AXIS: case NBI_A_AXIS_LAST: return attr_int(a, op->attrs.axis);
     case NBI_A_ZERO: return attr_int(a, 0);
     case NBI_A_N: return attr_int(a, op->n_inputs);
     case NBI_A_N_MINUS_1: return attr_int(a, op->n_inputs - 1);
@@ -344,7 +344,7 @@ static AttrValue *attr_value(arena *a, const nb_op *op, nbi_attr_kind src, bool 
         }
         return v;
     }
-    case NBI_A_F0: {
+    case NBI_A_F0: case NBI_A_ALPHA: case NBI_A_EPSILON: {
         AttrValue *v = attr_new(a, TENSORFLOW__ATTR_VALUE__VALUE_F);
         if (v) v->f = (float)op->attrs.f[0];
         return v;
@@ -353,6 +353,8 @@ static AttrValue *attr_value(arena *a, const nb_op *op, nbi_attr_kind src, bool 
     case NBI_A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
     case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4:
         return attr_int(a, op->attrs.ints[src - NBI_A_I0]);
+    case NBI_A_FIRST_N: return attr_int(a, op->attrs.ints[0]);
+    case NBI_A_SUMMARIZE: return attr_int(a, op->attrs.ints[1]);
     case NBI_A_B0: case NBI_A_B1:
         return attr_bool(a, op->attrs.ints[src - NBI_A_B0] != 0);
     case NBI_A_MESSAGE: {

@@ -187,9 +187,34 @@ static nb_tensor *tensor_of(const Tensorflow__TensorProto *p, const char **why) 
     return t;
 }
 
+/* TF's defaults (graphdef_attrs.h), stored before the node's own attrs: an
+ * attr the NodeDef lacks keeps TF's default, as in TF. */
+static void apply_defaults(nb_op *op, const nbi_attr_row *rows) {
+    for (int r = 0; rows[r].name; r++) {
+        switch (rows[r].kind) {
+        case NBI_A_DILATIONS:
+            op->attrs.ints[2] = op->attrs.ints[3] = 1;
+            if (op->attrs.n_ints < 5) op->attrs.n_ints = 5;
+            break;
+        case NBI_A_IS_TRAINING: op->attrs.keep_dims = true; break;
+        case NBI_A_ALPHA: op->attrs.f[0] = 0.2; break;
+        case NBI_A_EPSILON: op->attrs.f[0] = 0.0001; break;
+        case NBI_A_AXIS_LAST: op->attrs.axis = -1; break;
+        case NBI_A_FIRST_N: case NBI_A_SUMMARIZE: {
+            int at = rows[r].kind == NBI_A_FIRST_N ? 0 : 1;
+            op->attrs.ints[at] = at ? 3 : -1;
+            if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
+            break;
+        }
+        default: break; /* nabla's zero is TF's default */
+        }
+    }
+}
+
 /* Stores the node's attrs in op following the table; *why says what is wrong. */
 static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const char **which) {
     const nbi_attr_row *rows = nbi_graphdef_attr_rows(op->type);
+    apply_defaults(op, rows);
     for (int r = 0; rows[r].name; r++) {
         const AttrValue *v = find_attr(n, rows[r].name);
         *which = rows[r].name;
@@ -282,10 +307,11 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             if (rows[r].kind == NBI_A_USE_NESTEROV) op->attrs.use_nesterov = v->b;
             break;
         case NBI_A_SEED: case NBI_A_SEED2: case NBI_A_AXIS: case NBI_A_ZERO: case NBI_A_N: case NBI_A_N_MINUS_1:
+        case NBI_A_AXIS_LAST:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
             if (rows[r].kind == NBI_A_SEED) op->attrs.seed = v->i;
             if (rows[r].kind == NBI_A_SEED2) op->attrs.seed2 = v->i;
-            if (rows[r].kind == NBI_A_AXIS) {
+            if (rows[r].kind == NBI_A_AXIS || rows[r].kind == NBI_A_AXIS_LAST) {
                 if (v->i < -NB_MAX_RANK - 1 || v->i > NB_MAX_RANK) {
                     *why = "is out of range";
                     return false;
@@ -332,7 +358,7 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
                 return false;
             }
             break;
-        case NBI_A_F0:
+        case NBI_A_F0: case NBI_A_ALPHA: case NBI_A_EPSILON:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_F) goto bad_kind;
             op->attrs.f[0] = v->f;
             break;
@@ -342,8 +368,10 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             if (rows[r].kind == NBI_A_IS_TRAINING) op->attrs.keep_dims = v->b;
             else op->attrs.ints[0] = v->b;
             break;
-        case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4: {
-            int at = (int)rows[r].kind - (int)NBI_A_I0;
+        case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4:
+        case NBI_A_FIRST_N: case NBI_A_SUMMARIZE: {
+            int at = rows[r].kind == NBI_A_FIRST_N ? 0
+                   : rows[r].kind == NBI_A_SUMMARIZE ? 1 : (int)rows[r].kind - (int)NBI_A_I0;
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
             op->attrs.ints[at] = v->i;
             if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;

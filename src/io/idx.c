@@ -213,7 +213,8 @@ typedef struct idx_src {
     const char *path;
     int fd;
     gzFile gz;
-    uint64_t pos; /* the gzip stream's position */
+    uint64_t pos;       /* the gzip stream's position */
+    uint64_t file_size; /* bytes on disk (UINT64_MAX when fstat fails) */
 } idx_src;
 
 static bool src_read(idx_src *s, void *buf, size_t n, uint64_t off, const char *what,
@@ -259,6 +260,8 @@ static nb_status src_open(idx_src *s, const char *path, nb_error *err) {
         return nbi_set_error(err, e == ENOENT ? NB_ERR_NOT_FOUND : NB_ERR_IO, "%s: cannot open: %s",
                              path, strerror(e));
     }
+    struct stat sb;
+    s->file_size = fstat(s->fd, &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
     uint8_t magic[2] = {0, 0};
     if (!src_read(s, magic, 2, 0, "the magic number", err)) {
         close(s->fd);
@@ -298,7 +301,11 @@ static bool src_header(idx_src *s, uint8_t *type, nb_dtype *dt, size_t *esize, i
         dims[i] = ((int64_t)b[4 * i] << 24) | ((int64_t)b[4 * i + 1] << 16) |
                   ((int64_t)b[4 * i + 2] << 8) | b[4 * i + 3];
     *data_off = 4 + 4 * (uint64_t)*rank;
-    if (nbi_numel(*rank, dims) < 0) {
+    /* as nb_idx_load: the element count and the data's bytes must fit (so no
+     * row's offset below wraps) */
+    int64_t count = nbi_numel(*rank, dims);
+    size_t nbytes = count < 0 ? SIZE_MAX : nbi_mul_size((size_t)count, *esize);
+    if (count < 0 || nbytes == SIZE_MAX || (uint64_t)nbytes > (uint64_t)INT64_MAX - *data_off) {
         nbi_set_error(err, NB_ERR_IO, "%s: byte 4: the dimensions overflow", s->path);
         return false;
     }
@@ -344,19 +351,34 @@ nb_tensor *nb_idx_read_rows(const char *path, const int64_t *rows, int64_t n_row
     int64_t per = nbi_numel(rank - 1, dims + 1); /* elements per row */
     size_t row_bytes = nbi_mul_size((size_t)per, esize);
     if (!s.gz) { /* a plain file's size must match its header */
-        struct stat sb;
         uint64_t want = data_off + (uint64_t)dims[0] * row_bytes;
-        if (fstat(s.fd, &sb) == 0 && (uint64_t)sb.st_size != want) {
+        if (s.file_size != UINT64_MAX && s.file_size != want) {
             nbi_set_error(err, NB_ERR_IO,
                           "%s: the file has %llu bytes but its header promises %llu (%lld rows of "
                           "%zu bytes after %llu header bytes): truncated or corrupt",
-                          path, (unsigned long long)sb.st_size, (unsigned long long)want,
+                          path, (unsigned long long)s.file_size, (unsigned long long)want,
                           (long long)dims[0], row_bytes, (unsigned long long)data_off);
             goto fail;
         }
     }
     req = nbi_sorted_rows(rows, n_rows, dims[0], path, err);
     if (!req) goto fail;
+    if (s.gz && n_rows > 0) {
+        /* As nb_idx_load: believe the header only as far as the file can hold
+         * (deflate's largest ratio is ~1032), and allocate nothing for rows
+         * that cannot be there. */
+        uint64_t end = data_off + ((uint64_t)req[n_rows - 1].row + 1) * row_bytes;
+        uint64_t cap = s.file_size > (UINT64_MAX - 1024u) / 1032u ? UINT64_MAX
+                                                                   : s.file_size * 1032u + 1024u;
+        if (end > cap) {
+            nbi_set_error(err, NB_ERR_IO,
+                          "%s: row %lld ends at byte %llu of the decompressed stream, more than "
+                          "the file's %llu bytes can hold (truncated or corrupt)",
+                          path, (long long)req[n_rows - 1].row, (unsigned long long)end,
+                          (unsigned long long)s.file_size);
+            goto fail;
+        }
+    }
     int64_t odims[NB_MAX_RANK];
     memcpy(odims, dims, sizeof odims);
     odims[0] = n_rows;

@@ -28,7 +28,7 @@ nb_status nb_shard_permutation(int64_t n, uint64_t seed, int64_t epoch, int64_t 
                              "room for n entries",
                              (long long)n, perm ? "set" : "NULL");
     for (int64_t i = 0; i < n; i++) perm[i] = i;
-    uint64_t s = seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(epoch + 1));
+    uint64_t s = seed ^ (0xD1B54A32D192ED03ull * ((uint64_t)epoch + 1)); /* no signed overflow at INT64_MAX */
     for (int64_t i = n - 1; i > 0; i--) { /* Fisher-Yates, unbiased by rejection */
         uint64_t bound = (uint64_t)i + 1, lim = UINT64_MAX - UINT64_MAX % bound, r;
         do r = mix(&s);

@@ -328,7 +328,7 @@ const nbi_opdef nbi_opdef_RELU6 = {
 };
 const nbi_opdef nbi_opdef_LEAKY_RELU = {
     .type = "LeakyRelu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_leaky,
-    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_F0}),
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_ALPHA}),
 };
 const nbi_opdef nbi_opdef_ELU = {
     .type = "Elu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_elu,
@@ -356,7 +356,7 @@ const nbi_opdef nbi_opdef_RELU6_GRAD = {
 };
 const nbi_opdef nbi_opdef_LEAKY_RELU_GRAD = {
     .type = "LeakyReluGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_piecewise_grad,
-    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_F0}),
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"alpha", NBI_A_ALPHA}),
 };
 const nbi_opdef nbi_opdef_ELU_GRAD = {
     .type = "EluGrad", .n_inputs = 2, .infer = nbi_ew_infer_pair, .kernel = nbi_ew_k_pair, .grad = g_elu_selu_grad,

@@ -40,7 +40,7 @@ static void grad_check_numerics(nb_graph *g, nb_op *op, const nb_output *dy, nb_
 const nbi_opdef nbi_opdef_CHECK_NUMERICS = {
     .type = "CheckNumerics", .n_inputs = 1, .infer = infer_check_numerics, .kernel = k_check_numerics,
     .grad = grad_check_numerics,
-    .attrs = NBI_ATTRS_T,
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"message", NBI_A_MESSAGE}),
 };
 
 nb_output nb_check_numerics(nb_graph *g, nb_output x, const char *message, const char *name) {

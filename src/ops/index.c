@@ -409,7 +409,7 @@ static nb_status k_one_hot(nbi_kctx *k) {
 
 const nbi_opdef nbi_opdef_ONE_HOT = {
     .type = "OneHot", .n_inputs = 4, .flags = NBI_NO_GRAD, .infer = infer_one_hot, .kernel = k_one_hot,
-    .attrs = NBI_ATTRS({"T", NBI_A_T_OUT0}, {"TI", NBI_A_T_IN0}, {"axis", NBI_A_AXIS}),
+    .attrs = NBI_ATTRS({"T", NBI_A_T_OUT0}, {"TI", NBI_A_T_IN0}, {"axis", NBI_A_AXIS_LAST}),
 };
 
 nb_output nb_one_hot(nb_graph *g, nb_output indices, int64_t depth, double on_value,

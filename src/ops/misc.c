@@ -187,8 +187,8 @@ static nb_status k_print(nbi_kctx *k) {
 const nbi_opdef nbi_opdef_PRINT = {
     .type = "Print", .n_inputs = -1, .flags = NBI_STATEFUL, .infer = infer_print, .kernel = k_print,
     .grad = g_pass_in0,
-    .attrs = NBI_ATTRS(NBI_ATTR_T, {"U", NBI_A_T_REST}, {"first_n", NBI_A_I0}, {"message", NBI_A_MESSAGE},
-                       {"summarize", NBI_A_I1}),
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"U", NBI_A_T_REST}, {"first_n", NBI_A_FIRST_N}, {"message", NBI_A_MESSAGE},
+                       {"summarize", NBI_A_SUMMARIZE}),
 };
 
 nb_output nb_print(nb_graph *g, nb_output input, const nb_output *data, int n_data, const char *message,

@@ -213,12 +213,12 @@ static void g_fbn(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx) {
 
 const nbi_opdef nbi_opdef_FUSED_BATCH_NORM = {
     .type = "FusedBatchNorm", .n_inputs = 5, .infer = infer_fbn, .kernel = k_fbn, .grad = g_fbn,
-    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"epsilon", NBI_A_F0},
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"epsilon", NBI_A_EPSILON},
                        {"is_training", NBI_A_IS_TRAINING}),
 };
 const nbi_opdef nbi_opdef_FUSED_BATCH_NORM_GRAD = {
     .type = "FusedBatchNormGrad", .n_inputs = 5, .flags = NBI_NO_GRAD, .infer = infer_fbn, .kernel = k_fbn_grad,
-    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"epsilon", NBI_A_F0},
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}, {"epsilon", NBI_A_EPSILON},
                        {"is_training", NBI_A_IS_TRAINING}),
 };
 

@@ -90,6 +90,14 @@ nb_status nb_graph_freeze(nb_session *s, const nb_output *outputs, int n, nb_gra
             c = nbi_op_new(ng, op->type, verbatim, NULL, ins, op->n_inputs);
             if (c) {
                 c->attrs = op->attrs;
+                if (op->attrs.message) { /* the source graph owns its copy: the frozen one needs its own */
+                    char *m = nbi_strdup(op->attrs.message);
+                    if (!m || !nbi_graph_own(ng, m, nbi_free)) {
+                        nbi_free(m);
+                        nbi_graph_error(ng, NB_ERR_OUT_OF_MEMORY, "out of memory");
+                    }
+                    c->attrs.message = ng->status == NB_OK ? m : NULL;
+                }
                 c->value = nbi_ref(op->value);
                 for (int k = 0; k < op->n_control; k++)
                     if (!nbi_op_add_control(c, map[op->control[k]->id]))
