@@ -43,8 +43,6 @@
 #include "ops/cache.h"
 
 #include <omp.h>
-#include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef nbi_conv_geom geom;
@@ -243,42 +241,6 @@ typedef void (*fwd_row_fn)(int64_t, const int64_t *, const float *, int64_t, con
 FWD_ROW_FN(1, 8) FWD_ROW_FN(2, 4) FWD_ROW_FN(3, 4) FWD_ROW_FN(4, 2)
 static const fwd_row_fn fwd_rows[MAXNV + 1] = {NULL, fwd_row_1, fwd_row_2, fwd_row_3, fwd_row_4};
 
-/* With AVX-512VL the same 8-float vectors have 32 registers instead of 16, so
- * the widest tile (4 vectors = 32 channels) takes 4 pixels instead of 2: 16
- * accumulators, twice the FMAs per filter load (1.9x faster for the first
- * layer of bench_cnn on Zen 4). Chosen at run time (__builtin_cpu_supports);
- * NABLA_CONV_AVX512=0 keeps the AVX2 tiles. */
-#if defined(__AVX__) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define NB_CONVD_V4 1
-__attribute__((target("avx512f,avx512vl"))) static void fwd_row_4_v4(int64_t K, const int64_t *xoff,
-                                                                      const float *xr, int64_t xstep,
-                                                                      const float *fb, int64_t ldf, int64_t ow,
-                                                                      float *yr, int64_t ldy, int64_t no) {
-    fwd_row(4, 4, K, xoff, xr, xstep, fb, ldf, ow, yr, ldy, no);
-}
-#else
-#define NB_CONVD_V4 0
-#endif
-
-/* -1 unknown, 0 AVX2 tiles, 1 AVX-512VL tiles */
-static atomic_int g_v4 = -1;
-
-static bool use_v4(void) {
-    int v = atomic_load_explicit(&g_v4, memory_order_relaxed);
-    if (v < 0) {
-#if NB_CONVD_V4
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 1 : 0;
-#else
-        v = 0;
-#endif
-        const char *e = getenv("NABLA_CONV_AVX512");
-        if (e && e[0] == '0' && e[1] == '\0') v = 0;
-        atomic_store_explicit(&g_v4, v, memory_order_relaxed);
-    }
-    return v == 1;
-}
-
 nb_status nbi_convd_forward(nbi_kctx *k, const geom *g, const float *x, const float *f, float *y) {
     if (g->n == 0 || g->oh == 0 || g->ow == 0 || g->o == 0) return NB_OK;
     int nt = nbi_num_threads();
@@ -306,8 +268,6 @@ nb_status nbi_convd_forward(nbi_kctx *k, const geom *g, const float *x, const fl
         fb = fp, ldf = p.op;
     }
     float *slabs = s + offsz + fsz;
-    bool v4 = use_v4();
-    (void)v4;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t task = 0; task < tasks; task++) {
         float *slab = slabs + (size_t)omp_get_thread_num() * slabsz;
@@ -321,11 +281,7 @@ nb_status nbi_convd_forward(nbi_kctx *k, const geom *g, const float *x, const fl
             for (int64_t ob = 0; ob < p.op; ob += VW * MAXNV) {
                 int64_t nv = (p.op - ob) / VW < MAXNV ? (p.op - ob) / VW : MAXNV;
                 int64_t no = g->o - ob < VW * nv ? g->o - ob : VW * nv;
-                fwd_row_fn fn = fwd_rows[nv];
-#if NB_CONVD_V4
-                if (nv == 4 && v4) fn = fwd_row_4_v4;
-#endif
-                fn(p.K, xoff, xr, g->sw * g->c, fb + ob, ldf, g->ow, yr + ob, g->o, no);
+                fwd_rows[nv](p.K, xoff, xr, g->sw * g->c, fb + ob, ldf, g->ow, yr + ob, g->o, no);
             }
         }
     }
