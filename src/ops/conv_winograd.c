@@ -196,34 +196,48 @@ static void small_gemm(int64_t M, int64_t N, int64_t K, const float *a, int64_t 
 /*** Filter transform: U[pos][ci][co] = (G g G^T)[pos] ***/
 
 /* f: HWIO [r,r,C,O]. rotate: transform the filter of the input gradient,
- * f'[ky][kx][o][c] = f[r-1-ky][r-1-kx][c][o], into U[pos][O][C]; else U[pos][C][O]. */
+ * f'[ky][kx][o][c] = f[r-1-ky][r-1-kx][c][o], into U[pos][O][C]; else U[pos][C][O].
+ * 8 filters at a time along U's rows (C and O are multiples of 8): G g then
+ * (G g) G^T in float vectors, unrolled. */
 static inline __attribute__((always_inline)) void filter_transform_r(const int r, const float *f, int64_t C,
                                                                      int64_t O, bool rotate, float *U, int nt) {
     int64_t rows = rotate ? O : C, cols = rotate ? C : O;
-    double G[TILE][5];
+    float G[TILE][5];
     for (int j = 0; j < TILE; j++)
-        for (int k = 0; k < r; k++) G[j][k] = gmat(j, k, r);
+        for (int k = 0; k < 5; k++) G[j][k] = k < r ? (float)gmat(j, k, r) : 0.0f;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t row = 0; row < rows; row++) {
-        for (int64_t q = 0; q < cols; q++) {
-            int64_t ci = rotate ? q : row, co = rotate ? row : q;
-            double g[5][5], h[TILE][5];
+        for (int64_t q = 0; q < cols; q += 8) {
+            v8f g[5][5], h[TILE][5];
+#pragma GCC unroll 5
             for (int ky = 0; ky < r; ky++)
+#pragma GCC unroll 5
                 for (int kx = 0; kx < r; kx++) {
-                    int sy = rotate ? r - 1 - ky : ky, sx = rotate ? r - 1 - kx : kx;
-                    g[ky][kx] = f[((sy * r + sx) * C + ci) * O + co];
+                    if (!rotate) {
+                        g[ky][kx] = ld8(f + ((ky * r + kx) * C + row) * O + q);
+                    } else {
+                        const float *src = f + (((r - 1 - ky) * r + (r - 1 - kx)) * C + q) * O + row;
+                        g[ky][kx] = (v8f){src[0], src[O], src[2 * O], src[3 * O],
+                                          src[4 * O], src[5 * O], src[6 * O], src[7 * O]};
+                    }
                 }
+#pragma GCC unroll 6
             for (int i = 0; i < TILE; i++)
+#pragma GCC unroll 5
                 for (int kx = 0; kx < r; kx++) {
-                    double acc = 0;
-                    for (int ky = 0; ky < r; ky++) acc += G[i][ky] * g[ky][kx];
+                    v8f acc = bc8(0);
+#pragma GCC unroll 5
+                    for (int ky = 0; ky < r; ky++) acc = FMA8(bc8(G[i][ky]), g[ky][kx], acc);
                     h[i][kx] = acc;
                 }
+#pragma GCC unroll 6
             for (int i = 0; i < TILE; i++)
+#pragma GCC unroll 6
                 for (int j = 0; j < TILE; j++) {
-                    double acc = 0;
-                    for (int kx = 0; kx < r; kx++) acc += G[j][kx] * h[i][kx];
-                    U[((int64_t)(i * TILE + j) * rows + row) * cols + q] = (float)acc;
+                    v8f acc = bc8(0);
+#pragma GCC unroll 5
+                    for (int kx = 0; kx < r; kx++) acc = FMA8(bc8(G[j][kx]), h[i][kx], acc);
+                    st8(U + ((int64_t)(i * TILE + j) * rows + row) * cols + q, acc);
                 }
         }
     }
