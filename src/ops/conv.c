@@ -29,12 +29,6 @@
 #include <omp.h>
 #include <stdio.h>
 
-/* Without AVX (NABLA_MARCH=x86-64-v2) GCC warns that passing 32-byte vectors
- * changes the ABI; the pooling kernels' vector helpers are static. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
 enum { A_SH, A_SW, A_DH, A_DW, A_SAME, A_N };
 
 /*** Geometry ***/
@@ -643,10 +637,12 @@ typedef float pv8f __attribute__((vector_size(32)));
 typedef int32_t pv8i __attribute__((vector_size(32)));
 typedef float pv8f_u __attribute__((vector_size(32), aligned(4), may_alias));
 
-static inline pv8f pld(const float *p) { return *(const pv8f_u *)p; }
-static inline void pst(float *p, pv8f v) { *(pv8f_u *)p = v; }
+/* Macros, not functions: passing a 32-byte vector to a function without AVX
+ * (NABLA_MARCH=x86-64-v2) changes the ABI, which -Wpsabi reports. */
+#define PLD(p) (*(const pv8f_u *)(p))
+#define PST(p, v) (*(pv8f_u *)(p) = (v))
 /* m ? a : b, lane by lane (m: all ones or all zeros) */
-static inline pv8f psel(pv8i m, pv8f a, pv8f b) { return (pv8f)(((pv8i)a & m) | ((pv8i)b & ~m)); }
+#define PSEL(m, a, b) ((pv8f)(((pv8i)(a) & (m)) | ((pv8i)(b) & ~(m))))
 
 static bool pool2x2_applies(const geom *g) {
     return g->fh == 2 && g->fw == 2 && g->sh == 2 && g->sw == 2 && g->pt == 0 && g->pl == 0 &&
@@ -666,13 +662,13 @@ static void maxpool2x2_f32(const geom *g, const float *x, float *y) {
             float *o = yr + ox * C;
             int64_t c = 0;
             for (; c < C8; c += 8) {
-                pv8f m = pld(p0 + c), v = pld(p1 + c);
-                m = psel(v > m, v, m);
-                v = pld(p2 + c);
-                m = psel(v > m, v, m);
-                v = pld(p3 + c);
-                m = psel(v > m, v, m);
-                pst(o + c, m);
+                pv8f m = PLD(p0 + c), v = PLD(p1 + c);
+                m = PSEL(v > m, v, m);
+                v = PLD(p2 + c);
+                m = PSEL(v > m, v, m);
+                v = PLD(p3 + c);
+                m = PSEL(v > m, v, m);
+                PST(o + c, m);
             }
             for (; c < C; c++) {
                 float m = p0[c];
@@ -702,17 +698,17 @@ static void maxpool2x2_grad_f32(const geom *g, const float *x, const float *dy, 
                 float *q0 = dr + off, *q1 = q0 + C, *q2 = q0 + rs, *q3 = q2 + C;
                 int64_t c = 0;
                 for (; c < C8; c += 8) {
-                    pv8f m = pld(p0 + c), v = pld(p1 + c), dv = pld(d + c);
+                    pv8f m = PLD(p0 + c), v = PLD(p1 + c), dv = PLD(d + c);
                     pv8i k = {0, 0, 0, 0, 0, 0, 0, 0}, gt = v > m;
-                    m = psel(gt, v, m), k = (gt & 1) | (k & ~gt);
-                    v = pld(p2 + c), gt = v > m;
-                    m = psel(gt, v, m), k = (gt & 2) | (k & ~gt);
-                    v = pld(p3 + c), gt = v > m;
+                    m = PSEL(gt, v, m), k = (gt & 1) | (k & ~gt);
+                    v = PLD(p2 + c), gt = v > m;
+                    m = PSEL(gt, v, m), k = (gt & 2) | (k & ~gt);
+                    v = PLD(p3 + c), gt = v > m;
                     k = (gt & 3) | (k & ~gt);
-                    pst(q0 + c, (pv8f)((pv8i)dv & (k == 0)));
-                    pst(q1 + c, (pv8f)((pv8i)dv & (k == 1)));
-                    pst(q2 + c, (pv8f)((pv8i)dv & (k == 2)));
-                    pst(q3 + c, (pv8f)((pv8i)dv & (k == 3)));
+                    PST(q0 + c, (pv8f)((pv8i)dv & (k == 0)));
+                    PST(q1 + c, (pv8f)((pv8i)dv & (k == 1)));
+                    PST(q2 + c, (pv8f)((pv8i)dv & (k == 2)));
+                    PST(q3 + c, (pv8f)((pv8i)dv & (k == 3)));
                 }
                 for (; c < C; c++) {
                     float m = p0[c];

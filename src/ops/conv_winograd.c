@@ -208,7 +208,8 @@ static inline __attribute__((always_inline)) void filter_transform_r(const int r
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t row = 0; row < rows; row++) {
         for (int64_t q = 0; q < cols; q += 8) {
-            v8f g[5][5], h[TILE][5];
+            /* zeroed: GCC (x86-64-v2) cannot see that r = 3 reads only what it wrote */
+            v8f g[5][5] = {{{0}}}, h[TILE][5] = {{{0}}};
 #pragma GCC unroll 5
             for (int ky = 0; ky < r; ky++)
 #pragma GCC unroll 5
