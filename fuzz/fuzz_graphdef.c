@@ -148,7 +148,7 @@ static void draw_attr(pbuf *v, nbi_attr_kind src, reader *r) {
         break;
     case NBI_A_SEED: case NBI_A_SEED2: case NBI_A_AXIS: case NBI_A_ZERO: case NBI_A_N: case NBI_A_N_MINUS_1:
     case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4: case NBI_A_AXIS_LAST:
-    case NBI_A_FIRST_N: case NBI_A_SUMMARIZE:
+    case NBI_A_FIRST_N: case NBI_A_SUMMARIZE: case NBI_A_MAX_IMAGES:
         pb_int(v, 3, draw(r));
         break;
     case NBI_A_INTS: case NBI_A_STRIDES: case NBI_A_DILATIONS: case NBI_A_KSIZE: {

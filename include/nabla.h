@@ -600,6 +600,15 @@ nb_output nb_where_true(nb_graph *g, nb_output condition, const char *name);
  *  "ArgMax", "ArgMin"; the axis is a Const "<name>/dimension". */
 nb_output nb_argmax(nb_graph *g, nb_output x, int axis, const char *name);
 nb_output nb_argmin(nb_graph *g, nb_output x, int axis, const char *name);
+/** tf.argmax / tf.argmin with TF1's output_type: as nb_argmax / nb_argmin, with
+ *  the output dtype output_type, NB_INT32 or NB_INT64 (TF's default); the op's
+ *  output_type attr records it (GraphDef export and import). Another dtype
+ *  records a dtype error on the graph, "nb_argmax_ex: Value for attr
+ *  'output_type' of float is not in the list of allowed values: int32, int64".
+ *  With NB_INT32, a run whose reduction axis has more than 2^31-1 entries fails
+ *  (invalid argument) rather than wrap. */
+nb_output nb_argmax_ex(nb_graph *g, nb_output x, int axis, nb_dtype output_type, const char *name);
+nb_output nb_argmin_ex(nb_graph *g, nb_output x, int axis, nb_dtype output_type, const char *name);
 
 /*** Linear algebra **********************************************************/
 
@@ -1668,7 +1677,13 @@ nb_tensor *nb_csv_read(const char *path, bool has_header, const char *const *col
 size_t nb_csv_set_max_row_bytes(size_t n);
 /** The number of data rows of a CSV file (the header not counted), through
  *  the same tokenizer and quoting rules as nb_csv_read (the whole file is
- *  scanned; cells are not parsed). Errors as nb_csv_read. */
+ *  scanned; cells are not parsed). It checks what the tokenizer sees: NULL
+ *  path or n (NB_ERR_INVALID_ARGUMENT), a file that cannot be opened
+ *  (NB_ERR_NOT_FOUND / NB_ERR_IO), a read error, bad quoting, a quoted field
+ *  never closed, a row over nb_csv_set_max_row_bytes, a blank line before more
+ *  data, an empty file (NB_ERR_IO, naming the file and line). It does NOT check
+ *  that each row has the first row's field count, nor the cells: a file it
+ *  counts may still fail nb_csv_read. On error *n is 0. */
 nb_status nb_csv_num_rows(const char *path, bool has_header, int64_t *n, nb_error *err);
 /** nb_csv_read of chosen data rows only (a data shard): a [n_rows, n_cols]
  *  tensor whose row i is data row rows[i] (0-based, the header not counted;

@@ -486,6 +486,31 @@ TEST(pools_match_reference_loops) {
     }
 }
 
+/* MaxPool 2x2 / stride 2, the shape with its own kernel (VALID, or SAME with
+ * even sizes): channel counts around the 8-lane vectors (tails), odd sizes
+ * (an uncovered last row/column whose gradient must be 0), ties (the first
+ * maximum takes the gradient), the CNN's two shapes, 1 and 2 threads. */
+TEST(max_pool_2x2_matches_reference_loops) {
+    cfg fixed[] = {
+        {.n = 3, .h = 28, .w = 28, .c = 32, .fh = 2, .fw = 2, .sh = 2, .sw = 2, .same = true},
+        {.n = 3, .h = 14, .w = 14, .c = 64, .fh = 2, .fw = 2, .sh = 2, .sw = 2, .same = true},
+        {.n = 2, .h = 7, .w = 9, .c = 17, .fh = 2, .fw = 2, .sh = 2, .sw = 2, .same = false},
+        {.n = 1, .h = 2, .w = 2, .c = 8, .fh = 2, .fw = 2, .sh = 2, .sw = 2, .same = false},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        for (int t = 1; t <= 2; t++) {
+            check_pool(fixed[i], true, NB_FLOAT32, false, t, false);
+            check_pool(fixed[i], true, NB_FLOAT32, t == 2, t, true);
+        }
+    for (int r = 0; r < 24; r++) {
+        bool same = r % 3 == 0;
+        cfg c = {.n = rng_int(1, 3), .h = rng_int(2, 13), .w = rng_int(2, 13), .c = rng_int(1, 20),
+                 .fh = 2, .fw = 2, .sh = 2, .sw = 2, .same = same};
+        if (same) c.h += c.h % 2, c.w += c.w % 2;
+        check_pool(c, true, NB_FLOAT32, r % 4 == 1, 1 + r % 2, r % 2 == 0);
+    }
+}
+
 /* Pools with a window of 2^31-1 (SAME, stride 1): every window covers the
  * whole image, so each output is the image's max / mean per channel (computed
  * here by a plain loop); VALID gives TF's negative-size error. */

@@ -63,8 +63,8 @@ TEST(missing_row_is_a_graph_error) {
 }
 
 /* Sizes around the driver's chunking (NBI_PAR_MIN) against a naive loop, for a
- * unary op with an attribute (LeakyRelu), a broadcasting binary op and a
- * (gradients, features) pair. */
+ * unary op with an attribute (LeakyRelu), a broadcasting binary op (Sub of a
+ * [2, n] and an [n]: d repeats along the rows) and a (gradients, features) pair. */
 TEST(chunked_driver_matches_a_naive_loop) {
     const int64_t sizes[] = {1, NBI_PAR_MIN - 1, NBI_PAR_MIN, 3 * NBI_PAR_MIN + 17};
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
@@ -72,8 +72,9 @@ TEST(chunked_driver_matches_a_naive_loop) {
         nb_graph *g = nb_graph_new();
         nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(n), "x");
         nb_output d = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(n), "d");
+        nb_output x2 = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2, n), "x2");
         nb_output lr = nb_nn_leaky_relu(g, x, 0.25, NULL);
-        nb_output sub = nb_subtract(g, x, d, NULL);
+        nb_output sub = nb_subtract(g, x2, d, NULL);
         nb_output ys[] = {lr, sub, nb_nil};
         nb_output xs[] = {x};
         nb_output gx = nb_nil;
@@ -81,29 +82,39 @@ TEST(chunked_driver_matches_a_naive_loop) {
         ys[2] = gx;
         CHECK_GRAPH_OK(g);
         nb_tensor *tx = nb_tensor_new(NB_FLOAT32, 1, &n, NULL), *td = nb_tensor_new(NB_FLOAT32, 1, &n, NULL);
-        float *px = nb_tensor_data(tx), *pd = nb_tensor_data(td);
+        int64_t d2[2] = {2, n};
+        nb_tensor *tx2 = nb_tensor_new(NB_FLOAT32, 2, d2, NULL);
+        float *px = nb_tensor_data(tx), *pd = nb_tensor_data(td), *px2 = nb_tensor_data(tx2);
         for (int64_t i = 0; i < n; i++) {
             px[i] = (float)((i % 7) - 3) * 0.5f;
             pd[i] = (float)(i % 5) * 0.25f;
+            px2[i] = (float)(i % 11);       /* row 0 */
+            px2[n + i] = -(float)(i % 3);   /* row 1 */
         }
         nb_session *s = nb_session_new(g);
         nb_tensor *out[3] = {0};
-        nb_feed feeds[] = {{x, tx}, {d, td}};
-        CHECK_STATUS(nb_session_run(s, feeds, 2, ys, 3, out), NB_OK);
+        nb_feed feeds[] = {{x, tx}, {d, td}, {x2, tx2}};
+        CHECK_STATUS(nb_session_run(s, feeds, 3, ys, 3, out), NB_OK);
         if (out[0] && out[1] && out[2]) {
             const float *o0 = nb_tensor_data(out[0]), *o1 = nb_tensor_data(out[1]), *o2 = nb_tensor_data(out[2]);
             int bad = 0;
             for (int64_t i = 0; i < n; i++) {
                 float lrv = px[i] > 0 ? px[i] : 0.25f * px[i];
                 float gv = px[i] > 0 ? 1.0f : 0.25f;
-                if (o0[i] != lrv || o1[i] != px[i] - pd[i] || o2[i] != gv) bad++;
+                /* x2[r, i] - d[i], written out for each row */
+                float s0 = (float)(i % 11) - (float)(i % 5) * 0.25f;
+                float s1 = -(float)(i % 3) - (float)(i % 5) * 0.25f;
+                if (o0[i] != lrv || o1[i] != s0 || o1[n + i] != s1 || o2[i] != gv) bad++;
             }
+            nb_shape ss = nb_tensor_shape(out[1]);
+            CHECK(ss.rank == 2 && ss.dims[0] == 2 && ss.dims[1] == n);
             checks_++;
             if (bad) FAILF("n = %lld: %d wrong values", (long long)n, bad);
         }
         for (int i = 0; i < 3; i++) nb_tensor_unref(out[i]);
         nb_tensor_unref(tx);
         nb_tensor_unref(td);
+        nb_tensor_unref(tx2);
         nb_session_free(s);
         nb_graph_free(g);
     }

@@ -176,4 +176,38 @@ TEST(print_first_n_and_summarize_default_to_tf) {
     nb_graph_free(g);
 }
 
+TEST(image_summary_max_images_defaults_to_tf) {
+    /* TF's ImageSummary OpDef: max_images int >= 1, default 3 */
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(5, 2, 2, 1), "x");
+    nb_output s = nb_summary_image(g, "img", x, 3);
+    CHECK(s.op != NULL);
+    nb_graph *h = strip_and_import(g, "img", (const char *[]){"max_images", NULL});
+    CHECK(h != NULL);
+    if (h) {
+        nb_op *op = nb_graph_find_op(h, "img");
+        CHECK(op != NULL);
+        if (op) CHECK(op->attrs.ints[0] == 3);
+    }
+    nb_graph_free(h);
+    nb_graph_free(g);
+}
+
+TEST(argmax_output_type_defaults_to_int64) {
+    /* TF's ArgMax/ArgMin OpDefs: output_type {int32, int64}, default int64 */
+    nb_graph *g = nb_graph_new();
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(2, 3), "x");
+    nb_argmax(g, x, 1, "am");
+    nb_argmin(g, x, 0, "an");
+    nb_graph *h = strip_and_import(g, "am", (const char *[]){"output_type", NULL});
+    CHECK(h != NULL);
+    if (h) CHECK(nb_output_dtype(nb_graph_find_output(h, "am:0")) == NB_INT64);
+    nb_graph_free(h);
+    h = strip_and_import(g, "an", (const char *[]){"output_type", NULL});
+    CHECK(h != NULL);
+    if (h) CHECK(nb_output_dtype(nb_graph_find_output(h, "an:0")) == NB_INT64);
+    nb_graph_free(h);
+    nb_graph_free(g);
+}
+
 int main(int argc, char **argv) { return run_tests(argc, argv); }

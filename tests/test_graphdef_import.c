@@ -365,6 +365,139 @@ TEST(variadic_nodes_without_inputs_are_errors) {
     nb_graph_free(g);
 }
 
+/* A Placeholder node of dtype dt and shape [] (rank 0) or [1] (rank 1). */
+static buf small_placeholder(const char *name, int dt, int rank) {
+    buf p = node(name, "Placeholder", NULL, 0), sv = {.n = 0}, sh = shape(rank, (int64_t[]){1});
+    attr_type(&p, "dtype", dt);
+    put_msg(&sv, 7, &sh);
+    attr(&p, "shape", &sv);
+    return p;
+}
+static void attr_int(buf *node, const char *key, int64_t i) {
+    buf v = {.n = 0};
+    put_int(&v, 3, i);
+    attr(node, key, &v);
+}
+
+/* Imports a GraphDef of float [1] a, b, an int32 scalar ax and the node `last`; returns the
+ * status, the graph in *out (caller frees). */
+static nb_status import_with(const buf *last, nb_graph **out, nb_error *err) {
+    buf gd = {.n = 0}, a = small_placeholder("a", 1, 1), b = small_placeholder("b", 1, 1), ax = small_placeholder("ax", 3, 0);
+    put_msg(&gd, 1, &a);
+    put_msg(&gd, 1, &b);
+    put_msg(&gd, 1, &ax);
+    put_msg(&gd, 1, last);
+    *out = nb_graph_new();
+    return nb_graph_import_graphdef(*out, gd.b, gd.n, NULL, err);
+}
+
+/* TF's importer checks a list input's length attr (N, num_tensors) against
+ * the inputs the NodeDef lists, and rejects a NodeDef without it (no default
+ * in TF's OpDefs): a node that disagrees is an error naming it, never a graph
+ * whose export says something else than the NodeDef. */
+TEST(import_checks_n_against_the_inputs) {
+    const char *ab[] = {"a", "b"}, *abx[] = {"a", "b", "ax"};
+    nb_graph *g;
+    nb_error err;
+    /* AddN: N counts the inputs */
+    for (int n = 1; n <= 3; n++) {
+        buf s = node("s", "AddN", ab, 2);
+        attr_type(&s, "T", 1);
+        attr_int(&s, "N", n);
+        nb_status st = import_with(&s, &g, &err);
+        if (n != 2) {
+            CHECK_STATUS(st, NB_ERR_INVALID_ARGUMENT);
+            char want[128];
+            snprintf(want, sizeof want, "node 's' (op: 'AddN'): attr 'N' is %d but the node has 2 inputs; they must agree", n);
+            CHECK_STR_CONTAINS(err.message, want);
+        } else {
+            CHECK_STATUS(st, NB_OK); /* and computes a + b: 1.5 + 2 = 3.5 */
+            nb_tensor *av = nb_tensor_new(NB_FLOAT32, 1, (int64_t[]){1}, (float[]){1.5f});
+            nb_tensor *bv = nb_tensor_new(NB_FLOAT32, 1, (int64_t[]){1}, (float[]){2.0f});
+            nb_feed f[2] = {{nb_graph_find_output(g, "a:0"), av}, {nb_graph_find_output(g, "b:0"), bv}};
+            nb_tensor *t = eval1(g, nb_graph_find_output(g, "s:0"), f, 2);
+            CHECK(t && *(const float *)nb_tensor_data(t) == 3.5f);
+            nb_tensor_unref(t);
+            nb_tensor_unref(av);
+            nb_tensor_unref(bv);
+        }
+        nb_graph_free(g);
+    }
+    /* without N */
+    buf s = node("s", "AddN", ab, 2);
+    attr_type(&s, "T", 1);
+    CHECK_STATUS(import_with(&s, &g, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.message, "node 's' (op: 'AddN'): attr 'N' is missing");
+    nb_graph_free(g);
+    /* ConcatV2: N counts the values, the axis is the last input */
+    for (int n = 2; n <= 3; n++) {
+        buf c = node("c", "ConcatV2", abx, 3);
+        attr_type(&c, "T", 1);
+        attr_type(&c, "Tidx", 3);
+        attr_int(&c, "N", n);
+        nb_status st = import_with(&c, &g, &err);
+        if (n == 3) {
+            CHECK_STATUS(st, NB_ERR_INVALID_ARGUMENT);
+            CHECK_STR_CONTAINS(err.message, "node 'c' (op: 'ConcatV2'): attr 'N' is 3 but the node has 3 inputs "
+                                            "(the N values and the axis); they must agree");
+        } else {
+            if (st != NB_OK) fprintf(stderr, "  %s\n", err.message);
+            CHECK_STATUS(st, NB_OK);
+        }
+        nb_graph_free(g);
+    }
+    /* Pack's N */
+    buf p = node("p", "Pack", ab, 2);
+    attr_type(&p, "T", 1);
+    attr_int(&p, "N", 1);
+    CHECK_STATUS(import_with(&p, &g, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.message, "node 'p' (op: 'Pack'): attr 'N' is 1 but the node has 2 inputs; they must agree");
+    nb_graph_free(g);
+}
+
+/* ArgMax's output_type: int32 or int64 (TF's default when missing); another
+ * dtype is TF's importer's error. */
+TEST(import_argmax_output_type) {
+    const char *in[] = {"v", "ax"};
+    for (int k = 0; k < 3; k++) { /* output_type float, int32, missing */
+        buf gd = {.n = 0}, v = node("v", "Placeholder", NULL, 0), va = {.n = 0}, vs = shape(2, (int64_t[]){2, 3});
+        attr_type(&v, "dtype", 1);
+        put_msg(&va, 7, &vs);
+        attr(&v, "shape", &va);
+        buf ax = small_placeholder("ax", 3, 0);
+        buf m = node("am", "ArgMax", in, 2);
+        attr_type(&m, "T", 1);
+        attr_type(&m, "Tidx", 3);
+        if (k < 2) attr_type(&m, "output_type", k == 0 ? 1 : 3);
+        put_msg(&gd, 1, &v);
+        put_msg(&gd, 1, &ax);
+        put_msg(&gd, 1, &m);
+        nb_graph *g = nb_graph_new();
+        nb_error err;
+        nb_status st = nb_graph_import_graphdef(g, gd.b, gd.n, NULL, &err);
+        if (k == 0) {
+            CHECK_STATUS(st, NB_ERR_INVALID_ARGUMENT);
+            CHECK_STR_CONTAINS(err.message, "node 'am' (op: 'ArgMax'): attr 'output_type' must be int32 or int64");
+        } else {
+            CHECK_STATUS(st, NB_OK);
+            /* [[1 5 3] [6 2 4]] along axis 1: 1, 0 */
+            nb_tensor *xv = nb_tensor_new(NB_FLOAT32, 2, (int64_t[]){2, 3}, (float[]){1, 5, 3, 6, 2, 4});
+            nb_tensor *av = nb_tensor_new(NB_INT32, 0, NULL, (int32_t[]){1});
+            nb_feed f[2] = {{nb_graph_find_output(g, "v:0"), xv}, {nb_graph_find_output(g, "ax:0"), av}};
+            nb_tensor *t = eval1(g, nb_graph_find_output(g, "am:0"), f, 2);
+            CHECK(t != NULL);
+            if (t) {
+                CHECK(nb_tensor_dtype(t) == (k == 1 ? NB_INT32 : NB_INT64));
+                CHECK(nb_tensor_get_flat(t, 0) == 1 && nb_tensor_get_flat(t, 1) == 0);
+            }
+            nb_tensor_unref(t);
+            nb_tensor_unref(xv);
+            nb_tensor_unref(av);
+        }
+        nb_graph_free(g);
+    }
+}
+
 /* Linear regression with gradients and a Momentum optimizer (slots w/Momentum). */
 static nb_graph *linreg(nb_output *train, nb_output *loss, nb_output *pred) {
     nb_graph *g = nb_graph_new();

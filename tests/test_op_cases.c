@@ -299,6 +299,15 @@ static void c_argmin(ocase *c) {
     c->y = nb_argmin(c->g, CF(S(2, 3), 1, 5, 3, 6, 2, 4), 1, NULL);
     WL(S(2), 0, 1);
 }
+/* output_type int32: rows [1 5 3] and [6 2 4] give max at 1, 0 and min at 0, 1 */
+static void c_argmax_i32(ocase *c) {
+    c->y = nb_argmax_ex(c->g, CF(S(2, 3), 1, 5, 3, 6, 2, 4), 1, NB_INT32, NULL);
+    WI(S(2), 1, 0);
+}
+static void c_argmin_i32(ocase *c) {
+    c->y = nb_argmin_ex(c->g, CF(S(2, 3), 1, 5, 3, 6, 2, 4), -1, NB_INT32, NULL);
+    WI(S(2), 0, 1);
+}
 static void c_any(ocase *c) {
     c->y = nb_reduce_any(c->g, CB(S(2, 3), 1, 0, 0, 0, 0, 0), (int[]){1}, 1, false, NULL);
     WB(S(2), 1, 0);
@@ -843,7 +852,7 @@ static const case_row cases[] = {
     {"BiasAddGrad", c_bias_add_grad},
     /* reductions, scans, sorting */
     {"Sum", c_sum}, {"Mean", c_mean}, {"Prod", c_prod}, {"Max", c_rmax}, {"Min", c_rmin}, {"ArgMax", c_argmax},
-    {"ArgMin", c_argmin}, {"Any", c_any}, {"All", c_all}, {"Cumsum", c_cumsum}, {"Cumprod", c_cumprod}, {"ReverseV2", c_reverse},
+    {"ArgMin", c_argmin}, {"ArgMax", c_argmax_i32}, {"ArgMin", c_argmin_i32}, {"Any", c_any}, {"All", c_all}, {"Cumsum", c_cumsum}, {"Cumprod", c_cumprod}, {"ReverseV2", c_reverse},
     {"TopKV2", c_top_k}, {"InTopKV2", c_in_top_k}, {"Where", c_where},
     /* shapes, layout, indexing */
     {"Transpose", c_transpose}, {"Reshape", c_reshape}, {"ExpandDims", c_expand_dims}, {"Squeeze", c_squeeze},

@@ -771,6 +771,47 @@ TEST(argmax_errors) {
     nb_graph_free(g);
 }
 
+/* TF1's output_type: int32 output by hand, along each axis of a [2, 2, 2]
+ * tensor; another dtype is a dtype error naming the builder. */
+TEST(argmax_output_type) {
+    nb_graph *g = nb_graph_new();
+    /* x[i][j][k]: [[[3, -1], [0, 4]], [[5, 5], [-2, 7]]] */
+    nb_output x = cst(g, NB_FLOAT32, 3, (int64_t[]){2, 2, 2}, (double[]){3, -1, 0, 4, 5, 5, -2, 7});
+    /* axis 0 compares x[0][j][k] with x[1][j][k]: (3,5) (-1,5) (0,-2) (4,7) */
+    nb_tensor *t = eval1(g, nb_argmax_ex(g, x, 0, NB_INT32, NULL), NULL, 0);
+    check_tensor("argmax int32 axis 0", t, NB_INT32, 2, (int64_t[]){2, 2}, (double[]){1, 1, 0, 1}, 0);
+    nb_tensor_unref(t);
+    t = eval1(g, nb_argmin_ex(g, x, 0, NB_INT32, NULL), NULL, 0);
+    check_tensor("argmin int32 axis 0", t, NB_INT32, 2, (int64_t[]){2, 2}, (double[]){0, 0, 1, 0}, 0);
+    nb_tensor_unref(t);
+    /* axis 1: (3,0) (-1,4) (5,-2) (5,7) */
+    t = eval1(g, nb_argmax_ex(g, x, 1, NB_INT32, NULL), NULL, 0);
+    check_tensor("argmax int32 axis 1", t, NB_INT32, 2, (int64_t[]){2, 2}, (double[]){0, 1, 0, 1}, 0);
+    nb_tensor_unref(t);
+    /* axis -1: (3,-1) (0,4) (5,5: the first) (-2,7) */
+    t = eval1(g, nb_argmin_ex(g, x, -1, NB_INT32, NULL), NULL, 0);
+    check_tensor("argmin int32 axis -1", t, NB_INT32, 2, (int64_t[]){2, 2}, (double[]){1, 0, 0, 0}, 0);
+    nb_tensor_unref(t);
+    t = eval1(g, nb_argmax_ex(g, x, -1, NB_INT64, NULL), NULL, 0);
+    check_tensor("argmax int64 axis -1", t, NB_INT64, 2, (int64_t[]){2, 2}, (double[]){0, 1, 0, 1}, 0);
+    nb_tensor_unref(t);
+    nb_output am = nb_argmax_ex(g, x, 0, NB_INT32, "am");
+    CHECK(nb_output_dtype(am) == NB_INT32);
+    CHECK_GRAPH_OK(g);
+    nb_graph_free(g);
+
+    g = nb_graph_new();
+    x = nb_zeros(g, NB_FLOAT32, NB_SHAPE(2, 3), NULL);
+    CHECK(nb_output_is_nil(nb_argmax_ex(g, x, 1, NB_FLOAT32, NULL)));
+    CHECK_STATUS(nb_graph_status(g), NB_ERR_DTYPE);
+    CHECK_STR_CONTAINS(nb_graph_errmsg(g), "nb_argmax_ex: Value for attr 'output_type' of float is not in the list "
+                                           "of allowed values: int32, int64");
+    nb_graph_clear_error(g);
+    CHECK(nb_output_is_nil(nb_argmin_ex(g, x, 1, NB_DTYPE_INVALID, NULL)));
+    CHECK_STR_CONTAINS(nb_graph_errmsg(g), "nb_argmin_ex: Value for attr 'output_type' of an invalid dtype is not");
+    nb_graph_free(g);
+}
+
 /*** Coverage: every op of reduce.def is tested ***/
 
 /*** Prod's gradient where inputs are zero ***/

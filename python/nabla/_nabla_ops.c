@@ -22,6 +22,7 @@ enum sig {
     S_LIST,   /* (g, xs, name) */
     S_LISTAX, /* (g, xs, axis=0, name) */
     S_INT,    /* (g, x, axis, name) */
+    S_INTDT,  /* (g, x, axis, dtype, name) */
     S_INTS,   /* (g, x, ints=None, name): const int *, int n */
     S_I64,    /* (g, x, ints, name): const int64_t *, int rank */
     S_SRC,    /* (g, dtype, shape, name) */
@@ -42,6 +43,7 @@ typedef nb_output (*fn_red)(nb_graph *, nb_output, const int *, int, bool, const
 typedef nb_output (*fn_list)(nb_graph *, const nb_output *, int, const char *);
 typedef nb_output (*fn_listax)(nb_graph *, const nb_output *, int, int, const char *);
 typedef nb_output (*fn_int)(nb_graph *, nb_output, int, const char *);
+typedef nb_output (*fn_intdt)(nb_graph *, nb_output, int, nb_dtype, const char *);
 typedef nb_output (*fn_ints)(nb_graph *, nb_output, const int *, int, const char *);
 typedef nb_output (*fn_i64)(nb_graph *, nb_output, const int64_t *, int, const char *);
 typedef nb_output (*fn_src)(nb_graph *, nb_dtype, nb_shape, const char *);
@@ -62,6 +64,7 @@ typedef fn_red fn_of_S_RED;
 typedef fn_list fn_of_S_LIST;
 typedef fn_listax fn_of_S_LISTAX;
 typedef fn_int fn_of_S_INT;
+typedef fn_intdt fn_of_S_INTDT;
 typedef fn_ints fn_of_S_INTS;
 typedef fn_i64 fn_of_S_I64;
 typedef fn_src fn_of_S_SRC;
@@ -142,6 +145,8 @@ static const row rows[] = {
     /* one int */
     R(expand_dims, S_INT, "expand_dims(x, axis)"), R(argmax, S_INT, "argmax(x, axis)"),
     R(argmin, S_INT, "argmin(x, axis)"),
+    R(argmax_ex, S_INTDT, "argmax_ex(x, axis, output_type)"),
+    R(argmin_ex, S_INTDT, "argmin_ex(x, axis, output_type)"),
     /* int lists */
     R(transpose, S_INTS, "transpose(x, perm=None)"), R(squeeze, S_INTS, "squeeze(x, axes=None)"),
     R(reverse, S_INTS, "reverse(x, axes)"),
@@ -285,6 +290,19 @@ static PyObject *trampoline(PyObject *self, PyObject *args, PyObject *kw) {
         if (nbpy_check_graph(g, &x, 1) < 0) return NULL;
         nbpy_build_begin(g);
         o = ((fn_int)r->fn)(g->g, O(x), axis, name);
+        break;
+    }
+    case S_INTDT: {
+        static char *k[] = {"graph", "x", "axis", "dtype", "name", NULL};
+        int axis;
+        nb_dtype dt;
+        if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&iO&|O&", k, nbpy_graph_conv, &g,
+                                         nbpy_output_conv, &x, &axis, nbpy_dtype_conv, &dt,
+                                         nbpy_name_conv, &name))
+            return NULL;
+        if (nbpy_check_graph(g, &x, 1) < 0) return NULL;
+        nbpy_build_begin(g);
+        o = ((fn_intdt)r->fn)(g->g, O(x), axis, dt, name);
         break;
     }
     case S_INTS:

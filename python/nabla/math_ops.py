@@ -328,18 +328,17 @@ def _argfunc(cfunc, default):
             axis = dimension
         if axis is None:
             axis = 0
+        ot = _dtypes.as_dtype(output_type if output_type is not None else _dtypes.int64)
         g = _graph(input)
         x = _tensor(input, g, name="input")
-        r = cfunc(g, x, _py_int(axis, default, "axis"), name or default)
-        if output_type is not None and _dtypes.as_dtype(output_type) != _dtypes.int64:
-            r = cast(r, output_type)
-        return r
+        # the op's output_type attr, as TF1 (int32 or int64; another raises TypeError)
+        return cfunc(g, x, _py_int(axis, default, "axis"), ot.as_datatype_enum, name or default)
     op.__name__ = default
     return op
 
 
-argmax = _argfunc(_C.argmax, "ArgMax")
-argmin = _argfunc(_C.argmin, "ArgMin")
+argmax = _argfunc(_C.argmax_ex, "ArgMax")
+argmin = _argfunc(_C.argmin_ex, "ArgMin")
 arg_max = argmax
 arg_min = argmin
 

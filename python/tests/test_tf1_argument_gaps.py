@@ -272,6 +272,30 @@ def test_argmax_output_type_int32():
     np.testing.assert_array_equal(v, a.argmax(axis=1))
 
 
+def test_argmax_output_type_is_the_ops_attr():
+    # TF1 builds one ArgMax/ArgMin node whose output_type attr says int32 (no Cast)
+    a = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], np.float32)
+    with tf.Graph().as_default() as g:
+        r = tf.argmin(tf.constant(a), 0, output_type=tf.int32)
+        assert r.op.type == "ArgMin"
+        assert r.dtype == tf.int32
+        r64 = tf.argmax(tf.constant(a), 0)
+        assert r64.dtype == tf.int64
+        assert not [op for op in g.get_operations() if op.type == "Cast"]
+        with tf.Session() as s:
+            v, v64 = s.run([r, r64])
+    assert v.dtype == np.int32 and v64.dtype == np.int64
+    # columns (1, 7), (5, 0), (2, 3): min at rows 0, 1, 0; max at 1, 0, 1
+    np.testing.assert_array_equal(v, [0, 1, 0])
+    np.testing.assert_array_equal(v64, [1, 0, 1])
+
+
+def test_argmax_output_type_float_is_rejected():
+    with tf.Graph().as_default():
+        with pytest.raises(TypeError, match="output_type"):
+            tf.argmax(tf.constant([1.0, 2.0]), 0, output_type=tf.float32)
+
+
 @pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC", "reflect"])
 def test_pad_mirror_modes_match_numpy(mode):
     a = np.arange(12, dtype=np.float32).reshape(3, 4)

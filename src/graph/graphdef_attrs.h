@@ -55,6 +55,7 @@ typedef enum nbi_attr_kind {
     NBI_A_AXIS_LAST,                          /* i: attrs.axis (OneHot; TF default -1) */
     NBI_A_FIRST_N,                            /* i: attrs.ints[0] (Print; TF default -1) */
     NBI_A_SUMMARIZE,                          /* i: attrs.ints[1] (Print; TF default 3) */
+    NBI_A_MAX_IMAGES,                         /* i: attrs.ints[0] (ImageSummary; TF default 3) */
 } nbi_attr_kind;
 /* A NodeDef without one of its attrs (TF writes GraphDefs with defaults
  * stripped, and older ones lack attrs added later, as Conv2D's dilations

@@ -353,7 +353,7 @@ static AttrValue *attr_value(arena *a, const nb_op *op, nbi_attr_kind src, bool 
     case NBI_A_APPROXIMATE: return attr_bool(a, op->attrs.ints[0] != 0);
     case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4:
         return attr_int(a, op->attrs.ints[src - NBI_A_I0]);
-    case NBI_A_FIRST_N: return attr_int(a, op->attrs.ints[0]);
+    case NBI_A_FIRST_N: case NBI_A_MAX_IMAGES: return attr_int(a, op->attrs.ints[0]);
     case NBI_A_SUMMARIZE: return attr_int(a, op->attrs.ints[1]);
     case NBI_A_B0: case NBI_A_B1:
         return attr_bool(a, op->attrs.ints[src - NBI_A_B0] != 0);

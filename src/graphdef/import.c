@@ -206,20 +206,29 @@ static void apply_defaults(nb_op *op, const nbi_attr_row *rows) {
             if (op->attrs.n_ints < at + 1) op->attrs.n_ints = at + 1;
             break;
         }
+        case NBI_A_MAX_IMAGES:
+            op->attrs.ints[0] = 3;
+            if (op->attrs.n_ints < 1) op->attrs.n_ints = 1;
+            break;
         default: break; /* nabla's zero is TF's default */
         }
     }
 }
 
-/* Stores the node's attrs in op following the table; *why says what is wrong. */
-static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const char **which) {
+/* Stores the node's attrs in op following the table; *why says what is wrong
+ * (a static text, or one formatted into buf). */
+static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const char **which, char *buf,
+                        size_t cap) {
     const nbi_attr_row *rows = nbi_graphdef_attr_rows(op->type);
     apply_defaults(op, rows);
     for (int r = 0; rows[r].name; r++) {
         const AttrValue *v = find_attr(n, rows[r].name);
         *which = rows[r].name;
         if (!v) {
-            if (rows[r].kind == NBI_A_DTYPE || rows[r].kind == NBI_A_VALUE_DTYPE || rows[r].kind == NBI_A_VALUE) {
+            /* N and num_tensors have no default in TF's OpDefs: TF's importer
+             * rejects a NodeDef without them */
+            if (rows[r].kind == NBI_A_DTYPE || rows[r].kind == NBI_A_VALUE_DTYPE || rows[r].kind == NBI_A_VALUE ||
+                rows[r].kind == NBI_A_N || rows[r].kind == NBI_A_N_MINUS_1) {
                 *why = "is missing";
                 return false;
             }
@@ -309,6 +318,18 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
         case NBI_A_SEED: case NBI_A_SEED2: case NBI_A_AXIS: case NBI_A_ZERO: case NBI_A_N: case NBI_A_N_MINUS_1:
         case NBI_A_AXIS_LAST:
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
+            if (rows[r].kind == NBI_A_N || rows[r].kind == NBI_A_N_MINUS_1) {
+                /* the list input's length is the attr: TF rejects a NodeDef
+                 * whose inputs do not match it */
+                int64_t have = rows[r].kind == NBI_A_N ? op->n_inputs : op->n_inputs - 1;
+                if (v->i != have) {
+                    snprintf(buf, cap, "is %lld but the node has %d input%s%s; they must agree", (long long)v->i,
+                             op->n_inputs, op->n_inputs == 1 ? "" : "s",
+                             rows[r].kind == NBI_A_N ? "" : " (the N values and the axis)");
+                    *why = buf;
+                    return false;
+                }
+            }
             if (rows[r].kind == NBI_A_SEED) op->attrs.seed = v->i;
             if (rows[r].kind == NBI_A_SEED2) op->attrs.seed2 = v->i;
             if (rows[r].kind == NBI_A_AXIS || rows[r].kind == NBI_A_AXIS_LAST) {
@@ -369,8 +390,8 @@ static bool apply_attrs(nb_op *op, const NodeDef *n, const char **why, const cha
             else op->attrs.ints[0] = v->b;
             break;
         case NBI_A_I0: case NBI_A_I1: case NBI_A_I2: case NBI_A_I3: case NBI_A_I4:
-        case NBI_A_FIRST_N: case NBI_A_SUMMARIZE: {
-            int at = rows[r].kind == NBI_A_FIRST_N ? 0
+        case NBI_A_FIRST_N: case NBI_A_SUMMARIZE: case NBI_A_MAX_IMAGES: {
+            int at = rows[r].kind == NBI_A_FIRST_N || rows[r].kind == NBI_A_MAX_IMAGES ? 0
                    : rows[r].kind == NBI_A_SUMMARIZE ? 1 : (int)rows[r].kind - (int)NBI_A_I0;
             if (c != TENSORFLOW__ATTR_VALUE__VALUE_I) goto bad_kind;
             op->attrs.ints[at] = v->i;
@@ -481,7 +502,8 @@ static nb_status build_node(importer *im, int i) {
         }
     }
     const char *why = NULL, *which = "";
-    if (!apply_attrs(op, n, &why, &which)) {
+    char why_buf[128];
+    if (!apply_attrs(op, n, &why, &which, why_buf, sizeof why_buf)) {
         nbi_op_discard(op);
         st = imp_error(im, NB_ERR_INVALID_ARGUMENT, "node '%s' (op: '%s'): attr '%s' %s", n->name,
                        n->op, which, why);

@@ -625,6 +625,116 @@ static void maxpool_grad_f32(const geom *g, const float *x, const float *dy, flo
 static void maxpool_grad_f64(const geom *g, const double *x, const double *dy, double *dx,
                              char *scratch, size_t stride, int nt) MAXPOOL_GRAD_BODY(double)
 
+/* MaxPool and its gradient for 2x2 windows of stride 2 with no padding on top
+ * and left and every window whole (oh*2 <= h, ow*2 <= w): the pooling of
+ * almost every image network. 8 channels per vector; a later value replaces
+ * the running maximum only when strictly greater, in the window's row-major
+ * order, as in MAXPOOL_BODY and MAXPOOL_GRAD_BODY, so the results are the same
+ * bit for bit (ties and NaN included). The windows are disjoint, so the
+ * gradient writes each input element once (no zeroing pass, no scatter);
+ * inputs no window covers (the last row/column of an odd VALID size) get 0. */
+typedef float pv8f __attribute__((vector_size(32)));
+typedef int32_t pv8i __attribute__((vector_size(32)));
+typedef float pv8f_u __attribute__((vector_size(32), aligned(4), may_alias));
+
+/* Macros, not functions: passing a 32-byte vector to a function without AVX
+ * (NABLA_MARCH=x86-64-v2) changes the ABI, which -Wpsabi reports. */
+#define PLD(p) (*(const pv8f_u *)(p))
+#define PST(p, v) (*(pv8f_u *)(p) = (v))
+/* m ? a : b, lane by lane (m: all ones or all zeros) */
+#define PSEL(m, a, b) ((pv8f)(((pv8i)(a) & (m)) | ((pv8i)(b) & ~(m))))
+
+static bool pool2x2_applies(const geom *g) {
+    return g->fh == 2 && g->fw == 2 && g->sh == 2 && g->sw == 2 && g->pt == 0 && g->pl == 0 &&
+           g->oh * 2 <= g->h && g->ow * 2 <= g->w;
+}
+
+static void maxpool2x2_f32(const geom *g, const float *x, float *y) {
+    int64_t C = g->c, C8 = C - C % 8, rs = g->w * C;
+    int nt = nbi_conv_threads(g->n * g->oh);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t row = 0; row < g->n * g->oh; row++) {
+        int64_t n = row / g->oh, oy = row % g->oh;
+        const float *xr = x + (n * g->h + 2 * oy) * rs;
+        float *yr = y + row * g->ow * C;
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+            const float *p0 = xr + 2 * ox * C, *p1 = p0 + C, *p2 = p0 + rs, *p3 = p2 + C;
+            float *o = yr + ox * C;
+            int64_t c = 0;
+            for (; c < C8; c += 8) {
+                pv8f m = PLD(p0 + c), v = PLD(p1 + c);
+                m = PSEL(v > m, v, m);
+                v = PLD(p2 + c);
+                m = PSEL(v > m, v, m);
+                v = PLD(p3 + c);
+                m = PSEL(v > m, v, m);
+                PST(o + c, m);
+            }
+            for (; c < C; c++) {
+                float m = p0[c];
+                if (p1[c] > m) m = p1[c];
+                if (p2[c] > m) m = p2[c];
+                if (p3[c] > m) m = p3[c];
+                o[c] = m;
+            }
+        }
+    }
+}
+
+static void maxpool2x2_grad_f32(const geom *g, const float *x, const float *dy, float *dx) {
+    int64_t C = g->c, C8 = C - C % 8, rs = g->w * C;
+    int nt = nbi_conv_threads(g->n * g->oh);
+#pragma omp parallel num_threads(nt)
+    {
+#pragma omp for schedule(static)
+        for (int64_t row = 0; row < g->n * g->oh; row++) {
+            int64_t n = row / g->oh, oy = row % g->oh;
+            const float *xr = x + (n * g->h + 2 * oy) * rs;
+            float *dr = dx + (n * g->h + 2 * oy) * rs;
+            const float *dyr = dy + row * g->ow * C;
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                int64_t off = 2 * ox * C;
+                const float *p0 = xr + off, *p1 = p0 + C, *p2 = p0 + rs, *p3 = p2 + C, *d = dyr + ox * C;
+                float *q0 = dr + off, *q1 = q0 + C, *q2 = q0 + rs, *q3 = q2 + C;
+                int64_t c = 0;
+                for (; c < C8; c += 8) {
+                    pv8f m = PLD(p0 + c), v = PLD(p1 + c), dv = PLD(d + c);
+                    pv8i k = {0, 0, 0, 0, 0, 0, 0, 0}, gt = v > m;
+                    m = PSEL(gt, v, m), k = (gt & 1) | (k & ~gt);
+                    v = PLD(p2 + c), gt = v > m;
+                    m = PSEL(gt, v, m), k = (gt & 2) | (k & ~gt);
+                    v = PLD(p3 + c), gt = v > m;
+                    k = (gt & 3) | (k & ~gt);
+                    PST(q0 + c, (pv8f)((pv8i)dv & (k == 0)));
+                    PST(q1 + c, (pv8f)((pv8i)dv & (k == 1)));
+                    PST(q2 + c, (pv8f)((pv8i)dv & (k == 2)));
+                    PST(q3 + c, (pv8f)((pv8i)dv & (k == 3)));
+                }
+                for (; c < C; c++) {
+                    float m = p0[c];
+                    int k = 0;
+                    if (p1[c] > m) m = p1[c], k = 1;
+                    if (p2[c] > m) m = p2[c], k = 2;
+                    if (p3[c] > m) k = 3;
+                    q0[c] = k == 0 ? d[c] : 0, q1[c] = k == 1 ? d[c] : 0;
+                    q2[c] = k == 2 ? d[c] : 0, q3[c] = k == 3 ? d[c] : 0;
+                }
+            }
+            /* an odd width's last column, in both rows of the window row */
+            for (int64_t ix = 2 * g->ow; ix < g->w; ix++) {
+                memset(dr + ix * C, 0, (size_t)C * sizeof(float));
+                memset(dr + rs + ix * C, 0, (size_t)C * sizeof(float));
+            }
+        }
+        /* an odd height's last row */
+        if (g->h > 2 * g->oh) {
+#pragma omp for schedule(static)
+            for (int64_t n = 0; n < g->n; n++)
+                memset(dx + (n * g->h + 2 * g->oh) * rs, 0, (size_t)((g->h - 2 * g->oh) * rs) * sizeof(float));
+        }
+    }
+}
+
 #define AVGPOOL_BODY(T)                                                                   \
     {                                                                                     \
         int64_t C = g->c;                                                                 \
@@ -690,7 +800,8 @@ static nb_status k_pool(nbi_kctx *k) {
     int nt = nbi_conv_threads(g.n * g.oh);
     bool f32 = x->dtype == NB_FLOAT32;
     if (k->op->type == NBI_OP_MAX_POOL) {
-        if (f32) maxpool_f32(&g, x->data, y->data, nt);
+        if (f32 && pool2x2_applies(&g)) maxpool2x2_f32(&g, x->data, y->data);
+        else if (f32) maxpool_f32(&g, x->data, y->data, nt);
         else maxpool_f64(&g, x->data, y->data, nt);
     } else {
         if (f32) avgpool_f32(&g, x->data, y->data, nt);
@@ -714,6 +825,10 @@ static nb_status k_max_pool_grad(nbi_kctx *k) {
     if (dx->size == 0) return NB_OK;
     if (dy->size == 0) {
         memset(dx->data, 0, dx->nbytes);
+        return NB_OK;
+    }
+    if (x->dtype == NB_FLOAT32 && pool2x2_applies(&g)) {
+        maxpool2x2_grad_f32(&g, x->data, dy->data, dx->data);
         return NB_OK;
     }
     int nt = nbi_conv_threads(g.n);

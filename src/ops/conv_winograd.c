@@ -62,6 +62,7 @@
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v8f_u __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t v8i __attribute__((vector_size(32)));
 
 /* a * b + c, fused where the target has FMA (ISO C mode does not contract). */
 #if defined(__FMA__)
@@ -195,34 +196,49 @@ static void small_gemm(int64_t M, int64_t N, int64_t K, const float *a, int64_t 
 /*** Filter transform: U[pos][ci][co] = (G g G^T)[pos] ***/
 
 /* f: HWIO [r,r,C,O]. rotate: transform the filter of the input gradient,
- * f'[ky][kx][o][c] = f[r-1-ky][r-1-kx][c][o], into U[pos][O][C]; else U[pos][C][O]. */
+ * f'[ky][kx][o][c] = f[r-1-ky][r-1-kx][c][o], into U[pos][O][C]; else U[pos][C][O].
+ * 8 filters at a time along U's rows (C and O are multiples of 8): G g then
+ * (G g) G^T in float vectors, unrolled. */
 static inline __attribute__((always_inline)) void filter_transform_r(const int r, const float *f, int64_t C,
                                                                      int64_t O, bool rotate, float *U, int nt) {
     int64_t rows = rotate ? O : C, cols = rotate ? C : O;
-    double G[TILE][5];
+    float G[TILE][5];
     for (int j = 0; j < TILE; j++)
-        for (int k = 0; k < r; k++) G[j][k] = gmat(j, k, r);
+        for (int k = 0; k < 5; k++) G[j][k] = k < r ? (float)gmat(j, k, r) : 0.0f;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t row = 0; row < rows; row++) {
-        for (int64_t q = 0; q < cols; q++) {
-            int64_t ci = rotate ? q : row, co = rotate ? row : q;
-            double g[5][5], h[TILE][5];
+        for (int64_t q = 0; q < cols; q += 8) {
+            /* zeroed: GCC (x86-64-v2) cannot see that r = 3 reads only what it wrote */
+            v8f g[5][5] = {{{0}}}, h[TILE][5] = {{{0}}};
+#pragma GCC unroll 5
             for (int ky = 0; ky < r; ky++)
+#pragma GCC unroll 5
                 for (int kx = 0; kx < r; kx++) {
-                    int sy = rotate ? r - 1 - ky : ky, sx = rotate ? r - 1 - kx : kx;
-                    g[ky][kx] = f[((sy * r + sx) * C + ci) * O + co];
+                    if (!rotate) {
+                        g[ky][kx] = ld8(f + ((ky * r + kx) * C + row) * O + q);
+                    } else {
+                        const float *src = f + (((r - 1 - ky) * r + (r - 1 - kx)) * C + q) * O + row;
+                        g[ky][kx] = (v8f){src[0], src[O], src[2 * O], src[3 * O],
+                                          src[4 * O], src[5 * O], src[6 * O], src[7 * O]};
+                    }
                 }
+#pragma GCC unroll 6
             for (int i = 0; i < TILE; i++)
+#pragma GCC unroll 5
                 for (int kx = 0; kx < r; kx++) {
-                    double acc = 0;
-                    for (int ky = 0; ky < r; ky++) acc += G[i][ky] * g[ky][kx];
+                    v8f acc = bc8(0);
+#pragma GCC unroll 5
+                    for (int ky = 0; ky < r; ky++) acc = FMA8(bc8(G[i][ky]), g[ky][kx], acc);
                     h[i][kx] = acc;
                 }
+#pragma GCC unroll 6
             for (int i = 0; i < TILE; i++)
+#pragma GCC unroll 6
                 for (int j = 0; j < TILE; j++) {
-                    double acc = 0;
-                    for (int kx = 0; kx < r; kx++) acc += G[j][kx] * h[i][kx];
-                    U[((int64_t)(i * TILE + j) * rows + row) * cols + q] = (float)acc;
+                    v8f acc = bc8(0);
+#pragma GCC unroll 5
+                    for (int kx = 0; kx < r; kx++) acc = FMA8(bc8(G[j][kx]), h[i][kx], acc);
+                    st8(U + ((int64_t)(i * TILE + j) * rows + row) * cols + q, acc);
                 }
         }
     }
@@ -261,47 +277,47 @@ static int64_t block_tiles(int64_t c, int64_t o) {
     return tb < 12 ? 12 : tb > 120 ? 120 : tb;
 }
 
-/* Transforms the input blocks of tiles t0..t0+nb-1 into V[nb][pos][C].
- * B^T d B is done as a vertical pass (B^T down each of the block's 6 input
- * columns) then a horizontal one. Neighbouring tiles of a row overlap by 6 - m
- * columns, so the vertical results are kept in a ring of 6 column slots (slot
- * = column mod 6) in col ([C/8][6 slots][6 rows][8]): a tile that follows its
- * left neighbour transforms only its m new columns. */
-static void transform_inputs(const wgeom *g, const float *x, int64_t t0, int64_t nb, float *V, float *col) {
-    int64_t per = g->th * g->tw;
-    int64_t prev = -2; /* tile index of the last tile transformed */
+/* Transforms the input blocks of tiles t0..t0+nb-1 into V[nb][pos][C],
+ * 8 channels at a time: B^T d B as a horizontal pass (B^T along each of the
+ * tile's 6 rows) then a vertical one, every loop unrolled so that the 6x6
+ * block lives in registers and on fixed stack slots. Rows and columns outside
+ * the image read a clamped address inside it and are masked to 0 by bits, so
+ * edge tiles take the same branch-free path as inner ones. */
+static void transform_inputs(const wgeom *g, const float *x, int64_t t0, int64_t nb, float *V) {
+    int64_t per = g->th * g->tw, C = g->c;
     for (int64_t b = 0; b < nb; b++) {
         int64_t t = t0 + b, n = t / per, r = t % per, ty = r / g->tw, tx = r % g->tw;
         int64_t y0 = g->m * ty - g->pt, x0 = g->m * tx - g->pl;
-        int s0 = (int)(((x0 % TILE) + TILE) % TILE), j0 = t == prev + 1 && tx > 0 ? TILE - g->m : 0;
-        bool rows_in = y0 >= 0 && y0 + TILE <= g->h;
-        const float *xi = x + n * g->h * g->w * g->c;
-        for (int64_t c = 0; c < g->c; c += 8) {
-            float *ct = col + c * NPOS; /* this chunk's [slot][row][8] */
-            for (int j = j0; j < TILE; j++) {
-                int64_t xc = x0 + j;
-                int slot = s0 + j < TILE ? s0 + j : s0 + j - TILE;
-                v8f d[TILE], o[TILE];
-                bool col_in = xc >= 0 && xc < g->w;
-                for (int i = 0; i < TILE; i++) {
-                    int64_t y = y0 + i;
-                    d[i] = col_in && (rows_in || (y >= 0 && y < g->h)) ? ld8(xi + (y * g->w + xc) * g->c + c)
-                                                                        : bc8(0);
-                }
-                BT6(d[0], d[1], d[2], d[3], d[4], d[5], o);
-                for (int i = 0; i < TILE; i++) st8(ct + (slot * TILE + i) * 8, o[i]);
-            }
+        const float *xi = x + n * g->h * g->w * C;
+        const float *rowp[TILE];
+        int64_t coff[TILE];
+        int32_t rm[TILE], cm[TILE];
+        for (int i = 0; i < TILE; i++) {
+            int64_t y = y0 + i, xc = x0 + i;
+            bool yok = y >= 0 && y < g->h, xok = xc >= 0 && xc < g->w;
+            rowp[i] = xi + (yok ? y : 0) * g->w * C;
+            rm[i] = yok ? -1 : 0;
+            coff[i] = (xok ? xc : 0) * C;
+            cm[i] = xok ? -1 : 0;
+        }
+        float *vb = V + b * NPOS * C;
+        for (int64_t c = 0; c < C; c += 8) {
+            v8f h[TILE][TILE];
+#pragma GCC unroll 6
             for (int i = 0; i < TILE; i++) {
-                v8f h[TILE], o[TILE];
-                for (int j = 0; j < TILE; j++) {
-                    int slot = s0 + j < TILE ? s0 + j : s0 + j - TILE;
-                    h[j] = ld8(ct + (slot * TILE + i) * 8);
-                }
-                BT6(h[0], h[1], h[2], h[3], h[4], h[5], o);
-                for (int j = 0; j < TILE; j++) st8(V + (b * NPOS + i * TILE + j) * g->c + c, o[j]);
+                v8f d[TILE];
+#pragma GCC unroll 6
+                for (int j = 0; j < TILE; j++) d[j] = (v8f)((v8i)ld8(rowp[i] + coff[j] + c) & (rm[i] & cm[j]));
+                BT6(d[0], d[1], d[2], d[3], d[4], d[5], h[i]);
+            }
+#pragma GCC unroll 6
+            for (int j = 0; j < TILE; j++) {
+                v8f o[TILE];
+                BT6(h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j], o);
+#pragma GCC unroll 6
+                for (int i = 0; i < TILE; i++) st8(vb + (i * TILE + j) * C + c, o[i]);
             }
         }
-        prev = t;
     }
 }
 
@@ -349,10 +365,10 @@ static void wino_conv(const wgeom *g, const float *x, const float *U, float *y,
     int64_t T = g->n * g->th * g->tw, nblk = (T + tb - 1) / tb;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t blk = 0; blk < nblk; blk++) {
-        float *V = scratch + (int64_t)omp_get_thread_num() * (NPOS * tb * (g->c + g->o) + NPOS * g->c);
-        float *M = V + NPOS * tb * g->c, *col = M + NPOS * tb * g->o;
+        float *V = scratch + (int64_t)omp_get_thread_num() * (NPOS * tb * (g->c + g->o));
+        float *M = V + NPOS * tb * g->c;
         int64_t t0 = blk * tb, nb = t0 + tb <= T ? tb : T - t0;
-        transform_inputs(g, x, t0, nb, V, col);
+        transform_inputs(g, x, t0, nb, V);
         for (int p = 0; p < NPOS; p++)
             small_gemm(nb, g->o, g->c, V + p * g->c, NPOS * g->c, 1, U + p * g->c * g->o, g->o,
                        M + p * g->o, NPOS * g->o, false);
@@ -368,8 +384,7 @@ static nb_status run_forward(nbi_kctx *k, const wgeom *wg, const float *f, int64
     int nt = nbi_conv_threads((T + tb - 1) / tb);
     /* sizes from the filter (data: C*O*r*r floats exist) and tb tiles of output */
     size_t usz = nbi_mul_size(NPOS, nbi_mul_size((size_t)wg->c, (size_t)wg->o));
-    size_t per = add_size(nbi_mul_size(nbi_mul_size(NPOS, (size_t)tb), (size_t)(wg->c + wg->o)),
-                              nbi_mul_size(NPOS, (size_t)wg->c));
+    size_t per = nbi_mul_size(nbi_mul_size(NPOS, (size_t)tb), (size_t)(wg->c + wg->o));
     float *U = nbi_kscratch(k, nbi_mul_size(add_size(usz, nbi_mul_size((size_t)nt, per)), sizeof(float)));
     if (!U) return NB_ERR_OUT_OF_MEMORY;
     filter_transform(f, wg->r, fc, fo, rotate, U, nbi_num_threads());
@@ -462,21 +477,19 @@ nb_status nbi_wino_backprop_filter(nbi_kctx *k, const nbi_conv_geom *g, const fl
     int64_t nblk = (T + tb - 1) / tb;
     int nt = nbi_conv_threads(nblk);
     size_t acc = nbi_mul_size(NPOS, nbi_mul_size((size_t)C, (size_t)O));
-    size_t per = add_size(add_size(nbi_mul_size(nbi_mul_size(NPOS, (size_t)tb), (size_t)(C + O)), acc),
-                              nbi_mul_size(NPOS, (size_t)C));
+    size_t per = add_size(nbi_mul_size(nbi_mul_size(NPOS, (size_t)tb), (size_t)(C + O)), acc);
     float *scratch = nbi_kscratch(k, nbi_mul_size(nbi_mul_size((size_t)nt, per), sizeof(float)));
     if (!scratch) return NB_ERR_OUT_OF_MEMORY;
 #pragma omp parallel num_threads(nt)
     {
         float *V = scratch + (size_t)omp_get_thread_num() * per, *W = V + NPOS * tb * C, *Macc = W + NPOS * tb * O;
-        float *col = Macc + acc;
         bool first = true;
         /* static: a fixed share of blocks per thread, so the partial sums, and
          * the gradient, are the same on every run (for a given thread count) */
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < nblk; blk++) {
             int64_t t0 = blk * tb, nb = t0 + tb <= T ? tb : T - t0;
-            transform_inputs(&wg, x, t0, nb, V, col);
+            transform_inputs(&wg, x, t0, nb, V);
             transform_dy(&wg, dy, t0, nb, W);
             /* Macc[pos][C][O] += V[pos]^T . W[pos] */
             for (int p = 0; p < NPOS; p++)

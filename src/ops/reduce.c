@@ -469,11 +469,22 @@ const nbi_opdef nbi_opdef_MIN = {
 
 /*** ArgMax, ArgMin ***/
 
+/* The output dtype, TF's output_type attr: attrs.dtype, set by nb_argmax_ex /
+ * nb_argmin_ex or a GraphDef; unset (0) is TF's default int64. */
+static nb_dtype arg_out_type(const nb_op *op) {
+    return op->attrs.dtype == NB_DTYPE_INVALID ? NB_INT64 : op->attrs.dtype;
+}
+
 static nb_status infer_arg(nb_op *op) {
     nb_dtype dt = nbi_in_dtype(op, 0);
     if (dt == NB_BOOL) return nbi_infer_error(op, NB_ERR_DTYPE, "ArgMax/ArgMin of bool");
+    nb_dtype ot = arg_out_type(op);
+    if (ot != NB_INT32 && ot != NB_INT64)
+        return nbi_infer_error(op, NB_ERR_DTYPE,
+                               "Value for attr 'output_type' of %s is not in the list of allowed values: int32, int64",
+                               nbi_dtype_valid(ot) ? nbi_dtype_tfname(ot) : "an invalid dtype");
     if (!nbi_set_outputs(op, 1)) return NB_ERR_OUT_OF_MEMORY;
-    op->out_dtype[0] = NB_INT64;
+    op->out_dtype[0] = ot;
     const nb_shape *s = nbi_in_shape(op, 0);
     int64_t ax;
     if (s->rank < 0 || nbi_const_ints(op, 1, &ax, 1) != 1) return NB_OK;
@@ -509,7 +520,12 @@ static nb_status k_arg(nbi_kctx *k) {
         if (i < ax) outer *= x->dims[i];
         else inner *= x->dims[i];
     }
-    nb_tensor *o = nbi_kalloc(k, NB_INT64, r, od);
+    nb_dtype ot = arg_out_type(k->op);
+    if (ot == NB_INT32 && n > INT32_MAX)
+        return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
+                          "output_type is int32 but the reduction axis has %lld entries; use int64",
+                          (long long)n);
+    nb_tensor *o = nbi_kalloc(k, ot, r, od);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
     bool is_max = k->op->type == NBI_OP_ARG_MAX;
@@ -533,18 +549,19 @@ static nb_status k_arg(nbi_kctx *k) {
                 }
                 if (better) best = b; /* strict: the first of equal values wins */
             }
-            ((int64_t *)o->data)[a * inner + c] = best;
+            if (ot == NB_INT32) ((int32_t *)o->data)[a * inner + c] = (int32_t)best;
+            else ((int64_t *)o->data)[a * inner + c] = best;
         }
     return NB_OK;
 }
 
 const nbi_opdef nbi_opdef_ARG_MAX = {
     .type = "ArgMax", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_arg, .kernel = k_arg,
-    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_T_OUT0}),
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_OUT_TYPE}),
 };
 const nbi_opdef nbi_opdef_ARG_MIN = {
     .type = "ArgMin", .n_inputs = 2, .flags = NBI_NO_GRAD, .infer = infer_arg, .kernel = k_arg,
-    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_T_OUT0}),
+    .attrs = NBI_ATTRS(NBI_ATTR_T, {"Tidx", NBI_A_T_IN1}, {"output_type", NBI_A_OUT_TYPE}),
 };
 
 /*** Constructors ***/
@@ -624,21 +641,36 @@ nb_output nb_reduce_mean_t(nb_graph *g, nb_output x, nb_output axes, bool keep_d
     return reduce_t(g, NBI_OP_MEAN, x, axes, keep_dims, name);
 }
 
-static nb_output arg_ctor(nb_graph *g, int type, nb_output x, int axis, const char *name,
-                          const char *defname) {
+static nb_output arg_ctor(nb_graph *g, int type, nb_output x, int axis, nb_dtype out, const char *name,
+                          const char *defname, const char *fn) {
+    if (!nbi_graph_ok(g)) return nb_nil;
+    if (out != NB_INT32 && out != NB_INT64) {
+        nbi_graph_error(g, NB_ERR_DTYPE,
+                        "%s: Value for attr 'output_type' of %s is not in the list of allowed values: int32, int64",
+                        fn, nbi_dtype_valid(out) ? nbi_dtype_tfname(out) : "an invalid dtype");
+        return nb_nil;
+    }
     char *scope = nbi_op_scope_push(g, name, defname);
     if (!scope) return nb_nil;
     int64_t a = axis;
     nb_output d = nbi_const_ints_node(g, NB_INT32, &a, 1, true, "dimension");
     nb_name_scope_pop(g);
-    nb_output r = nbi_binary(g, type, x, d, scope, NULL);
+    nb_op *op = nbi_op_new(g, type, scope, NULL, (nb_output[]){x, d}, 2);
     nbi_free(scope);
-    return r;
+    if (!op) return nb_nil;
+    op->attrs.dtype = out;
+    return nbi_op_finish(op);
 }
 
 nb_output nb_argmax(nb_graph *g, nb_output x, int axis, const char *name) {
-    return arg_ctor(g, NBI_OP_ARG_MAX, x, axis, name, "ArgMax");
+    return arg_ctor(g, NBI_OP_ARG_MAX, x, axis, NB_INT64, name, "ArgMax", "nb_argmax");
 }
 nb_output nb_argmin(nb_graph *g, nb_output x, int axis, const char *name) {
-    return arg_ctor(g, NBI_OP_ARG_MIN, x, axis, name, "ArgMin");
+    return arg_ctor(g, NBI_OP_ARG_MIN, x, axis, NB_INT64, name, "ArgMin", "nb_argmin");
+}
+nb_output nb_argmax_ex(nb_graph *g, nb_output x, int axis, nb_dtype output_type, const char *name) {
+    return arg_ctor(g, NBI_OP_ARG_MAX, x, axis, output_type, name, "ArgMax", "nb_argmax_ex");
+}
+nb_output nb_argmin_ex(nb_graph *g, nb_output x, int axis, nb_dtype output_type, const char *name) {
+    return arg_ctor(g, NBI_OP_ARG_MIN, x, axis, output_type, name, "ArgMin", "nb_argmin_ex");
 }

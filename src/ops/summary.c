@@ -338,7 +338,7 @@ done:
 const nbi_opdef nbi_opdef_IMAGE_SUMMARY = {
     .type = "ImageSummary", .n_inputs = 2, .flags = NBI_NO_GRAD | NBI_SUMMARY | NBI_TAG_IN0,
     .infer = infer_image_summary, .kernel = k_image_summary,
-    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"max_images", NBI_A_I0}, {"bad_color", NBI_A_BAD_COLOR}),
+    .attrs = NBI_ATTRS({"T", NBI_A_T_IN1}, {"max_images", NBI_A_MAX_IMAGES}, {"bad_color", NBI_A_BAD_COLOR}),
 };
 
 const nbi_opdef nbi_opdef_SCALAR_SUMMARY = {
