@@ -2080,6 +2080,15 @@ typedef struct nb_dist_stats {
     int64_t overlap_allreduces, overlap_started, overlap_finished;
 } nb_dist_stats;
 void nb_dist_get_stats(nb_dist_stats *stats);
+/** The overlapped all-reduce requests of this process started
+ *  (NablaAllreduceStart) and not yet waited for (NablaAllreduceWait): 0
+ *  between complete training steps. A run that ends between a Start and its
+ *  Wait (it failed, or fetched only the handle) leaves its request (a copy of
+ *  the bucket); the next run of the same Start op replaces it (frees it once
+ *  its all-reduce, which every rank makes, is done), so at most one such
+ *  request per Start op stays. All remaining ones are freed by
+ *  nb_dist_finalize. 0 before nb_dist_init. */
+int64_t nb_dist_pending_allreduces(void);
 
 /** All-reduce (op): y = the elementwise sum over ranks of x (Average: divided
  *  by size). Same shape and dtype; every rank gets the same bits. Sum takes
@@ -2091,7 +2100,7 @@ void nb_dist_get_stats(nb_dist_stats *stats);
 nb_output nb_dist_allreduce(nb_graph *g, nb_output x, nb_dist_reduce op, const char *name);
 /** One all-reduce of n tensors of one dtype packed into one buffer
  *  (HorovodGroupedAllreduce); ys[i] is nb_dist_allreduce(xs[i]), the same bits.
- *  ys[i] nil on error. */
+ *  ys[i] nil on error; ys NULL: NB_ERR_INVALID_ARGUMENT on g, nothing written. */
 void nb_dist_grouped_allreduce(nb_graph *g, const nb_output *xs, int n, nb_dist_reduce op,
                                const char *name, nb_output *ys);
 /** y = rank 0's x on every rank (shapes must match across ranks). No
