@@ -2118,6 +2118,19 @@ nb_output nb_dist_allgather(nb_graph *g, nb_output x, const char *name);
  *  "DistributedOptimizer". Then nb_optimizer_apply_gradients works unchanged. */
 void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
                                nb_dist_reduce op, nb_output *grads);
+/** nb_dist_compute_gradients without an optimizer: grads[i] = d loss / d
+ *  vars[i] (nb_gradients; nil where unconnected), all-reduced with op exactly
+ *  as nb_dist_compute_gradients does it, by the same code: overlapped buckets
+ *  (NablaAllreduceStart/Wait) when nb_dist_get_overlap() > 0, else
+ *  HorovodAllreduce / HorovodGroupedAllreduce after the backward pass, fused
+ *  per the fusion threshold; under the scope "DistributedOptimizer". Python's
+ *  nabla.distributed.DistributedOptimizer uses it (every nabla optimizer's
+ *  compute_gradients is nb_gradients). grads: caller's array of n_vars.
+ *  Errors (on loss's graph, grads all nil): a vars[i] that is not a variable,
+ *  n_vars < 0 or vars NULL with n_vars > 0 (NB_ERR_INVALID_ARGUMENT). loss nil
+ *  or grads NULL: nothing is done. */
+void nb_dist_gradients(nb_output loss, const nb_output *vars, int n_vars, nb_dist_reduce op,
+                       nb_output *grads);
 /** minimize with nb_dist_compute_gradients (vars NULL/0: all trainable). */
 nb_output nb_dist_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
                            nb_dist_reduce op, nb_output global_step);

@@ -1350,16 +1350,34 @@ out:
 
 /*** Distributed optimizer ***/
 
-void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
-                               nb_dist_reduce op, nb_output *grads) {
-    if (D.overlap > 0 && opt && grads && loss.op && n_vars >= 0 && (vars || n_vars == 0)) {
-        if (nbi_graph_ok(loss.op->graph))
-            compute_gradients_overlapped(loss.op->graph, loss, vars, n_vars, op, grads);
+/* The one implementation of the distributed gradients, behind both
+ * nb_dist_compute_gradients (C) and nb_dist_gradients (C, and Python's
+ * DistributedOptimizer through python/nabla/_nabla_dist.c). opt NULL: the
+ * plain backward pass (nb_gradients, which is what every optimizer's
+ * compute_gradients is). */
+static void dist_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                           nb_dist_reduce op, nb_output *grads) {
+    if (!grads || !loss.op) return;
+    nb_graph *g = loss.op->graph;
+    if (n_vars < 0 || (!vars && n_vars > 0)) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "distributed gradients: bad variable list (%d)", n_vars);
         return;
     }
-    nb_optimizer_compute_gradients(opt, loss, vars, n_vars, grads);
-    if (!loss.op) return;
-    nb_graph *g = loss.op->graph;
+    if (D.overlap > 0) {
+        if (nbi_graph_ok(g)) compute_gradients_overlapped(g, loss, vars, n_vars, op, grads);
+        return;
+    }
+    if (opt) {
+        nb_optimizer_compute_gradients(opt, loss, vars, n_vars, grads);
+    } else {
+        for (int i = 0; i < n_vars; i++)
+            if (!nb_variable_op(vars[i])) {
+                nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "'%s' is not a variable",
+                                vars[i].op ? vars[i].op->name : "(nil)");
+                return;
+            }
+        nb_gradients(g, &loss, 1, vars, n_vars, NULL, grads);
+    }
     if (!nbi_graph_ok(g)) return;
     /* Gradients come in variable order; the last layer's are made first by the
      * backward pass, so walk from the last variable: groups form in the order
@@ -1416,6 +1434,17 @@ void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_outpu
     }
     nb_name_scope_pop(g);
     free(members), free(xs), free(ys);
+}
+
+void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                               nb_dist_reduce op, nb_output *grads) {
+    if (!opt) return; /* as nb_optimizer_compute_gradients */
+    dist_gradients(opt, loss, vars, n_vars, op, grads);
+}
+
+void nb_dist_gradients(nb_output loss, const nb_output *vars, int n_vars, nb_dist_reduce op,
+                       nb_output *grads) {
+    dist_gradients(NULL, loss, vars, n_vars, op, grads);
 }
 
 nb_output nb_dist_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,

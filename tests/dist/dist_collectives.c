@@ -393,6 +393,42 @@ TEST(start_does_not_wait_for_a_running_allreduce) {
     nb_graph_free(m.g);
 }
 
+/* nb_dist_gradients (Python's DistributedOptimizer's entry): the gradient of
+ * sum(w * w), 2 w, summed over ranks by hand, overlapped (Start/Wait) and
+ * blocking (HorovodAllreduce); a non-variable in vars fails naming it. */
+TEST(dist_gradients_without_an_optimizer) {
+    for (int ov = 0; ov < 2; ov++) {
+        nb_graph *g = nb_graph_new();
+        nb_tensor *x0 = input_of(NB_FLOAT64, R, 5);
+        nb_output w = nb_variable(g, nb_constant(g, x0, NULL), "w");
+        nb_tensor_unref(x0);
+        nb_output loss = nb_reduce_sum(g, nb_multiply(g, w, w, NULL), NULL, 0, false, "loss");
+        nb_dist_set_overlap(ov ? 1 << 20 : 0);
+        nb_output grad = nb_nil;
+        nb_dist_gradients(loss, &w, 1, NB_DIST_SUM, &grad);
+        CHECK_GRAPH_OK(g);
+        CHECK(grad.op && !strcmp(nb_op_type(grad.op), ov ? "NablaAllreduceWait" : "HorovodAllreduce"));
+        nb_output init = nb_global_variables_initializer(g);
+        nb_session *s = nb_session_new(g);
+        CHECK(nb_session_run(s, NULL, 0, &init, 1, NULL) == NB_OK);
+        nb_tensor *t = nb_session_eval(s, grad, NULL, 0);
+        if (!t) FAILF("rank %d: %s", R, nb_session_errmsg(s));
+        for (int64_t i = 0; t && i < 5; i++) {
+            double want = 0;
+            for (int r = 0; r < N; r++) want += 2 * (val(r, i) / 4);
+            CHECK(((double *)nb_tensor_data(t))[i] == want);
+        }
+        nb_tensor_unref(t);
+        nb_session_free(s);
+        nb_output bad = nb_nil;
+        nb_dist_gradients(loss, &loss, 1, NB_DIST_SUM, &bad);
+        CHECK(nb_graph_status(g) == NB_ERR_INVALID_ARGUMENT);
+        CHECK_STR_CONTAINS(nb_graph_errmsg(g), "'loss' is not a variable");
+        nb_graph_free(g);
+    }
+    nb_dist_set_overlap(1 << 20);
+}
+
 /* nb_dist_grouped_allreduce with ys NULL: an error on the graph, no crash. */
 TEST(grouped_allreduce_null_ys) {
     nb_graph *g = nb_graph_new();
