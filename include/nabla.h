@@ -2095,6 +2095,15 @@ typedef struct nb_dist_stats {
     int64_t overlap_allreduces, overlap_started, overlap_finished;
 } nb_dist_stats;
 void nb_dist_get_stats(nb_dist_stats *stats);
+/** The overlapped all-reduce requests of this process started
+ *  (NablaAllreduceStart) and not yet waited for (NablaAllreduceWait): 0
+ *  between complete training steps. A run that ends between a Start and its
+ *  Wait (it failed, or fetched only the handle) leaves its request (a copy of
+ *  the bucket); the next run of the same Start op replaces it (frees it once
+ *  its all-reduce, which every rank makes, is done), so at most one such
+ *  request per Start op stays. All remaining ones are freed by
+ *  nb_dist_finalize. 0 before nb_dist_init. */
+int64_t nb_dist_pending_allreduces(void);
 
 /** All-reduce (op): y = the elementwise sum over ranks of x (Average: divided
  *  by size). Same shape and dtype; every rank gets the same bits. Sum takes
@@ -2106,7 +2115,7 @@ void nb_dist_get_stats(nb_dist_stats *stats);
 nb_output nb_dist_allreduce(nb_graph *g, nb_output x, nb_dist_reduce op, const char *name);
 /** One all-reduce of n tensors of one dtype packed into one buffer
  *  (HorovodGroupedAllreduce); ys[i] is nb_dist_allreduce(xs[i]), the same bits.
- *  ys[i] nil on error. */
+ *  ys[i] nil on error; ys NULL: NB_ERR_INVALID_ARGUMENT on g, nothing written. */
 void nb_dist_grouped_allreduce(nb_graph *g, const nb_output *xs, int n, nb_dist_reduce op,
                                const char *name, nb_output *ys);
 /** y = rank 0's x on every rank (shapes must match across ranks). No
@@ -2124,6 +2133,19 @@ nb_output nb_dist_allgather(nb_graph *g, nb_output x, const char *name);
  *  "DistributedOptimizer". Then nb_optimizer_apply_gradients works unchanged. */
 void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
                                nb_dist_reduce op, nb_output *grads);
+/** nb_dist_compute_gradients without an optimizer: grads[i] = d loss / d
+ *  vars[i] (nb_gradients; nil where unconnected), all-reduced with op exactly
+ *  as nb_dist_compute_gradients does it, by the same code: overlapped buckets
+ *  (NablaAllreduceStart/Wait) when nb_dist_get_overlap() > 0, else
+ *  HorovodAllreduce / HorovodGroupedAllreduce after the backward pass, fused
+ *  per the fusion threshold; under the scope "DistributedOptimizer". Python's
+ *  nabla.distributed.DistributedOptimizer uses it (every nabla optimizer's
+ *  compute_gradients is nb_gradients). grads: caller's array of n_vars.
+ *  Errors (on loss's graph, grads all nil): a vars[i] that is not a variable,
+ *  n_vars < 0 or vars NULL with n_vars > 0 (NB_ERR_INVALID_ARGUMENT). loss nil
+ *  or grads NULL: nothing is done. */
+void nb_dist_gradients(nb_output loss, const nb_output *vars, int n_vars, nb_dist_reduce op,
+                       nb_output *grads);
 /** minimize with nb_dist_compute_gradients (vars NULL/0: all trainable). */
 nb_output nb_dist_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
                            nb_dist_reduce op, nb_output global_step);

@@ -198,6 +198,65 @@ out:
 #endif
 }
 
+/* dist_gradients(graph, loss, vars, op=0) -> [Output or None]: nb_dist_gradients,
+ * the C distributed optimizer's gradients (fusion and overlap). */
+static PyObject *d_gradients(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *k[] = {"graph", "loss", "vars", "op", NULL};
+    NbpyGraph *g;
+    NbpyOutput *loss;
+    nbpy_outs vs;
+    int op = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&O&|O&:dist_gradients", k, nbpy_graph_conv, &g,
+                                     nbpy_output_conv, &loss, nbpy_outs_conv, &vs, reduce_conv, &op))
+        return NULL;
+#ifdef NBPY_HAVE_DIST
+    PyObject *res = NULL;
+    nb_output *gr = NULL;
+    if (nbpy_check_graph(g, &loss, 1) < 0 || nbpy_check_graph_outs(g, &vs) < 0) goto out;
+    gr = PyMem_Calloc((size_t)vs.n + 1, sizeof *gr);
+    if (!gr) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    nbpy_build_begin(g);
+    nb_dist_gradients(O(loss), vs.v, vs.n, (nb_dist_reduce)op, gr);
+    if (nbpy_build_end(g) == 0) res = nbpy_outputs_list(g, gr, vs.n);
+out:
+    PyMem_Free(gr);
+    nbpy_outs_clear(&vs);
+    return res;
+#else
+    nbpy_outs_clear(&vs);
+    return unavailable();
+#endif
+}
+
+static PyObject *d_set_overlap(PyObject *self, PyObject *arg) {
+    (void)self;
+    long long b = PyLong_AsLongLong(arg);
+    if (b == -1 && PyErr_Occurred()) return NULL;
+    if (b < 0) {
+        PyErr_SetString(PyExc_ValueError, "overlap bucket must be >= 0 bytes");
+        return NULL;
+    }
+#ifdef NBPY_HAVE_DIST
+    nb_dist_set_overlap((size_t)b);
+    Py_RETURN_NONE;
+#else
+    return unavailable();
+#endif
+}
+
+static PyObject *d_get_overlap(PyObject *self, PyObject *unused) {
+    (void)self, (void)unused;
+#ifdef NBPY_HAVE_DIST
+    return PyLong_FromSize_t(nb_dist_get_overlap());
+#else
+    return unavailable();
+#endif
+}
+
 /* dist_broadcast(graph, x, name=None) (self 0) / dist_allgather (self 1) */
 static PyObject *d_bcast_gather(PyObject *self, PyObject *args, PyObject *kw) {
     static char *k[] = {"graph", "x", "name", NULL};
@@ -444,6 +503,10 @@ static PyMethodDef dist_methods[] = {
     {"dist_get_timeout", d_get_timeout, METH_NOARGS, "nb_dist_get_timeout()"},
     {"dist_set_fusion_threshold", d_set_fusion, METH_O, "nb_dist_set_fusion_threshold(bytes)"},
     {"dist_get_fusion_threshold", d_get_fusion, METH_NOARGS, "nb_dist_get_fusion_threshold()"},
+    {"dist_gradients", F(d_gradients), KW,
+     "dist_gradients(graph, loss, vars, op=0) -> [Output or None] (nb_dist_gradients)"},
+    {"dist_set_overlap", d_set_overlap, METH_O, "nb_dist_set_overlap(bucket_bytes)"},
+    {"dist_get_overlap", d_get_overlap, METH_NOARGS, "nb_dist_get_overlap()"},
     {"dist_allreduce", F(d_allreduce), KW, "dist_allreduce(graph, x, op=0 (Average) | 1 (Sum), name=None)"},
     {"dist_grouped_allreduce", F(d_grouped_allreduce), KW,
      "dist_grouped_allreduce(graph, xs, op=0, name=None) -> [Output]"},

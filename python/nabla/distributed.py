@@ -237,52 +237,39 @@ class BroadcastGlobalVariablesHook(object):
         session.run(self.bcast_op)
 
 
-def _nbytes(v):
-    """Bytes of a variable from its static shape (None if not fully known)."""
-    n = v.shape.num_elements()
-    if n is None:
-        return None
-    return n * v.dtype.size
+def set_overlap(nbytes):
+    """nabla: the overlap of the gradients' all-reduce with the backward pass
+    (nb_dist_set_overlap): buckets of at most this many bytes are all-reduced
+    by a communication thread while the backward pass goes on (default
+    max(1 MiB, size() x 64 KiB), or NABLA_DIST_OVERLAP); 0: no overlap, the
+    all-reduce ops run after the backward pass. The same bits either way."""
+    _C.dist_set_overlap(int(nbytes))
 
 
-def _allreduce_grads(grads_and_vars, op, name_scope):
-    """All-reduces each gradient, fused as nb_dist_compute_gradients fuses them:
-    walking from the last variable (the order the backward pass makes them),
-    consecutive gradients of one dtype join a group while its bytes stay within
-    the fusion threshold; a group of one is a plain HorovodAllreduce."""
-    gv = list(grads_and_vars)
-    todo = [i for i, (gr, _) in enumerate(gv) if gr is not None]
-    if not todo:
-        return gv
-    g = _graph_for(*[gv[i][0] for i in todo])
-    limit = get_fusion_threshold()
-    grads = [None if gr is None else _m._tensor(gr, g) for gr, _ in gv]
-    from .framework import name_scope as _ns
-    with g.as_default(), _ns(name_scope):
-        k = len(todo) - 1
-        while k >= 0:
-            dt = grads[todo[k]].dtype
-            members, nbytes = [], 0
-            while k >= 0:
-                i = todo[k]
-                b = _nbytes(gv[i][1])
-                if grads[i].dtype != dt or b is None or (members and nbytes + b > limit):
-                    break
-                nbytes += b
-                members.append(i)
-                k -= 1
-                if len(members) == 1 and b > limit:
-                    break
-            if not members:  # unknown size: alone
-                members.append(todo[k])
-                k -= 1
-            if len(members) == 1:
-                grads[members[0]] = _C.dist_allreduce(g, grads[members[0]], op)
-            else:
-                ys = _C.dist_grouped_allreduce(g, [grads[i] for i in members], op)
-                for i, y in zip(members, ys):
-                    grads[i] = y
-    return [(grads[i], v) for i, (_, v) in enumerate(gv)]
+def get_overlap():
+    """The overlap bucket in force in bytes (0: no overlap)."""
+    return _C.dist_get_overlap()
+
+
+def _distributed_gradients(optimizer, loss, var_list, grad_loss, op):
+    """(gradient, variable) pairs of loss, all-reduced by libnabla_dist's
+    nb_dist_gradients: the C distributed optimizer's own code (fusion per
+    set_fusion_threshold, overlap per set_overlap), not a copy of it. The
+    variables are optimizer's choice (var_list or the trainable ones), and the
+    backward pass is nb_gradients, which is what every nabla.train optimizer's
+    compute_gradients builds."""
+    if grad_loss is not None:
+        raise NotImplementedError("nabla.distributed.DistributedOptimizer: grad_loss=%r is not "
+                                  "supported" % (grad_loss,))
+    if callable(loss):
+        loss = loss()
+    g = _graph_for(loss)
+    loss = _m._tensor(loss, g)
+    vs = optimizer._vars(g, var_list)
+    if not vs:
+        raise ValueError("No variables to optimize.")
+    grads = _C.dist_gradients(g, loss, [_train._out(v) for v in vs], op)
+    return list(zip(grads, vs))
 
 
 class DistributedOptimizer(_train.Optimizer):
@@ -292,8 +279,12 @@ class DistributedOptimizer(_train.Optimizer):
     equal share; Sum for a loss already divided by the global batch), fused per
     set_fusion_threshold, under the name scope "DistributedOptimizer";
     apply_gradients is the wrapped optimizer's, so every nabla.train optimizer
-    works unchanged. With size() == 1 (one process, or before init()) the
-    gradients are returned as they are, as Horovod does."""
+    works unchanged. The gradients and their all-reduce are built by
+    libnabla_dist (nb_dist_gradients, the code of the C API's
+    nb_dist_compute_gradients), so the all-reduce of each bucket overlaps the
+    backward pass of the layers below (set_overlap). With size() == 1 (one
+    process, or before init()) the gradients are returned as they are, as
+    Horovod does."""
 
     def __init__(self, optimizer, name=None, use_locking=False, device_dense='',
                  device_sparse='', compression=None, sparse_as_dense=False,
@@ -312,11 +303,11 @@ class DistributedOptimizer(_train.Optimizer):
         _train.Optimizer.__init__(self, use_locking,
                                   name or "Distributed" + optimizer.get_name())
 
-    def compute_gradients(self, *args, **kwargs):
-        gv = self._optimizer.compute_gradients(*args, **kwargs)
+    def compute_gradients(self, loss, var_list=None, gate_gradients=1, aggregation_method=None,
+                          colocate_gradients_with_ops=False, grad_loss=None):
         if _C.dist_size() == 1:  # as Horovod: one process (or before init) needs no all-reduce
-            return gv
-        return _allreduce_grads(gv, self._op, "DistributedOptimizer")
+            return self._optimizer.compute_gradients(loss, var_list=var_list, grad_loss=grad_loss)
+        return _distributed_gradients(self._optimizer, loss, var_list, grad_loss, self._op)
 
     def apply_gradients(self, *args, **kwargs):
         return self._optimizer.apply_gradients(*args, **kwargs)
@@ -398,6 +389,7 @@ __all__ = ["init", "shutdown", "abort", "is_initialized", "rank", "size", "local
            "mpi_threads_supported", "Average", "Sum", "allreduce", "grouped_allreduce",
            "broadcast", "allgather", "broadcast_global_variables", "broadcast_variables",
            "BroadcastGlobalVariablesHook", "DistributedOptimizer", "set_timeout",
-           "get_timeout", "set_fusion_threshold", "get_fusion_threshold", "allreduce_value",
+           "get_timeout", "set_fusion_threshold", "get_fusion_threshold", "set_overlap",
+           "get_overlap", "allreduce_value",
            "barrier", "shard_permutation", "shard_rows", "idx_header", "read_idx_rows",
            "csv_num_rows", "read_csv_rows"]

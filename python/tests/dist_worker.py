@@ -34,8 +34,25 @@ def init_values(seed):
     return [rs.uniform(-0.5, 0.5, s).astype(np.float32) for s in ((IN, HID), (HID,), (HID, OUT), (OUT,))]
 
 
-def train(opt_name, B, uneven, rank, size, distributed, fusion=None):
-    """Final weights after STEPS steps of opt_name on this rank's share."""
+def train(opt_name, B, uneven, rank, size, distributed, fusion=None, overlap=None, starts=None):
+    """Final weights after STEPS steps of opt_name on this rank's share (the
+    fusion threshold / overlap bucket set for this graph, then restored);
+    starts (a list) gets the number of NablaAllreduceStart ops of the graph."""
+    if distributed:
+        old = (hvd.get_fusion_threshold(), hvd.get_overlap())
+        try:
+            if fusion is not None:
+                hvd.set_fusion_threshold(fusion)
+            if overlap is not None:
+                hvd.set_overlap(overlap)
+            return _train(opt_name, B, uneven, rank, size, True, starts)
+        finally:
+            hvd.set_fusion_threshold(old[0])
+            hvd.set_overlap(old[1])
+    return _train(opt_name, B, uneven, rank, size, False, starts)
+
+
+def _train(opt_name, B, uneven, rank, size, distributed, starts):
     g = tf.Graph()
     with g.as_default():
         # rank 0 (and the reference) start from seed 0, the others elsewhere:
@@ -51,12 +68,12 @@ def train(opt_name, B, uneven, rank, size, distributed, fusion=None):
                 "momentum": lambda: tf.train.MomentumOptimizer(0.2, 0.9),
                 "adam": lambda: tf.train.AdamOptimizer(0.05)}[opt_name]()
         if distributed:
-            if fusion is not None:
-                hvd.set_fusion_threshold(fusion)
             opt = hvd.DistributedOptimizer(base, op=hvd.Sum if uneven else hvd.Average)
         else:
             opt = base
         step = opt.minimize(loss)
+        if starts is not None:
+            starts.append(sum(op.type == "NablaAllreduceStart" for op in g.get_operations()))
         bcast = hvd.broadcast_global_variables(0) if distributed else None
         X, Y = data(B)
         lo, hi = B * rank // size, B * (rank + 1) // size
@@ -143,11 +160,15 @@ def main():
     elif mode == "train":
         B, uneven = int(sys.argv[3]), sys.argv[4] == "1"
         res = {}
+        starts = []
         for name in ("gd", "momentum", "adam"):
-            for k, w in enumerate(train(name, B, uneven, rank, size, True)):
+            for k, w in enumerate(train(name, B, uneven, rank, size, True, starts=starts)):
                 res["%s_%d" % (name, k)] = w
-        for k, w in enumerate(train("gd", B, uneven, rank, size, True, fusion=0)):
+        for k, w in enumerate(train("gd", B, uneven, rank, size, True, fusion=0, starts=starts)):
             res["gd_unfused_%d" % k] = w
+        for k, w in enumerate(train("gd", B, uneven, rank, size, True, overlap=0, starts=starts)):
+            res["gd_blocking_%d" % k] = w
+        res["starts"] = np.array(starts, np.int64)
         np.savez(os.path.join(out, "w.%d.npz" % rank), **res)
     else:
         raise SystemExit("unknown mode " + mode)

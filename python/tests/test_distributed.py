@@ -96,13 +96,21 @@ def test_n_ranks_equal_one_process_after_20_steps(tmp_path, n, B, uneven):
                 assert w[r]["%s_%d" % (name, k)].tobytes() == got.tobytes(), (name, k, r)
     for k in range(4):                               # fusion off: the same bits
         assert w[0]["gd_unfused_%d" % k].tobytes() == w[0]["gd_%d" % k].tobytes()
+    for k in range(4):                               # overlap off (blocking ops): the same bits
+        assert w[0]["gd_blocking_%d" % k].tobytes() == w[0]["gd_%d" % k].tobytes()
+    # the overlapped path ran: the 4 small gradients (< 1 MiB) are one bucket, one
+    # NablaAllreduceStart; fusion 0: one per variable; overlap 0: none
+    assert list(w[0]["starts"]) == [1, 1, 1, 4, 0]
 
 
 def test_distributed_optimizer_graph_names_its_collectives():
     """With one process the wrapper returns the wrapped optimizer's gradients
-    (as Horovod); with several, the all-reduce ops go under
-    DistributedOptimizer/, fused into one HorovodGroupedAllreduce for small
-    float32 gradients (the graph is built here without running it)."""
+    (as Horovod); with several, the gradients are built by libnabla_dist's
+    nb_dist_gradients (built here in one process through the same private
+    entry point, without running it): overlapped, one NablaAllreduceStart and
+    Wait per bucket under DistributedOptimizer/; with overlap 0, blocking ops
+    fused into one HorovodGroupedAllreduce for small float32 gradients, or one
+    HorovodAllreduce each with fusion 0."""
     if not _C.dist_available():
         return test_without_mpi_the_module_says_so()
     w = tf.Variable(np.ones((3, 2), np.float32))
@@ -110,20 +118,32 @@ def test_distributed_optimizer_graph_names_its_collectives():
     loss = tf.reduce_sum(tf.matmul(tf.ones([4, 3]), w) + b)
     gv = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1)).compute_gradients(loss)
     assert len(gv) == 2 and all(g is not None for g, _ in gv)
-    assert not any(op.type.startswith("Horovod") for op in tf.get_default_graph().get_operations())
-    plain = tf.train.GradientDescentOptimizer(0.1).compute_gradients(loss)
-    old = hvd.get_fusion_threshold()
+    assert not any(op.type.startswith(("Horovod", "Nabla"))
+                   for op in tf.get_default_graph().get_operations())
+    opt = tf.train.GradientDescentOptimizer(0.1)
+    old = (hvd.get_fusion_threshold(), hvd.get_overlap())
     try:
+        hvd.set_overlap(1 << 20)
+        over = hvd._distributed_gradients(opt, loss, None, None, hvd.Average)
+        assert [v.name for _, v in over] == [v.name for _, v in gv]
+        assert [g.op.type for g, _ in over] == ["NablaAllreduceWait"] * 2
+        assert over[0][0].op.name == over[1][0].op.name  # one bucket
+        assert over[0][0].op.name.startswith("DistributedOptimizer/")
+        assert over[0][0].op.inputs[0].op.type == "NablaAllreduceStart"
+        hvd.set_overlap(0)
         hvd.set_fusion_threshold(1 << 20)
-        fused = hvd._allreduce_grads(plain, hvd.Average, "DistributedOptimizer")
+        fused = hvd._distributed_gradients(opt, loss, None, None, hvd.Average)
         assert [g.op.type for g, _ in fused] == ["HorovodGroupedAllreduce"] * 2
-        assert all(g.op.name.startswith("DistributedOptimizer/") for g, _ in fused)
+        # (a second scope of that name in one graph is made unique, as TF does)
+        assert all(g.op.name.startswith("DistributedOptimizer_1/") for g, _ in fused)
         hvd.set_fusion_threshold(0)
-        alone = hvd._allreduce_grads(plain, hvd.Average, "DistributedOptimizer")
+        alone = hvd._distributed_gradients(opt, loss, None, None, hvd.Average)
         assert [g.op.type for g, _ in alone] == ["HorovodAllreduce"] * 2
-        assert [g.op.inputs[0] for g, _ in alone] == [g for g, _ in plain]
+        with pytest.raises(NotImplementedError):
+            hvd._distributed_gradients(opt, loss, None, tf.ones([]), hvd.Average)
     finally:
-        hvd.set_fusion_threshold(old)
+        hvd.set_fusion_threshold(old[0])
+        hvd.set_overlap(old[1])
 
 
 # ---------------------------------------------------------------- data shards

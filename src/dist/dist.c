@@ -52,22 +52,36 @@ enum { K_ALLREDUCE = 1, K_BROADCAST, K_ALLGATHER, K_VARCHECK };
 #define HDR_N (5 + NB_MAX_RANK)       /* kind, dtype, count, reduce op, rank, dims */
 #define RING_SEG_BYTES ((size_t)1 << 20) /* pipelined ring all-reduce: segment */
 
+/* The settings and the state flags are read by the communication thread and
+ * by Start kernels without the MPI mutex while a program may set them from
+ * another thread (nb_dist_set_*), so they are C11 atomics (plain accesses of
+ * an _Atomic object are atomic, sequentially consistent). broken_msg is
+ * written once, under mu, before broken is set (mark_broken), and read only
+ * after broken was seen true. */
 static struct {
-    bool up, we_init_mpi, broken;
+    atomic_bool up, broken;
+    bool we_init_mpi;
     MPI_Comm comm;
     int rank, size, local_rank, local_size;
-    double timeout;
-    size_t fusion, overlap;
-    bool overlap_auto;        /* no size set: buckets of max(overlap, size * overlap_per_rank) */
-    size_t overlap_per_rank;
-    bool spin_yield;   /* more ranks on this node than cores: yield while spinning */
-    int ring_ranks;    /* the pipelined ring all-reduce from this many ranks ... */
-    size_t ring_bytes; /* ... and this many bytes */
+    _Atomic double timeout;
+    atomic_size_t fusion, overlap;
+    atomic_bool overlap_auto; /* no size set: buckets of max(overlap, size * overlap_per_rank) */
+    atomic_size_t overlap_per_rank;
+    bool spin_yield;          /* more ranks on this node than cores: yield while spinning */
+    atomic_int ring_ranks;    /* the pipelined ring all-reduce from this many ranks ... */
+    atomic_size_t ring_bytes; /* ... and this many bytes */
     char broken_msg[400];
 } D = {.timeout = 120.0, .fusion = (size_t)64 << 20, .overlap = (size_t)1 << 20, .overlap_auto = true,
        .overlap_per_rank = (size_t)64 << 10, .ring_ranks = 8,
        .ring_bytes = (size_t)1 << 20};
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* every MPI call is made holding it */
+
+/* Marks the runtime broken with msg (mu held); the first failure's message stays. */
+static void mark_broken(const char *msg) {
+    if (atomic_load(&D.broken)) return;
+    snprintf(D.broken_msg, sizeof D.broken_msg, "%s", msg);
+    atomic_store(&D.broken, true);
+}
 
 /* The communication thread (see "Overlap" below). waits_entered counts
  * NablaAllreduceWait kernels entered; hurry, those blocked right now. */
@@ -98,6 +112,40 @@ static int cores_of_node(MPI_Comm local) {
 }
 
 /*** Waiting with a deadline ***/
+
+/* Cancels the live requests of req[0..n) and completes them: a cancelled
+ * request, or one that completed meanwhile, is finished with MPI_Test (which
+ * frees it) and no longer touches its buffer. Open MPI cannot cancel a send,
+ * nor a receive already matched to a message in transit; such a request is
+ * polled for up to 1 s and then released with MPI_Request_free, and MPI may
+ * still read or write its buffer if the peer comes back. That only happens
+ * after a failure, when the runtime is broken (every later collective fails
+ * at once) and the program is expected to end the job (nb_dist_abort): the
+ * buffers of a failed collective are not guaranteed to be left alone. */
+static void cancel_requests(int n, MPI_Request *req) {
+    for (int i = 0; i < n; i++)
+        if (req[i] != MPI_REQUEST_NULL) MPI_Cancel(&req[i]);
+    double t0 = MPI_Wtime();
+    for (;;) {
+        bool left = false;
+        for (int i = 0; i < n; i++) {
+            if (req[i] == MPI_REQUEST_NULL) continue;
+            int done = 0;
+            if (MPI_Test(&req[i], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS || done) {
+                if (req[i] != MPI_REQUEST_NULL) MPI_Request_free(&req[i]);
+                req[i] = MPI_REQUEST_NULL;
+            } else {
+                left = true;
+            }
+        }
+        if (!left) return;
+        if (MPI_Wtime() - t0 > 1.0) break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < n; i++)
+        if (req[i] != MPI_REQUEST_NULL) MPI_Request_free(&req[i]);
+}
 
 /* Waits for n requests; peer[i] is the rank request i talks to. On failure
  * fills msg (naming the ranks that did not answer), cancels what is left and
@@ -167,10 +215,8 @@ static bool wait_all(int n, MPI_Request *req, const int *peer, const char *what,
         }
     }
     if (!ok) {
-        for (int i = 0; i < n; i++)
-            if (req[i] != MPI_REQUEST_NULL) MPI_Cancel(&req[i]);
-        D.broken = true;
-        snprintf(D.broken_msg, sizeof D.broken_msg, "%s", msg);
+        cancel_requests(n, req);
+        mark_broken(msg);
     }
     free(idx);
     return ok;
@@ -413,8 +459,7 @@ static bool allreduce_ring(void *vbuf, int64_t count, nb_dtype dt, int op, const
     if (ok) {
         ok = wait_all((int)k, req, peer, what, msg, msgn);
     } else {
-        for (int64_t j = 0; j < k; j++)
-            if (req[j] != MPI_REQUEST_NULL) MPI_Cancel(&req[j]);
+        cancel_requests((int)k, req);
     }
     /* The result around the ring: n-1 -> 0 -> 1 -> ... -> n-2. */
     if (ok) {
@@ -428,8 +473,7 @@ static bool allreduce_ring(void *vbuf, int64_t count, nb_dtype dt, int op, const
         if (!fw || !fpeer) {
             ok = false;
             snprintf(msg, msgn, "%s: out of memory for the all-reduce buffers", what);
-            for (int64_t j = 0; j < k; j++)
-                if (req[j] != MPI_REQUEST_NULL) MPI_Cancel(&req[j]);
+            cancel_requests((int)k, req);
             free(fw), free(fpeer);
             fw = NULL, fpeer = NULL;
         }
@@ -440,17 +484,15 @@ static bool allreduce_ring(void *vbuf, int64_t count, nb_dtype dt, int op, const
         }
         if (ok) {
             ok = wait_all((int)k, fw, fpeer, what, msg, msgn);
-        } else if (fw) { /* nothing may still write into the caller's buffer */
-            for (int64_t j = 0; j < k; j++) {
-                if (req[j] != MPI_REQUEST_NULL) MPI_Cancel(&req[j]);
-                if (fw[j] != MPI_REQUEST_NULL) MPI_Cancel(&fw[j]);
-            }
+        } else if (fw) { /* cancelled and completed or freed (see cancel_requests) */
+            cancel_requests((int)k, req);
+            cancel_requests((int)k, fw);
         }
         free(fw), free(fpeer);
     }
 #undef SEG_LEN
 #undef SEG_AT
-    if (!ok && rq != MPI_REQUEST_NULL) MPI_Cancel(&rq);
+    if (!ok) cancel_requests(1, &rq);
     free(tmp), free(req), free(peer);
     return ok;
 }
@@ -507,6 +549,9 @@ typedef struct areq {
     int64_t (*dims)[NB_MAX_RANK];
     int state; /* 0 queued, 1 running, 2 done */
     bool ok, sync; /* sync: a blocking all-reduce's (buf borrowed, not counted) */
+    const void *key; /* the NablaAllreduceStart op that made it (NULL: sync) */
+    bool waited;     /* a NablaAllreduceWait is waiting for it */
+    bool orphan;     /* replaced by a newer start of its op: freed when done */
     long long w_post; /* waits_entered when it was started */
     char name[200], msg[600];
     struct areq *next;
@@ -526,6 +571,36 @@ static void areq_free(areq *r) {
     if (!r) return;
     if (!r->sync) free(r->buf);
     free(r->rank), free(r->dims), free(r);
+}
+
+/* Takes r off the list and frees it (Q.mu held). */
+static void unlink_free(areq *r) {
+    areq *prev = NULL;
+    for (areq *p = Q.head; p && p != r; p = p->next) prev = p;
+    if (prev) prev->next = r->next;
+    else Q.head = r->next;
+    if (Q.tail == r) Q.tail = prev;
+    areq_free(r);
+}
+
+/* Orphaned requests. A run that fails (or is asked only for the handle)
+ * between a NablaAllreduceStart and its Wait leaves the request, a copy of
+ * the bucket, on the list. The next start of the same op replaces it: an
+ * earlier request of that op that is done and that no Wait is waiting for is
+ * freed now, one still queued or running is marked and freed by the
+ * communication thread when done (it still runs: the other ranks make the
+ * same all-reduce, in the same order). So at most one request per Start op
+ * outlives its run. Runs of one graph from several threads at once are not
+ * supported by the distributed optimizer (the ranks' all-reduce order would
+ * differ); with them a Wait whose request a newer run replaced fails with
+ * "no all-reduce request ... is pending". (Q.mu held.) */
+static void replace_older(const areq *r) {
+    for (areq *p = Q.head, *nx; p; p = nx) {
+        nx = p->next;
+        if (p->sync || p->key != r->key || p->waited) continue;
+        if (p->state == 2) unlink_free(p);
+        else p->orphan = true;
+    }
 }
 
 static void *comm_main(void *arg) {
@@ -551,6 +626,7 @@ static void *comm_main(void *arg) {
         Q.stats.overlap_finished += !r->sync && atomic_load(&waits_entered) == r->w_post;
         r->ok = ok;
         r->state = 2;
+        if (r->orphan) unlink_free(r);
         pthread_cond_broadcast(&Q.done);
     }
     pthread_mutex_unlock(&Q.mu);
@@ -570,6 +646,7 @@ static bool comm_post(areq *r) {
     }
     r->id = ++Q.next_id;
     r->w_post = atomic_load(&waits_entered);
+    if (!r->sync) replace_older(r);
     if (Q.tail) Q.tail->next = r;
     else Q.head = r;
     Q.tail = r;
@@ -589,6 +666,14 @@ static void comm_wait_locked(areq *r) {
     if (prev) prev->next = r->next;
     else Q.head = r->next;
     if (Q.tail == r) Q.tail = prev;
+}
+
+int64_t nb_dist_pending_allreduces(void) {
+    pthread_mutex_lock(&Q.mu);
+    int64_t n = 0;
+    for (areq *r = Q.head; r; r = r->next) n += !r->sync;
+    pthread_mutex_unlock(&Q.mu);
+    return n;
 }
 
 /* A blocking all-reduce op (HorovodAllreduce, HorovodGroupedAllreduce) is done
@@ -838,11 +923,12 @@ static nb_status k_allreduce_start(nbi_kctx *k) {
         off += x->nbytes;
     }
     snprintf(r->name, sizeof r->name, "%s", k->op->name);
+    r->key = k->op;
+    /* The state check reads atomics only: the MPI mutex is held by the
+     * communication thread for the whole of an all-reduce, and taking it here
+     * made every Start wait for the previous bucket's all-reduce to end. */
     char msg[600];
-    pthread_mutex_lock(&mu);
-    bool ok = usable(msg, sizeof msg);
-    pthread_mutex_unlock(&mu);
-    if (!ok) {
+    if (!usable(msg, sizeof msg)) {
         areq_free(r);
         return kfail(k, msg);
     }
@@ -860,13 +946,15 @@ static nb_status k_allreduce_wait(nbi_kctx *k) {
     atomic_fetch_add(&waits_entered, 1);
     pthread_mutex_lock(&Q.mu);
     areq *r = Q.head;
-    while (r && (r->id != id || r->sync)) r = r->next;
+    while (r && (r->id != id || r->sync || r->orphan || r->waited)) r = r->next;
     if (!r) {
         pthread_mutex_unlock(&Q.mu);
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT,
                           "no all-reduce request %" PRId64 " is pending (its NablaAllreduceStart did not "
-                          "run in this process, or it was waited for already)", id);
+                          "run in this process, it was waited for already, or a newer run of that "
+                          "Start replaced it)", id);
     }
+    r->waited = true;
     comm_wait_locked(r);
     pthread_mutex_unlock(&Q.mu);
     nb_status st = NB_OK;
@@ -955,7 +1043,10 @@ nb_status nb_dist_init(int *argc, char ***argv, nb_error *err) {
         nb_dist_set_ring((int)rr, end && *end == ',' ? (size_t)strtoull(end + 1, NULL, 10) : D.ring_bytes);
     }
     const char *o = getenv("NABLA_DIST_OVERLAP");
-    if (o && *o) D.overlap = (size_t)strtoull(o, NULL, 10), D.overlap_auto = false;
+    if (o && *o) {
+        D.overlap = (size_t)strtoull(o, NULL, 10);
+        D.overlap_auto = false;
+    }
     const char *opr = getenv("NABLA_DIST_OVERLAP_PER_RANK");
     if (opr && *opr) D.overlap_per_rank = (size_t)strtoull(opr, NULL, 10);
     D.up = true;
@@ -1004,7 +1095,10 @@ void nb_dist_set_timeout(double seconds) {
 double nb_dist_get_timeout(void) { return D.timeout; }
 void nb_dist_set_fusion_threshold(size_t bytes) { D.fusion = bytes; }
 size_t nb_dist_get_fusion_threshold(void) { return D.fusion; }
-void nb_dist_set_overlap(size_t bucket_bytes) { D.overlap = bucket_bytes, D.overlap_auto = false; }
+void nb_dist_set_overlap(size_t bucket_bytes) {
+    D.overlap = bucket_bytes;
+    D.overlap_auto = false;
+}
 
 /* The overlap bucket. By default max(1 MiB, ranks x 64 KiB): a bucket's ring
  * all-reduce costs 2 (p-1) latencies a + 2 (p-1)/p S / BW, and splitting the
@@ -1077,6 +1171,10 @@ nb_output nb_dist_allreduce(nb_graph *g, nb_output x, nb_dist_reduce op, const c
 
 void nb_dist_grouped_allreduce(nb_graph *g, const nb_output *xs, int n, nb_dist_reduce op,
                                const char *name, nb_output *ys) {
+    if (!ys) {
+        if (g) nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_dist_grouped_allreduce: ys is NULL");
+        return;
+    }
     for (int i = 0; i < n; i++) ys[i] = nb_nil;
     if (n <= 0 || !xs) {
         if (g) nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "nb_dist_grouped_allreduce: no inputs");
@@ -1186,7 +1284,7 @@ static void compute_gradients_overlapped(nb_graph *g, nb_output loss, const nb_o
             return;
         }
     size_t nv = (size_t)(n_vars > 0 ? n_vars : 1);
-    size_t bucket = overlap_bucket(), cap = bucket < D.fusion ? bucket : D.fusion;
+    size_t bucket = overlap_bucket(), fusion = D.fusion, cap = bucket < fusion ? bucket : fusion;
     bucketer b = {.g = g, .grads = grads, .op = (int)op};
     int64_t *key = malloc(nv * sizeof *key);
     b.bucket_of = malloc(nv * sizeof(int)), b.left = malloc(nv * sizeof(int));
@@ -1251,16 +1349,34 @@ out:
 
 /*** Distributed optimizer ***/
 
-void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
-                               nb_dist_reduce op, nb_output *grads) {
-    if (D.overlap > 0 && opt && grads && loss.op && n_vars >= 0 && (vars || n_vars == 0)) {
-        if (nbi_graph_ok(loss.op->graph))
-            compute_gradients_overlapped(loss.op->graph, loss, vars, n_vars, op, grads);
+/* The one implementation of the distributed gradients, behind both
+ * nb_dist_compute_gradients (C) and nb_dist_gradients (C, and Python's
+ * DistributedOptimizer through python/nabla/_nabla_dist.c). opt NULL: the
+ * plain backward pass (nb_gradients, which is what every optimizer's
+ * compute_gradients is). */
+static void dist_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                           nb_dist_reduce op, nb_output *grads) {
+    if (!grads || !loss.op) return;
+    nb_graph *g = loss.op->graph;
+    if (n_vars < 0 || (!vars && n_vars > 0)) {
+        nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "distributed gradients: bad variable list (%d)", n_vars);
         return;
     }
-    nb_optimizer_compute_gradients(opt, loss, vars, n_vars, grads);
-    if (!loss.op) return;
-    nb_graph *g = loss.op->graph;
+    if (D.overlap > 0) {
+        if (nbi_graph_ok(g)) compute_gradients_overlapped(g, loss, vars, n_vars, op, grads);
+        return;
+    }
+    if (opt) {
+        nb_optimizer_compute_gradients(opt, loss, vars, n_vars, grads);
+    } else {
+        for (int i = 0; i < n_vars; i++)
+            if (!nb_variable_op(vars[i])) {
+                nbi_graph_error(g, NB_ERR_INVALID_ARGUMENT, "'%s' is not a variable",
+                                vars[i].op ? vars[i].op->name : "(nil)");
+                return;
+            }
+        nb_gradients(g, &loss, 1, vars, n_vars, NULL, grads);
+    }
     if (!nbi_graph_ok(g)) return;
     /* Gradients come in variable order; the last layer's are made first by the
      * backward pass, so walk from the last variable: groups form in the order
@@ -1317,6 +1433,17 @@ void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_outpu
     }
     nb_name_scope_pop(g);
     free(members), free(xs), free(ys);
+}
+
+void nb_dist_compute_gradients(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,
+                               nb_dist_reduce op, nb_output *grads) {
+    if (!opt) return; /* as nb_optimizer_compute_gradients */
+    dist_gradients(opt, loss, vars, n_vars, op, grads);
+}
+
+void nb_dist_gradients(nb_output loss, const nb_output *vars, int n_vars, nb_dist_reduce op,
+                       nb_output *grads) {
+    dist_gradients(NULL, loss, vars, n_vars, op, grads);
 }
 
 nb_output nb_dist_minimize(nb_optimizer *opt, nb_output loss, const nb_output *vars, int n_vars,

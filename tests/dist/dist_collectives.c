@@ -12,6 +12,9 @@
 #include "harness.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -269,6 +272,172 @@ TEST(split_allreduce_and_unknown_handle) {
     CHECK_STR_CONTAINS(nb_session_errmsg(s), "no all-reduce request 987654 is pending");
     nb_tensor_unref(bogus);
     nb_session_free(s);
+    nb_graph_free(g);
+}
+
+/* The graph of split_allreduce_and_unknown_handle: w = this rank's values,
+ * loss = sum(w * w), one overlapped bucket (Start, Wait) of d/dw = 2w,
+ * all-reduced with Sum. */
+typedef struct split_graph {
+    nb_graph *g;
+    nb_session *s;
+    nb_output grad, handle;
+} split_graph;
+
+static split_graph split_build(void) {
+    split_graph m = {nb_graph_new(), NULL, nb_nil, nb_nil};
+    nb_optimizer *opt = nb_train_gradient_descent(m.g, 1.0);
+    nb_tensor *x0 = input_of(NB_FLOAT64, R, 5);
+    nb_output w = nb_variable(m.g, nb_constant(m.g, x0, NULL), "w");
+    nb_tensor_unref(x0);
+    nb_output loss = nb_reduce_sum(m.g, nb_multiply(m.g, w, w, NULL), NULL, 0, false, "loss");
+    nb_dist_set_overlap(1 << 20);
+    nb_dist_compute_gradients(opt, loss, &w, 1, NB_DIST_SUM, &m.grad);
+    CHECK_GRAPH_OK(m.g);
+    if (m.grad.op) m.handle = nb_op_input(m.grad.op, 0);
+    nb_output init = nb_global_variables_initializer(m.g);
+    m.s = nb_session_new(m.g);
+    CHECK(nb_session_run(m.s, NULL, 0, &init, 1, NULL) == NB_OK);
+    return m;
+}
+
+/* A full step: the all-reduced gradient against the hand sum of 2 w_r. */
+static void split_check_step(split_graph *m) {
+    nb_tensor *t = nb_session_eval(m->s, m->grad, NULL, 0);
+    if (!t) FAILF("rank %d: %s", R, nb_session_errmsg(m->s));
+    for (int64_t i = 0; t && i < 5; i++) {
+        double want = 0;
+        for (int r = 0; r < N; r++) want += 2 * (val(r, i) / 4);
+        CHECK(((double *)nb_tensor_data(t))[i] == want);
+    }
+    nb_tensor_unref(t);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A run that ends between a Start and its Wait (here it fetches only the
+ * handle; a failed run does the same) leaves its request, a copy of the
+ * bucket. The next run of the same Start replaces it: after 5 such runs one
+ * request is pending, not 5, and after a full step none (it replaced the last
+ * one). The full step still gives the hand-computed sum. */
+TEST(orphaned_requests_are_replaced) {
+    split_graph m = split_build();
+    CHECK(nb_dist_pending_allreduces() == 0);
+    for (int i = 0; i < 5; i++) {
+        nb_tensor *h = nb_session_eval(m.s, m.handle, NULL, 0);
+        if (!h) FAILF("rank %d: %s", R, nb_session_errmsg(m.s));
+        nb_tensor_unref(h);
+    }
+    nb_error err;
+    CHECK(nb_dist_barrier(&err) == NB_OK); /* after the 5 all-reduces, on every rank */
+    int64_t left = nb_dist_pending_allreduces();
+    if (left != 1) FAILF("rank %d: %lld requests pending after 5 handle-only runs, want 1", R, (long long)left);
+    split_check_step(&m);
+    CHECK(nb_dist_pending_allreduces() == 0);
+    nb_session_free(m.s);
+    nb_graph_free(m.g);
+}
+
+static atomic_int barrier_done;
+static void *barrier_thread(void *arg) {
+    nb_error err;
+    *(nb_status *)arg = nb_dist_barrier(&err);
+    atomic_store(&barrier_done, 1);
+    return NULL;
+}
+
+/* A Start does not wait for a collective that is running. Rank 0 runs a
+ * barrier on a second thread, which holds the runtime's MPI lock until the
+ * other ranks join it 3 s later (as the communication thread holds it for a
+ * whole all-reduce); meanwhile its session runs a NablaAllreduceStart (the
+ * handle only). The Start must return at once (< 1 s; it took the rest of
+ * the 3 s when it checked the runtime's state under that lock) and before the
+ * barrier ends. Then every rank finishes the same collectives in the same
+ * order and a full step gives the hand-computed sum. */
+TEST(start_does_not_wait_for_a_running_allreduce) {
+    split_graph m = split_build();
+    nb_error err;
+    CHECK(nb_dist_barrier(&err) == NB_OK);
+    if (R == 0) {
+        pthread_t th;
+        nb_status bst = NB_ERR_INTERNAL;
+        atomic_store(&barrier_done, 0);
+        CHECK(pthread_create(&th, NULL, barrier_thread, &bst) == 0);
+        nanosleep(&(struct timespec){0, 300000000}, NULL);
+        double a = now_s();
+        nb_tensor *h = nb_session_eval(m.s, m.handle, NULL, 0);
+        double took = now_s() - a;
+        int during = !atomic_load(&barrier_done);
+        pthread_join(th, NULL);
+        if (!h) FAILF("rank 0: %s", nb_session_errmsg(m.s));
+        nb_tensor_unref(h);
+        CHECK(bst == NB_OK);
+        printf("# rank 0: the Start ran in %.3f s while a barrier held the MPI lock\n", took);
+        if (took >= 1.0) FAILF("the Start took %.3f s: it waited for the running barrier", took);
+        CHECK(during);
+    } else {
+        sleep(3);
+        CHECK(nb_dist_barrier(&err) == NB_OK);
+        nb_tensor *h = nb_session_eval(m.s, m.handle, NULL, 0);
+        if (!h) FAILF("rank %d: %s", R, nb_session_errmsg(m.s));
+        nb_tensor_unref(h);
+    }
+    CHECK(nb_dist_barrier(&err) == NB_OK);
+    split_check_step(&m);
+    CHECK(nb_dist_pending_allreduces() == 0);
+    nb_session_free(m.s);
+    nb_graph_free(m.g);
+}
+
+/* nb_dist_gradients (Python's DistributedOptimizer's entry): the gradient of
+ * sum(w * w), 2 w, summed over ranks by hand, overlapped (Start/Wait) and
+ * blocking (HorovodAllreduce); a non-variable in vars fails naming it. */
+TEST(dist_gradients_without_an_optimizer) {
+    for (int ov = 0; ov < 2; ov++) {
+        nb_graph *g = nb_graph_new();
+        nb_tensor *x0 = input_of(NB_FLOAT64, R, 5);
+        nb_output w = nb_variable(g, nb_constant(g, x0, NULL), "w");
+        nb_tensor_unref(x0);
+        nb_output loss = nb_reduce_sum(g, nb_multiply(g, w, w, NULL), NULL, 0, false, "loss");
+        nb_dist_set_overlap(ov ? 1 << 20 : 0);
+        nb_output grad = nb_nil;
+        nb_dist_gradients(loss, &w, 1, NB_DIST_SUM, &grad);
+        CHECK_GRAPH_OK(g);
+        CHECK(grad.op && !strcmp(nb_op_type(grad.op), ov ? "NablaAllreduceWait" : "HorovodAllreduce"));
+        nb_output init = nb_global_variables_initializer(g);
+        nb_session *s = nb_session_new(g);
+        CHECK(nb_session_run(s, NULL, 0, &init, 1, NULL) == NB_OK);
+        nb_tensor *t = nb_session_eval(s, grad, NULL, 0);
+        if (!t) FAILF("rank %d: %s", R, nb_session_errmsg(s));
+        for (int64_t i = 0; t && i < 5; i++) {
+            double want = 0;
+            for (int r = 0; r < N; r++) want += 2 * (val(r, i) / 4);
+            CHECK(((double *)nb_tensor_data(t))[i] == want);
+        }
+        nb_tensor_unref(t);
+        nb_session_free(s);
+        nb_output bad = nb_nil;
+        nb_dist_gradients(loss, &loss, 1, NB_DIST_SUM, &bad);
+        CHECK(nb_graph_status(g) == NB_ERR_INVALID_ARGUMENT);
+        CHECK_STR_CONTAINS(nb_graph_errmsg(g), "'loss' is not a variable");
+        nb_graph_free(g);
+    }
+    nb_dist_set_overlap(1 << 20);
+}
+
+/* nb_dist_grouped_allreduce with ys NULL: an error on the graph, no crash. */
+TEST(grouped_allreduce_null_ys) {
+    nb_graph *g = nb_graph_new();
+    nb_tensor *one = nb_tensor_scalar(NB_FLOAT32, 1.0);
+    nb_output x = nb_constant(g, one, NULL);
+    nb_tensor_unref(one);
+    nb_dist_grouped_allreduce(g, &x, 1, NB_DIST_SUM, NULL, NULL);
+    CHECK(nb_graph_status(g) == NB_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(nb_graph_errmsg(g), "nb_dist_grouped_allreduce: ys is NULL");
     nb_graph_free(g);
 }
 
