@@ -16,13 +16,15 @@
 
 /*** Tables and the driver ***/
 
-const nbi_ew_tab *nbi_ew_table(int type) {
+static inline const nbi_ew_tab *table_of(int type) {
     if (type < 0 || type >= NBI_OP_COUNT) return NULL;
     if (nbi_ew_math[type].arity) return &nbi_ew_math[type];
     if (nbi_ew_activation[type].arity) return &nbi_ew_activation[type];
     if (nbi_ew_math_more[type].arity) return &nbi_ew_math_more[type];
     return NULL;
 }
+
+const nbi_ew_tab *nbi_ew_table(int type) { return table_of(type); }
 
 void nbi_ew_run(int64_t n, nbi_ew_row row, const void *a, size_t ea, int64_t sa, const void *b, size_t eb,
                 int64_t sb, void *out, size_t eo, const nbi_attrs *at) {
@@ -46,6 +48,10 @@ nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *
         nb_tensor *o = nbi_kalloc(k, out_dt, a->rank, a->dims);
         if (!o) return NB_ERR_OUT_OF_MEMORY;
         *out = o;
+        if (o->size < NBI_PAR_MIN) { /* one call, without the driver (per-op overhead) */
+            if (o->size) fn(o->size, a->data, 1, b->data, 1, o->data, at);
+            return NB_OK;
+        }
         nbi_ew_run(o->size, fn, a->data, nbi_dtype_size(a->dtype), 1, b->data, nbi_dtype_size(b->dtype), 1,
                    o->data, nbi_dtype_size(out_dt), at);
         return NB_OK;
@@ -112,8 +118,8 @@ nb_status nbi_broadcast_apply(nbi_kctx *k, const nb_tensor *a, const nb_tensor *
 /*** Kernels ***/
 
 /* The op's table row, its check, and the row for dtype dt; *f NULL when done. */
-static nb_status ew_begin(nbi_kctx *k, nb_dtype dt, const nbi_ew_tab **t, nbi_ew_row *f) {
-    *t = nbi_ew_table(k->op->type);
+static inline nb_status ew_begin(nbi_kctx *k, nb_dtype dt, const nbi_ew_tab **t, nbi_ew_row *f) {
+    *t = table_of(k->op->type);
     *f = NULL;
     if (*t && (*t)->check) {
         bool done = false;
@@ -138,6 +144,10 @@ nb_status nbi_ew_k_unary(nbi_kctx *k) {
     nb_tensor *o = nbi_kalloc(k, odt, a->rank, a->dims);
     if (!o) return NB_ERR_OUT_OF_MEMORY;
     k->out[0] = o;
+    if (a->size < NBI_PAR_MIN) { /* one call, without the driver (per-op overhead) */
+        if (a->size) f(a->size, a->data, 1, NULL, 0, o->data, &k->op->attrs);
+        return NB_OK;
+    }
     nbi_ew_run(a->size, f, a->data, nbi_dtype_size(a->dtype), 1, NULL, 0, 0, o->data, nbi_dtype_size(odt),
                &k->op->attrs);
     return NB_OK;
