@@ -12,6 +12,7 @@
 
 #include "graph.pb-c.h"
 #include "../../src/core/utf8.h"
+#include "io/atomic.h"
 
 #include <gvc.h>
 
@@ -479,55 +480,37 @@ static Agraph_t *build_graph(const Tensorflow__GraphDef *gd, const char *title, 
 
 /*** nabla graph: writing the file ***/
 
+/* What the atomic write's fill callback renders. */
+typedef struct render_job {
+    GVC_t *gvc;
+    Agraph_t *g;
+    const char *format;
+    bool graphviz_failed; /* its own message is printed already */
+} render_job;
+
+static bool render_into(FILE *f, void *ctx) {
+    render_job *j = ctx;
+    if (!strcmp(j->format, "dot")) {
+        if (agwrite(j->g, f) != 0) {
+            fprintf(stderr, "%s: Graphviz could not write the dot text\n", prog);
+            j->graphviz_failed = true;
+        }
+    } else if (gvRender(j->gvc, j->g, j->format, f) != 0) {
+        fprintf(stderr, "%s: Graphviz cannot render %s here (is its %s plugin installed? `dot -T%s` "
+                        "lists the formats)\n", prog, j->format, j->format, j->format);
+        j->graphviz_failed = true;
+    }
+    return !j->graphviz_failed;
+}
+
+/* The picture written through the library's atomic write (temporary file,
+ * fsync, rename, directory fsync): readers see the old file or the new one. */
 static int write_atomic(GVC_t *gvc, Agraph_t *g, const char *out, const char *format) {
-    size_t n = strlen(out);
-    char *tmp = xmalloc(n + 16);
-    snprintf(tmp, n + 16, "%s.tmpXXXXXX", out);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "%s: cannot create '%s': %s\n", prog, tmp, strerror(errno));
-        free(tmp);
-        return 1;
-    }
-    /* mkstemp makes the file 0600; give it the usual umask-based mode. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        /* not fatal: the picture is still written, readable by its owner */
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        fprintf(stderr, "%s: cannot write '%s': %s\n", prog, tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return 1;
-    }
-    int bad = 0;
-    if (!strcmp(format, "dot")) {
-        bad = agwrite(g, f) != 0;
-        if (bad) fprintf(stderr, "%s: Graphviz could not write the dot text\n", prog);
-    } else {
-        bad = gvRender(gvc, g, format, f) != 0;
-        if (bad)
-            fprintf(stderr, "%s: Graphviz cannot render %s here (is its %s plugin installed? `dot -T%s` "
-                            "lists the formats)\n", prog, format, format, format);
-    }
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-        if (!bad) fprintf(stderr, "%s: writing '%s' failed: %s\n", prog, tmp, strerror(errno));
-        bad = 1;
-    }
-    if (fclose(f) != 0 && !bad) {
-        fprintf(stderr, "%s: writing '%s' failed: %s\n", prog, tmp, strerror(errno));
-        bad = 1;
-    }
-    if (!bad && rename(tmp, out) != 0) {
-        fprintf(stderr, "%s: cannot rename '%s' to '%s': %s\n", prog, tmp, out, strerror(errno));
-        bad = 1;
-    }
-    if (bad) unlink(tmp);
-    free(tmp);
-    return bad;
+    render_job j = {gvc, g, format, false};
+    nb_error err = {0};
+    if (nbi_write_atomic_with(out, render_into, &j, NB_ERR_IO, &err) == NB_OK) return 0;
+    if (!j.graphviz_failed) fprintf(stderr, "%s: %s\n", prog, err.message);
+    return 1;
 }
 
 static const char *output_format(const char *out) {
