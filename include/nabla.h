@@ -218,6 +218,22 @@ nb_tensor *nb_tensor_cast(const nb_tensor *t, nb_dtype dtype);
 nb_tensor *nb_tensor_reshape(const nb_tensor *t, int rank, const int64_t *dims);
 /** True when both have the same dtype, dims and elements (NaN equals NaN). */
 bool nb_tensor_equal(const nb_tensor *a, const nb_tensor *b);
+/** Gathers a batch out of a data set in memory, as numpy's X[rows] * scale:
+ *  row i of dst (its elements after the first dim) becomes row rows[i] of src
+ *  times scale, converted to dst's dtype. The rows need the same element count,
+ *  not the same dims ([60000,28,28] uint8 images into a [64,784] float32
+ *  batch), and dst must have exactly n_rows rows. dtypes: a float32/float64 dst
+ *  takes any number dtype and any scale (computed in double, then rounded;
+ *  uint8 and float32 into float32 in float); an int32/int64 dst takes integers
+ *  no wider than itself (uint8 labels into int32) with scale 1; any dtype
+ *  copies into its own with scale 1. Rows are prefetched a few ahead (a
+ *  shuffled batch's rows miss the caches) and split over the library's threads
+ *  from 64 KiB of output. dst and src must not overlap. Returns NB_OK, or
+ *  NB_ERR_INVALID_ARGUMENT with err naming the problem ("nb_tensor_gather_rows:
+ *  rows[3] is 60000, outside src's 60000 rows (0..59999)", a row-size or dtype
+ *  mismatch, a scalar, a NULL argument); dst is untouched on error. err may be NULL. */
+nb_status nb_tensor_gather_rows(nb_tensor *dst, const nb_tensor *src, const int64_t *rows, int64_t n_rows,
+                                double scale, nb_error *err);
 
 /** Formats as numpy's str() does: "[[1. 2.]\n [3. 4.]]", "1.5", "[ True False]".
  *  Returns a malloc'd string the caller frees with free(); NULL when out of memory. */

@@ -1484,6 +1484,79 @@ TEST(tensor_is_exclusive) {
     nb_graph_free(g);
 }
 
+/* nb_tensor_gather_rows against a naive loop: uint8 images into float32 with a
+ * scale, the threaded path (>= 64 KiB of output), labels into int32, same-dtype
+ * copies, and every refusal leaving dst untouched. */
+TEST(gather_rows_matches_a_naive_loop) {
+    int64_t n = 300, w = 7 * 9;
+    nb_tensor *img = nb_tensor_zeros(NB_UINT8, 3, (int64_t[]){n, 7, 9});
+    uint8_t *u = nb_tensor_data(img);
+    for (int64_t i = 0; i < n * w; i++) u[i] = (uint8_t)((i * 37 + 11) % 256);
+    int64_t rows[300];
+    for (int i = 0; i < 300; i++) rows[i] = (i * 113 + 5) % n; /* a permutation: 113 and 300 are coprime */
+    rows[7] = rows[8];                                     /* and a repeat */
+    for (int threads = 1; threads <= 2; threads++) {
+        nb_set_num_threads(threads);
+        for (int64_t m = 0; m <= 300; m += 150) { /* empty, half, all (300 x 63 x 4 > 64 KiB) */
+            nb_tensor *x = nb_tensor_fill(NB_FLOAT32, 2, (int64_t[]){m, w}, -1);
+            nb_error err = {0};
+            CHECK_STATUS(nb_tensor_gather_rows(x, img, rows, m, 1.0 / 255.0, &err), NB_OK);
+            const float *f = nb_tensor_data(x);
+            int bad = 0;
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < w; j++)
+                    if (f[i * w + j] != (float)u[rows[i] * w + j] * (float)(1.0 / 255.0)) bad++;
+            CHECK(bad == 0);
+            nb_tensor_unref(x);
+        }
+    }
+    nb_set_num_threads(1);
+    /* float64 from uint8, computed in double */
+    nb_tensor *xd = nb_tensor_zeros(NB_FLOAT64, 2, (int64_t[]){2, w});
+    CHECK_STATUS(nb_tensor_gather_rows(xd, img, (int64_t[]){299, 0}, 2, 0.5, NULL), NB_OK);
+    CHECK(((double *)nb_tensor_data(xd))[0] == 0.5 * u[299 * w]);
+    CHECK(((double *)nb_tensor_data(xd))[w + 3] == 0.5 * u[3]);
+    /* labels: uint8 into int32, and a same-dtype copy of int64 */
+    nb_tensor *lab = nb_tensor_new(NB_UINT8, 1, (int64_t[]){4}, (uint8_t[]){9, 8, 250, 6});
+    nb_tensor *y = nb_tensor_zeros(NB_INT32, 1, (int64_t[]){3});
+    CHECK_STATUS(nb_tensor_gather_rows(y, lab, (int64_t[]){2, 0, 2}, 3, 1.0, NULL), NB_OK);
+    const int32_t *yi = nb_tensor_data(y);
+    CHECK(yi[0] == 250 && yi[1] == 9 && yi[2] == 250);
+    nb_tensor *l64 = nb_tensor_new(NB_INT64, 2, (int64_t[]){2, 2}, (int64_t[]){1, -2, 3, -4});
+    nb_tensor *o64 = nb_tensor_zeros(NB_INT64, 2, (int64_t[]){1, 2});
+    CHECK_STATUS(nb_tensor_gather_rows(o64, l64, (int64_t[]){1}, 1, 1.0, NULL), NB_OK);
+    CHECK(((int64_t *)nb_tensor_data(o64))[0] == 3 && ((int64_t *)nb_tensor_data(o64))[1] == -4);
+    /* refusals: dst keeps its values */
+    nb_tensor *x = nb_tensor_fill(NB_FLOAT32, 2, (int64_t[]){2, w}, -1);
+    nb_error err = {0};
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, (int64_t[]){0, 300}, 2, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "rows[1] is 300, outside src's 300 rows (0..299)") != NULL);
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, (int64_t[]){-1, 0}, 2, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, (int64_t[]){0, 1, 2}, 3, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "dst has 2 rows, but 3 rows are asked for") != NULL);
+    nb_tensor *narrow = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){2, 62});
+    CHECK_STATUS(nb_tensor_gather_rows(narrow, img, (int64_t[]){0, 1}, 2, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "a row of src holds 63 elements but a row of dst 62") != NULL);
+    CHECK_STATUS(nb_tensor_gather_rows(y, lab, (int64_t[]){0, 1, 2}, 3, 2.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "cannot gather uint8 rows into a int32 tensor with a scale other than 1") != NULL);
+    nb_tensor *y32 = nb_tensor_zeros(NB_INT32, 2, (int64_t[]){1, 2});
+    CHECK_STATUS(nb_tensor_gather_rows(y32, l64, (int64_t[]){0}, 1, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    nb_tensor *fsrc = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){1, 2});
+    CHECK_STATUS(nb_tensor_gather_rows(y32, fsrc, (int64_t[]){0}, 1, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    nb_tensor *sc = nb_tensor_scalar(NB_FLOAT32, 1);
+    CHECK_STATUS(nb_tensor_gather_rows(sc, img, (int64_t[]){0}, 1, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "dst is a scalar") != NULL);
+    CHECK_STATUS(nb_tensor_gather_rows(NULL, img, (int64_t[]){0}, 1, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, NULL, 2, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, rows, -1, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    const float *xf = nb_tensor_data(x);
+    int changed = 0;
+    for (int64_t i = 0; i < 2 * w; i++) changed += xf[i] != -1.0f;
+    CHECK(changed == 0);
+    nb_tensor *ts[] = {img, xd, lab, y, l64, o64, x, narrow, y32, fsrc, sc};
+    for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) nb_tensor_unref(ts[i]);
+}
+
 int main(int argc, char **argv) {
     int rc = run_tests(argc, argv);
     remove_tmp_dir();
