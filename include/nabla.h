@@ -1363,6 +1363,22 @@ int nb_get_active_threads(void);
 void nb_set_winograd(bool on);
 bool nb_get_winograd(void);
 
+/** Whether a session run fuses an optimizer's update into the product that
+ *  makes its gradient: when a MatMul's output is used only as the gradient of
+ *  a (non-Nesterov, float32) ApplyMomentum, and the product is one nabla's
+ *  own AVX-512 kernel takes with the batch as its depth (at most 256; a dense
+ *  layer's weight gradient), each finished tile of the product updates the
+ *  accumulator and the variable at once, without the gradient ever being
+ *  stored. The results are bit-identical to the unfused run; the graph and
+ *  its GraphDef are unchanged (the fusion is made when a plan runs, as TF's
+ *  Grappler rewrites a graph for its run). On by default; the environment
+ *  variable NABLA_FUSION=0, read at the first run (or the first
+ *  nb_get_fusion), turns it off; nb_set_fusion changes it at any time,
+ *  process-wide. A session that checks numerics never fuses (the gradient is
+ *  then computed and checked). */
+void nb_set_fusion(bool on);
+bool nb_get_fusion(void);
+
 /*** Gradients ***************************************************************/
 
 /** Adds to the graph the symbolic gradients of sum(ys) with respect to each of

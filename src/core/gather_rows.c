@@ -16,7 +16,7 @@
 #include <omp.h>
 #endif
 
-#define AHEAD 4              /* rows prefetched ahead of the one being copied */
+#define AHEAD 12              /* rows prefetched ahead of the one being copied */
 #define PAR_MIN_BYTES 65536  /* below this a fork costs more than it saves */
 
 #if defined(__GNUC__) || defined(__clang__)

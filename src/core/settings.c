@@ -162,3 +162,22 @@ bool nb_get_winograd(void) {
     }
     return w == 1;
 }
+
+/*** run-time fusion ***/
+
+/* -1 until first asked: then NABLA_FUSION from the environment decides. */
+static _Atomic int g_fusion = -1;
+
+void nb_set_fusion(bool on) { g_fusion = on ? 1 : 0; }
+
+bool nb_get_fusion(void) {
+    int f = g_fusion;
+    if (f < 0) {
+        const char *e = getenv("NABLA_FUSION");
+        f = e && strcmp(e, "0") == 0 ? 0 : 1;
+        int expected = -1;
+        atomic_compare_exchange_strong(&g_fusion, &expected, f);
+        f = g_fusion;
+    }
+    return f == 1;
+}

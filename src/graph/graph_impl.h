@@ -178,6 +178,19 @@ typedef struct nbi_opdef {
      * before shape inference, to restore what a NodeDef does not hold (a
      * variable's links to its read and initializer). */
     void (*imported)(nb_op *op);
+    /* Optional: run-time fusion with the op that produces input fuse_input
+     * (src/run/session.c). When a plan's only use of that producer's output
+     * is this op's input fuse_input, the producer's inputs are plain values
+     * (not variables) and fuse_ok(op, producer) holds, the producer's step
+     * does not run on its own; this op runs `fused` instead of `kernel`, with
+     * k->in[fuse_input] NULL and kp the producer's context: its inputs ready,
+     * its output slot kp->out empty. `fused` may compute both in one pass,
+     * or run the producer's kernel on kp and then its own kernel; its results
+     * must be those of the two kernels run apart, bit for bit. Not used while
+     * nb_set_fusion(false) or the session checks numerics. */
+    int fuse_input;
+    bool (*fuse_ok)(const nb_op *op, const nb_op *producer);
+    nb_status (*fused)(nbi_kctx *k, nbi_kctx *kp);
 } nbi_opdef;
 
 #endif /* NB_GRAPH_IMPL_H */

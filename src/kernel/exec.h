@@ -35,6 +35,11 @@ typedef struct nbi_step {
     nb_tensor *view;  /* the view header this step made last run (nbi_kview) */
     void *scratch;    /* nbi_kscratch: kept across runs, freed with the plan */
     size_t scratch_size;
+    /* Run-time fusion (nbi_opdef.fused): the step whose op runs this step's op
+     * inside its own (fused_into), or the step this one runs inside it
+     * (fused_from); -1 when none. */
+    int fused_into;
+    int fused_from;
 } nbi_step;
 
 typedef struct nbi_plan {
@@ -52,6 +57,7 @@ typedef struct nbi_plan {
     int *end_slots;   /* slots still holding values when a run ends (feeds, fetches) */
     int n_end;
     nb_tensor **in_buf;
+    nb_tensor **in_buf2; /* a fused producer's inputs */
     nb_tensor **pool;
     int n_pool, cap_pool;
 } nbi_plan;

@@ -77,7 +77,7 @@ bool nbi_sgemm_small_available(void) {
  * a[r*lda + p], or a[p*lda + r] when AT. B(p, .) starts at b + p*ldb. */
 static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k, const float *restrict a, int64_t lda,
                          const float *restrict b, int64_t ldb, float beta, float *restrict c,
-                         int64_t ldc, __mmask16 m0, __mmask16 m1) {
+                         int64_t ldc, __mmask16 m0, __mmask16 m1, const nbi_gemm_epi *e, float *restrict v) {
     __m512 c0[MR], c1[MR];
     const float *ar[MR];
 #pragma GCC unroll 8
@@ -85,6 +85,14 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
         c0[r] = _mm512_setzero_ps();
         c1[r] = _mm512_setzero_ps();
         ar[r] = AT ? a + r : a + r * lda;
+        if (e) { /* the next tile's accumulator and variable lines (the rows below; a
+                  * prefetch past the end never faults) arrive while these sums are made */
+            const float *cn = c + (MR + r) * ldc, *vn = v + (MR + r) * ldc;
+            _mm_prefetch((const char *)cn, _MM_HINT_T0);
+            _mm_prefetch((const char *)(cn + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)vn, _MM_HINT_T0);
+            _mm_prefetch((const char *)(vn + 16), _MM_HINT_T0);
+        }
     }
     if (FULL) { /* 32 columns: plain loads, no masks to keep live */
 #pragma GCC unroll 2
@@ -120,6 +128,23 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
                 c0[r] = _mm512_fmadd_ps(_mm512_set1_ps(AT ? ap[r] : ar[r][p]), b0, c0[r]);
         }
     }
+    if (e) { /* Momentum: C is the accumulator, v the variable (see nbi_gemm_epi) */
+        __m512 vmu = _mm512_set1_ps(e->mu), vlr = _mm512_set1_ps(e->lr);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            float *cr = c + r * ldc, *vr = v + r * ldc;
+            __m512 a0 = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m0, cr), vmu), c0[r]);
+            _mm512_mask_storeu_ps(cr, m0, a0);
+            _mm512_mask_storeu_ps(vr, m0, _mm512_sub_ps(_mm512_maskz_loadu_ps(m0, vr), _mm512_mul_ps(vlr, a0)));
+            if (m1) {
+                __m512 a1 = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m1, cr + 16), vmu), c1[r]);
+                _mm512_mask_storeu_ps(cr + 16, m1, a1);
+                _mm512_mask_storeu_ps(vr + 16, m1,
+                                      _mm512_sub_ps(_mm512_maskz_loadu_ps(m1, vr + 16), _mm512_mul_ps(vlr, a1)));
+            }
+        }
+        return;
+    }
     __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++) {
@@ -136,14 +161,16 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
 
 #define TILE_FNS(R)                                                                                \
     static TGT void tile_n##R(int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,  \
-                              float beta, float *c, int64_t ldc, __mmask16 m0, __mmask16 m1) {      \
-        if (m0 == 0xFFFF && m1 == 0xFFFF) tile(R, false, true, k, a, lda, b, ldb, beta, c, ldc, m0, m1); \
-        else tile(R, false, false, k, a, lda, b, ldb, beta, c, ldc, m0, m1);                        \
+                              float beta, float *c, int64_t ldc, __mmask16 m0, __mmask16 m1,        \
+                              const nbi_gemm_epi *e, float *v) {                                    \
+        if (m0 == 0xFFFF && m1 == 0xFFFF) tile(R, false, true, k, a, lda, b, ldb, beta, c, ldc, m0, m1, e, v); \
+        else tile(R, false, false, k, a, lda, b, ldb, beta, c, ldc, m0, m1, e, v);                  \
     }                                                                                              \
     static TGT void tile_t##R(int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,  \
-                              float beta, float *c, int64_t ldc, __mmask16 m0, __mmask16 m1) {      \
-        if (m0 == 0xFFFF && m1 == 0xFFFF) tile(R, true, true, k, a, lda, b, ldb, beta, c, ldc, m0, m1); \
-        else tile(R, true, false, k, a, lda, b, ldb, beta, c, ldc, m0, m1);                         \
+                              float beta, float *c, int64_t ldc, __mmask16 m0, __mmask16 m1,        \
+                              const nbi_gemm_epi *e, float *v) {                                    \
+        if (m0 == 0xFFFF && m1 == 0xFFFF) tile(R, true, true, k, a, lda, b, ldb, beta, c, ldc, m0, m1, e, v); \
+        else tile(R, true, false, k, a, lda, b, ldb, beta, c, ldc, m0, m1, e, v);                   \
     }
 TILE_FNS(1)
 TILE_FNS(2)
@@ -155,7 +182,7 @@ TILE_FNS(7)
 TILE_FNS(8)
 
 typedef void (*tile_fn)(int64_t, const float *, int64_t, const float *, int64_t, float, float *,
-                        int64_t, __mmask16, __mmask16);
+                        int64_t, __mmask16, __mmask16, const nbi_gemm_epi *, float *);
 static const tile_fn TILES[2][MR + 1] = {
     {NULL, tile_n1, tile_n2, tile_n3, tile_n4, tile_n5, tile_n6, tile_n7, tile_n8},
     {NULL, tile_t1, tile_t2, tile_t3, tile_t4, tile_t5, tile_t6, tile_t7, tile_t8},
@@ -216,7 +243,7 @@ static TGT void pack_bt(int64_t k, const float *b, int64_t ldb, int64_t j0, int6
  * MR but the last), B's slice at bp with row stride bs. */
 static TGT void block(bool ta, int64_t n, int64_t p0, int64_t kc, const float *a, int64_t lda,
                       const float *bp, int64_t bs, float beta, float *c, int64_t ldc, int64_t jp,
-                      int64_t i0, int64_t i1) {
+                      int64_t i0, int64_t i1, const nbi_gemm_epi *e) {
     int64_t j0 = jp * NR, nw = min64(NR, n - j0);
     __mmask16 m0 = (__mmask16)(nw >= 16 ? 0xFFFF : (1u << nw) - 1u);
     __mmask16 m1 = (__mmask16)(nw >= 32 ? 0xFFFF : nw > 16 ? (1u << (nw - 16)) - 1u : 0u);
@@ -224,7 +251,7 @@ static TGT void block(bool ta, int64_t n, int64_t p0, int64_t kc, const float *a
     for (int64_t i = i0; i < i1; i += MR) {
         int r = (int)min64(MR, i1 - i);
         const float *ai = ta ? a + p0 * lda + i : a + i * lda + p0;
-        TILES[ta][r](kc, ai, lda, bp, bs, bt, c + i * ldc + j0, ldc, m0, m1);
+        TILES[ta][r](kc, ai, lda, bp, bs, bt, c + i * ldc + j0, ldc, m0, m1, e, e ? e->var + i * ldc + j0 : NULL);
     }
 }
 
@@ -232,15 +259,15 @@ static TGT void block(bool ta, int64_t n, int64_t p0, int64_t kc, const float *a
  * the row blocks); with tb each slice is first transposed into P. */
 static TGT void panel(bool ta, bool tb, int64_t n, int64_t k, const float *a, int64_t lda,
                       const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int64_t jp,
-                      int64_t i0, int64_t i1, float *P) {
+                      int64_t i0, int64_t i1, float *P, const nbi_gemm_epi *e) {
     int64_t j0 = jp * NR, nw = min64(NR, n - j0);
     for (int64_t p0 = 0; p0 < k; p0 += KC) {
         int64_t kc = min64(KC, k - p0);
         if (tb) {
             pack_bt(kc, b + p0, ldb, j0, nw, P);
-            block(ta, n, p0, kc, a, lda, P, NR, beta, c, ldc, jp, i0, i1);
+            block(ta, n, p0, kc, a, lda, P, NR, beta, c, ldc, jp, i0, i1, e);
         } else {
-            block(ta, n, p0, kc, a, lda, b + p0 * ldb + j0, ldb, beta, c, ldc, jp, i0, i1);
+            block(ta, n, p0, kc, a, lda, b + p0 * ldb + j0, ldb, beta, c, ldc, jp, i0, i1, e);
         }
     }
 }
@@ -258,8 +285,11 @@ static void pack_rows(int64_t n, int64_t p0, int64_t kc, const float *b, int64_t
     }
 }
 
+/* e (NULL or a Momentum epilogue) only where k <= KC and B is not packed
+ * by rows: a tile then holds its whole sum when it is stored. */
 static bool run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int threads) {
+                const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int threads,
+                const nbi_gemm_epi *e) {
     int64_t np = (n + NR - 1) / NR, nmb = (m + MR - 1) / MR;
     double flops = 2.0 * (double)m * (double)n * (double)k;
     /* B too large to be read in place (its rows may be a page apart): one
@@ -285,17 +315,17 @@ static bool run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *
 #pragma omp barrier
 #pragma omp for schedule(static)
                 for (int64_t jp = 0; jp < np; jp++)
-                    block(ta, n, p0, kc, a, lda, P + (size_t)jp * per, NR, beta, c, ldc, jp, 0, m);
+                    block(ta, n, p0, kc, a, lda, P + (size_t)jp * per, NR, beta, c, ldc, jp, 0, m, NULL);
                 /* the implicit barrier: P is refilled next */
             }
         }
     } else if (nt == 1) {
-        for (int64_t jp = 0; jp < np; jp++) panel(ta, tb, n, k, a, lda, b, ldb, beta, c, ldc, jp, 0, m, P);
+        for (int64_t jp = 0; jp < np; jp++) panel(ta, tb, n, k, a, lda, b, ldb, beta, c, ldc, jp, 0, m, P, e);
     } else if (!by_rows) {
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int64_t jp = 0; jp < np; jp++)
             panel(ta, tb, n, k, a, lda, b, ldb, beta, c, ldc, jp, 0, m,
-                  P ? P + (size_t)omp_get_thread_num() * per : NULL);
+                  P ? P + (size_t)omp_get_thread_num() * per : NULL, e);
     } else {
         /* B read in place: each thread a share of the row blocks */
 #pragma omp parallel num_threads(nt)
@@ -305,7 +335,7 @@ static bool run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *
             int64_t i0 = b0 * MR, i1 = min64(b1 * MR, m);
             if (i0 < i1)
                 for (int64_t jp = 0; jp < np; jp++)
-                    panel(ta, false, n, k, a, lda, b, ldb, beta, c, ldc, jp, i0, i1, NULL);
+                    panel(ta, false, n, k, a, lda, b, ldb, beta, c, ldc, jp, i0, i1, NULL, e);
         }
     }
     free(P);
@@ -319,7 +349,7 @@ bool nbi_sgemm_small_force(bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
                            int64_t ldc, int threads) {
 #if NB_HAVE_SMALL_GEMM
     if (m <= 0 || n <= 0 || k <= 0 || !nbi_sgemm_small_available()) return false;
-    return run(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads);
+    return run(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads, NULL);
 #else
     (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb;
     (void)beta, (void)c, (void)ldc, (void)threads;
@@ -338,4 +368,28 @@ bool nbi_sgemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const fl
     double afoot = (double)(ta ? k : m) * (double)lda;
     if (afoot > FOOT || (double)m * (double)ldc > FOOT) return false;
     return nbi_sgemm_small_force(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads);
+}
+
+static atomic_long g_momentum_taken;
+
+long nbi_sgemm_small_momentum_taken(void) { return atomic_load(&g_momentum_taken); }
+
+bool nbi_sgemm_small_momentum(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
+                              int64_t lda, const float *b, int64_t ldb, float *acc,
+                              const nbi_gemm_epi *e, int threads) {
+#if NB_HAVE_SMALL_GEMM
+    /* exactly the products nbi_sgemm_small takes (same tiles, same sums) ... */
+    if (m < 8 || n < 16 || k < 1 || !nbi_sgemm_small_available()) return false;
+    double afoot = (double)(ta ? k : m) * (double)lda;
+    if (afoot > FOOT || (double)m * (double)n > FOOT) return false;
+    /* ... whose sums are whole in one depth block, B not packed by rows */
+    if (k > KC || (!tb && (double)k * (double)ldb > FOOT)) return false;
+    if (!run(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, acc, n, threads, e)) return false;
+    atomic_fetch_add_explicit(&g_momentum_taken, 1, memory_order_relaxed);
+    return true;
+#else
+    (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb;
+    (void)acc, (void)e, (void)threads;
+    return false;
+#endif
 }

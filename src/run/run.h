@@ -13,5 +13,8 @@
  * copying (updates made later copy first, so it stays a snapshot). NULL when
  * uninitialized, or with *oom set when the session's state could not grow. */
 nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom);
+/* How many producer steps the session's compiled plans fold into a consumer
+ * (run-time fusion, nbi_opdef.fused); for tests. */
+int nbi_session_fused_steps(nb_session *s);
 
 #endif /* NB_RUN_H */

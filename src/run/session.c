@@ -99,6 +99,7 @@ static void plan_free(nbi_plan *p) {
     nbi_free(p->fetch_slot);
     nbi_free(p->end_slots);
     nbi_free(p->in_buf);
+    nbi_free(p->in_buf2);
     nbi_free(p);
 }
 
@@ -197,7 +198,7 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     char *slotted = nbi_calloc((size_t)n_ops + 1, 1);
     int *stack = nbi_malloc(((size_t)n_ops + 1) * sizeof *stack);
     int *base = nbi_malloc(((size_t)n_ops + 1) * sizeof *base);
-    int *last = NULL;
+    int *last = NULL, *uses = NULL, *step_of = NULL;
     if (!p || !need || !slotted || !stack || !base) goto oom;
     p->n_graph_ops = n_ops;
     p->n_feeds = n_feeds;
@@ -258,8 +259,11 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     p->values = nbi_calloc((size_t)n_slots + 1, sizeof *p->values);
     p->steps = nbi_calloc((size_t)n_steps + 1, sizeof *p->steps);
     p->in_buf = nbi_calloc((size_t)max_in, sizeof *p->in_buf);
+    p->in_buf2 = nbi_calloc((size_t)max_in, sizeof *p->in_buf2);
     last = nbi_malloc(((size_t)n_slots + 1) * sizeof *last);
-    if (!p->values || !p->steps || !p->in_buf || !last) goto oom;
+    uses = nbi_calloc((size_t)n_slots + 1, sizeof *uses);
+    step_of = nbi_malloc(((size_t)n_ops + 1) * sizeof *step_of);
+    if (!p->values || !p->steps || !p->in_buf || !p->in_buf2 || !last || !uses || !step_of) goto oom;
     p->n_steps = n_steps; /* the steps are zeroed: plan_free can free a partial plan */
     for (int i = 0; i < n_slots; i++) last[i] = -1;
     for (int i = 0; i < n_feeds; i++) {
@@ -271,8 +275,10 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
         if (!need[i]) continue;
         nb_op *op = g->ops[i];
         nbi_step *st = &p->steps[k];
+        step_of[i] = k;
         st->op = op;
         st->kernel = op->def->kernel;
+        st->fused_into = st->fused_from = -1;
         st->n_in = op->n_inputs;
         st->out_base = base[i];
         st->in_slot = nbi_malloc(((size_t)op->n_inputs + 1) * sizeof *st->in_slot);
@@ -296,6 +302,7 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
                 st->in_slot[j] = -2 - src->variable->var_index;
             } else {
                 st->in_slot[j] = slot;
+                uses[slot]++;
                 if (last[slot] != INT32_MAX) last[slot] = k;
             }
         }
@@ -309,6 +316,27 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
         int slot = f.index < f.op->n_outputs ? base[f.op->id] + f.index : -1;
         p->fetch_slot[i] = slot;
         if (slot >= 0) last[slot] = INT32_MAX;
+    }
+    /* Run-time fusion (nbi_opdef.fused): a producer whose one output is used
+     * once in this plan, by its consumer's fuse_input, and is neither fed nor
+     * fetched; the producer's inputs are plain values, which are then kept
+     * until the consumer's step. */
+    for (int c = 0; c < n_steps; c++) {
+        nbi_step *st = &p->steps[c];
+        const nbi_opdef *d = st->op->def;
+        if (!d->fuse_ok || d->fuse_input >= st->n_in || st->in_slot[d->fuse_input] < 0) continue;
+        int slot = st->in_slot[d->fuse_input];
+        nb_op *prod = st->op->inputs[d->fuse_input].op;
+        if (!need[prod->id] || prod->n_outputs != 1 || uses[slot] != 1 || last[slot] == INT32_MAX) continue;
+        nbi_step *ps = &p->steps[step_of[prod->id]];
+        if (ps->fused_into >= 0 || ps->fused_from >= 0 || ps->n_in > max_in) continue;
+        bool plain = true;
+        for (int j = 0; j < ps->n_in; j++) plain = plain && ps->in_slot[j] >= 0;
+        if (!plain || !d->fuse_ok(st->op, prod)) continue;
+        ps->fused_into = c;
+        st->fused_from = step_of[prod->id];
+        for (int j = 0; j < ps->n_in; j++)
+            if (last[ps->in_slot[j]] != INT32_MAX && last[ps->in_slot[j]] < c) last[ps->in_slot[j]] = c;
     }
     /* Release lists; what is left at the end of a run. */
     p->end_slots = nbi_malloc(((size_t)n_feeds + (size_t)n_fetches + 1) * sizeof *p->end_slots);
@@ -339,6 +367,8 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     nbi_free(stack);
     nbi_free(base);
     nbi_free(last);
+    nbi_free(uses);
+    nbi_free(step_of);
     return p;
 oom:
     nbi_free(need);
@@ -346,6 +376,8 @@ oom:
     nbi_free(stack);
     nbi_free(base);
     nbi_free(last);
+    nbi_free(uses);
+    nbi_free(step_of);
     plan_free(p);
     return NULL;
 }
@@ -434,6 +466,28 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
     return st;
 }
 
+/* A step's input values into buf; "uninitialized" when one has none. With
+ * run-time fusion, the consumer's input `skip` has no value (its producer
+ * runs inside the consumer): NULL, as for a ref input. */
+static nb_status gather_inputs(nb_session *s, nbi_plan *p, nbi_step *stp, nb_tensor **buf, int skip) {
+    nb_op *op = stp->op;
+    for (int j = 0; j < stp->n_in; j++) {
+        int slot = stp->in_slot[j];
+        nb_tensor *v = slot >= 0 ? p->values[slot] : slot <= -2 ? s->ks.vars[-2 - slot] : NULL;
+        if (j == skip) {
+            v = NULL;
+        } else if (slot != -1 && !v) {
+            nb_op *src = op->inputs[j].op;
+            const char *vn = src->variable ? src->variable->name : src->name;
+            return sess_error(s, NB_ERR_FAILED_PRECONDITION,
+                              "Attempting to use uninitialized value %s\n\t [[{{node %s}} = %s]]", vn,
+                              op->name, op->def->type);
+        }
+        buf[j] = v;
+    }
+    return NB_OK;
+}
+
 static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
                              const nb_output *fetches, int n_fetches, nb_tensor **outputs) {
     if (outputs)
@@ -471,31 +525,33 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         p->values[p->feed_slot[i]] = nb_tensor_ref(u.m);
     }
 
-    nbi_kctx k;
-    k.state = &s->ks;
+    nbi_kctx k, kp;
+    k.state = kp.state = &s->ks;
     k.in = p->in_buf;
-    k.plan = p;
+    kp.in = p->in_buf2;
+    k.plan = kp.plan = p;
+    bool fuse = !s->check_numerics && nb_get_fusion();
     for (int i = 0; i < p->n_steps; i++) {
         nbi_step *stp = &p->steps[i];
         nb_op *op = stp->op;
-        for (int j = 0; j < stp->n_in; j++) {
-            int slot = stp->in_slot[j];
-            nb_tensor *v = slot >= 0 ? p->values[slot] : slot <= -2 ? s->ks.vars[-2 - slot] : NULL;
-            if (slot != -1 && !v) {
-                nb_op *src = op->inputs[j].op;
-                const char *vn = src->variable ? src->variable->name : src->name;
-                st = sess_error(s, NB_ERR_FAILED_PRECONDITION,
-                                "Attempting to use uninitialized value %s\n\t [[{{node %s}} = %s]]",
-                                vn, op->name, op->def->type);
-                goto fail;
-            }
-            p->in_buf[j] = v;
+        if (fuse && stp->fused_into >= 0) goto release; /* runs inside its consumer */
+        bool fused = fuse && stp->fused_from >= 0;
+        if (fused) {
+            nbi_step *ps = &p->steps[stp->fused_from];
+            st = gather_inputs(s, p, ps, p->in_buf2, -1);
+            if (st != NB_OK) goto fail;
+            kp.op = ps->op;
+            kp.out = p->values + ps->out_base;
+            kp.step = ps;
+            ps->n_alloc = 0;
         }
+        st = gather_inputs(s, p, stp, p->in_buf, fused ? op->def->fuse_input : -1);
+        if (st != NB_OK) goto fail;
         k.op = op;
         k.out = p->values + stp->out_base;
         k.step = stp;
         stp->n_alloc = 0;
-        st = stp->kernel(&k);
+        st = fused ? op->def->fused(&k, &kp) : stp->kernel(&k);
         if (st != NB_OK) {
             if (s->ks.status == NB_OK)
                 sess_error(s, st, "kernel failed\n\t [[{{node %s}} = %s]]", op->name, op->def->type);
@@ -512,6 +568,7 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
                 }
             }
         }
+    release:
         for (int r = 0; r < stp->n_release; r++) {
             int slot = stp->release[r];
             release_value(p, p->values[slot]);
@@ -586,6 +643,15 @@ nb_tensor *nbi_session_variable_ref(nb_session *s, const nb_op *v, bool *oom) {
     else t = nbi_ref(s->ks.vars[v->var_index]); /* later updates copy first: a snapshot */
     pthread_mutex_unlock(&s->lock);
     return t;
+}
+
+int nbi_session_fused_steps(nb_session *s) {
+    int n = 0;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->n_plans; i++)
+        for (int j = 0; j < s->plans[i]->n_steps; j++) n += s->plans[i]->steps[j].fused_into >= 0;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }
 
 /* set_variable's errors: recorded under the lock, as a run's are. */

@@ -1,0 +1,241 @@
+/*
+ * test_fusion.c — run-time fusion of a dense layer's weight gradient (MatMul)
+ * into its Momentum update (nb_set_fusion, nbi_opdef.fused): which plans fuse,
+ * and that a fused run leaves every variable and accumulator bit-identical to
+ * the same run with fusion off, at 1 and 2 threads, on the fast path (the
+ * AVX-512 kernel with the update as its epilogue) and on the fallbacks (a
+ * batch deeper than one block, Nesterov, float64, a fetched gradient, a
+ * session checking numerics); errors name the same node either way.
+ */
+#include "harness.h"
+#include "ops/gemm_small.h"
+#include "run/run.h"
+
+#include <stdint.h>
+
+typedef struct {
+    nb_graph *g;
+    nb_output x, y, loss, train, init, grad0;
+} mlp;
+
+/* D -> 48 (ReLU) -> 20 (ReLU) -> 3 logits, softmax cross-entropy, Momentum.
+ * Every weight gradient is a MatMul used only by its update, so a plan fuses
+ * all three; the kernel takes the first two ([D,B]x[B,48], [48,B]x[B,20]),
+ * and the last ([20,B]x[B,3], 3 columns) runs as two kernels. */
+static void build(mlp *m, int64_t d, nb_dtype dt, bool nesterov, bool fetch_grad) {
+    m->g = nb_graph_new();
+    nb_graph_set_seed(m->g, 7);
+    m->x = nb_placeholder(m->g, dt, NB_SHAPE(NB_DIM_UNKNOWN, d), "x");
+    m->y = nb_placeholder(m->g, NB_INT32, NB_SHAPE(NB_DIM_UNKNOWN), "y");
+    nb_output h = nb_layers_dense(m->g, m->x, 48, NB_ACT_RELU, NULL);
+    h = nb_layers_dense(m->g, h, 20, NB_ACT_RELU, NULL);
+    nb_output logits = nb_layers_dense(m->g, h, 3, NB_ACT_NONE, NULL);
+    m->loss = nb_reduce_mean(m->g, nb_nn_sparse_softmax_cross_entropy_with_logits(m->g, m->y, logits, NULL),
+                             NULL, NB_ALL_AXES, false, NULL);
+    nb_optimizer *opt = nb_train_momentum(m->g, 0.05, 0.9, nesterov);
+    int nv = nb_graph_num_variables(m->g);
+    nb_output vars[8], grads[8];
+    for (int i = 0; i < nv; i++) vars[i] = nb_graph_variable(m->g, i);
+    nb_optimizer_compute_gradients(opt, m->loss, vars, nv, grads);
+    m->grad0 = grads[0];
+    m->train = nb_optimizer_apply_gradients(opt, grads, vars, nv, nb_nil);
+    m->init = nb_global_variables_initializer(m->g);
+    (void)fetch_grad;
+    CHECK(nb_graph_status(m->g) == NB_OK);
+}
+
+/* Deterministic data: x in [-1, 1), labels 0..2. */
+static void data(nb_tensor *x, nb_tensor *y, int step) {
+    int64_t n = nb_tensor_size(x);
+    for (int64_t i = 0; i < n; i++)
+        nb_tensor_set_flat(x, i, (double)(((i * 7919 + step * 104729) % 2001) - 1000) / 1000.0);
+    for (int64_t i = 0; i < nb_tensor_size(y); i++) ((int32_t *)nb_tensor_data(y))[i] = (int32_t)((i + step) % 3);
+}
+
+/* Trains `steps` steps with fusion on or off; returns the variables' values
+ * (every variable, the Momentum slots included) and the number of fused steps
+ * in the session's plans. */
+static int train(const mlp *m, bool fusion, bool check_numerics, bool fetch_grad, int64_t batch, int64_t d,
+                 nb_dtype dt, int steps, nb_tensor **vals) {
+    nb_set_fusion(fusion);
+    nb_session *s = nb_session_new(m->g);
+    nb_session_set_check_numerics(s, check_numerics);
+    CHECK_STATUS(nb_session_run(s, NULL, 0, &m->init, 1, NULL), NB_OK);
+    nb_tensor *x = nb_tensor_zeros(dt, 2, (int64_t[]){batch, d});
+    nb_tensor *y = nb_tensor_zeros(NB_INT32, 1, (int64_t[]){batch});
+    for (int t = 0; t < steps; t++) {
+        data(x, y, t);
+        nb_output f[3] = {m->loss, m->train, m->grad0};
+        nb_tensor *out[3] = {NULL, NULL, NULL};
+        CHECK_STATUS(nb_session_run(s, (nb_feed[]){{m->x, x}, {m->y, y}}, 2, f, fetch_grad ? 3 : 2, out), NB_OK);
+        for (int i = 0; i < 3; i++) nb_tensor_unref(out[i]);
+    }
+    int nv = nb_graph_num_variables(m->g);
+    for (int i = 0; i < nv; i++) vals[i] = nb_session_variable_value(s, nb_graph_variable(m->g, i));
+    int fused = nbi_session_fused_steps(s);
+    nb_tensor_unref(x);
+    nb_tensor_unref(y);
+    nb_session_free(s);
+    nb_set_fusion(true);
+    return fused;
+}
+
+/* Fusion on vs off: every variable bit-identical; returns the plans' fused
+ * count, and in *taken how many products the fused kernel took. */
+static int compare(int64_t batch, int64_t d, nb_dtype dt, bool nesterov, bool fetch_grad, bool check_numerics,
+                   int threads, long *taken) {
+    nb_set_num_threads(threads);
+    mlp m;
+    build(&m, d, dt, nesterov, fetch_grad);
+    nb_tensor *on[16] = {0}, *off[16] = {0};
+    long t0 = nbi_sgemm_small_momentum_taken();
+    int fused = train(&m, true, check_numerics, fetch_grad, batch, d, dt, 4, on);
+    long t1 = nbi_sgemm_small_momentum_taken();
+    int unfused = train(&m, false, check_numerics, fetch_grad, batch, d, dt, 4, off);
+    CHECK(nbi_sgemm_small_momentum_taken() == t1); /* off means off */
+    *taken = t1 - t0;
+    CHECK(unfused == fused); /* plans are the same; whether they fuse is decided at each run */
+    int nv = nb_graph_num_variables(m.g), differ = 0, moved = 0;
+    for (int i = 0; i < nv; i++) {
+        CHECK(on[i] && off[i]);
+        if (!on[i] || !off[i]) continue;
+        CHECK(nb_tensor_nbytes(on[i]) == nb_tensor_nbytes(off[i]));
+        differ += memcmp(nb_tensor_data_const(on[i]), nb_tensor_data_const(off[i]), nb_tensor_nbytes(on[i])) != 0;
+        moved += nb_tensor_get_flat(on[i], 0) != 0.0; /* the run did train */
+        nb_tensor_unref(on[i]);
+        nb_tensor_unref(off[i]);
+    }
+    if (differ) FAILF("batch %lld d %lld threads %d: %d variables differ fused vs unfused", (long long)batch,
+                      (long long)d, threads, differ);
+    CHECK(moved > 0);
+    nb_graph_free(m.g);
+    nb_set_num_threads(1);
+    return fused;
+}
+
+TEST(fused_training_is_bit_identical_to_unfused) {
+    long fast = nbi_sgemm_small_available() ? 2 * 4 : 0; /* two products a step, 4 steps */
+    for (int threads = 1; threads <= 2; threads++) {
+        long taken = -1;
+        /* [40,64]x[64,48] and [48,64]x[64,20] in the kernel */
+        CHECK(compare(64, 40, NB_FLOAT32, false, false, false, threads, &taken) == 3);
+        CHECK(taken == fast);
+        /* the last batch of an epoch: 37 rows */
+        CHECK(compare(37, 40, NB_FLOAT32, false, false, false, threads, &taken) == 3);
+        CHECK(taken == fast);
+        /* 784 inputs, the course's first layer: [784,64]x[64,48] */
+        CHECK(compare(64, 784, NB_FLOAT32, false, false, false, threads, &taken) == 3);
+        CHECK(taken == fast);
+        /* a batch of 300 is deeper than one block: fused plans, two-kernel fallback */
+        CHECK(compare(300, 40, NB_FLOAT32, false, false, false, threads, &taken) == 3);
+        CHECK(taken == 0);
+    }
+}
+
+TEST(what_does_not_fuse) {
+    long taken = -1;
+    CHECK(compare(64, 40, NB_FLOAT32, true, false, false, 1, &taken) == 0); /* Nesterov */
+    CHECK(taken == 0);
+    CHECK(compare(64, 40, NB_FLOAT64, false, false, false, 1, &taken) == 0); /* float64 */
+    CHECK(taken == 0);
+    /* grads[0] fetched: it is computed and kept; the other two layers fuse */
+    CHECK(compare(64, 40, NB_FLOAT32, false, true, false, 1, &taken) == 2);
+    CHECK(taken == (nbi_sgemm_small_available() ? 4 : 0));
+    /* a session checking numerics computes (and checks) every gradient */
+    CHECK(compare(64, 40, NB_FLOAT32, false, false, true, 2, &taken) == 3);
+    CHECK(taken == 0);
+}
+
+/* ApplyMomentum(var [4,16], accum, lr, MatMul(a, b, transpose_a), momentum)
+ * with a and b fed: the errors of a bad feed name the same node fused or not,
+ * and the variable is left as it was. */
+TEST(errors_are_the_same_fused_or_not) {
+    for (int f = 0; f <= 1; f++) {
+        nb_set_fusion(f == 1);
+        nb_graph *g = nb_graph_new();
+        nb_output a = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, NB_DIM_UNKNOWN), "a");
+        nb_output b = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, NB_DIM_UNKNOWN), "b");
+        nb_output w = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE(4, 16), NULL), "w");
+        nb_output grad = nb_matmul(g, a, b, true, false, "grad");
+        nb_optimizer *opt = nb_train_momentum(g, 0.1, 0.9, false);
+        nb_output train = nb_optimizer_apply_gradients(opt, &grad, &w, 1, nb_nil);
+        nb_output init = nb_global_variables_initializer(g);
+        CHECK(nb_graph_status(g) == NB_OK);
+        nb_session *s = nb_session_new(g);
+        CHECK_STATUS(nb_session_run(s, NULL, 0, &init, 1, NULL), NB_OK);
+        nb_tensor *ta = nb_tensor_fill(NB_FLOAT32, 2, (int64_t[]){8, 4}, 1.0);
+        nb_tensor *tb = nb_tensor_fill(NB_FLOAT32, 2, (int64_t[]){8, 16}, 0.5);
+        CHECK_STATUS(nb_session_run(s, (nb_feed[]){{a, ta}, {b, tb}}, 2, &train, 1, NULL), NB_OK);
+        CHECK(nbi_session_fused_steps(s) == 1);
+        /* accum = 8 * 0.5 = 4; w = -0.1 * 4 */
+        nb_tensor *v = nb_session_variable_value(s, w);
+        CHECK(v && nb_tensor_get_flat(v, 0) == -0.1f * 4.0f && nb_tensor_get_flat(v, 63) == -0.1f * 4.0f);
+        nb_tensor *bad_k = nb_tensor_fill(NB_FLOAT32, 2, (int64_t[]){7, 16}, 0.5);
+        CHECK_STATUS(nb_session_run(s, (nb_feed[]){{a, ta}, {b, bad_k}}, 2, &train, 1, NULL),
+                     NB_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(nb_session_errmsg(s), "Matrix size-incompatible: In[0]: [8,4], In[1]: [7,16]") != NULL);
+        CHECK(strstr(nb_session_errmsg(s), "node grad") != NULL);
+        nb_tensor *bad_n = nb_tensor_fill(NB_FLOAT32, 2, (int64_t[]){8, 17}, 0.5);
+        CHECK_STATUS(nb_session_run(s, (nb_feed[]){{a, ta}, {b, bad_n}}, 2, &train, 1, NULL),
+                     NB_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(nb_session_errmsg(s), "var and grad do not have the same shape: [4,16] [4,17]") != NULL);
+        nb_tensor *after = nb_session_variable_value(s, w);
+        CHECK(after && nb_tensor_equal(after, v));
+        nb_tensor *ts[] = {ta, tb, v, bad_k, bad_n, after};
+        for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) nb_tensor_unref(ts[i]);
+        nb_session_free(s);
+        nb_graph_free(g);
+    }
+    nb_set_fusion(true);
+}
+
+/* The kernel's epilogue against a naive product and update, every tail. */
+TEST(momentum_epilogue_matches_a_naive_update) {
+    if (!nbi_sgemm_small_available()) {
+        printf("note: this CPU has no AVX-512; the fused kernel declines and the two-kernel path runs\n");
+        CHECK(!nbi_sgemm_small_momentum(true, false, 16, 16, 8, (float[128]){0}, 16, (float[128]){0}, 16,
+                                        (float[256]){0}, &(nbi_gemm_epi){(float[256]){0}, 0.1f, 0.9f}, 1));
+        return;
+    }
+    int shapes[][3] = {{8, 16, 1}, {13, 37, 5}, {64, 256, 64}, {784, 48, 37}, {9, 33, 256}};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+        for (int ta = 0; ta <= 1; ta++)
+            for (int tb = 0; tb <= 1; tb++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    int64_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+                    float *A = malloc(sizeof(float) * (size_t)(m * k)), *B = malloc(sizeof(float) * (size_t)(k * n));
+                    float *acc = malloc(sizeof(float) * (size_t)(m * n)), *var = malloc(sizeof(float) * (size_t)(m * n));
+                    float *acc2 = malloc(sizeof(float) * (size_t)(m * n)), *var2 = malloc(sizeof(float) * (size_t)(m * n));
+                    for (int64_t i = 0; i < m * k; i++) A[i] = (float)((i * 31 % 17) - 8) / 8.0f;
+                    for (int64_t i = 0; i < k * n; i++) B[i] = (float)((i * 13 % 11) - 5) / 4.0f;
+                    for (int64_t i = 0; i < m * n; i++) {
+                        acc[i] = acc2[i] = (float)(i % 7) * 0.25f;
+                        var[i] = var2[i] = (float)(i % 5) - 2.0f;
+                    }
+                    nbi_gemm_epi e = {var, 0.05f, 0.9f};
+                    int64_t lda = ta ? m : k, ldb = tb ? k : n;
+                    CHECK(nbi_sgemm_small_momentum(ta, tb, m, n, k, A, lda, B, ldb, acc, &e, threads));
+                    int bad = 0;
+                    for (int64_t i = 0; i < m; i++)
+                        for (int64_t j = 0; j < n; j++) {
+                            /* small integers over powers of two: every sum is exact in any order */
+                            float g = 0;
+                            for (int64_t p = 0; p < k; p++)
+                                g += (ta ? A[p * lda + i] : A[i * lda + p]) * (tb ? B[j * ldb + p] : B[p * ldb + j]);
+                            float a2 = acc2[i * n + j] * 0.9f + g;
+                            float v2 = var2[i * n + j] - 0.05f * a2;
+                            bad += acc[i * n + j] != a2 || var[i * n + j] != v2;
+                        }
+                    if (bad) FAILF("m %lld n %lld k %lld ta %d tb %d threads %d: %d elements differ", (long long)m,
+                                   (long long)n, (long long)k, ta, tb, threads, bad);
+                    free(A), free(B), free(acc), free(var), free(acc2), free(var2);
+                }
+    /* what it declines: narrow, shallow or deep products */
+    float z[4096] = {0}, zc[4096] = {0};
+    nbi_gemm_epi e = {z, 0.1f, 0.9f};
+    CHECK(!nbi_sgemm_small_momentum(false, false, 8, 15, 4, z, 4, z, 15, zc, &e, 1));  /* n < 16 */
+    CHECK(!nbi_sgemm_small_momentum(false, false, 7, 16, 4, z, 4, z, 16, zc, &e, 1));  /* m < 8 */
+    CHECK(!nbi_sgemm_small_momentum(true, false, 8, 16, 257, z, 8, z, 16, zc, &e, 1)); /* k > one block */
+}
+
+int main(int argc, char **argv) { return run_tests(argc, argv); }
