@@ -1363,19 +1363,25 @@ int nb_get_active_threads(void);
 void nb_set_winograd(bool on);
 bool nb_get_winograd(void);
 
-/** Whether a session run fuses an optimizer's update into the product that
- *  makes its gradient: when a MatMul's output is used only as the gradient of
- *  a (non-Nesterov, float32) ApplyMomentum, and the product is one nabla's
- *  own AVX-512 kernel takes with the batch as its depth (at most 256; a dense
- *  layer's weight gradient), each finished tile of the product updates the
- *  accumulator and the variable at once, without the gradient ever being
- *  stored. The results are bit-identical to the unfused run; the graph and
- *  its GraphDef are unchanged (the fusion is made when a plan runs, as TF's
- *  Grappler rewrites a graph for its run). On by default; the environment
- *  variable NABLA_FUSION=0, read at the first run (or the first
- *  nb_get_fusion), turns it off; nb_set_fusion changes it at any time,
- *  process-wide. A session that checks numerics never fuses (the gradient is
- *  then computed and checked). */
+/** Whether a session run folds a MatMul into the op that consumes it (TF's
+ *  Grappler makes such rewrites for its runs; the graph and its GraphDef are
+ *  unchanged). Three pairs are folded, each when the MatMul's output is used
+ *  only there (not fetched, not fed) and no op between the two writes a
+ *  variable the MatMul reads:
+ *    - MatMul -> BiasAdd (a dense layer's x W + b): the bias is added to each
+ *      finished tile of the product;
+ *    - MatMul -> ReluGrad (the backward product dY W^T of the next layer):
+ *      the ReLU mask is applied to each tile;
+ *    - MatMul -> ApplyMomentum (a weight gradient X^T dY, non-Nesterov): each
+ *      tile updates the accumulator and the variable, and the gradient is
+ *      never stored.
+ *  Only float32 products that nabla's AVX-512 kernel computes are fused (for
+ *  Momentum, a batch of at most 256: the product's depth); others run the two
+ *  kernels one after the other. Fused results are bit-identical to unfused
+ *  ones (tests/test_fusion.c). On by default; the environment variable
+ *  NABLA_FUSION=0, read at the first run (or the first nb_get_fusion), turns
+ *  it off; nb_set_fusion changes it at any time, process-wide. A session that
+ *  checks numerics never fuses (every intermediate is computed and checked). */
 void nb_set_fusion(bool on);
 bool nb_get_fusion(void);
 

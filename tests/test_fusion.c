@@ -1,11 +1,13 @@
 /*
- * test_fusion.c — run-time fusion of a dense layer's weight gradient (MatMul)
- * into its Momentum update (nb_set_fusion, nbi_opdef.fused): which plans fuse,
- * and that a fused run leaves every variable and accumulator bit-identical to
- * the same run with fusion off, at 1 and 2 threads, on the fast path (the
- * AVX-512 kernel with the update as its epilogue) and on the fallbacks (a
- * batch deeper than one block, Nesterov, float64, a fetched gradient, a
- * session checking numerics); errors name the same node either way.
+ * test_fusion.c — run-time fusion of a MatMul into the op that consumes it
+ * (nb_set_fusion, nbi_opdef.fused): a dense layer's BiasAdd, the ReluGrad
+ * after a backward product, and the Momentum update of a weight gradient.
+ * Which plans fuse, and that a fused run leaves every variable and
+ * accumulator bit-identical to the same run with fusion off, at 1 and 2
+ * threads, on the fast path (the AVX-512 kernel with an epilogue) and on the
+ * fallbacks (a batch deeper than one block for Momentum, Nesterov, float64, a
+ * fetched gradient, a session checking numerics); errors name the same node
+ * either way; each epilogue against a naive loop.
  */
 #include "harness.h"
 #include "ops/gemm_small.h"
@@ -19,9 +21,12 @@ typedef struct {
 } mlp;
 
 /* D -> 48 (ReLU) -> 20 (ReLU) -> 3 logits, softmax cross-entropy, Momentum.
- * Every weight gradient is a MatMul used only by its update, so a plan fuses
- * all three; the kernel takes the first two ([D,B]x[B,48], [48,B]x[B,20]),
- * and the last ([20,B]x[B,3], 3 columns) runs as two kernels. */
+ * A training plan fuses 8 pairs: the three BiasAdds with their MatMuls, the
+ * two ReluGrads with the products dY W^T before them, the three Momentum
+ * updates with their weight gradients. The kernel takes 6 of them a step
+ * (not the 3-column layer's BiasAdd and update, which run as two kernels):
+ * the products [B,D]x[D,48], [B,48]x[48,20], [B,3]x[3,20], [B,20]x[20,48],
+ * [D,B]x[B,48] and [48,B]x[B,20]. */
 static void build(mlp *m, int64_t d, nb_dtype dt, bool nesterov, bool fetch_grad) {
     m->g = nb_graph_new();
     nb_graph_set_seed(m->g, 7);
@@ -88,11 +93,11 @@ static int compare(int64_t batch, int64_t d, nb_dtype dt, bool nesterov, bool fe
     mlp m;
     build(&m, d, dt, nesterov, fetch_grad);
     nb_tensor *on[16] = {0}, *off[16] = {0};
-    long t0 = nbi_sgemm_small_momentum_taken();
+    long t0 = nbi_sgemm_small_epi_taken();
     int fused = train(&m, true, check_numerics, fetch_grad, batch, d, dt, 4, on);
-    long t1 = nbi_sgemm_small_momentum_taken();
+    long t1 = nbi_sgemm_small_epi_taken();
     int unfused = train(&m, false, check_numerics, fetch_grad, batch, d, dt, 4, off);
-    CHECK(nbi_sgemm_small_momentum_taken() == t1); /* off means off */
+    CHECK(nbi_sgemm_small_epi_taken() == t1); /* off means off */
     *taken = t1 - t0;
     CHECK(unfused == fused); /* plans are the same; whether they fuse is decided at each run */
     int nv = nb_graph_num_variables(m.g), differ = 0, moved = 0;
@@ -114,36 +119,68 @@ static int compare(int64_t batch, int64_t d, nb_dtype dt, bool nesterov, bool fe
 }
 
 TEST(fused_training_is_bit_identical_to_unfused) {
-    long fast = nbi_sgemm_small_available() ? 2 * 4 : 0; /* two products a step, 4 steps */
+    long per_step = nbi_sgemm_small_available() ? 6 : 0, steps = 4;
     for (int threads = 1; threads <= 2; threads++) {
         long taken = -1;
-        /* [40,64]x[64,48] and [48,64]x[64,20] in the kernel */
-        CHECK(compare(64, 40, NB_FLOAT32, false, false, false, threads, &taken) == 3);
-        CHECK(taken == fast);
+        CHECK(compare(64, 40, NB_FLOAT32, false, false, false, threads, &taken) == 8);
+        CHECK(taken == per_step * steps);
         /* the last batch of an epoch: 37 rows */
-        CHECK(compare(37, 40, NB_FLOAT32, false, false, false, threads, &taken) == 3);
-        CHECK(taken == fast);
-        /* 784 inputs, the course's first layer: [784,64]x[64,48] */
-        CHECK(compare(64, 784, NB_FLOAT32, false, false, false, threads, &taken) == 3);
-        CHECK(taken == fast);
-        /* a batch of 300 is deeper than one block: fused plans, two-kernel fallback */
-        CHECK(compare(300, 40, NB_FLOAT32, false, false, false, threads, &taken) == 3);
-        CHECK(taken == 0);
+        CHECK(compare(37, 40, NB_FLOAT32, false, false, false, threads, &taken) == 8);
+        CHECK(taken == per_step * steps);
+        /* 784 inputs, the course's first layer: its forward product is 4 depth blocks deep */
+        CHECK(compare(64, 784, NB_FLOAT32, false, false, false, threads, &taken) == 8);
+        CHECK(taken == per_step * steps);
+        /* a batch of 300 is deeper than one block: the two Momentum fusions run as two kernels */
+        CHECK(compare(300, 40, NB_FLOAT32, false, false, false, threads, &taken) == 8);
+        CHECK(taken == (per_step ? 4 : 0) * steps);
     }
 }
 
 TEST(what_does_not_fuse) {
-    long taken = -1;
-    CHECK(compare(64, 40, NB_FLOAT32, true, false, false, 1, &taken) == 0); /* Nesterov */
-    CHECK(taken == 0);
+    long taken = -1, avx = nbi_sgemm_small_available();
+    /* Nesterov: the updates stay apart; BiasAdd and ReluGrad still fuse */
+    CHECK(compare(64, 40, NB_FLOAT32, true, false, false, 1, &taken) == 5);
+    CHECK(taken == (avx ? 4 * 4 : 0));
     CHECK(compare(64, 40, NB_FLOAT64, false, false, false, 1, &taken) == 0); /* float64 */
     CHECK(taken == 0);
-    /* grads[0] fetched: it is computed and kept; the other two layers fuse */
-    CHECK(compare(64, 40, NB_FLOAT32, false, true, false, 1, &taken) == 2);
-    CHECK(taken == (nbi_sgemm_small_available() ? 4 : 0));
-    /* a session checking numerics computes (and checks) every gradient */
-    CHECK(compare(64, 40, NB_FLOAT32, false, false, true, 2, &taken) == 3);
+    /* grads[0] fetched: it is computed and kept; the rest fuses */
+    CHECK(compare(64, 40, NB_FLOAT32, false, true, false, 1, &taken) == 7);
+    CHECK(taken == (avx ? 5 * 4 : 0));
+    /* a session checking numerics computes (and checks) every intermediate */
+    CHECK(compare(64, 40, NB_FLOAT32, false, false, true, 2, &taken) == 8);
     CHECK(taken == 0);
+}
+
+/* A variable written between a producer and its consumer keeps them apart:
+ * y = BiasAdd(MatMul(x, w), b) with an AssignAdd to w in between (by a
+ * control dependency of the BiasAdd); fused, the product would see the new w. */
+TEST(a_variable_written_in_between_keeps_the_producer_in_place) {
+    for (int f = 0; f <= 1; f++) {
+        nb_set_fusion(f == 1);
+        nb_graph *g = nb_graph_new();
+        float ones[128];
+        for (int i = 0; i < 128; i++) ones[i] = 1.0f;
+        nb_output x = nb_constant_array(g, NB_FLOAT32, 2, (int64_t[]){8, 16}, ones, "x");
+        nb_output w = nb_variable(g, nb_ones(g, NB_FLOAT32, NB_SHAPE(16, 16), NULL), "w");
+        nb_output b = nb_variable(g, nb_zeros(g, NB_FLOAT32, NB_SHAPE(16), NULL), "b");
+        nb_output init = nb_global_variables_initializer(g);
+        nb_output prod = nb_matmul(g, x, w, false, false, "prod");
+        nb_output bump = nb_assign_add(g, w, nb_ones(g, NB_FLOAT32, NB_SHAPE(16, 16), NULL), "bump");
+        nb_control_dependencies_push(g, &bump, 1);
+        nb_output y = nb_nn_bias_add(g, prod, b, "y");
+        nb_control_dependencies_pop(g);
+        CHECK(nb_graph_status(g) == NB_OK);
+        nb_session *s = nb_session_new(g);
+        CHECK_STATUS(nb_session_run(s, NULL, 0, &init, 1, NULL), NB_OK);
+        nb_tensor *out = NULL;
+        CHECK_STATUS(nb_session_run(s, NULL, 0, &y, 1, &out), NB_OK);
+        CHECK(nbi_session_fused_steps(s) == 0);
+        CHECK(out && nb_tensor_get_flat(out, 0) == 16.0); /* the product of the old w: 16 ones */
+        nb_tensor_unref(out);
+        nb_session_free(s);
+        nb_graph_free(g);
+    }
+    nb_set_fusion(true);
 }
 
 /* ApplyMomentum(var [4,16], accum, lr, MatMul(a, b, transpose_a), momentum)
@@ -189,53 +226,72 @@ TEST(errors_are_the_same_fused_or_not) {
     nb_set_fusion(true);
 }
 
-/* The kernel's epilogue against a naive product and update, every tail. */
-TEST(momentum_epilogue_matches_a_naive_update) {
+/* Each epilogue against a naive product and consumer, every tail, both
+ * transposes, 1 and 2 threads, one and several depth blocks. The operands
+ * are small integers over powers of two, so every sum is exact in any order
+ * and the comparison is exact. */
+TEST(epilogues_match_a_naive_product_and_consumer) {
     if (!nbi_sgemm_small_available()) {
-        printf("note: this CPU has no AVX-512; the fused kernel declines and the two-kernel path runs\n");
-        CHECK(!nbi_sgemm_small_momentum(true, false, 16, 16, 8, (float[128]){0}, 16, (float[128]){0}, 16,
-                                        (float[256]){0}, &(nbi_gemm_epi){(float[256]){0}, 0.1f, 0.9f}, 1));
+        printf("note: this CPU has no AVX-512; the fused kernels decline and the two-kernel path runs\n");
+        nbi_sgemm_geom g = {false, false, 16, 16, 8, 8, 16, (float[128]){0}, (float[128]){0}};
+        CHECK(!nbi_sgemm_small_epi_takes(&g, NBI_EPI_BIAS));
         return;
     }
-    int shapes[][3] = {{8, 16, 1}, {13, 37, 5}, {64, 256, 64}, {784, 48, 37}, {9, 33, 256}};
-    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
-        for (int ta = 0; ta <= 1; ta++)
-            for (int tb = 0; tb <= 1; tb++)
-                for (int threads = 1; threads <= 2; threads++) {
-                    int64_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
-                    float *A = malloc(sizeof(float) * (size_t)(m * k)), *B = malloc(sizeof(float) * (size_t)(k * n));
-                    float *acc = malloc(sizeof(float) * (size_t)(m * n)), *var = malloc(sizeof(float) * (size_t)(m * n));
-                    float *acc2 = malloc(sizeof(float) * (size_t)(m * n)), *var2 = malloc(sizeof(float) * (size_t)(m * n));
-                    for (int64_t i = 0; i < m * k; i++) A[i] = (float)((i * 31 % 17) - 8) / 8.0f;
-                    for (int64_t i = 0; i < k * n; i++) B[i] = (float)((i * 13 % 11) - 5) / 4.0f;
-                    for (int64_t i = 0; i < m * n; i++) {
-                        acc[i] = acc2[i] = (float)(i % 7) * 0.25f;
-                        var[i] = var2[i] = (float)(i % 5) - 2.0f;
-                    }
-                    nbi_gemm_epi e = {var, 0.05f, 0.9f};
-                    int64_t lda = ta ? m : k, ldb = tb ? k : n;
-                    CHECK(nbi_sgemm_small_momentum(ta, tb, m, n, k, A, lda, B, ldb, acc, &e, threads));
-                    int bad = 0;
-                    for (int64_t i = 0; i < m; i++)
-                        for (int64_t j = 0; j < n; j++) {
-                            /* small integers over powers of two: every sum is exact in any order */
-                            float g = 0;
-                            for (int64_t p = 0; p < k; p++)
-                                g += (ta ? A[p * lda + i] : A[i * lda + p]) * (tb ? B[j * ldb + p] : B[p * ldb + j]);
-                            float a2 = acc2[i * n + j] * 0.9f + g;
-                            float v2 = var2[i * n + j] - 0.05f * a2;
-                            bad += acc[i * n + j] != a2 || var[i * n + j] != v2;
+    int shapes[][3] = {{8, 16, 1}, {13, 37, 5}, {64, 256, 64}, {784, 48, 37}, {9, 33, 256}, {64, 48, 784}};
+    for (int kind = NBI_EPI_MOMENTUM; kind <= NBI_EPI_RELU_GRAD; kind++)
+        for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+            for (int ta = 0; ta <= 1; ta++)
+                for (int tb = 0; tb <= 1; tb++)
+                    for (int threads = 1; threads <= 2; threads++) {
+                        int64_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+                        int64_t lda = ta ? m : k, ldb = tb ? k : n;
+                        nbi_sgemm_geom g = {ta, tb, m, n, k, lda, ldb, NULL, NULL};
+                        bool takes = nbi_sgemm_small_epi_takes(&g, kind);
+                        CHECK(takes == (kind != NBI_EPI_MOMENTUM || k <= 256));
+                        if (!takes) continue;
+                        float *A = malloc(sizeof(float) * (size_t)(m * k)), *B = malloc(sizeof(float) * (size_t)(k * n));
+                        float *c = malloc(sizeof(float) * (size_t)(m * n)), *side = malloc(sizeof(float) * (size_t)(m * n));
+                        float *c2 = malloc(sizeof(float) * (size_t)(m * n)), *side2 = malloc(sizeof(float) * (size_t)(m * n));
+                        for (int64_t i = 0; i < m * k; i++) A[i] = (float)((i * 31 % 17) - 8) / 8.0f;
+                        for (int64_t i = 0; i < k * n; i++) B[i] = (float)((i * 13 % 11) - 5) / 4.0f;
+                        for (int64_t i = 0; i < m * n; i++) {
+                            c[i] = c2[i] = kind == NBI_EPI_MOMENTUM ? (float)(i % 7) * 0.25f : NAN; /* NaN: never read */
+                            side[i] = side2[i] = (float)(i % 5) - 2.0f; /* var, bias or features (some <= 0) */
                         }
-                    if (bad) FAILF("m %lld n %lld k %lld ta %d tb %d threads %d: %d elements differ", (long long)m,
-                                   (long long)n, (long long)k, ta, tb, threads, bad);
-                    free(A), free(B), free(acc), free(var), free(acc2), free(var2);
-                }
-    /* what it declines: narrow, shallow or deep products */
-    float z[4096] = {0}, zc[4096] = {0};
-    nbi_gemm_epi e = {z, 0.1f, 0.9f};
-    CHECK(!nbi_sgemm_small_momentum(false, false, 8, 15, 4, z, 4, z, 15, zc, &e, 1));  /* n < 16 */
-    CHECK(!nbi_sgemm_small_momentum(false, false, 7, 16, 4, z, 4, z, 16, zc, &e, 1));  /* m < 8 */
-    CHECK(!nbi_sgemm_small_momentum(true, false, 8, 16, 257, z, 8, z, 16, zc, &e, 1)); /* k > one block */
+                        if (kind == NBI_EPI_RELU_GRAD) side[3 % (m * n)] = side2[3 % (m * n)] = NAN;
+                        g.a = A;
+                        g.b = B;
+                        nbi_gemm_epi e = {kind, side, 0.05f, 0.9f, side};
+                        CHECK(nbi_sgemm_small_epi(&g, c, &e, threads));
+                        int bad = 0;
+                        for (int64_t i = 0; i < m; i++)
+                            for (int64_t j = 0; j < n; j++) {
+                                float s = 0;
+                                for (int64_t p = 0; p < k; p++)
+                                    s += (ta ? A[p * lda + i] : A[i * lda + p]) * (tb ? B[j * ldb + p] : B[p * ldb + j]);
+                                int64_t o = i * n + j;
+                                if (kind == NBI_EPI_MOMENTUM) {
+                                    float a2 = c2[o] * 0.9f + s, v2 = side2[o] - 0.05f * a2;
+                                    bad += c[o] != a2 || side[o] != v2;
+                                } else if (kind == NBI_EPI_BIAS) {
+                                    bad += c[o] != s + side2[j];
+                                } else {
+                                    float want = side2[o] > 0 ? s : 0.0f; /* ReluGrad's row; NaN features give 0 */
+                                    bad += c[o] != want;
+                                }
+                            }
+                        if (bad)
+                            FAILF("kind %d m %lld n %lld k %lld ta %d tb %d threads %d: %d elements differ", kind,
+                                  (long long)m, (long long)n, (long long)k, ta, tb, threads, bad);
+                        free(A), free(B), free(c), free(side), free(c2), free(side2);
+                    }
+    /* what it declines: narrow or short products, Momentum deeper than one block */
+    nbi_sgemm_geom n15 = {false, false, 8, 15, 4, 4, 15, NULL, NULL}, m7 = {false, false, 7, 16, 4, 4, 16, NULL, NULL};
+    nbi_sgemm_geom deep = {true, false, 8, 16, 257, 8, 16, NULL, NULL};
+    CHECK(!nbi_sgemm_small_epi_takes(&n15, NBI_EPI_BIAS));
+    CHECK(!nbi_sgemm_small_epi_takes(&m7, NBI_EPI_RELU_GRAD));
+    CHECK(!nbi_sgemm_small_epi_takes(&deep, NBI_EPI_MOMENTUM));
+    CHECK(nbi_sgemm_small_epi_takes(&deep, NBI_EPI_BIAS));
 }
 
 int main(int argc, char **argv) { return run_tests(argc, argv); }

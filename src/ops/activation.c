@@ -18,6 +18,7 @@
  */
 #include "ops/elementwise.h"
 #include "graph/graphdef_attrs.h"
+#include "ops/gemm_small.h"
 
 #include <tgmath.h>
 
@@ -318,8 +319,33 @@ const nbi_opdef nbi_opdef_TANH_GRAD = {
     .type = "TanhGrad", .n_inputs = 2, .infer = nbi_ew_infer_binary, .kernel = nbi_ew_k_binary, .grad = g_tanh_grad,
     .attrs = NBI_ATTRS_T,
 };
+/* Run-time fusion with the MatMul that makes the incoming gradient (dY W^T
+ * of the next dense layer): the ReLU mask is applied to each tile of the
+ * product as it is finished. */
+static bool relu_grad_fuse_ok(const nb_op *op, const nb_op *producer) {
+    return nbi_is_f32_matmul(producer) && op->out_dtype[0] == NB_FLOAT32;
+}
+
+static nb_status k_relu_grad_fused(nbi_kctx *k, nbi_kctx *kp) {
+    nbi_sgemm_geom g;
+    const nb_tensor *f = k->in[1];
+    if (f->dtype == NB_FLOAT32 && f->rank == 2 && nbi_matmul_fusable(kp, &g, NBI_EPI_RELU_GRAD) && f->dims[0] == g.m &&
+        f->dims[1] == g.n) {
+        nb_tensor *o = nbi_kalloc(k, NB_FLOAT32, 2, (int64_t[]){g.m, g.n});
+        if (!o) return NB_ERR_OUT_OF_MEMORY;
+        nbi_gemm_epi e = {.kind = NBI_EPI_RELU_GRAD, .side = f->data};
+        if (nbi_sgemm_small_epi(&g, o->data, &e, nbi_num_threads())) {
+            k->out[0] = o;
+            return NB_OK;
+        }
+        nb_tensor_unref(o);
+    }
+    return nbi_fused_apart(k, kp, nbi_ew_k_binary);
+}
+
 const nbi_opdef nbi_opdef_RELU_GRAD = {
     .type = "ReluGrad", .n_inputs = 2, .infer = nbi_ew_infer_binary, .kernel = nbi_ew_k_binary, .grad = g_relu_grad,
+    .fuse_input = 0, .fuse_ok = relu_grad_fuse_ok, .fused = k_relu_grad_fused,
     .attrs = NBI_ATTRS_T,
 };
 const nbi_opdef nbi_opdef_RELU6 = {

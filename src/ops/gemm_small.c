@@ -85,7 +85,7 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
         c0[r] = _mm512_setzero_ps();
         c1[r] = _mm512_setzero_ps();
         ar[r] = AT ? a + r : a + r * lda;
-        if (e) { /* the next tile's accumulator and variable lines (the rows below; a
+        if (e && e->kind == NBI_EPI_MOMENTUM) { /* the next tile's accumulator and variable lines (the rows below; a
                   * prefetch past the end never faults) arrive while these sums are made */
             const float *cn = c + (MR + r) * ldc, *vn = v + (MR + r) * ldc;
             _mm_prefetch((const char *)cn, _MM_HINT_T0);
@@ -128,7 +128,22 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
                 c0[r] = _mm512_fmadd_ps(_mm512_set1_ps(AT ? ap[r] : ar[r][p]), b0, c0[r]);
         }
     }
-    if (e) { /* Momentum: C is the accumulator, v the variable (see nbi_gemm_epi) */
+    if (beta != 0.0f) { /* a later depth block: add the partial sums stored in C (beta == 0 must
+                         * not read C, which may hold NaNs) */
+        __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            c0[r] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, c + r * ldc), c0[r]);
+            if (m1) c1[r] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16), c1[r]);
+        }
+    }
+    if (!e) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
+            if (m1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
+        }
+    } else if (e->kind == NBI_EPI_MOMENTUM) { /* C is the accumulator, v the variable (beta is 0) */
         __m512 vmu = _mm512_set1_ps(e->mu), vlr = _mm512_set1_ps(e->lr);
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
@@ -143,19 +158,25 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
                                       _mm512_sub_ps(_mm512_maskz_loadu_ps(m1, vr + 16), _mm512_mul_ps(vlr, a1)));
             }
         }
-        return;
-    }
-    __m512 vb = _mm512_set1_ps(beta);
+    } else if (e->kind == NBI_EPI_BIAS) { /* v: the bias at this tile's first column */
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, v), b1 = _mm512_maskz_loadu_ps(m1, v + 16);
 #pragma GCC unroll 8
-    for (int r = 0; r < R; r++) {
-        float *cr = c + r * ldc;
-        __m512 x0 = c0[r], x1 = c1[r];
-        if (beta != 0.0f) { /* beta == 0 must not read C (it may hold NaNs) */
-            x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), x0);
-            if (m1) x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), x1);
+        for (int r = 0; r < R; r++) {
+            _mm512_mask_storeu_ps(c + r * ldc, m0, _mm512_add_ps(c0[r], b0));
+            if (m1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, _mm512_add_ps(c1[r], b1));
         }
-        _mm512_mask_storeu_ps(cr, m0, x0);
-        if (m1) _mm512_mask_storeu_ps(cr + 16, m1, x1);
+    } else { /* NBI_EPI_RELU_GRAD: v the features */
+        __m512 z = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            const float *fr = v + r * ldc;
+            __mmask16 p0 = _mm512_mask_cmp_ps_mask(m0, _mm512_maskz_loadu_ps(m0, fr), z, _CMP_GT_OQ);
+            _mm512_mask_storeu_ps(c + r * ldc, m0, _mm512_maskz_mov_ps(p0, c0[r]));
+            if (m1) {
+                __mmask16 p1 = _mm512_mask_cmp_ps_mask(m1, _mm512_maskz_loadu_ps(m1, fr + 16), z, _CMP_GT_OQ);
+                _mm512_mask_storeu_ps(c + r * ldc + 16, m1, _mm512_maskz_mov_ps(p1, c1[r]));
+            }
+        }
     }
 }
 
@@ -251,7 +272,11 @@ static TGT void block(bool ta, int64_t n, int64_t p0, int64_t kc, const float *a
     for (int64_t i = i0; i < i1; i += MR) {
         int r = (int)min64(MR, i1 - i);
         const float *ai = ta ? a + p0 * lda + i : a + i * lda + p0;
-        TILES[ta][r](kc, ai, lda, bp, bs, bt, c + i * ldc + j0, ldc, m0, m1, e, e ? e->var + i * ldc + j0 : NULL);
+        float *side = !e ? NULL
+                      : e->kind == NBI_EPI_MOMENTUM ? e->var + i * ldc + j0
+                      : e->kind == NBI_EPI_BIAS     ? (float *)(uintptr_t)(e->side + j0)
+                                                    : (float *)(uintptr_t)(e->side + i * ldc + j0);
+        TILES[ta][r](kc, ai, lda, bp, bs, bt, c + i * ldc + j0, ldc, m0, m1, e, side);
     }
 }
 
@@ -265,9 +290,9 @@ static TGT void panel(bool ta, bool tb, int64_t n, int64_t k, const float *a, in
         int64_t kc = min64(KC, k - p0);
         if (tb) {
             pack_bt(kc, b + p0, ldb, j0, nw, P);
-            block(ta, n, p0, kc, a, lda, P, NR, beta, c, ldc, jp, i0, i1, e);
+            block(ta, n, p0, kc, a, lda, P, NR, beta, c, ldc, jp, i0, i1, p0 + kc >= k ? e : NULL);
         } else {
-            block(ta, n, p0, kc, a, lda, b + p0 * ldb + j0, ldb, beta, c, ldc, jp, i0, i1, e);
+            block(ta, n, p0, kc, a, lda, b + p0 * ldb + j0, ldb, beta, c, ldc, jp, i0, i1, p0 + kc >= k ? e : NULL);
         }
     }
 }
@@ -285,8 +310,9 @@ static void pack_rows(int64_t n, int64_t p0, int64_t kc, const float *b, int64_t
     }
 }
 
-/* e (NULL or a Momentum epilogue) only where k <= KC and B is not packed
- * by rows: a tile then holds its whole sum when it is stored. */
+/* e (NULL or an epilogue) is applied by the tiles of the last depth block,
+ * which add the partial sums stored in C first; so a Momentum epilogue, whose
+ * C is the accumulator, needs k <= KC (one block). */
 static bool run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int threads,
                 const nbi_gemm_epi *e) {
@@ -315,7 +341,8 @@ static bool run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *
 #pragma omp barrier
 #pragma omp for schedule(static)
                 for (int64_t jp = 0; jp < np; jp++)
-                    block(ta, n, p0, kc, a, lda, P + (size_t)jp * per, NR, beta, c, ldc, jp, 0, m, NULL);
+                    block(ta, n, p0, kc, a, lda, P + (size_t)jp * per, NR, beta, c, ldc, jp, 0, m,
+                          p0 + kc >= k ? e : NULL);
                 /* the implicit barrier: P is refilled next */
             }
         }
@@ -370,26 +397,32 @@ bool nbi_sgemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const fl
     return nbi_sgemm_small_force(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads);
 }
 
-static atomic_long g_momentum_taken;
+static atomic_long g_epi_taken;
 
-long nbi_sgemm_small_momentum_taken(void) { return atomic_load(&g_momentum_taken); }
+long nbi_sgemm_small_epi_taken(void) { return atomic_load(&g_epi_taken); }
 
-bool nbi_sgemm_small_momentum(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
-                              int64_t lda, const float *b, int64_t ldb, float *acc,
-                              const nbi_gemm_epi *e, int threads) {
+bool nbi_sgemm_small_epi_takes(const nbi_sgemm_geom *g, int kind) {
 #if NB_HAVE_SMALL_GEMM
-    /* exactly the products nbi_sgemm_small takes (same tiles, same sums) ... */
-    if (m < 8 || n < 16 || k < 1 || !nbi_sgemm_small_available()) return false;
-    double afoot = (double)(ta ? k : m) * (double)lda;
-    if (afoot > FOOT || (double)m * (double)n > FOOT) return false;
-    /* ... whose sums are whole in one depth block, B not packed by rows */
-    if (k > KC || (!tb && (double)k * (double)ldb > FOOT)) return false;
-    if (!run(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, acc, n, threads, e)) return false;
-    atomic_fetch_add_explicit(&g_momentum_taken, 1, memory_order_relaxed);
+    /* exactly the products nbi_sgemm_small takes (same tiles, same sums) */
+    if (g->m < 8 || g->n < 16 || g->k < 1 || !nbi_sgemm_small_available()) return false;
+    double afoot = (double)(g->ta ? g->k : g->m) * (double)g->lda;
+    if (afoot > FOOT || (double)g->m * (double)g->n > FOOT) return false;
+    /* the accumulator cannot hold partial sums: one depth block */
+    return kind != NBI_EPI_MOMENTUM || g->k <= KC;
+#else
+    (void)g, (void)kind;
+    return false;
+#endif
+}
+
+bool nbi_sgemm_small_epi(const nbi_sgemm_geom *g, float *c, const nbi_gemm_epi *e, int threads) {
+#if NB_HAVE_SMALL_GEMM
+    if (!run(g->ta, g->tb, g->m, g->n, g->k, g->a, g->lda, g->b, g->ldb, 0.0f, c, g->n, threads, e))
+        return false; /* out of memory for the transposed panel, before anything is touched */
+    atomic_fetch_add_explicit(&g_epi_taken, 1, memory_order_relaxed);
     return true;
 #else
-    (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb;
-    (void)acc, (void)e, (void)threads;
+    (void)g, (void)c, (void)e, (void)threads;
     return false;
 #endif
 }

@@ -27,25 +27,41 @@ bool nbi_sgemm_small_force(bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
                            int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                            int64_t ldc, int threads);
 
-/* A Momentum update applied to each tile of a product as it is finished,
- * instead of storing the product: with g the product's element,
- *   acc = acc * mu + g;  var -= lr * acc
- * rounded step by step exactly as the ApplyMomentum kernel's loop (no fused
- * multiply-add), so a fused run is bit-identical to the unfused one. */
+/* Run-time fusion (nbi_opdef.fused): what happens to each tile of a product
+ * as it is finished, instead of storing the product g. Each is rounded step
+ * by step exactly as the consumer's own kernel rounds (no fused
+ * multiply-add), so a fused run is bit-identical to the unfused one.
+ *   NBI_EPI_MOMENTUM   C is the accumulator: acc = acc * mu + g; then
+ *                      var -= lr * acc (ApplyMomentum; var as C, stride n)
+ *   NBI_EPI_BIAS       C = g + bias[j] (BiasAdd; bias [n])
+ *   NBI_EPI_RELU_GRAD  C = feat > 0 ? g : 0 (ReluGrad; feat as C, stride n) */
+enum { NBI_EPI_MOMENTUM = 1, NBI_EPI_BIAS, NBI_EPI_RELU_GRAD };
 typedef struct nbi_gemm_epi {
-    float *var;  /* [m,n], row stride n, as the accumulator */
-    float lr, mu;
+    int kind;
+    float *var;          /* MOMENTUM */
+    float lr, mu;        /* MOMENTUM */
+    const float *side;   /* BIAS: the bias; RELU_GRAD: the features */
 } nbi_gemm_epi;
 
-/* op(A) op(B) with the Momentum epilogue e over acc ([m,n], row stride n).
- * Returns false, touching nothing, unless nbi_sgemm_small would take the
- * product with its whole depth in one block (k <= 256); the caller then
- * computes the product and the update apart. */
-bool nbi_sgemm_small_momentum(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
-                              int64_t lda, const float *b, int64_t ldb, float *acc,
-                              const nbi_gemm_epi *e, int threads);
-/* How many products nbi_sgemm_small_momentum has taken in this process (tests). */
-long nbi_sgemm_small_momentum_taken(void);
+/* A float32 product op(A) op(B), [m,k] x [k,n], as nbi_sgemm_small's arguments. */
+typedef struct nbi_sgemm_geom {
+    bool ta, tb;
+    int64_t m, n, k, lda, ldb;
+    const float *a, *b;
+} nbi_sgemm_geom;
+
+/* Whether the kernel computes this product with an epilogue of this kind:
+ * exactly the products nbi_sgemm_small takes (so the sums, depth block by
+ * depth block, are the unfused run's), and for NBI_EPI_MOMENTUM only those
+ * whose depth fits one block (k <= 256: the accumulator cannot hold partial
+ * sums). */
+bool nbi_sgemm_small_epi_takes(const nbi_sgemm_geom *g, int kind);
+/* The product with epilogue e into c ([m,n], row stride n); only where
+ * nbi_sgemm_small_epi_takes. Up to `threads` OpenMP threads. False, with
+ * nothing touched, when the memory for a transposed B panel is not there. */
+bool nbi_sgemm_small_epi(const nbi_sgemm_geom *g, float *c, const nbi_gemm_epi *e, int threads);
+/* How many products have run with an epilogue in this process (tests). */
+long nbi_sgemm_small_epi_taken(void);
 
 /* Whether this CPU runs the kernel (AVX-512F) and NABLA_SMALL_GEMM is not 0. */
 bool nbi_sgemm_small_available(void);

@@ -259,6 +259,40 @@ static nb_status k_matmul(nbi_kctx *k) {
     return NB_OK;
 }
 
+/*** run-time fusion with a MatMul producer ***/
+
+bool nbi_is_f32_matmul(const nb_op *op) { return op->def == &nbi_opdef_MATMUL && op->out_dtype[0] == NB_FLOAT32; }
+
+bool nbi_matmul_fusable(const nbi_kctx *kp, nbi_sgemm_geom *g, int kind) {
+    const nb_tensor *a = kp->in[0], *b = kp->in[1];
+    if (kp->op->def != &nbi_opdef_MATMUL || a->dtype != NB_FLOAT32 || b->dtype != NB_FLOAT32 || a->rank != 2 ||
+        b->rank != 2)
+        return false;
+    g->ta = kp->op->attrs.transpose_a;
+    g->tb = kp->op->attrs.transpose_b;
+    g->m = a->dims[g->ta ? 1 : 0];
+    g->k = a->dims[g->ta ? 0 : 1];
+    g->n = b->dims[g->tb ? 0 : 1];
+    g->lda = a->dims[1];
+    g->ldb = b->dims[1];
+    g->a = a->data;
+    g->b = b->data;
+    int64_t lim = nbi_blas_max();
+    /* k_matmul's own route: an empty or tiny product does not reach the kernel */
+    if (g->k != b->dims[g->tb ? 1 : 0] || g->m == 0 || g->n == 0 || g->k == 0 ||
+        (g->m <= 1024 && g->n <= 1024 && g->k <= 1024 && g->m * g->n * g->k <= 1024))
+        return false;
+    if (g->m > lim || g->n > lim || g->k > lim || g->lda > lim || g->ldb > lim) return false;
+    return nbi_sgemm_small_epi_takes(g, kind);
+}
+
+nb_status nbi_fused_apart(nbi_kctx *k, nbi_kctx *kp, nbi_kernel_fn own) {
+    nb_status st = kp->op->def->kernel(kp);
+    if (st != NB_OK) return st;
+    k->in[k->op->def->fuse_input] = kp->out[0];
+    return own(k);
+}
+
 static nb_output mm(nb_graph *g, int type, nb_output a, nb_output b, bool ta, bool tb,
                     const char *name) {
     nb_op *op = nbi_op_new(g, type, name, NULL, (nb_output[]){a, b}, 2);

@@ -21,6 +21,7 @@
  */
 #include "ops/elementwise.h"
 #include "graph/graphdef_attrs.h"
+#include "ops/gemm_small.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -381,6 +382,28 @@ static nb_status k_bias_add(nbi_kctx *k) {
     return NB_OK;
 }
 
+/* Run-time fusion with the MatMul before it (a dense layer, x W + b): the
+ * bias is added to each tile of the product as it is finished. */
+static bool bias_add_fuse_ok(const nb_op *op, const nb_op *producer) {
+    return nbi_is_f32_matmul(producer) && op->out_dtype[0] == NB_FLOAT32;
+}
+
+static nb_status k_bias_add_fused(nbi_kctx *k, nbi_kctx *kp) {
+    nbi_sgemm_geom g;
+    const nb_tensor *b = k->in[1];
+    if (b->dtype == NB_FLOAT32 && b->rank == 1 && nbi_matmul_fusable(kp, &g, NBI_EPI_BIAS) && b->dims[0] == g.n) {
+        nb_tensor *o = nbi_kalloc(k, NB_FLOAT32, 2, (int64_t[]){g.m, g.n});
+        if (!o) return NB_ERR_OUT_OF_MEMORY;
+        nbi_gemm_epi e = {.kind = NBI_EPI_BIAS, .side = b->data};
+        if (nbi_sgemm_small_epi(&g, o->data, &e, nbi_num_threads())) {
+            k->out[0] = o;
+            return NB_OK;
+        }
+        nb_tensor_unref(o);
+    }
+    return nbi_fused_apart(k, kp, k_bias_add);
+}
+
 static nb_status k_bias_add_grad(nbi_kctx *k) {
     const nb_tensor *g = k->in[0];
     if (g->rank < 2)
@@ -501,6 +524,7 @@ const nbi_opdef nbi_opdef_L2_LOSS = {
 };
 const nbi_opdef nbi_opdef_BIAS_ADD = {
     .type = "BiasAdd", .n_inputs = 2, .infer = infer_bias_add, .kernel = k_bias_add, .grad = g_bias_add,
+    .fuse_input = 0, .fuse_ok = bias_add_fuse_ok, .fused = k_bias_add_fused,
     .attrs = NBI_ATTRS(NBI_ATTR_T, {"data_format", NBI_A_NHWC}),
 };
 const nbi_opdef nbi_opdef_BIAS_ADD_GRAD = {

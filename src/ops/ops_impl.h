@@ -53,6 +53,18 @@ int64_t nbi_blas_max(void);
  * stored row, whose leading dimension then does not matter. Never allocates. */
 void nbi_gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,
               int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc);
+/* Run-time fusion with a MatMul producer (nbi_opdef.fused; the epilogues are
+ * in ops/gemm_small.h). nbi_matmul_fusable: true, with *g filled, when the
+ * MatMul of context kp computes its product with nabla's AVX-512 kernel and
+ * the kernel takes an epilogue of this kind (NBI_EPI_*), so that a consumer
+ * can take the product's tiles as they are finished (float32, rank 2, valid shapes, not the plain loops of a tiny
+ * product). nbi_fused_apart: the fallback every fused kernel ends with, the
+ * producer's kernel and then the consumer's own (`own`), one after the other. */
+struct nbi_sgemm_geom;
+bool nbi_matmul_fusable(const nbi_kctx *kp, struct nbi_sgemm_geom *g, int kind);
+nb_status nbi_fused_apart(nbi_kctx *k, nbi_kctx *kp, nbi_kernel_fn own);
+/* Whether op is a MatMul with a float32 output (a fuse_ok's first test). */
+bool nbi_is_f32_matmul(const nb_op *op);
 /* nbi_gemm with `lim` in place of nbi_blas_max(), so tests can check the
  * blocking on small matrices. */
 void nbi_gemm_lim(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a,

@@ -132,39 +132,25 @@ static nb_status k_momentum(nbi_kctx *k) {
  * a dense layer's weight gradient X^T dY (the batch as the product's depth)
  * goes tile by tile into the update, never stored (ops/gemm_small.h). */
 static bool momentum_fuse_ok(const nb_op *op, const nb_op *producer) {
-    return producer->def == &nbi_opdef_MATMUL && !op->attrs.use_nesterov && op->out_dtype[0] == NB_FLOAT32 &&
-           producer->out_dtype[0] == NB_FLOAT32;
+    return nbi_is_f32_matmul(producer) && !op->attrs.use_nesterov && op->out_dtype[0] == NB_FLOAT32;
 }
 
 static nb_status k_momentum_fused(nbi_kctx *k, nbi_kctx *kp) {
-    const nb_tensor *a = kp->in[0], *b = kp->in[1];
-    bool ta = kp->op->attrs.transpose_a, tb = kp->op->attrs.transpose_b;
+    nbi_sgemm_geom g;
     const nb_tensor *v0 = *nbi_kvar_slot(k, 0), *a0 = *nbi_kvar_slot(k, 1);
-    if (a->dtype == NB_FLOAT32 && b->dtype == NB_FLOAT32 && a->rank == 2 && b->rank == 2 && v0 && a0 &&
-        v0->dtype == NB_FLOAT32 && a0->dtype == NB_FLOAT32 && v0->rank == 2 && same_shape(v0, a0)) {
-        int64_t m = a->dims[ta ? 1 : 0], kk = a->dims[ta ? 0 : 1];
-        int64_t kb = b->dims[tb ? 1 : 0], n = b->dims[tb ? 0 : 1];
-        int64_t lim = nbi_blas_max();
-        /* (MatMul computes products of at most 1024 multiply-adds with plain loops) */
-        bool tiny = m <= 1024 && n <= 1024 && kk <= 1024 && m * n * kk <= 1024;
-        if (kk == kb && !tiny && m == v0->dims[0] && n == v0->dims[1] && m <= lim && n <= lim && kk <= lim &&
-            a->dims[1] <= lim && b->dims[1] <= lim) {
-            nb_tensor *var = nbi_kvar_writable(k, 0);
-            nb_tensor *acc = var ? nbi_kvar_writable(k, 1) : NULL;
-            if (!var || !acc) return NB_ERR_FAILED_PRECONDITION;
-            nbi_gemm_epi e = {.var = var->data, .lr = (float)scalar_in(k, 2), .mu = (float)scalar_in(k, 4)};
-            if (nbi_sgemm_small_momentum(ta, tb, m, n, kk, a->data, a->dims[1], b->data, b->dims[1], acc->data,
-                                         &e, nbi_num_threads())) {
-                k->out[0] = nb_tensor_ref(var);
-                return NB_OK;
-            }
+    if (v0 && a0 && v0->dtype == NB_FLOAT32 && a0->dtype == NB_FLOAT32 && v0->rank == 2 && same_shape(v0, a0) &&
+        nbi_matmul_fusable(kp, &g, NBI_EPI_MOMENTUM) && g.m == v0->dims[0] && g.n == v0->dims[1]) {
+        nb_tensor *var = nbi_kvar_writable(k, 0);
+        nb_tensor *acc = var ? nbi_kvar_writable(k, 1) : NULL;
+        if (!var || !acc) return NB_ERR_FAILED_PRECONDITION;
+        nbi_gemm_epi e = {.kind = NBI_EPI_MOMENTUM, .var = var->data, .lr = (float)scalar_in(k, 2),
+                          .mu = (float)scalar_in(k, 4)};
+        if (nbi_sgemm_small_epi(&g, acc->data, &e, nbi_num_threads())) {
+            k->out[0] = nb_tensor_ref(var);
+            return NB_OK;
         }
     }
-    /* anything else: the two kernels, one after the other */
-    nb_status st = kp->op->def->kernel(kp);
-    if (st != NB_OK) return st;
-    k->in[3] = kp->out[0];
-    return k_momentum(k);
+    return nbi_fused_apart(k, kp, k_momentum);
 }
 
 static nb_status k_adagrad(nbi_kctx *k) {

@@ -319,8 +319,10 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     }
     /* Run-time fusion (nbi_opdef.fused): a producer whose one output is used
      * once in this plan, by its consumer's fuse_input, and is neither fed nor
-     * fetched; the producer's inputs are plain values, which are then kept
-     * until the consumer's step. */
+     * fetched. The producer then reads its inputs at the consumer's step:
+     * its computed inputs are kept until then, and a variable it reads must
+     * not be written by any step from just after it to the consumer (its
+     * value would not be the one the producer's own step saw). */
     for (int c = 0; c < n_steps; c++) {
         nbi_step *st = &p->steps[c];
         const nbi_opdef *d = st->op->def;
@@ -330,13 +332,23 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
         if (!need[prod->id] || prod->n_outputs != 1 || uses[slot] != 1 || last[slot] == INT32_MAX) continue;
         nbi_step *ps = &p->steps[step_of[prod->id]];
         if (ps->fused_into >= 0 || ps->fused_from >= 0 || ps->n_in > max_in) continue;
-        bool plain = true;
-        for (int j = 0; j < ps->n_in; j++) plain = plain && ps->in_slot[j] >= 0;
-        if (!plain || !d->fuse_ok(st->op, prod)) continue;
+        int pi = step_of[prod->id];
+        bool ok = true;
+        for (int j = 0; j < ps->n_in && ok; j++) {
+            int vs = ps->in_slot[j];
+            if (vs == -1) ok = false; /* a producer that updates a variable stays where it is */
+            for (int t = pi + 1; vs <= -2 && t <= c && ok; t++)
+                for (int jj = 0; jj < p->steps[t].n_in && ok; jj++)
+                    if (p->steps[t].in_slot[jj] == -1 &&
+                        p->steps[t].op->inputs[jj].op->variable->var_index == -2 - vs)
+                        ok = false;
+        }
+        if (!ok || !d->fuse_ok(st->op, prod)) continue;
         ps->fused_into = c;
-        st->fused_from = step_of[prod->id];
+        st->fused_from = pi;
         for (int j = 0; j < ps->n_in; j++)
-            if (last[ps->in_slot[j]] != INT32_MAX && last[ps->in_slot[j]] < c) last[ps->in_slot[j]] = c;
+            if (ps->in_slot[j] >= 0 && last[ps->in_slot[j]] != INT32_MAX && last[ps->in_slot[j]] < c)
+                last[ps->in_slot[j]] = c;
     }
     /* Release lists; what is left at the end of a run. */
     p->end_slots = nbi_malloc(((size_t)n_feeds + (size_t)n_fetches + 1) * sizeof *p->end_slots);
