@@ -1365,11 +1365,13 @@ bool nb_get_winograd(void);
 
 /** Whether a session run folds a MatMul into the op that consumes it (TF's
  *  Grappler makes such rewrites for its runs; the graph and its GraphDef are
- *  unchanged). Three pairs are folded, each when the MatMul's output is used
- *  only there (not fetched, not fed) and no op between the two writes a
- *  variable the MatMul reads:
+ *  unchanged). These are folded, each when the MatMul's output (and a
+ *  BiasAdd's in a chain) is used only there (not fetched, not fed) and no op
+ *  between them writes a variable the MatMul reads:
  *    - MatMul -> BiasAdd (a dense layer's x W + b): the bias is added to each
  *      finished tile of the product;
+ *    - MatMul -> BiasAdd -> Relu (a dense layer with a ReLU): the bias and the
+ *      ReLU, on each tile;
  *    - MatMul -> ReluGrad (the backward product dY W^T of the next layer):
  *      the ReLU mask is applied to each tile;
  *    - MatMul -> ApplyMomentum (a weight gradient X^T dY, non-Nesterov): each

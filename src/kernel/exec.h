@@ -58,6 +58,7 @@ typedef struct nbi_plan {
     int n_end;
     nb_tensor **in_buf;
     nb_tensor **in_buf2; /* a fused producer's inputs */
+    nb_tensor **in_buf3; /* its own producer's, in a chain */
     nb_tensor **pool;
     int n_pool, cap_pool;
 } nbi_plan;

@@ -18,6 +18,10 @@ struct nbi_kctx {
     nb_tensor **out;   /* outputs, set by the kernel (new references) */
     struct nbi_step *step;
     struct nbi_plan *plan;
+    /* Run-time fusion (nbi_opdef.fused): in a producer's context, the
+     * context of its own producer when it is the middle of a chain (MatMul ->
+     * BiasAdd -> Relu); NULL otherwise. */
+    nbi_kctx *producer;
 };
 /* An output buffer of the given dtype/dims from the session's pool (new reference
  * stored by the caller in k->out[i]); NULL after recording OOM. */

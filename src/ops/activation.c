@@ -307,8 +307,35 @@ const nbi_opdef nbi_opdef_TANH = {
     .type = "Tanh", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_tanh,
     .attrs = NBI_ATTRS_T,
 };
+/* Run-time fusion at the end of a chain MatMul -> BiasAdd -> Relu (a dense
+ * layer with a ReLU): the bias and the ReLU are applied to each tile of the
+ * product as it is finished. kp is the BiasAdd's context, kp->producer the
+ * MatMul's (NULL when the BiasAdd itself is not fused). */
+static bool relu_fuse_ok(const nb_op *op, const nb_op *producer) {
+    return producer->def == &nbi_opdef_BIAS_ADD && op->out_dtype[0] == NB_FLOAT32 &&
+           nbi_is_f32_matmul(producer->inputs[0].op);
+}
+
+static nb_status k_relu_fused(nbi_kctx *k, nbi_kctx *kp) {
+    nbi_sgemm_geom g;
+    const nb_tensor *b = kp->in[1];
+    if (kp->producer && b->dtype == NB_FLOAT32 && b->rank == 1 &&
+        nbi_matmul_fusable(kp->producer, &g, NBI_EPI_BIAS_RELU) && b->dims[0] == g.n) {
+        nb_tensor *o = nbi_kalloc(k, NB_FLOAT32, 2, (int64_t[]){g.m, g.n});
+        if (!o) return NB_ERR_OUT_OF_MEMORY;
+        nbi_gemm_epi e = {.kind = NBI_EPI_BIAS_RELU, .side = b->data};
+        if (nbi_sgemm_small_epi(&g, o->data, &e, nbi_num_threads())) {
+            k->out[0] = o;
+            return NB_OK;
+        }
+        nb_tensor_unref(o);
+    }
+    return nbi_fused_apart(k, kp, nbi_ew_k_unary);
+}
+
 const nbi_opdef nbi_opdef_RELU = {
     .type = "Relu", .n_inputs = 1, .infer = nbi_ew_infer_unary, .kernel = nbi_ew_k_unary, .grad = g_relu,
+    .fuse_input = 0, .fuse_ok = relu_fuse_ok, .fused = k_relu_fused,
     .attrs = NBI_ATTRS_T,
 };
 const nbi_opdef nbi_opdef_SIGMOID_GRAD = {

@@ -165,6 +165,19 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
             _mm512_mask_storeu_ps(c + r * ldc, m0, _mm512_add_ps(c0[r], b0));
             if (m1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, _mm512_add_ps(c1[r], b1));
         }
+    } else if (e->kind == NBI_EPI_BIAS_RELU) { /* Relu's row, x < 0 ? 0 : x (NaN and -0 kept) */
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, v), b1 = _mm512_maskz_loadu_ps(m1, v + 16), z = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            __m512 x0 = _mm512_add_ps(c0[r], b0);
+            x0 = _mm512_mask_mov_ps(x0, _mm512_cmp_ps_mask(x0, z, _CMP_LT_OQ), z);
+            _mm512_mask_storeu_ps(c + r * ldc, m0, x0);
+            if (m1) {
+                __m512 x1 = _mm512_add_ps(c1[r], b1);
+                x1 = _mm512_mask_mov_ps(x1, _mm512_cmp_ps_mask(x1, z, _CMP_LT_OQ), z);
+                _mm512_mask_storeu_ps(c + r * ldc + 16, m1, x1);
+            }
+        }
     } else { /* NBI_EPI_RELU_GRAD: v the features */
         __m512 z = _mm512_setzero_ps();
 #pragma GCC unroll 8
@@ -274,7 +287,7 @@ static TGT void block(bool ta, int64_t n, int64_t p0, int64_t kc, const float *a
         const float *ai = ta ? a + p0 * lda + i : a + i * lda + p0;
         float *side = !e ? NULL
                       : e->kind == NBI_EPI_MOMENTUM ? e->var + i * ldc + j0
-                      : e->kind == NBI_EPI_BIAS     ? (float *)(uintptr_t)(e->side + j0)
+                      : e->kind == NBI_EPI_BIAS || e->kind == NBI_EPI_BIAS_RELU ? (float *)(uintptr_t)(e->side + j0)
                                                     : (float *)(uintptr_t)(e->side + i * ldc + j0);
         TILES[ta][r](kc, ai, lda, bp, bs, bt, c + i * ldc + j0, ldc, m0, m1, e, side);
     }

@@ -34,13 +34,14 @@ bool nbi_sgemm_small_force(bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
  *   NBI_EPI_MOMENTUM   C is the accumulator: acc = acc * mu + g; then
  *                      var -= lr * acc (ApplyMomentum; var as C, stride n)
  *   NBI_EPI_BIAS       C = g + bias[j] (BiasAdd; bias [n])
- *   NBI_EPI_RELU_GRAD  C = feat > 0 ? g : 0 (ReluGrad; feat as C, stride n) */
-enum { NBI_EPI_MOMENTUM = 1, NBI_EPI_BIAS, NBI_EPI_RELU_GRAD };
+ *   NBI_EPI_RELU_GRAD  C = feat > 0 ? g : 0 (ReluGrad; feat as C, stride n)
+ *   NBI_EPI_BIAS_RELU  x = g + bias[j]; C = x < 0 ? 0 : x (BiasAdd, then Relu) */
+enum { NBI_EPI_MOMENTUM = 1, NBI_EPI_BIAS, NBI_EPI_RELU_GRAD, NBI_EPI_BIAS_RELU };
 typedef struct nbi_gemm_epi {
     int kind;
     float *var;          /* MOMENTUM */
     float lr, mu;        /* MOMENTUM */
-    const float *side;   /* BIAS: the bias; RELU_GRAD: the features */
+    const float *side;   /* BIAS, BIAS_RELU: the bias; RELU_GRAD: the features */
 } nbi_gemm_epi;
 
 /* A float32 product op(A) op(B), [m,k] x [k,n], as nbi_sgemm_small's arguments. */

@@ -287,7 +287,8 @@ bool nbi_matmul_fusable(const nbi_kctx *kp, nbi_sgemm_geom *g, int kind) {
 }
 
 nb_status nbi_fused_apart(nbi_kctx *k, nbi_kctx *kp, nbi_kernel_fn own) {
-    nb_status st = kp->op->def->kernel(kp);
+    /* a producer in the middle of a chain runs its own fused kernel */
+    nb_status st = kp->producer ? kp->op->def->fused(kp, kp->producer) : kp->op->def->kernel(kp);
     if (st != NB_OK) return st;
     k->in[k->op->def->fuse_input] = kp->out[0];
     return own(k);

@@ -59,7 +59,8 @@ void nbi_gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
  * the kernel takes an epilogue of this kind (NBI_EPI_*), so that a consumer
  * can take the product's tiles as they are finished (float32, rank 2, valid shapes, not the plain loops of a tiny
  * product). nbi_fused_apart: the fallback every fused kernel ends with, the
- * producer's kernel and then the consumer's own (`own`), one after the other. */
+ * producer's kernel (its fused one, with kp->producer, in a chain) and then
+ * the consumer's own (`own`), one after the other. */
 struct nbi_sgemm_geom;
 bool nbi_matmul_fusable(const nbi_kctx *kp, struct nbi_sgemm_geom *g, int kind);
 nb_status nbi_fused_apart(nbi_kctx *k, nbi_kctx *kp, nbi_kernel_fn own);

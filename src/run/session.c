@@ -100,6 +100,7 @@ static void plan_free(nbi_plan *p) {
     nbi_free(p->end_slots);
     nbi_free(p->in_buf);
     nbi_free(p->in_buf2);
+    nbi_free(p->in_buf3);
     nbi_free(p);
 }
 
@@ -189,6 +190,21 @@ static int find_feed(const nb_feed *feeds, int n, nb_output o) {
     return -1;
 }
 
+/* Whether step x (index xi) may read its inputs at step c instead: it
+ * updates no variable itself, and no step after it up to c writes a
+ * variable it reads. */
+static bool inputs_stay(const nbi_plan *p, const nbi_step *x, int xi, int c) {
+    for (int j = 0; j < x->n_in; j++) {
+        int vs = x->in_slot[j];
+        if (vs == -1) return false;
+        for (int t = xi + 1; vs <= -2 && t <= c; t++)
+            for (int jj = 0; jj < p->steps[t].n_in; jj++)
+                if (p->steps[t].in_slot[jj] == -1 && p->steps[t].op->inputs[jj].op->variable->var_index == -2 - vs)
+                    return false;
+    }
+    return true;
+}
+
 static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
                          const nb_output *fetches, int n_fetches) {
     nb_graph *g = s->graph;
@@ -260,10 +276,11 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     p->steps = nbi_calloc((size_t)n_steps + 1, sizeof *p->steps);
     p->in_buf = nbi_calloc((size_t)max_in, sizeof *p->in_buf);
     p->in_buf2 = nbi_calloc((size_t)max_in, sizeof *p->in_buf2);
+    p->in_buf3 = nbi_calloc((size_t)max_in, sizeof *p->in_buf3);
     last = nbi_malloc(((size_t)n_slots + 1) * sizeof *last);
     uses = nbi_calloc((size_t)n_slots + 1, sizeof *uses);
     step_of = nbi_malloc(((size_t)n_ops + 1) * sizeof *step_of);
-    if (!p->values || !p->steps || !p->in_buf || !p->in_buf2 || !last || !uses || !step_of) goto oom;
+    if (!p->values || !p->steps || !p->in_buf || !p->in_buf2 || !p->in_buf3 || !last || !uses || !step_of) goto oom;
     p->n_steps = n_steps; /* the steps are zeroed: plan_free can free a partial plan */
     for (int i = 0; i < n_slots; i++) last[i] = -1;
     for (int i = 0; i < n_feeds; i++) {
@@ -330,25 +347,23 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
         int slot = st->in_slot[d->fuse_input];
         nb_op *prod = st->op->inputs[d->fuse_input].op;
         if (!need[prod->id] || prod->n_outputs != 1 || uses[slot] != 1 || last[slot] == INT32_MAX) continue;
-        nbi_step *ps = &p->steps[step_of[prod->id]];
-        if (ps->fused_into >= 0 || ps->fused_from >= 0 || ps->n_in > max_in) continue;
         int pi = step_of[prod->id];
-        bool ok = true;
-        for (int j = 0; j < ps->n_in && ok; j++) {
-            int vs = ps->in_slot[j];
-            if (vs == -1) ok = false; /* a producer that updates a variable stays where it is */
-            for (int t = pi + 1; vs <= -2 && t <= c && ok; t++)
-                for (int jj = 0; jj < p->steps[t].n_in && ok; jj++)
-                    if (p->steps[t].in_slot[jj] == -1 &&
-                        p->steps[t].op->inputs[jj].op->variable->var_index == -2 - vs)
-                        ok = false;
-        }
-        if (!ok || !d->fuse_ok(st->op, prod)) continue;
+        nbi_step *ps = &p->steps[pi];
+        /* a chain of two at most: a producer may itself run its own producer
+         * (MatMul -> BiasAdd -> Relu), which then also runs at step c */
+        int ppi = ps->fused_from;
+        if (ps->fused_into >= 0 || (ppi >= 0 && p->steps[ppi].fused_from >= 0) || ps->n_in > max_in) continue;
+        if (!inputs_stay(p, ps, pi, c) || (ppi >= 0 && !inputs_stay(p, &p->steps[ppi], ppi, c)) ||
+            !d->fuse_ok(st->op, prod))
+            continue;
         ps->fused_into = c;
         st->fused_from = pi;
-        for (int j = 0; j < ps->n_in; j++)
-            if (ps->in_slot[j] >= 0 && last[ps->in_slot[j]] != INT32_MAX && last[ps->in_slot[j]] < c)
-                last[ps->in_slot[j]] = c;
+        for (int q = 0; q < 2; q++) {
+            nbi_step *x = q == 0 ? ps : ppi >= 0 ? &p->steps[ppi] : NULL;
+            for (int j = 0; x && j < x->n_in; j++)
+                if (x->in_slot[j] >= 0 && last[x->in_slot[j]] != INT32_MAX && last[x->in_slot[j]] < c)
+                    last[x->in_slot[j]] = c;
+        }
     }
     /* Release lists; what is left at the end of a run. */
     p->end_slots = nbi_malloc(((size_t)n_feeds + (size_t)n_fetches + 1) * sizeof *p->end_slots);
@@ -537,11 +552,13 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         p->values[p->feed_slot[i]] = nb_tensor_ref(u.m);
     }
 
-    nbi_kctx k, kp;
-    k.state = kp.state = &s->ks;
+    nbi_kctx k, kp, kpp;
+    k.state = kp.state = kpp.state = &s->ks;
     k.in = p->in_buf;
     kp.in = p->in_buf2;
-    k.plan = kp.plan = p;
+    kpp.in = p->in_buf3;
+    k.plan = kp.plan = kpp.plan = p;
+    k.producer = kpp.producer = NULL;
     bool fuse = !s->check_numerics && nb_get_fusion();
     for (int i = 0; i < p->n_steps; i++) {
         nbi_step *stp = &p->steps[i];
@@ -550,7 +567,18 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
         bool fused = fuse && stp->fused_from >= 0;
         if (fused) {
             nbi_step *ps = &p->steps[stp->fused_from];
-            st = gather_inputs(s, p, ps, p->in_buf2, -1);
+            kp.producer = NULL;
+            if (ps->fused_from >= 0) { /* a chain: the producer's producer, first */
+                nbi_step *pps = &p->steps[ps->fused_from];
+                st = gather_inputs(s, p, pps, p->in_buf3, -1);
+                if (st != NB_OK) goto fail;
+                kpp.op = pps->op;
+                kpp.out = p->values + pps->out_base;
+                kpp.step = pps;
+                pps->n_alloc = 0;
+                kp.producer = &kpp;
+            }
+            st = gather_inputs(s, p, ps, p->in_buf2, kp.producer ? ps->op->def->fuse_input : -1);
             if (st != NB_OK) goto fail;
             kp.op = ps->op;
             kp.out = p->values + ps->out_base;
