@@ -496,7 +496,8 @@ nb_status nb_session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
 /* A step's input values into buf; "uninitialized" when one has none. With
  * run-time fusion, the consumer's input `skip` has no value (its producer
  * runs inside the consumer): NULL, as for a ref input. */
-static nb_status gather_inputs(nb_session *s, nbi_plan *p, nbi_step *stp, nb_tensor **buf, int skip) {
+static inline __attribute__((always_inline)) nb_status gather_inputs(nb_session *s, nbi_plan *p, nbi_step *stp,
+                                                                   nb_tensor **buf, int skip) {
     nb_op *op = stp->op;
     for (int j = 0; j < stp->n_in; j++) {
         int slot = stp->in_slot[j];
