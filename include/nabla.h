@@ -228,10 +228,14 @@ bool nb_tensor_equal(const nb_tensor *a, const nb_tensor *b);
  *  no wider than itself (uint8 labels into int32) with scale 1; any dtype
  *  copies into its own with scale 1. Rows are prefetched a few ahead (a
  *  shuffled batch's rows miss the caches) and split over the library's threads
- *  from 64 KiB of output. dst and src must not overlap. Returns NB_OK, or
+ *  from 64 KiB of output. dst's elements are written in place, so dst must be
+ *  the caller's alone (nb_tensor_is_exclusive, or the caller's own wrapped
+ *  memory), as for writing through nb_tensor_data. Returns NB_OK, or
  *  NB_ERR_INVALID_ARGUMENT with err naming the problem ("nb_tensor_gather_rows:
  *  rows[3] is 60000, outside src's 60000 rows (0..59999)", a row-size or dtype
- *  mismatch, a scalar, a NULL argument); dst is untouched on error. err may be NULL. */
+ *  mismatch, a scale that is not finite (or beyond float32 for a float32 dst),
+ *  dst and src sharing memory, a scalar, a NULL argument); dst is untouched on
+ *  error. err may be NULL. */
 nb_status nb_tensor_gather_rows(nb_tensor *dst, const nb_tensor *src, const int64_t *rows, int64_t n_rows,
                                 double scale, nb_error *err);
 
@@ -961,7 +965,7 @@ nb_output nb_nn_fused_batch_norm(nb_graph *g, nb_output x, nb_output scale, nb_o
  * has a gradient; the activations' gradients are TF's helper ops (Relu6Grad,
  * LeakyReluGrad, EluGrad, SeluGrad, SoftplusGrad, SoftsignGrad, and nabla's
  * GeluGrad), which are differentiable again (second derivatives).
- * Large tensors (32768 elements or more) are computed on nb_get_num_threads()
+ * Large tensors (8192 elements or more) are computed on nb_get_num_threads()
  * threads. The unary activations fit nb_layer_options.activation_fn. */
 
 /** tf.nn.relu: y = max(x, 0) (op "Relu"; the same as nb_relu). */

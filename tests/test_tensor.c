@@ -1549,6 +1549,22 @@ TEST(gather_rows_matches_a_naive_loop) {
     CHECK_STATUS(nb_tensor_gather_rows(NULL, img, (int64_t[]){0}, 1, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(nb_tensor_gather_rows(x, img, NULL, 2, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(nb_tensor_gather_rows(x, img, rows, -1, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, rows, 2, INFINITY, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "the scale inf is not a finite float32") != NULL);
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, rows, 2, 1e39, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(nb_tensor_gather_rows(x, img, rows, 2, NAN, &err), NB_ERR_INVALID_ARGUMENT);
+    nb_tensor *self = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){3, 4});
+    CHECK_STATUS(nb_tensor_gather_rows(self, self, (int64_t[]){2, 1, 0}, 3, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "dst and src share memory") != NULL);
+    /* a row size past int64 in an empty tensor: an error, not an overflow */
+    nb_tensor *huge = nb_tensor_zeros(NB_UINT8, 3, (int64_t[]){0, (int64_t)1 << 40, (int64_t)1 << 40});
+    nb_tensor *hd = nb_tensor_zeros(NB_FLOAT32, 2, (int64_t[]){0, 4});
+    CHECK(huge != NULL);
+    CHECK_STATUS(nb_tensor_gather_rows(hd, huge, NULL, 0, 1.0, &err), NB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "more elements than int64 holds") != NULL);
+    nb_tensor_unref(self);
+    nb_tensor_unref(huge);
+    nb_tensor_unref(hd);
     const float *xf = nb_tensor_data(x);
     int changed = 0;
     for (int64_t i = 0; i < 2 * w; i++) changed += xf[i] != -1.0f;

@@ -51,7 +51,9 @@ void *nbi_aligned_alloc(size_t n) {
     if (n >= 2 * HUGE_PAGE) {
         void *p = NULL;
         if (posix_memalign(&p, HUGE_PAGE, n) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
         (void)madvise(p, n, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
         return p;
     }
     size_t rounded = (n + 63) & ~(size_t)63;

@@ -13,6 +13,8 @@
  */
 #include "core/core.h"
 
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -86,8 +88,12 @@ nb_status nb_tensor_gather_rows(nb_tensor *dst, const nb_tensor *src, const int6
         return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: dst has %lld rows, but %lld rows are asked for", fn,
                              (long long)dst->dims[0], (long long)n_rows);
     int64_t w = 1, ws = 1;
-    for (int i = 1; i < dst->rank; i++) w *= dst->dims[i];
-    for (int i = 1; i < src->rank; i++) ws *= src->dims[i];
+    bool fits = true; /* (a tensor with a 0 dim may have others whose product overflows) */
+    for (int i = 1; i < dst->rank; i++) fits = fits && nbi_dim_mul(w, dst->dims[i], &w);
+    for (int i = 1; i < src->rank; i++) fits = fits && nbi_dim_mul(ws, src->dims[i], &ws);
+    if (!fits)
+        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: a row of %s has more elements than int64 holds", fn,
+                             w != 0 && ws != 0 ? "src or dst" : "an empty tensor");
     if (w != ws)
         return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT,
                              "%s: a row of src holds %lld elements but a row of dst %lld", fn, (long long)ws, (long long)w);
@@ -101,6 +107,12 @@ nb_status nb_tensor_gather_rows(nb_tensor *dst, const nb_tensor *src, const int6
                              "and a scale; an int32/int64 dst takes integers no wider, with scale 1; otherwise "
                              "the dtypes must match, with scale 1)",
                              fn, nb_dtype_name(sd), nb_dtype_name(dd), scale != 1.0 ? " with a scale other than 1" : "");
+    if (!isfinite(scale) || (dd == NB_FLOAT32 && fabs(scale) > FLT_MAX))
+        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: the scale %g is not a finite %s", fn, scale,
+                             nb_dtype_name(dd));
+    const char *s0 = src->data, *d0 = dst->data;
+    if (dst->nbytes && src->nbytes && d0 < s0 + src->nbytes && s0 < d0 + dst->nbytes)
+        return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: dst and src share memory", fn);
     int64_t n = src->dims[0];
     for (int64_t i = 0; i < n_rows; i++)
         if (rows[i] < 0 || rows[i] >= n)

@@ -191,6 +191,11 @@ typedef struct nbi_opdef {
     int fuse_input;
     bool (*fuse_ok)(const nb_op *op, const nb_op *producer);
     nb_status (*fused)(nbi_kctx *k, nbi_kctx *kp);
+    /* Optional: the kernel's own checks of its inputs (ranks, shapes), with
+     * its messages, computing nothing. A producer must have it to be fused:
+     * it runs at the producer's own step, so that its errors come where, and
+     * after what, they would without fusion. */
+    nbi_kernel_fn check;
 } nbi_opdef;
 
 #endif /* NB_GRAPH_IMPL_H */

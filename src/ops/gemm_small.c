@@ -165,7 +165,7 @@ static INL TGT void tile(const int R, const bool AT, const bool FULL, int64_t k,
             _mm512_mask_storeu_ps(c + r * ldc, m0, _mm512_add_ps(c0[r], b0));
             if (m1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, _mm512_add_ps(c1[r], b1));
         }
-    } else if (e->kind == NBI_EPI_BIAS_RELU) { /* Relu's row, x < 0 ? 0 : x (NaN and -0 kept) */
+    } else if (e->kind == NBI_EPI_BIAS_RELU) { /* Relu's row, x < 0 ? 0 : x (NaN kept, as in the row) */
         __m512 b0 = _mm512_maskz_loadu_ps(m0, v), b1 = _mm512_maskz_loadu_ps(m1, v + 16), z = _mm512_setzero_ps();
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {

@@ -200,7 +200,9 @@ static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk
     }
 }
 
-static nb_status k_matmul(nbi_kctx *k) {
+/* The inputs' ranks and shapes, as k_matmul checks them (the MatMul's
+ * nbi_opdef.check: a fused MatMul's errors come at its own step). */
+static nb_status matmul_check(nbi_kctx *k) {
     const nb_tensor *a = k->in[0], *b = k->in[1];
     bool ta = k->op->attrs.transpose_a, tb = k->op->attrs.transpose_b;
     bool batch = k->op->type == NBI_OP_BATCH_MATMUL;
@@ -211,8 +213,7 @@ static nb_status k_matmul(nbi_kctx *k) {
                           nbi_dims_string(a->rank, a->dims, false, sa, sizeof sa),
                           nbi_dims_string(b->rank, b->dims, false, sb, sizeof sb));
     int ra = a->rank, rb = b->rank;
-    int64_t m = a->dims[ra - (ta ? 1 : 2)], ka = a->dims[ra - (ta ? 2 : 1)];
-    int64_t kb = b->dims[rb - (tb ? 1 : 2)], n = b->dims[rb - (tb ? 2 : 1)];
+    int64_t ka = a->dims[ra - (ta ? 2 : 1)], kb = b->dims[rb - (tb ? 1 : 2)];
     if (ka != kb)
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "Matrix size-incompatible: In[0]: %s, In[1]: %s",
                           nbi_dims_string(a->rank, a->dims, false, sa, sizeof sa),
@@ -223,6 +224,20 @@ static nb_status k_matmul(nbi_kctx *k) {
         return nbi_kerror(k, NB_ERR_INVALID_ARGUMENT, "In[0] and In[1] batch dimensions cannot be broadcast: %s, %s",
                           nbi_dims_string(a->rank, a->dims, false, sa, sizeof sa),
                           nbi_dims_string(b->rank, b->dims, false, sb, sizeof sb));
+    return NB_OK;
+}
+
+static nb_status k_matmul(nbi_kctx *k) {
+    const nb_tensor *a = k->in[0], *b = k->in[1];
+    bool ta = k->op->attrs.transpose_a, tb = k->op->attrs.transpose_b;
+    nb_status cst = matmul_check(k);
+    if (cst != NB_OK) return cst;
+    int ra = a->rank, rb = b->rank;
+    int64_t m = a->dims[ra - (ta ? 1 : 2)], ka = a->dims[ra - (ta ? 2 : 1)];
+    int64_t n = b->dims[rb - (tb ? 2 : 1)];
+    int br;
+    int64_t bd[NB_MAX_RANK];
+    nbi_dims_broadcast(ra - 2, a->dims, rb - 2, b->dims, &br, bd); /* checked above */
     int64_t od[NB_MAX_RANK];
     for (int i = 0; i < br; i++) od[i] = bd[i];
     od[br] = m;
@@ -330,7 +345,7 @@ static void g_matmul(nb_graph *g, nb_op *op, const nb_output *dy, nb_output *dx)
 }
 
 const nbi_opdef nbi_opdef_MATMUL = {
-    .type = "MatMul", .n_inputs = 2, .infer = infer_matmul, .kernel = k_matmul, .grad = g_matmul,
+    .type = "MatMul", .n_inputs = 2, .infer = infer_matmul, .kernel = k_matmul, .grad = g_matmul, .check = matmul_check,
     .attrs = NBI_ATTRS(NBI_ATTR_T, {"transpose_a", NBI_A_TRANSPOSE_A}, {"transpose_b", NBI_A_TRANSPOSE_B}),
 };
 const nbi_opdef nbi_opdef_BATCH_MATMUL = {

@@ -336,10 +336,11 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
     }
     /* Run-time fusion (nbi_opdef.fused): a producer whose one output is used
      * once in this plan, by its consumer's fuse_input, and is neither fed nor
-     * fetched. The producer then reads its inputs at the consumer's step:
-     * its computed inputs are kept until then, and a variable it reads must
-     * not be written by any step from just after it to the consumer (its
-     * value would not be the one the producer's own step saw). */
+     * fetched. The producer is computed at the consumer's step, from inputs
+     * read there: its computed inputs are kept until then, and a variable it
+     * reads must not be written by any step from just after it to the
+     * consumer (its value would not be the one the producer's own step saw).
+     * Its checks still run at its own step (see the run loop). */
     for (int c = 0; c < n_steps; c++) {
         nbi_step *st = &p->steps[c];
         const nbi_opdef *d = st->op->def;
@@ -352,7 +353,11 @@ static nbi_plan *compile(nb_session *s, const nb_feed *feeds, int n_feeds,
         /* a chain of two at most: a producer may itself run its own producer
          * (MatMul -> BiasAdd -> Relu), which then also runs at step c */
         int ppi = ps->fused_from;
-        if (ps->fused_into >= 0 || (ppi >= 0 && p->steps[ppi].fused_from >= 0) || ps->n_in > max_in) continue;
+        if (ps->fused_into >= 0 || (ppi >= 0 && p->steps[ppi].fused_from >= 0)) continue;
+        /* where its errors come: a producer's own checks run at its step
+         * (nbi_opdef.check); a chain's middle, which has its consumer's inputs,
+         * must be just before it */
+        if (ppi < 0 ? !prod->def->check : pi + 1 != c) continue;
         if (!inputs_stay(p, ps, pi, c) || (ppi >= 0 && !inputs_stay(p, &p->steps[ppi], ppi, c)) ||
             !d->fuse_ok(st->op, prod))
             continue;
@@ -564,7 +569,27 @@ static nb_status session_run(nb_session *s, const nb_feed *feeds, int n_feeds,
     for (int i = 0; i < p->n_steps; i++) {
         nbi_step *stp = &p->steps[i];
         nb_op *op = stp->op;
-        if (fuse && stp->fused_into >= 0) goto release; /* runs inside its consumer */
+        if (fuse && stp->fused_into >= 0) {
+            /* it runs inside its consumer; its inputs and their shapes are
+             * checked here, so that its errors come where, and after what,
+             * they would without fusion (a chain's middle is checked by its
+             * consumer, the next step) */
+            if (stp->fused_from < 0) {
+                st = gather_inputs(s, p, stp, p->in_buf2, -1);
+                if (st != NB_OK) goto fail;
+                kp.op = op;
+                kp.out = p->values + stp->out_base;
+                kp.step = stp;
+                kp.producer = NULL;
+                st = op->def->check(&kp);
+                if (st != NB_OK) {
+                    if (s->ks.status == NB_OK)
+                        sess_error(s, st, "kernel failed\n\t [[{{node %s}} = %s]]", op->name, op->def->type);
+                    goto fail;
+                }
+            }
+            goto release;
+        }
         bool fused = fuse && stp->fused_from >= 0;
         if (fused) {
             nbi_step *ps = &p->steps[stp->fused_from];
