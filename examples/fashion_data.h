@@ -182,16 +182,20 @@ static void shuffle(int64_t *idx, int64_t n, uint64_t *state) {
 }
 
 /* Copies rows idx[0..m) of s into x (float32, m x 784 values scaled to [0, 1],
- * whatever x's shape: [m, 784] or [m, 28, 28, 1]) and y. */
+ * whatever x's shape: [m, 784] or [m, 28, 28, 1]) and y: numpy's X[idx] / 255,
+ * with nb_tensor_gather_rows over the split's arrays (wrapped, not copied). */
 static void fill_batch(const split *s, const int64_t *idx, int64_t m, nb_tensor *x, nb_tensor *y) {
-    float *xd = nb_tensor_data(x);
-    int32_t *yd = nb_tensor_data(y);
-    for (int64_t i = 0; i < m; i++) {
-        const uint8_t *src = s->images + idx[i] * PIXELS;
-        float *dst = xd + i * PIXELS;
-        for (int p = 0; p < PIXELS; p++) dst[p] = (float)src[p] * (1.0f / 255.0f);
-        yd[i] = s->labels[idx[i]];
+    nb_tensor *img = nb_tensor_wrap(NB_UINT8, 2, (int64_t[]){s->n, PIXELS}, s->images, (size_t)s->n * PIXELS,
+                                    NULL, NULL);
+    nb_tensor *lab = nb_tensor_wrap(NB_INT32, 1, &s->n, s->labels, sizeof(int32_t) * (size_t)s->n, NULL, NULL);
+    nb_error err = {0};
+    if (!img || !lab || nb_tensor_gather_rows(x, img, idx, m, 1.0 / 255.0, &err) != NB_OK ||
+        nb_tensor_gather_rows(y, lab, idx, m, 1.0, &err) != NB_OK) {
+        fprintf(stderr, "error: gathering a batch: %s\n", img && lab ? err.message : "out of memory");
+        exit(1);
     }
+    nb_tensor_unref(img);
+    nb_tensor_unref(lab);
 }
 
 /* Loads Fashion-MNIST's training and test sets from dir (train_size/test_size
