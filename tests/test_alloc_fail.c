@@ -122,6 +122,75 @@ TEST(compile_and_run) {
     nb_graph_free(m.g);
 }
 
+/* A dense layer with a ReLU and Momentum: the run-time fusions (MatMul into
+ * BiasAdd -> Relu, ReluGrad, ApplyMomentum) compile and run under failing
+ * allocations as the unfused steps do. */
+TEST(run_fused_dense) {
+    nb_graph *g = nb_graph_new();
+    nb_graph_set_seed(g, 5);
+    nb_output x = nb_placeholder(g, NB_FLOAT32, NB_SHAPE(NB_DIM_UNKNOWN, 24), "x");
+    nb_output h = nb_layers_dense(g, x, 32, NB_ACT_RELU, NULL);
+    h = nb_layers_dense(g, h, 16, NB_ACT_RELU, NULL);
+    nb_output loss = nb_reduce_mean(g, nb_square(g, h, NULL), NULL, NB_ALL_AXES, false, NULL);
+    nb_output train = nb_optimizer_minimize(nb_train_momentum(g, 0.01, 0.9, false), loss, NULL, 0, nb_nil);
+    nb_output init = nb_global_variables_initializer(g);
+    CHECK(nb_graph_status(g) == NB_OK);
+    nb_tensor *xv = nb_tensor_fill(NB_FLOAT32, 2, (int64_t[]){16, 24}, 0.25);
+    nb_feed feed = {x, xv};
+    for (long n = 1; n < MAX_N; n++) {
+        nbi_alloc_fail_at(n);
+        nb_session *s = nb_session_new(g);
+        nb_status st = NB_ERR_OUT_OF_MEMORY;
+        if (s) {
+            st = nb_session_run(s, NULL, 0, &init, 1, NULL);
+            if (st == NB_OK) st = nb_session_run(s, &feed, 1, &train, 1, NULL);
+            if (st != NB_OK && !is_oom_msg(nb_session_errmsg(s)))
+                FAILF("N=%ld: message '%s'", n, nb_session_errmsg(s));
+        }
+        bool pending = injected();
+        if (st != NB_OK) CHECK(st == NB_ERR_OUT_OF_MEMORY);
+        if (s) {
+            CHECK(nb_session_run(s, NULL, 0, &init, 1, NULL) == NB_OK);
+            CHECK(nb_session_run(s, &feed, 1, &train, 1, NULL) == NB_OK);
+        }
+        nb_session_free(s);
+        if (pending) {
+            CHECK(st == NB_OK);
+            printf("run_fused_dense: %ld allocations\n", n - 1);
+            break;
+        }
+    }
+    nb_tensor_unref(xv);
+    nb_graph_free(g);
+}
+
+/* GraphDef import: protobuf-c's allocations fail too; out of memory is
+ * reported as such, never as a malformed file. */
+TEST(import_graphdef) {
+    model m = {0};
+    CHECK(build(&m) == NB_OK);
+    void *bytes = NULL;
+    size_t len = 0;
+    CHECK(nb_graph_to_graphdef(m.g, &bytes, &len) == NB_OK);
+    for (long n = 1; n < MAX_N; n++) {
+        nbi_alloc_fail_at(n);
+        nb_graph *g = nb_graph_new();
+        nb_error err = {0};
+        nb_status st = g ? nb_graph_import_graphdef(g, bytes, len, NULL, &err) : NB_ERR_OUT_OF_MEMORY;
+        if (g && st != NB_OK && !is_oom_msg(err.message)) FAILF("N=%ld: message '%s'", n, err.message);
+        bool pending = injected();
+        if (st != NB_OK && st != NB_ERR_OUT_OF_MEMORY) FAILF("N=%ld: status %d, '%s'", n, (int)st, err.message);
+        nb_graph_free(g);
+        if (pending) {
+            CHECK(st == NB_OK);
+            printf("import_graphdef: %ld allocations\n", n - 1);
+            break;
+        }
+    }
+    free(bytes);
+    nb_graph_free(m.g);
+}
+
 TEST(run_convolutions) {
     /* each convolution algorithm's scratch: the direct kernel (1 input
      * channel), Winograd (5x5, 8 -> 8 channels) and im2col (3x3), forward and

@@ -15,9 +15,23 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef Tensorflow__NodeDef NodeDef;
 typedef Tensorflow__AttrValue AttrValue;
+
+/* protobuf-c's allocations go through the library's allocator (so the
+ * allocation-failure tests reach them); a failed one is recorded, so that
+ * running out of memory is not reported as a malformed file. */
+static void *pb_alloc(void *data, size_t n) {
+    void *p = nbi_malloc(n);
+    if (!p) *(bool *)data = true;
+    return p;
+}
+static void pb_free(void *data, void *p) {
+    (void)data;
+    nbi_free(p);
+}
 
 /*** Attr rows ***/
 
@@ -505,8 +519,9 @@ static nb_status build_node(importer *im, int i) {
     char why_buf[128];
     if (!apply_attrs(op, n, &why, &which, why_buf, sizeof why_buf)) {
         nbi_op_discard(op);
-        st = imp_error(im, NB_ERR_INVALID_ARGUMENT, "node '%s' (op: '%s'): attr '%s' %s", n->name,
-                       n->op, which, why);
+        /* apply_attrs' two out-of-memory reasons say so; every other is a bad attr */
+        nb_status code = strstr(why, "out of memory") ? NB_ERR_OUT_OF_MEMORY : NB_ERR_INVALID_ARGUMENT;
+        st = imp_error(im, code, "node '%s' (op: '%s'): attr '%s' %s", n->name, n->op, which, why);
         goto done;
     }
     if (op->def->imported) op->def->imported(op);
@@ -541,12 +556,15 @@ nb_status nb_graph_import_graphdef(nb_graph *g, const void *bytes, size_t len, c
         if (!pfx) return imp_error(&im, NB_ERR_OUT_OF_MEMORY, "out of memory");
     }
     im.prefix = pfx ? pfx : "";
-    Tensorflow__GraphDef *gd = tensorflow__graph_def__unpack(NULL, len, bytes);
+    bool pb_oom = false;
+    ProtobufCAllocator pba = {pb_alloc, pb_free, &pb_oom};
+    Tensorflow__GraphDef *gd = tensorflow__graph_def__unpack(&pba, len, bytes);
     nb_status st = NB_OK;
     int *state = NULL, *stack = NULL;
     size_t *next = NULL;
     if (!gd) {
-        st = imp_error(&im, NB_ERR_IO, "not a valid GraphDef protobuf (%zu bytes)", len);
+        st = pb_oom ? imp_error(&im, NB_ERR_OUT_OF_MEMORY, "out of memory reading a GraphDef of %zu bytes", len)
+                    : imp_error(&im, NB_ERR_IO, "not a valid GraphDef protobuf (%zu bytes)", len);
         goto done;
     }
     im.gd = gd;
@@ -637,7 +655,7 @@ nb_status nb_graph_import_graphdef(nb_graph *g, const void *bytes, size_t len, c
         }
     }
 done:
-    if (gd) tensorflow__graph_def__free_unpacked(gd, NULL);
+    if (gd) tensorflow__graph_def__free_unpacked(gd, &pba);
     nbi_map_free(&im.index);
     nbi_free(im.made);
     nbi_free(state);
