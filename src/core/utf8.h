@@ -36,8 +36,6 @@ static inline int nbi_utf8_len(const unsigned char *s, size_t n) {
     return len;
 }
 
-/* Offset of the first byte of s (NUL-terminated) that starts no valid UTF-8
- * sequence, or (size_t)-1 when all of s is valid. */
-size_t nbi_utf8_invalid_at(const char *s);
+/* nbi_utf8_invalid_at and nbi_utf8_show are declared in core/core.h. */
 
 #endif
