@@ -26,6 +26,7 @@
 #include "ops/gemm_small.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,8 +265,15 @@ static TGT void pack_bt(int64_t k, const float *b, int64_t ldb, int64_t j0, int6
                 _mm512_storeu_ps(d + 12 * NR, _mm512_shuffle_f32x4(v1, w1, 0xDD)); /* 12 + c */
             }
         }
-        for (int64_t i = 0; i < 16; i++)
-            for (int64_t p = pf; p < k; p++) P[p * NR + jj + i] = src[i * ldb + p];
+        if (pf < k && ldb <= INT32_MAX / 16) { /* the depth's tail (all of a depth under 16): a
+                                                * gather of one element from each of the 16 rows */
+            __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)ldb));
+            for (int64_t p = pf; p < k; p++) _mm512_storeu_ps(P + p * NR + jj, _mm512_i32gather_ps(rows, src + p, 4));
+        } else {
+            for (int64_t i = 0; i < 16; i++)
+                for (int64_t p = pf; p < k; p++) P[p * NR + jj + i] = src[i * ldb + p];
+        }
     }
     for (int64_t jj = jf; jj < nw; jj++) {
         const float *src = b + (j0 + jj) * ldb;
