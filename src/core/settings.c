@@ -144,40 +144,25 @@ void nbi_threads_probe(void) {
     atomic_flag_clear(&probe_flag);
 }
 
-/*** convolution algorithm ***/
+/*** switches that default to on ***/
 
-/* -1 until first asked: then NABLA_WINOGRAD from the environment decides. */
-static _Atomic int g_winograd = -1;
+/* A switch's cell is -1 until first asked; then the environment variable
+ * decides ("0" turns it off) unless a setter came first. */
+static bool env_switch(_Atomic int *cell, const char *var) {
+    int v = *cell;
+    if (v < 0) {
+        const char *e = getenv(var);
+        int expected = -1;
+        atomic_compare_exchange_strong(cell, &expected, e && strcmp(e, "0") == 0 ? 0 : 1);
+        v = *cell;
+    }
+    return v == 1;
+}
+
+static _Atomic int g_winograd = -1; /* convolution algorithm: NABLA_WINOGRAD */
+static _Atomic int g_fusion = -1;   /* run-time fusion: NABLA_FUSION */
 
 void nb_set_winograd(bool on) { g_winograd = on ? 1 : 0; }
-
-bool nb_get_winograd(void) {
-    int w = g_winograd;
-    if (w < 0) {
-        const char *e = getenv("NABLA_WINOGRAD");
-        w = e && strcmp(e, "0") == 0 ? 0 : 1;
-        int expected = -1;
-        atomic_compare_exchange_strong(&g_winograd, &expected, w);
-        w = g_winograd;
-    }
-    return w == 1;
-}
-
-/*** run-time fusion ***/
-
-/* -1 until first asked: then NABLA_FUSION from the environment decides. */
-static _Atomic int g_fusion = -1;
-
+bool nb_get_winograd(void) { return env_switch(&g_winograd, "NABLA_WINOGRAD"); }
 void nb_set_fusion(bool on) { g_fusion = on ? 1 : 0; }
-
-bool nb_get_fusion(void) {
-    int f = g_fusion;
-    if (f < 0) {
-        const char *e = getenv("NABLA_FUSION");
-        f = e && strcmp(e, "0") == 0 ? 0 : 1;
-        int expected = -1;
-        atomic_compare_exchange_strong(&g_fusion, &expected, f);
-        f = g_fusion;
-    }
-    return f == 1;
-}
+bool nb_get_fusion(void) { return env_switch(&g_fusion, "NABLA_FUSION"); }

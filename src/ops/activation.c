@@ -321,14 +321,8 @@ static nb_status k_relu_fused(nbi_kctx *k, nbi_kctx *kp) {
     const nb_tensor *b = kp->in[1];
     if (kp->producer && b->dtype == NB_FLOAT32 && b->rank == 1 &&
         nbi_matmul_fusable(kp->producer, &g, NBI_EPI_BIAS_RELU) && b->dims[0] == g.n) {
-        nb_tensor *o = nbi_kalloc(k, NB_FLOAT32, 2, (int64_t[]){g.m, g.n});
-        if (!o) return NB_ERR_OUT_OF_MEMORY;
-        nbi_gemm_epi e = {.kind = NBI_EPI_BIAS_RELU, .side = b->data};
-        if (nbi_sgemm_small_epi(&g, o->data, &e, nbi_num_threads())) {
-            k->out[0] = o;
-            return NB_OK;
-        }
-        nb_tensor_unref(o);
+        nb_status st;
+        if (nbi_fused_to_output(k, &g, NBI_EPI_BIAS_RELU, b->data, &st)) return st;
     }
     return nbi_fused_apart(k, kp, nbi_ew_k_unary);
 }
@@ -358,14 +352,8 @@ static nb_status k_relu_grad_fused(nbi_kctx *k, nbi_kctx *kp) {
     const nb_tensor *f = k->in[1];
     if (f->dtype == NB_FLOAT32 && f->rank == 2 && nbi_matmul_fusable(kp, &g, NBI_EPI_RELU_GRAD) && f->dims[0] == g.m &&
         f->dims[1] == g.n) {
-        nb_tensor *o = nbi_kalloc(k, NB_FLOAT32, 2, (int64_t[]){g.m, g.n});
-        if (!o) return NB_ERR_OUT_OF_MEMORY;
-        nbi_gemm_epi e = {.kind = NBI_EPI_RELU_GRAD, .side = f->data};
-        if (nbi_sgemm_small_epi(&g, o->data, &e, nbi_num_threads())) {
-            k->out[0] = o;
-            return NB_OK;
-        }
-        nb_tensor_unref(o);
+        nb_status st;
+        if (nbi_fused_to_output(k, &g, NBI_EPI_RELU_GRAD, f->data, &st)) return st;
     }
     return nbi_fused_apart(k, kp, nbi_ew_k_binary);
 }

@@ -301,6 +301,22 @@ bool nbi_matmul_fusable(const nbi_kctx *kp, nbi_sgemm_geom *g, int kind) {
     return nbi_sgemm_small_epi_takes(g, kind);
 }
 
+bool nbi_fused_to_output(nbi_kctx *k, const nbi_sgemm_geom *g, int kind, const float *side, nb_status *st) {
+    nb_tensor *o = nbi_kalloc(k, NB_FLOAT32, 2, (int64_t[]){g->m, g->n});
+    if (!o) {
+        *st = NB_ERR_OUT_OF_MEMORY;
+        return true;
+    }
+    nbi_gemm_epi e = {.kind = kind, .side = side};
+    if (!nbi_sgemm_small_epi(g, o->data, &e, nbi_num_threads())) {
+        nb_tensor_unref(o);
+        return false;
+    }
+    k->out[0] = o;
+    *st = NB_OK;
+    return true;
+}
+
 nb_status nbi_fused_apart(nbi_kctx *k, nbi_kctx *kp, nbi_kernel_fn own) {
     /* a producer in the middle of a chain runs its own fused kernel */
     nb_status st = kp->producer ? kp->op->def->fused(kp, kp->producer) : kp->op->def->kernel(kp);

@@ -392,14 +392,8 @@ static nb_status k_bias_add_fused(nbi_kctx *k, nbi_kctx *kp) {
     nbi_sgemm_geom g;
     const nb_tensor *b = k->in[1];
     if (b->dtype == NB_FLOAT32 && b->rank == 1 && nbi_matmul_fusable(kp, &g, NBI_EPI_BIAS) && b->dims[0] == g.n) {
-        nb_tensor *o = nbi_kalloc(k, NB_FLOAT32, 2, (int64_t[]){g.m, g.n});
-        if (!o) return NB_ERR_OUT_OF_MEMORY;
-        nbi_gemm_epi e = {.kind = NBI_EPI_BIAS, .side = b->data};
-        if (nbi_sgemm_small_epi(&g, o->data, &e, nbi_num_threads())) {
-            k->out[0] = o;
-            return NB_OK;
-        }
-        nb_tensor_unref(o);
+        nb_status st;
+        if (nbi_fused_to_output(k, &g, NBI_EPI_BIAS, b->data, &st)) return st;
     }
     return nbi_fused_apart(k, kp, k_bias_add);
 }

@@ -64,6 +64,11 @@ void nbi_gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
 struct nbi_sgemm_geom;
 bool nbi_matmul_fusable(const nbi_kctx *kp, struct nbi_sgemm_geom *g, int kind);
 nb_status nbi_fused_apart(nbi_kctx *k, nbi_kctx *kp, nbi_kernel_fn own);
+/* The product g with an epilogue of `kind` (side: its bias or features) into
+ * a new float32 [m,n] output 0 of k. True when done, *st then NB_OK or
+ * NB_ERR_OUT_OF_MEMORY; false when the kernel declined (the caller falls back
+ * to nbi_fused_apart). */
+bool nbi_fused_to_output(nbi_kctx *k, const struct nbi_sgemm_geom *g, int kind, const float *side, nb_status *st);
 /* Whether op is a MatMul with a float32 output (a fuse_ok's first test). */
 bool nbi_is_f32_matmul(const nb_op *op);
 /* nbi_gemm with `lim` in place of nbi_blas_max(), so tests can check the
