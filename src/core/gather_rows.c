@@ -5,9 +5,9 @@
  * A batch's rows are scattered over the set (a shuffled epoch), so the copy is
  * bound by memory latency, not bandwidth: each row is a fresh run of cache
  * lines, often on a fresh page. Each thread therefore first asks for every
- * line of its rows (prefetches, which the memory system serves in parallel;
- * a batch of 64 Fashion-MNIST rows is 50 KB), then converts them; with more
- * than one thread the rows are split over the team. Measured on a shuffled
+ * line of its rows, 64 rows at a time (prefetches, which the memory system
+ * serves in parallel; 64 Fashion-MNIST rows are 50 KB), then converts them;
+ * with more than one thread the rows are split over the team. Measured on a shuffled
  * epoch of Fashion-MNIST with the caches flushed between batches: 25 ms
  * plainly, 12 ms prefetching 4 to 16 rows ahead, 8 ms prefetching all first.
  */
@@ -15,6 +15,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -22,6 +23,7 @@
 #endif
 
 #define PAR_MIN_BYTES 65536  /* below this a fork costs more than it saves */
+#define CHUNK 64             /* rows prefetched at once (a batch of 64 Fashion-MNIST rows: 50 KB) */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p) __builtin_prefetch((p), 0, 1) /* read, into the L2 */
@@ -110,7 +112,7 @@ nb_status nb_tensor_gather_rows(nb_tensor *dst, const nb_tensor *src, const int6
     if (!isfinite(scale) || (dd == NB_FLOAT32 && fabs(scale) > FLT_MAX))
         return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: the scale %g is not a finite %s", fn, scale,
                              nb_dtype_name(dd));
-    const char *s0 = src->data, *d0 = dst->data;
+    uintptr_t s0 = (uintptr_t)src->data, d0 = (uintptr_t)dst->data;
     if (dst->nbytes && src->nbytes && d0 < s0 + src->nbytes && s0 < d0 + dst->nbytes)
         return nbi_set_error(err, NB_ERR_INVALID_ARGUMENT, "%s: dst and src share memory", fn);
     int64_t n = src->dims[0];
@@ -134,12 +136,16 @@ nb_status nb_tensor_gather_rows(nb_tensor *dst, const nb_tensor *src, const int6
         int64_t r0 = n_rows * t / tn, r1 = n_rows * (t + 1) / tn;
         /* (written out here: a helper function holding only prefetches is
          * "const" to GCC's -O2, and its calls are dropped) */
-        for (int64_t i = r0; i < r1; i++) {
-            const char *row = s + (size_t)rows[i] * sb;
-            for (size_t o = 0; o < sb; o += 64) PREFETCH(row + o);
-            PREFETCH(row + sb - 1);
+        for (int64_t c0 = r0; c0 < r1; c0 += CHUNK) { /* (a large share in chunks, which stay cached) */
+            int64_t c1 = c0 + CHUNK < r1 ? c0 + CHUNK : r1;
+            for (int64_t i = c0; i < c1; i++) {
+                const char *row = s + (size_t)rows[i] * sb;
+                for (size_t o = 0; o < sb; o += 64) PREFETCH(row + o);
+                PREFETCH(row + sb - 1);
+            }
+            for (int64_t i = c0; i < c1; i++)
+                copy_row(d + (size_t)i * db, dd, s + (size_t)rows[i] * sb, sd, w, scale, sb);
         }
-        for (int64_t i = r0; i < r1; i++) copy_row(d + (size_t)i * db, dd, s + (size_t)rows[i] * sb, sd, w, scale, sb);
     }
     return NB_OK;
 }
