@@ -34,24 +34,6 @@
 static bool is_int(nb_dtype dt) { return dt == NB_UINT8 || dt == NB_INT32 || dt == NB_INT64; }
 static bool is_float(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
 
-static double get(const void *p, nb_dtype dt, int64_t i) {
-    switch (dt) {
-    case NB_UINT8: return ((const uint8_t *)p)[i];
-    case NB_INT32: return ((const int32_t *)p)[i];
-    case NB_INT64: return (double)((const int64_t *)p)[i];
-    case NB_FLOAT32: return ((const float *)p)[i];
-    default: return ((const double *)p)[i];
-    }
-}
-
-static int64_t get_int(const void *p, nb_dtype dt, int64_t i) {
-    switch (dt) {
-    case NB_UINT8: return ((const uint8_t *)p)[i];
-    case NB_INT32: return ((const int32_t *)p)[i];
-    default: return ((const int64_t *)p)[i];
-    }
-}
-
 /* One row: w elements from s (src dtype sd) to d (dst dtype dd). */
 static void copy_row(void *d, nb_dtype dd, const void *s, nb_dtype sd, int64_t w, double scale, size_t rb) {
     if (dd == sd && scale == 1.0) {
@@ -67,13 +49,13 @@ static void copy_row(void *d, nb_dtype dd, const void *s, nb_dtype sd, int64_t w
         float k = (float)scale;
         for (int64_t j = 0; j < w; j++) f[j] = u[j] * k;
     } else if (dd == NB_FLOAT32) {
-        for (int64_t j = 0; j < w; j++) ((float *)d)[j] = (float)(get(s, sd, j) * scale);
+        for (int64_t j = 0; j < w; j++) ((float *)d)[j] = (float)(nbi_load(s, sd, j) * scale);
     } else if (dd == NB_FLOAT64) {
-        for (int64_t j = 0; j < w; j++) ((double *)d)[j] = get(s, sd, j) * scale;
+        for (int64_t j = 0; j < w; j++) ((double *)d)[j] = nbi_load(s, sd, j) * scale;
     } else if (dd == NB_INT32) {
-        for (int64_t j = 0; j < w; j++) ((int32_t *)d)[j] = (int32_t)get_int(s, sd, j);
+        for (int64_t j = 0; j < w; j++) ((int32_t *)d)[j] = (int32_t)nbi_load_int(s, sd, j);
     } else { /* NB_INT64 */
-        for (int64_t j = 0; j < w; j++) ((int64_t *)d)[j] = get_int(s, sd, j);
+        for (int64_t j = 0; j < w; j++) ((int64_t *)d)[j] = nbi_load_int(s, sd, j);
     }
 }
 

@@ -409,12 +409,16 @@ bool nbi_sgemm_small_force(bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
  * shape by shape): at least 8 rows and 16 columns (narrower products waste
  * half a tile), and A and C within FOOT (A is re-read for every panel; the
  * CNN's dense-layer weight gradient, a [3136,1024] C, stays with the BLAS). */
+static bool shape_wins(bool ta, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldc) {
+    if (m < 8 || n < 16 || k < 1) return false;
+    double afoot = (double)(ta ? k : m) * (double)lda;
+    return afoot <= FOOT && (double)m * (double)ldc <= FOOT;
+}
+
 bool nbi_sgemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
                      int threads) {
-    if (m < 8 || n < 16 || k < 1) return false;
-    double afoot = (double)(ta ? k : m) * (double)lda;
-    if (afoot > FOOT || (double)m * (double)ldc > FOOT) return false;
+    if (!shape_wins(ta, m, n, k, lda, ldc)) return false;
     return nbi_sgemm_small_force(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, threads);
 }
 
@@ -424,10 +428,8 @@ long nbi_sgemm_small_epi_taken(void) { return atomic_load(&g_epi_taken); }
 
 bool nbi_sgemm_small_epi_takes(const nbi_sgemm_geom *g, int kind) {
 #if NB_HAVE_SMALL_GEMM
-    /* exactly the products nbi_sgemm_small takes (same tiles, same sums) */
-    if (g->m < 8 || g->n < 16 || g->k < 1 || !nbi_sgemm_small_available()) return false;
-    double afoot = (double)(g->ta ? g->k : g->m) * (double)g->lda;
-    if (afoot > FOOT || (double)g->m * (double)g->n > FOOT) return false;
+    /* exactly the products nbi_sgemm_small takes (same tiles, same sums; C's row stride is n) */
+    if (!shape_wins(g->ta, g->m, g->n, g->k, g->lda, g->n) || !nbi_sgemm_small_available()) return false;
     /* the accumulator cannot hold partial sums: one depth block */
     return kind != NBI_EPI_MOMENTUM || g->k <= KC;
 #else

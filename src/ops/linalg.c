@@ -143,6 +143,12 @@ void nbi_gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, co
     nbi_gemm_lim(dt, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, nbi_blas_max());
 }
 
+/* Products of at most 1024 multiply-adds, which gemm computes with plain
+ * loops (a BLAS call costs more than the arithmetic); never fused. */
+static bool tiny_product(int64_t m, int64_t n, int64_t k) {
+    return m <= 1024 && n <= 1024 && k <= 1024 && m * n * k <= 1024;
+}
+
 /* One [m,k] x [k,n] product (with transposes) into c (row-major). */
 static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk, const void *a,
                  const void *b, void *c) {
@@ -152,8 +158,7 @@ static void gemm(nb_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk
         memset(c, 0, (size_t)(m * n) * nb_dtype_size(dt));
         return;
     }
-    if ((dt == NB_FLOAT32 || dt == NB_FLOAT64) && m <= 1024 && n <= 1024 && kk <= 1024 &&
-        m * n * kk <= 1024) {
+    if ((dt == NB_FLOAT32 || dt == NB_FLOAT64) && tiny_product(m, n, kk)) {
         /* Tiny products: a BLAS call costs more than the arithmetic. */
         int64_t asi = ta ? 1 : lda, asp = ta ? lda : 1; /* A(i,p) = a[i*asi + p*asp] */
         int64_t bsp = tb ? 1 : ldb, bsj = tb ? ldb : 1; /* B(p,j) = b[p*bsp + j*bsj] */
@@ -295,7 +300,7 @@ bool nbi_matmul_fusable(const nbi_kctx *kp, nbi_sgemm_geom *g, int kind) {
     int64_t lim = nbi_blas_max();
     /* k_matmul's own route: an empty or tiny product does not reach the kernel */
     if (g->k != b->dims[g->tb ? 1 : 0] || g->m == 0 || g->n == 0 || g->k == 0 ||
-        (g->m <= 1024 && g->n <= 1024 && g->k <= 1024 && g->m * g->n * g->k <= 1024))
+        tiny_product(g->m, g->n, g->k))
         return false;
     if (g->m > lim || g->n > lim || g->k > lim || g->lda > lim || g->ldb > lim) return false;
     return nbi_sgemm_small_epi_takes(g, kind);
